@@ -1,0 +1,41 @@
+# Host-side entry points. Every target sets up its own virtual environment.
+VENV    ?= .venv
+BIN     := $(abspath $(VENV))/bin
+PY      := $(BIN)/python
+export PATH := $(BIN):$(PATH)
+
+.PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz clean
+
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+	@tools/setup_system.sh
+
+# All tests: device compile + subset lint, core tests under MicroPython,
+# then every test (core and host) under pytest. Fails when any part fails.
+test: setup
+	@status=0; \
+	$(PY) tools/check_device.py || status=1; \
+	micropython tests/run_core.py || status=1; \
+	$(PY) -m pytest -n 2 -q tests; rc=$$?; [ $$rc -eq 5 ] && rc=0; [ $$rc -eq 0 ] || status=1; \
+	exit $$status
+
+check-device: setup
+	$(PY) tools/check_device.py
+
+test-mpy: setup
+	micropython tests/run_core.py
+
+test-host: setup
+	$(PY) -m pytest -q tests
+
+# Benchmarks: figures go to docs/performance.md by hand, with the command.
+bench: setup
+	@for b in tools/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build

@@ -1,0 +1,89 @@
+"""The dual-runtime gates really catch MicroPython-only breakage."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+RUNNER = os.path.join(ROOT, "tests", "run_core.py")
+MICROPYTHON = shutil.which("micropython")
+
+needs_micropython = pytest.mark.skipif(MICROPYTHON is None, reason="micropython not installed")
+
+# Passes on CPython, fails on MicroPython: str.ljust does not exist there,
+# and dict iteration order is not insertion order.
+PORTABILITY_TRAP = '''
+def test_pads_with_ljust():
+    assert "ab".ljust(4) == "ab  "
+
+def test_relies_on_dict_order():
+    d = {}
+    d["b"] = 1
+    d["c"] = 2
+    d["a"] = 3
+    assert list(d) == ["b", "c", "a"]
+
+def test_portable():
+    assert sorted({"b": 1, "a": 2}) == ["a", "b"]
+'''
+
+
+def run(interpreter, folder):
+    return subprocess.run([interpreter, RUNNER, "--dir", str(folder)],
+                          capture_output=True, text=True, timeout=60)
+
+
+@needs_micropython
+def test_micropython_run_fails_where_cpython_passes(tmp_path):
+    (tmp_path / "test_trap.py").write_text(PORTABILITY_TRAP)
+    cpy = run(sys.executable, tmp_path)
+    assert cpy.returncode == 0, cpy.stdout
+    assert "core (cpython): 3 passed, 0 failed" in cpy.stdout
+    mpy = run(MICROPYTHON, tmp_path)
+    assert mpy.returncode == 1
+    assert "FAIL test_trap::test_pads_with_ljust" in mpy.stdout
+    assert "FAIL test_trap::test_relies_on_dict_order" in mpy.stdout
+    assert "PASS test_trap::test_portable" in mpy.stdout
+    assert "AttributeError" in mpy.stdout  # the traceback is shown
+    assert mpy.stdout.strip().endswith("core (micropython): 1 passed, 2 failed")
+
+
+@needs_micropython
+def test_import_error_in_a_core_file_is_a_failure(tmp_path):
+    (tmp_path / "test_broken.py").write_text("import dataclasses\n\ndef test_x():\n    pass\n")
+    mpy = run(MICROPYTHON, tmp_path)
+    assert mpy.returncode == 1
+    assert "ERROR importing test_broken" in mpy.stdout
+
+
+def make_tree(tmp_path, source):
+    fw = tmp_path / "firmware"
+    fw.mkdir()
+    (fw / "mod.py").write_text(source)
+    return tmp_path
+
+
+@pytest.mark.skipif(shutil.which("mpy-cross") is None, reason="mpy-cross not installed")
+@pytest.mark.parametrize("source, expect", [
+    ("def f(x):\n    match x:\n        case 1:\n            return 2\n", "mpy-cross"),
+    ("def f(a, /, b):\n    return a\n", "mpy-cross"),
+    ("import dataclasses\n", "module missing on MicroPython"),
+    ("def f(s):\n    return s.ljust(3)\n", "str method missing"),
+    ("def f(s):\n    return s.encode('cp866')\n", "codec names are ignored"),
+])
+def test_device_check_rejects_unportable_code(tmp_path, source, expect):
+    tree = make_tree(tmp_path, source)
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_device.py"), str(tree)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert expect in r.stdout
+
+
+@pytest.mark.skipif(shutil.which("mpy-cross") is None, reason="mpy-cross not installed")
+def test_device_check_accepts_the_project():
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_device.py")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout

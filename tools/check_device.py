@@ -1,0 +1,90 @@
+"""Gate for device-side code: compile with mpy-cross and lint the core subset.
+
+Every ``.py`` under ``firmware/``, ``drivers/`` and ``boards/`` is compiled with
+``mpy-cross -march=xtensawin`` (syntax the ESP32 rejects fails here), and the
+portable core (``firmware/``) is checked for constructs that MicroPython lacks
+or silently treats differently (see the pitfalls list in the project docs).
+
+Usage: ``python tools/check_device.py [ROOT]``; exit status 1 on any problem.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+DEVICE_DIRS = ("firmware", "drivers", "boards")
+
+# (pattern, why) pairs applied to firmware/ only: the code that must run on
+# every runtime. Drivers and boards may import machine-specific modules.
+CORE_RULES = [
+    (r"^\s*(from|import)\s+(typing|dataclasses|enum|abc|functools|itertools|logging|datetime|decimal|re|inspect|contextlib)\b",
+     "module missing on MicroPython"),
+    (r"^\s*from\s+__future__\s+import", "no __future__ on MicroPython"),
+    (r"^\s*(from|import)\s+(machine|network|esp32|esp)\b", "core must not import board modules"),
+    (r"\.(ljust|rjust|zfill|casefold|removeprefix|translate|isalnum|capitalize|title)\(",
+     "str method missing on MicroPython"),
+    (r"(?<![\w.])format\(", "format() builtin missing on MicroPython"),
+    (r"\.(encode|decode)\(\s*['\"]", "codec names are ignored on MicroPython"),
+    (r"\.hexdigest\(", "no hexdigest() on MicroPython: use compat.hexdigest"),
+    (r"\.bit_length\(", "int.bit_length missing on MicroPython"),
+    (r"\bdefaultdict\b|\bCounter\(", "collections class missing on MicroPython"),
+    (r"\.(split|rsplit)\((sep|maxsplit)=", "builtin methods take no keyword arguments"),
+    (r"from_bytes\([^)]*signed", "no portable signed from_bytes: use compat.from_bytes_signed"),
+    (r"time\.(monotonic|perf_counter|strftime)\b", "time function missing on MicroPython"),
+]
+
+
+def device_files(root):
+    for d in DEVICE_DIRS:
+        for base, _dirs, files in os.walk(os.path.join(root, d)):
+            for f in sorted(files):
+                if f.endswith(".py"):
+                    yield os.path.join(base, f)
+
+
+def lint_core(path, text):
+    problems = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        code = line.split("#", 1)[0]
+        for pattern, why in CORE_RULES:
+            if re.search(pattern, code):
+                problems.append("%s:%d: %s: %s" % (path, lineno, why, line.strip()))
+    return problems
+
+
+def compile_all(root, files):
+    mpy_cross = shutil.which("mpy-cross")
+    if not mpy_cross:
+        return ["mpy-cross not found on PATH"]
+    problems = []
+    with tempfile.TemporaryDirectory() as out:
+        for i, path in enumerate(files):
+            target = os.path.join(out, "%d.mpy" % i)
+            r = subprocess.run([mpy_cross, "-march=xtensawin", "-o", target, path],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                problems.append("%s: mpy-cross: %s" % (os.path.relpath(path, root),
+                                                       (r.stderr or r.stdout).strip()))
+    return problems
+
+
+def main(argv):
+    root = os.path.abspath(argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(__file__), ".."))
+    files = list(device_files(root))
+    problems = compile_all(root, files)
+    for path in files:
+        rel = os.path.relpath(path, root)
+        if rel.startswith("firmware" + os.sep):
+            with open(path, encoding="utf-8") as f:
+                problems.extend(lint_core(rel, f.read()))
+    for p in problems:
+        print(p)
+    print("device check: %d files compiled for xtensawin, %d problems" % (len(files), len(problems)))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# System packages the host tests need (a headless browser for the check page).
+# Installs them from Debian when missing and we may; otherwise says what is missing.
+set -u
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing system packages: ${need[*]}"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+else
+  echo "missing system packages (browser tests will fail): ${need[*]}" >&2
+fi
