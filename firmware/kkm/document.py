@@ -1,0 +1,687 @@
+# Fiscal documents before and after fiscalisation: receipts (sale, sale
+# return, purchase, purchase return) and money placements (deposit,
+# withdrawal), their checks, and a compact binary form for the journal.
+#
+# A Receipt is built while open (lines may be added and removed, the whole
+# receipt may be abandoned: it is not a fiscal document yet). The register
+# seals it when it fiscalises it; a sealed receipt can never change and
+# there is no "cancel": a correction is a return receipt whose Parent names
+# the original (S001-4, KZ-15).
+
+from compat import const
+from kkm import money
+from kkm import texts
+
+# OperationTypeEnum values of the OFD protocol
+OP_BUY = const(0)
+OP_BUY_RETURN = const(1)
+OP_SELL = const(2)
+OP_SELL_RETURN = const(3)
+OPS = (0, 1, 2, 3)
+
+# PaymentTypeEnum values (1 = card, 4 = mobile/QR; 2, 3 are deprecated)
+PAY_CASH = const(0)
+PAY_CARD = const(1)
+PAY_MOBILE = const(4)
+PAY_KINDS = (0, 1, 4)
+
+# MoneyPlacementEnum values
+DEPOSIT = const(0)
+WITHDRAWAL = const(1)
+
+# Units of measure (ESF/OKEI codes as the protocol's measure_unit_code)
+UNIT_PIECE = "796"
+UNIT_KG = "166"
+UNIT_G = "163"
+UNIT_M = "006"
+UNIT_L = "112"
+UNIT_SERVICE = "5114"
+# code -> (kk, ru, measured)
+UNITS = {
+    "796": ("дана", "шт", False),
+    "166": ("кг", "кг", True),
+    "163": ("г", "г", True),
+    "006": ("м", "м", True),
+    "112": ("л", "л", True),
+    "5114": ("қызмет", "услуга", False),
+}
+
+MAX_LINES = const(200)
+MAX_MARKS = const(100)
+MAX_NAME = const(128)
+MAX_MARK_LEN = const(200)
+MAX_AMOUNT = const(99999999999999)  # tiyn: just under 1e12 tenge
+MAX_QTY = const(99999999)  # thousandths: 99 999.999 units
+_VERSION = const(1)
+
+
+class DocumentError(Exception):
+    # args = (code from kkm.texts, detail); detail is a line index, value...
+    pass
+
+
+def _err(code, detail=None):
+    raise DocumentError(code, detail)
+
+
+def is_return(op):
+    return op == OP_SELL_RETURN or op == OP_BUY_RETURN
+
+
+def unit_name(code, lang):
+    u = UNITS.get(code)
+    if u is None:
+        return code
+    return u[0] if lang == "kk" else u[1]
+
+
+def is_measured(code):
+    u = UNITS.get(code)
+    return bool(u and u[2])
+
+
+def _digits(s, n=None):
+    if not isinstance(s, str) or not s:
+        return False
+    if n is not None and len(s) != n:
+        return False
+    for ch in s:
+        if ch < "0" or ch > "9":
+            return False
+    return True
+
+
+def check_iin_bin(s):
+    # 12 digits; control digit 12 = sum(d[i] * (i+1), i=0..10) mod 11; when
+    # that is 10, weights 3..11,1,2 are used instead; 10 again -> invalid.
+    if not _digits(s, 12):
+        return False
+    d = [ord(c) - 48 for c in s]
+    k = 0
+    for i in range(11):
+        k += d[i] * (i + 1)
+    k %= 11
+    if k == 10:
+        k = 0
+        for i in range(11):
+            k += d[i] * ((i + 2) % 11 + 1)
+        k %= 11
+        if k == 10:
+            return False
+    return k == d[11]
+
+
+def check_gtin(s):
+    # GS1 GTIN-8/12/13/14: weights 3,1,3,... from the right (check digit
+    # excluded); check = (10 - sum mod 10) mod 10
+    if not _digits(s) or len(s) not in (8, 12, 13, 14):
+        return False
+    total = 0
+    w = 3
+    for i in range(len(s) - 2, -1, -1):
+        total += (ord(s[i]) - 48) * w
+        w = 4 - w
+    return (10 - total % 10) % 10 == ord(s[-1]) - 48
+
+
+def check_ntin(s):
+    # NTIN from the National Catalogue: 13 digits with a GS1 check digit
+    return _digits(s, 13) and check_gtin(s)
+
+
+def check_mark(s):
+    # marking code / excise stamp: printable ASCII plus GS (0x1D) separators
+    if not isinstance(s, str) or not (0 < len(s) <= MAX_MARK_LEN):
+        return False
+    for ch in s:
+        o = ord(ch)
+        if o != 0x1D and not (0x20 < o < 0x7F):
+            return False
+    return True
+
+
+def check_email(s):
+    if not isinstance(s, str) or not (3 <= len(s) <= 64) or s.count("@") != 1:
+        return False
+    for ch in s:
+        if not (0x20 < ord(ch) < 0x7F):
+            return False
+    user, dom = s.split("@")
+    return bool(user) and "." in dom and not dom.startswith(".") and not dom.endswith(".")
+
+
+def check_phone(s):
+    # "+77011234567", "87011234567" or 10..15 digits with an optional "+"
+    if not isinstance(s, str):
+        return False
+    body = s[1:] if s.startswith("+") else s
+    return _digits(body) and 10 <= len(body) <= 15
+
+
+class Line:
+    # One position of a receipt. price: tiyn per unit; qty_milli: quantity in
+    # thousandths (pieces are whole thousands); unit_code: key of UNITS;
+    # section: department number 1..99; tax_code: TaxTable group code; gtin
+    # or ntin: NKT code; marks: marking codes / excise stamps (S000-4);
+    # discount / markup: tiyn off / on this line (one of them at most).
+    def __init__(self, name, price, qty_milli, unit_code, section, tax_code, gtin=None, ntin=None,
+                 marks=None, discount=0, markup=0, marking_required=False):
+        self.name = name
+        self.price = price
+        self.qty_milli = qty_milli
+        self.unit_code = unit_code
+        self.section = section
+        self.tax_code = tax_code
+        self.gtin = gtin
+        self.ntin = ntin
+        self.marks = list(marks) if marks else []
+        self.discount = discount
+        self.markup = markup
+        self.marking_required = marking_required
+
+    def gross(self):
+        # price x quantity, before discount and markup
+        return money.line_sum(self.price, self.qty_milli)
+
+    def total(self):
+        # the line's sum with its discount and markup (VAT included)
+        return self.gross() - self.discount + self.markup
+
+    def check(self, i=None):
+        # raises DocumentError naming the first problem; i = line index
+        if not isinstance(self.name, str) or not self.name.strip() or len(self.name) > MAX_NAME:
+            _err(texts.E_NAME, i)
+        for v in (self.price, self.qty_milli, self.discount, self.markup, self.section, self.tax_code):
+            if not isinstance(v, int):
+                _err(texts.E_LINE, i)
+        if not (0 <= self.price <= MAX_AMOUNT) or not (0 < self.qty_milli <= MAX_QTY):
+            _err(texts.E_LINE, i)
+        if self.unit_code not in UNITS:
+            _err(texts.E_UNIT, i)
+        if not is_measured(self.unit_code) and self.qty_milli % 1000:
+            _err(texts.E_LINE, i)
+        if not (1 <= self.section <= 99):
+            _err(texts.E_SECTION, i)
+        if self.discount < 0 or self.markup < 0 or (self.discount and self.markup):
+            _err(texts.E_MODIFIER, i)
+        if self.discount > self.gross() or self.total() > MAX_AMOUNT:
+            _err(texts.E_MODIFIER, i)
+        if self.gtin is not None and not check_gtin(self.gtin):
+            _err(texts.E_GTIN, i)
+        if self.ntin is not None and not check_ntin(self.ntin):
+            _err(texts.E_NTIN, i)
+        if len(self.marks) > MAX_MARKS:
+            _err(texts.E_TOO_MANY, i)
+        for m in self.marks:
+            if not check_mark(m):
+                _err(texts.E_MARK, i)
+        if self.marking_required:
+            # KZ-7.1: a marked good is registered only with its scanned
+            # code(s): one per piece, at least one for measured goods
+            need = 1 if is_measured(self.unit_code) else self.qty_milli // 1000
+            if len(self.marks) < need:
+                _err(texts.E_MARK_REQUIRED, i)
+
+
+class Payment:
+    # kind: PAY_CASH / PAY_CARD / PAY_MOBILE; amount: tiyn applied to the
+    # receipt. Cash: tendered (>= amount; None = exact) gives the change.
+    # Card: terminal id, authorisation code, RRN. Mobile: QR payment id.
+    def __init__(self, kind, amount, tendered=None, terminal=None, auth_code=None, rrn=None, qr_id=None):
+        self.kind = kind
+        self.amount = amount
+        self.tendered = tendered
+        self.terminal = terminal
+        self.auth_code = auth_code
+        self.rrn = rrn
+        self.qr_id = qr_id
+
+    def taken(self):
+        # money handed over (cash) or charged (non-cash)
+        if self.kind == PAY_CASH and self.tendered is not None:
+            return self.tendered
+        return self.amount
+
+    def change(self):
+        return self.taken() - self.amount
+
+    def check(self):
+        if self.kind not in PAY_KINDS:
+            _err(texts.E_PAY_KIND, self.kind)
+        if not isinstance(self.amount, int) or not (0 < self.amount <= MAX_AMOUNT):
+            _err(texts.E_AMOUNT, self.amount)
+        if self.kind == PAY_CASH:
+            if self.terminal is not None or self.auth_code is not None or self.rrn is not None \
+                    or self.qr_id is not None:
+                _err(texts.E_PAY_FIELDS, self.kind)
+            if self.tendered is not None:
+                if not isinstance(self.tendered, int) or self.tendered < self.amount \
+                        or self.tendered > MAX_AMOUNT:
+                    _err(texts.E_TENDERED, self.tendered)
+        else:
+            if self.tendered is not None:
+                _err(texts.E_PAY_FIELDS, self.kind)
+            for s in (self.terminal, self.auth_code, self.rrn, self.qr_id):
+                if s is not None and (not isinstance(s, str) or not (0 < len(s) <= 40)):
+                    _err(texts.E_PAY_FIELDS, self.kind)
+            if self.rrn is not None and not _digits(self.rrn):
+                _err(texts.E_PAY_FIELDS, self.kind)
+            if self.auth_code is not None and not _digits(self.auth_code):
+                _err(texts.E_PAY_FIELDS, self.kind)
+            if self.kind == PAY_CARD and self.qr_id is not None:
+                _err(texts.E_PAY_FIELDS, self.kind)
+
+
+class Parent:
+    # The original receipt a return refers to (protocol ParentTicket):
+    # number = its fiscal sign, ts = its UTC unix time, total in tiyn,
+    # offline = was it fiscalised offline, kkm_rnm = the register that made it
+    def __init__(self, number, ts, total, offline, kkm_rnm):
+        self.number = number
+        self.ts = ts
+        self.total = total
+        self.offline = bool(offline)
+        self.kkm_rnm = kkm_rnm
+
+    def check(self):
+        if not isinstance(self.number, str) or not (0 < len(self.number) <= 40):
+            _err(texts.E_PARENT_REQUIRED, "number")
+        if not isinstance(self.kkm_rnm, str) or not (0 < len(self.kkm_rnm) <= 40):
+            _err(texts.E_PARENT_REQUIRED, "rnm")
+        if not isinstance(self.ts, int) or self.ts <= 0:
+            _err(texts.E_PARENT_REQUIRED, "ts")
+        if not isinstance(self.total, int) or not (0 < self.total <= MAX_AMOUNT):
+            _err(texts.E_PARENT_REQUIRED, "total")
+
+
+class Receipt:
+    def __init__(self, op, cashier_code):
+        if op not in OPS:
+            _err(texts.E_OP, op)
+        if not isinstance(cashier_code, int) or not (0 < cashier_code < 1 << 32):
+            _err(texts.E_CASHIER, cashier_code)
+        self.op = op
+        self.cashier_code = cashier_code
+        self.lines = []
+        self.payments = []
+        self.buyer_iin = None
+        self.buyer_email = None
+        self.buyer_phone = None
+        self.parent = None
+        self.sealed = False
+
+    def _open(self):
+        if self.sealed:
+            _err(texts.E_SEALED)
+
+    def add_line(self, line):
+        # checks the line on its own; returns its index
+        self._open()
+        if len(self.lines) >= MAX_LINES:
+            _err(texts.E_TOO_MANY, len(self.lines))
+        line.check(len(self.lines))
+        self.lines.append(line)
+        return len(self.lines) - 1
+
+    def remove_line(self, i):
+        # before fiscalisation only (not a fiscal event)
+        self._open()
+        if not isinstance(i, int) or not (0 <= i < len(self.lines)):
+            _err(texts.E_INDEX, i)
+        self.lines.pop(i)
+
+    def add_payment(self, p):
+        self._open()
+        p.check()
+        for q in self.payments:
+            if q.kind == p.kind:
+                _err(texts.E_PAY_DUP, p.kind)
+        self.payments.append(p)
+
+    def clear_payments(self):
+        self._open()
+        self.payments = []
+
+    def set_buyer(self, iin=None, email=None, phone=None):
+        # R-57, KZ-24¶2: the buyer's IIN/BIN on request; contacts optional
+        self._open()
+        if iin is not None and not check_iin_bin(iin):
+            _err(texts.E_IIN, iin)
+        if email is not None and not check_email(email):
+            _err(texts.E_EMAIL, email)
+        if phone is not None and not check_phone(phone):
+            _err(texts.E_PHONE, phone)
+        self.buyer_iin = iin
+        self.buyer_email = email
+        self.buyer_phone = phone
+
+    def set_parent(self, parent):
+        self._open()
+        if not is_return(self.op):
+            _err(texts.E_PARENT_NOT_ALLOWED, self.op)
+        parent.check()
+        self.parent = parent
+
+    def seal(self):
+        # called by the register once the receipt is fiscalised
+        self.sealed = True
+
+    def gross(self):
+        t = 0
+        for ln in self.lines:
+            t += ln.gross()
+        return t
+
+    def discount(self):
+        t = 0
+        for ln in self.lines:
+            t += ln.discount
+        return t
+
+    def markup(self):
+        t = 0
+        for ln in self.lines:
+            t += ln.markup
+        return t
+
+    def total(self):
+        t = 0
+        for ln in self.lines:
+            t += ln.total()
+        return t
+
+    def paid(self):
+        t = 0
+        for p in self.payments:
+            t += p.amount
+        return t
+
+    def pay_sum(self, kind):
+        for p in self.payments:
+            if p.kind == kind:
+                return p.amount
+        return 0
+
+    def payment(self, kind):
+        for p in self.payments:
+            if p.kind == kind:
+                return p
+        return None
+
+    def cash_part(self):
+        return self.pay_sum(PAY_CASH)
+
+    def taken(self):
+        # protocol Amounts.taken: money handed over by the payer
+        t = 0
+        for p in self.payments:
+            t += p.taken()
+        return t
+
+    def change(self):
+        t = 0
+        for p in self.payments:
+            t += p.change()
+        return t
+
+    def taxes(self, table):
+        # sorted list of (tax_code, percent_milli, turnover, vat): VAT is
+        # computed per line on the line's final sum and then summed per group
+        acc = {}
+        for ln in self.lines:
+            g = table.get(ln.tax_code)
+            if g is None:
+                _err(texts.E_TAX_GROUP, ln.tax_code)
+            t = ln.total()
+            v = table.vat(ln.tax_code, t)
+            a = acc.get(ln.tax_code)
+            if a is None:
+                acc[ln.tax_code] = [t, v]
+            else:
+                a[0] += t
+                a[1] += v
+        out = []
+        for code in sorted(acc):
+            a = acc[code]
+            out.append((code, table.rate(code), a[0], a[1]))
+        return out
+
+    def line_vat(self, i, table):
+        ln = self.lines[i]
+        return table.vat(ln.tax_code, ln.total())
+
+    def validate(self, table):
+        # the whole receipt, just before fiscalisation
+        if not self.lines:
+            _err(texts.E_NO_LINES)
+        for i in range(len(self.lines)):
+            self.lines[i].check(i)
+            if table.get(self.lines[i].tax_code) is None:
+                _err(texts.E_TAX_GROUP, i)
+        total = self.total()
+        if total > MAX_AMOUNT:
+            _err(texts.E_AMOUNT, total)
+        noncash = 0
+        for p in self.payments:
+            p.check()
+            if p.kind != PAY_CASH:
+                noncash += p.amount
+        if noncash > total:
+            _err(texts.E_PAY_OVER, noncash)
+        paid = self.paid()
+        if paid < total:
+            _err(texts.E_PAY_SHORT, total - paid)
+        if paid > total:
+            _err(texts.E_PAY_OVER, paid - total)
+        if is_return(self.op):
+            if self.parent is None:
+                _err(texts.E_PARENT_REQUIRED)
+            self.parent.check()
+            if total > self.parent.total:
+                _err(texts.E_RETURN_OVER, total)
+        elif self.parent is not None:
+            _err(texts.E_PARENT_NOT_ALLOWED, self.op)
+        if self.buyer_iin is not None and not check_iin_bin(self.buyer_iin):
+            _err(texts.E_IIN, self.buyer_iin)
+
+    def encode(self):
+        w = _Writer()
+        w.uint(_VERSION)
+        w.uint(self.op)
+        w.uint(self.cashier_code)
+        w.uint(len(self.lines))
+        for ln in self.lines:
+            w.text(ln.name)
+            w.uint(ln.price)
+            w.uint(ln.qty_milli)
+            w.text(ln.unit_code)
+            w.uint(ln.section)
+            w.uint(ln.tax_code)
+            w.opt(ln.gtin)
+            w.opt(ln.ntin)
+            w.uint(len(ln.marks))
+            for m in ln.marks:
+                w.text(m)
+            w.uint(ln.discount)
+            w.uint(ln.markup)
+            w.uint(1 if ln.marking_required else 0)
+        w.uint(len(self.payments))
+        for p in self.payments:
+            w.uint(p.kind)
+            w.uint(p.amount)
+            w.uint(0 if p.tendered is None else p.tendered + 1)
+            w.opt(p.terminal)
+            w.opt(p.auth_code)
+            w.opt(p.rrn)
+            w.opt(p.qr_id)
+        w.opt(self.buyer_iin)
+        w.opt(self.buyer_email)
+        w.opt(self.buyer_phone)
+        if self.parent is None:
+            w.uint(0)
+        else:
+            pa = self.parent
+            w.uint(1)
+            w.text(pa.number)
+            w.uint(pa.ts)
+            w.uint(pa.total)
+            w.uint(1 if pa.offline else 0)
+            w.text(pa.kkm_rnm)
+        return w.done()
+
+    @staticmethod
+    def decode(b):
+        # inverse of encode(); DocumentError(E_DECODE) on damaged bytes.
+        # The result is sealed: a journalled receipt never changes.
+        try:
+            r = _Reader(b)
+            if r.uint() != _VERSION:
+                raise ValueError
+            rc = Receipt(r.uint(), r.uint())
+            for _ in range(r.count(MAX_LINES)):
+                name = r.text()
+                price = r.uint()
+                qty = r.uint()
+                unit = r.text()
+                section = r.uint()
+                tax = r.uint()
+                gtin = r.opt()
+                ntin = r.opt()
+                marks = []
+                for _ in range(r.count(MAX_MARKS)):
+                    marks.append(r.text())
+                ln = Line(name, price, qty, unit, section, tax, gtin, ntin, marks, r.uint(), r.uint(),
+                          r.uint() == 1)
+                rc.lines.append(ln)
+            for _ in range(r.count(4)):
+                kind = r.uint()
+                amount = r.uint()
+                t = r.uint()
+                rc.payments.append(Payment(kind, amount, None if t == 0 else t - 1, r.opt(), r.opt(),
+                                           r.opt(), r.opt()))
+            rc.buyer_iin = r.opt()
+            rc.buyer_email = r.opt()
+            rc.buyer_phone = r.opt()
+            if r.uint():
+                rc.parent = Parent(r.text(), r.uint(), r.uint(), r.uint() == 1, r.text())
+            r.end()
+        except DocumentError:
+            raise
+        except (ValueError, IndexError, UnicodeError):
+            _err(texts.E_DECODE)
+        rc.sealed = True
+        return rc
+
+
+class Placement:
+    # A money placement (KZ-27): DEPOSIT or WITHDRAWAL of amount tiyn
+    def __init__(self, kind, amount, cashier_code):
+        if kind not in (DEPOSIT, WITHDRAWAL):
+            _err(texts.E_OP, kind)
+        if not isinstance(amount, int) or not (0 < amount <= MAX_AMOUNT):
+            _err(texts.E_AMOUNT, amount)
+        if not isinstance(cashier_code, int) or not (0 < cashier_code < 1 << 32):
+            _err(texts.E_CASHIER, cashier_code)
+        self.kind = kind
+        self.amount = amount
+        self.cashier_code = cashier_code
+
+    def encode(self):
+        w = _Writer()
+        w.uint(_VERSION)
+        w.uint(self.kind)
+        w.uint(self.amount)
+        w.uint(self.cashier_code)
+        return w.done()
+
+    @staticmethod
+    def decode(b):
+        try:
+            r = _Reader(b)
+            if r.uint() != _VERSION:
+                raise ValueError
+            p = Placement(r.uint(), r.uint(), r.uint())
+            r.end()
+        except DocumentError:
+            raise
+        except (ValueError, IndexError, UnicodeError):
+            _err(texts.E_DECODE)
+        return p
+
+
+# Compact encoding: unsigned LEB128 varints; strings as length + UTF-8;
+# optional strings as 0 (absent) or length + 1 followed by the bytes.
+
+
+class _Writer:
+    def __init__(self):
+        self.buf = bytearray()
+
+    def uint(self, v):
+        if not isinstance(v, int) or v < 0:
+            raise ValueError(v)
+        while v >= 0x80:
+            self.buf.append((v & 0x7F) | 0x80)
+            v >>= 7
+        self.buf.append(v)
+
+    def text(self, s):
+        b = s.encode()
+        self.uint(len(b))
+        self.buf.extend(b)
+
+    def opt(self, s):
+        if s is None:
+            self.uint(0)
+        else:
+            b = s.encode()
+            self.uint(len(b) + 1)
+            self.buf.extend(b)
+
+    def done(self):
+        return bytes(self.buf)
+
+
+class _Reader:
+    def __init__(self, b):
+        self.b = b
+        self.i = 0
+
+    def uint(self):
+        v = 0
+        shift = 0
+        while True:
+            c = self.b[self.i]
+            self.i += 1
+            v |= (c & 0x7F) << shift
+            if c < 0x80:
+                return v
+            shift += 7
+            if shift > 70:
+                raise ValueError
+
+    def count(self, limit):
+        n = self.uint()
+        if n > limit:
+            raise ValueError
+        return n
+
+    def _bytes(self, n):
+        if self.i + n > len(self.b):
+            raise ValueError
+        s = bytes(self.b[self.i:self.i + n]).decode()
+        self.i += n
+        return s
+
+    def text(self):
+        return self._bytes(self.uint())
+
+    def opt(self):
+        n = self.uint()
+        if n == 0:
+            return None
+        return self._bytes(n - 1)
+
+    def end(self):
+        if self.i != len(self.b):
+            raise ValueError
