@@ -1,0 +1,50 @@
+# Fiscal data accumulator (KZ-28): an append-only, hash-chained log on a raw
+# block device plus a never-erased fiscal-memory area for shift-close (Z)
+# summaries. Both devices speak the MicroPython block-device protocol
+# (readblocks/writeblocks with an offset, ioctl 4/5/6), so on the ESP32 they
+# are two raw esp32.Partition objects ("fjournal" and "fmemory") and on the
+# PC two boards.sim.nor_flash.NorFlash emulators. Byte layout: docs/journal.md.
+#
+# Public API (names are stable; the register core codes against them):
+#
+#   from journal import Accumulator, JournalError, JournalFull, JournalCorrupt, SelfTestResult
+#   acc = Accumulator(log_dev, fm_dev, key, retention_s=30*86400)
+#       opens and recovers (finds the end, skips a torn tail, rebuilds the
+#       unacknowledged-document index); key is the per-device secret (bytes)
+#   acc.recovery        dict: torn_bytes, last_seq, z_count, ...
+#   acc.append(rtype, payload, ts, need_ack=False) -> seq
+#       rtype 16..255 (0..15 belong to the journal), payload bytes up to
+#       MAX_PAYLOAD, ts int unix seconds; JournalFull when the space is held
+#       by data that may not be reused (nothing is overwritten then)
+#   acc.ack(doc_seq, payload, ts) -> seq
+#       ACK record for the oldest unacknowledged document (acks come in
+#       order); any other doc_seq raises JournalError
+#   acc.unacked() -> list of seq in order; acc.oldest_unacked_ts() -> int or None
+#   acc.read(seq) -> (rtype, ts, payload); JournalError if unknown or reused.
+#       For ACK records the payload is the 4-byte little-endian document
+#       seq followed by the caller's payload.
+#   acc.records(since_seq) -> iterator of (seq, rtype, ts, payload), skipping
+#       the journal's own record types
+#   acc.checkpoint(payload, ts) -> seq; acc.last_checkpoint() -> seq or None
+#       the latest checkpoint and every record after it are never reused
+#   acc.close_shift(summary_bytes, ts) -> z_number   (summary <= 256 bytes)
+#   acc.z_count(); acc.z_slots_left(); acc.z_low() (True when <= 30 left)
+#   acc.read_z(n) -> (ts, summary, chain)
+#   acc.self_test() -> SelfTestResult(.ok, .shift, .seq, .reason)
+#   acc.last_seq; acc.last_ts
+#
+# Record types owned by the journal: ACK = 1, CHECKPOINT = 2, ZCLOSE = 3.
+
+from journal.log import (  # noqa: F401
+    Accumulator,
+    JournalError,
+    JournalFull,
+    JournalCorrupt,
+    SelfTestResult,
+    ACK,
+    CHECKPOINT,
+    ZCLOSE,
+    MAX_PAYLOAD,
+    MAX_SUMMARY,
+    Z_LOW,
+)
