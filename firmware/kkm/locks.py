@@ -1,0 +1,200 @@
+# Locks in one place: which operation may run now, and if not, why.
+#
+# A lock has a code (an int, stable: it is journalled and shown), a message
+# in Kazakh and in Russian, and a note on what clears it. Some locks are
+# flags the register raises and lowers (self-test, printer, OFD orders);
+# the two time limits are computed from the clock on every check:
+#   shift over 24 h from the completion of its first payment document (KZ-14)
+#   oldest unacknowledged offline document over 72 h old (KZ-29.6)
+# The same table holds the register's other refusals (passwords, settings,
+# clock, cash) so that every "no" the cashier sees has one code and two texts.
+
+from compat import const
+from kkm import texts
+
+# operations the register asks about
+OP_PAYMENT = const(1)  # sale, return, purchase, purchase return
+OP_PLACEMENT = const(2)  # cash deposit / withdrawal (KZ-27)
+OP_X = const(3)  # X report, cashier and section reports
+OP_Z = const(4)  # shift close
+OP_SETTINGS = const(5)  # programming mode
+OP_CLOCK = const(6)  # clock setting
+
+# lock codes
+NOT_FISCALISED = const(301)
+SELFTEST_HW = const(302)  # KZ-3.1
+SELFTEST_SW = const(303)  # KZ-3.2
+ACC_INTEGRITY = const(304)  # KZ-3.3
+ACC_FULL = const(305)  # KZ-ND-35(3): no room for unacknowledged documents
+ACC_FAULT = const(306)  # KZ-ND-35(3): accumulator fault
+NO_PAPER = const(307)  # KZ-6
+PRINTER_FAULT = const(308)  # KZ-6
+SHIFT_24H = const(309)  # KZ-14, R-29
+OFFLINE_72H = const(310)  # KZ-29.6
+OFD_SUSPEND = const(311)  # KZ-16
+FIRMWARE = const(312)  # KZ-43.1
+DATA_MISMATCH = const(313)  # KZ-76.4
+CLOCK_BAD = const(314)  # KZ-42, KZ-ND-32: clock earlier than the last document
+Z_AREA_FULL = const(315)  # KZ-ND-35(3): no free Z slot for the next shift close
+
+# other refusals (not locks: they concern one request)
+E_BAD_PASSWORD = const(401)  # KZ-1, KZ-ND-35(1)
+E_LOCKED_OUT = const(402)
+E_PASSWORD_RULE = const(403)  # KZ-1: at least 4 digits
+E_NO_RIGHT = const(404)
+E_NOT_LOGGED_IN = const(405)
+E_UNKNOWN_USER = const(406)
+E_SHIFT_OPEN = const(501)  # KZ-41, KZ-ND-30
+E_CLOCK_BACK = const(502)  # KZ-42
+E_CLOCK_CONFIRM = const(503)  # KZ-ND-32
+E_BAD_RNM = const(504)  # KZ-40.2
+E_BAD_BIN = const(505)
+E_BAD_SETTING = const(506)
+E_ALREADY_FISCALISED = const(507)
+E_NOT_ENOUGH_CASH = const(601)
+E_NO_RECEIPT = const(602)
+E_RECEIPT_OPEN = const(603)
+E_NO_SHIFT = const(604)
+E_PRINT_FAILED = const(605)
+E_JOURNAL = const(606)
+
+SECONDS_24H = const(86400)
+SECONDS_72H = const(259200)
+
+# code: (kk, ru, what clears it)
+_TEXTS = {
+    NOT_FISCALISED: ("БКМ фискалдандырылмаған", "ККМ не фискализирована", "fiscalisation (KZ-40)"),
+    SELFTEST_HW: ("Құрылғы тестісі өтпеді", "Тест оборудования не пройден", "repair, then a passing self-test"),
+    SELFTEST_SW: ("Бағдарлама тестісі өтпеді", "Тест программы не пройден", "repair, then a passing self-test"),
+    ACC_INTEGRITY: ("Жинақтауыштағы деректер бүтін емес", "Нарушена целостность данных накопителя",
+                    "service: accumulator check passes"),
+    ACC_FULL: ("Жинақтауыш толы: құжаттарды ОФД-ға жіберіңіз", "Накопитель заполнен: отправьте документы в ОФД",
+               "OFD acknowledges queued documents"),
+    ACC_FAULT: ("Жинақтауыш ақаулы", "Неисправность накопителя", "service repairs the accumulator"),
+    NO_PAPER: ("Қағаз жоқ", "Нет бумаги", "paper loaded, printer reports ok"),
+    PRINTER_FAULT: ("Принтер ақаулы", "Неисправность принтера", "printer reports ok"),
+    SHIFT_24H: ("Ауысым 24 сағаттан асты: Z-есепті алыңыз", "Смена превысила 24 часа: снимите Z-отчёт",
+                "shift close (Z)"),
+    OFFLINE_72H: ("Автономды режим 72 сағаттан асты", "Автономный режим более 72 часов",
+                  "OFD acknowledges the oldest offline document"),
+    OFD_SUSPEND: ("Мемлекеттік кіріс органының талабымен жұмыс тоқтатылды",
+                  "Работа приостановлена по требованию органов госдоходов", "OFD order to resume"),
+    FIRMWARE: ("Бағдарлама тұтастығы бұзылған", "Нарушена целостность программы",
+               "service installs verified firmware"),
+    DATA_MISMATCH: ("Салық төлеуші немесе БКМ деректері сәйкес емес", "Данные налогоплательщика или ККМ не совпадают",
+                    "corrected registration data accepted by the OFD"),
+    CLOCK_BAD: ("Күн мен уақыт соңғы құжаттан ерте", "Дата и время раньше последнего документа",
+                "a correct date and time entered"),
+    Z_AREA_FULL: ("Z-есептерге орын қалмады", "Нет места для Z-отчётов", "service replaces the accumulator"),
+    E_BAD_PASSWORD: ("Құпиясөз қате", "Неверный пароль", ""),
+    E_LOCKED_OUT: ("Қате әрекеттер көп: кейінірек көріңіз", "Много неверных попыток: повторите позже", "lockout time ends"),
+    E_PASSWORD_RULE: ("Құпиясөз кемінде 4 цифр", "Пароль не менее 4 цифр", ""),
+    E_NO_RIGHT: ("Бұл әрекетке құқық жоқ", "Нет прав на эту операцию", ""),
+    E_NOT_LOGGED_IN: ("Құпиясөзді енгізіңіз", "Введите пароль", ""),
+    E_UNKNOWN_USER: ("Пайдаланушы табылмады", "Пользователь не найден", ""),
+    E_SHIFT_OPEN: ("Алдымен ауысымды жабыңыз", "Сначала закройте смену", "shift close (Z)"),
+    E_CLOCK_BACK: ("Уақыт соңғы құжаттан ерте болмауы керек", "Время не может быть раньше последнего документа", ""),
+    E_CLOCK_CONFIRM: ("Күнді қайта енгізіңіз", "Повторите ввод даты", ""),
+    E_BAD_RNM: ("ТНМ кемінде 12 таңба", "РНМ не менее 12 символов", ""),
+    E_BAD_BIN: ("ЖСН/БСН қате", "Неверный ИИН/БИН", ""),
+    E_BAD_SETTING: ("Параметр қате", "Неверный параметр", ""),
+    E_ALREADY_FISCALISED: ("БКМ фискалдандырылған", "ККМ уже фискализирована", ""),
+    E_NOT_ENOUGH_CASH: ("Кассада қолма-қол ақша жеткіліксіз", "Недостаточно наличных в кассе", ""),
+    E_NO_RECEIPT: ("Ашық чек жоқ", "Нет открытого чека", ""),
+    E_RECEIPT_OPEN: ("Алдымен ашық чекті аяқтаңыз", "Сначала завершите открытый чек", ""),
+    E_NO_SHIFT: ("Ауысым ашылмаған", "Смена не открыта", ""),
+    E_PRINT_FAILED: ("Басып шығару сәтсіз: қайта басыңыз", "Печать не удалась: повторите печать", ""),
+    E_JOURNAL: ("Жинақтауышқа жазу қатесі", "Ошибка записи в накопитель", ""),
+}
+
+
+for _c in _TEXTS:
+    texts.add(_c, _TEXTS[_c][0], _TEXTS[_c][1])
+
+
+def message(code, lang):
+    # the cashier's message for a lock or refusal code (kkm.texts)
+    return texts.text(code, lang)
+
+
+def clears(code):
+    t = _TEXTS.get(code)
+    return t[2] if t else ""
+
+
+class Refused(Exception):
+    # args: (code, detail)
+    pass
+
+
+class Locked(Refused):
+    # args: (first code, sorted list of every active lock code)
+    pass
+
+
+# which flag locks leave which operations possible: Z and X must stay
+# possible under the 24 h, 72 h, accumulator-full and OFD-order locks
+# (KZ-14 note, KZ-29.7), so the shift can always be closed.
+_PAY_ONLY = (ACC_FULL, OFD_SUSPEND, DATA_MISMATCH, SHIFT_24H, OFFLINE_72H)
+_KEEPS_SETTINGS = _PAY_ONLY + (NOT_FISCALISED, NO_PAPER, PRINTER_FAULT, CLOCK_BAD, Z_AREA_FULL)
+
+
+def blocks(code, op):
+    # does lock `code` forbid operation `op`?
+    if op == OP_PAYMENT or op == OP_PLACEMENT:
+        return True
+    if op == OP_X or op == OP_Z:
+        if code in _PAY_ONLY:
+            return False
+        if code == Z_AREA_FULL:
+            return op == OP_Z
+        return True
+    # programming and the clock: the service engineer must be able to
+    # repair settings and the date while the register is otherwise locked
+    if op == OP_CLOCK and code == CLOCK_BAD:
+        return False
+    if code in _KEEPS_SETTINGS:
+        return False
+    if code == FIRMWARE:
+        return True
+    # self-test and accumulator failures leave programming open for service
+    return False
+
+
+class Locks:
+    def __init__(self):
+        self.flags = {}  # code -> detail (flag locks only)
+
+    def set(self, code, detail=None):
+        self.flags[code] = detail
+
+    def clear(self, code):
+        if code in self.flags:
+            del self.flags[code]
+
+    def is_set(self, code):
+        return code in self.flags
+
+    def active(self, now, shift_start=None, oldest_offline=None):
+        # every lock in force now, sorted by code
+        codes = list(self.flags)
+        if shift_start is not None and now - shift_start > SECONDS_24H:
+            codes.append(SHIFT_24H)
+        if oldest_offline is not None and now - oldest_offline > SECONDS_72H:
+            codes.append(OFFLINE_72H)
+        codes.sort()
+        return codes
+
+    def blocking(self, op, now, shift_start=None, oldest_offline=None):
+        return [c for c in self.active(now, shift_start, oldest_offline) if blocks(c, op)]
+
+    def require(self, op, now, shift_start=None, oldest_offline=None):
+        b = self.blocking(op, now, shift_start, oldest_offline)
+        if b:
+            raise Locked(b[0], b)
+
+    def shift_seconds_left(self, now, shift_start):
+        # for the cashier's display: time left before the 24 h lock
+        if shift_start is None:
+            return SECONDS_24H
+        return max(0, SECONDS_24H - (now - shift_start))

@@ -1,0 +1,216 @@
+# Registration and connection settings (KZ-40, KZ-41, KZ-ND-25, KZ-ND-27)
+# and the clock-setting rules (KZ-41, KZ-42, KZ-ND-32).
+#
+# Settings are plain values (str, int, bool, lists) kept in a dict; the
+# register journals every change (need_ack=False) and its checkpoints carry
+# encode(), so recovery rebuilds them. Keys fall in three classes:
+#   CONNECTION   OFD addresses/ports, RNM, KKM id, channel priority and
+#                parameters: only with the shift closed (KZ-41)
+#   REGISTRATION taxpayer data and tax groups: re-registration, only with
+#                the shift closed (KZ-ND-30); the factory number is fixed
+#                once the register is fiscalised
+#   FREE         the token (KZ-41 allows it at any time), OFD name, check
+#                site, receipt language
+
+import json
+
+from compat import const
+from kkm.locks import (
+    Refused,
+    E_SHIFT_OPEN,
+    E_CLOCK_BACK,
+    E_CLOCK_CONFIRM,
+    E_BAD_RNM,
+    E_BAD_BIN,
+    E_BAD_SETTING,
+    E_ALREADY_FISCALISED,
+)
+
+MIN_RNM = const(12)  # KZ-40.2
+DAY = const(86400)
+CHANNELS = ("wifi", "gsm", "eth")
+
+CONNECTION = ("ofd_hosts", "rnm", "kkm_id", "channels", "wifi_ssid", "wifi_key", "gsm_apn", "timeout_s")
+REGISTRATION = ("taxpayer", "bin", "address", "vat_payer", "tax_groups", "tz_offset")
+FREE = ("token", "ofd_name", "check_url", "lang")
+FISCAL_REQUIRED = ("factory_no", "rnm", "kkm_id", "taxpayer", "bin", "address", "ofd_hosts", "token")
+
+
+def _defaults():
+    return {
+        "factory_no": "",
+        "rnm": "",
+        "kkm_id": "",
+        "taxpayer": "",
+        "bin": "",
+        "address": "",
+        "ofd_hosts": [],
+        "token": 0,
+        "channels": ["wifi", "gsm"],
+        "wifi_ssid": "",
+        "wifi_key": "",
+        "gsm_apn": "",
+        "timeout_s": 5,
+        "ofd_name": "",
+        "check_url": "",
+        "lang": "kk",
+        "vat_payer": True,
+        # [code, percent_milli, name_kk, name_ru, exempt]; Tax Code 2026
+        "tax_groups": [[1, 16000, "ҚҚС", "НДС", False], [2, 5000, "ҚҚС", "НДС", False],
+                       [3, 0, "ҚҚС-сыз", "Без НДС", True]],
+        "tz_offset": 5 * 3600,
+    }
+
+
+def _str(v, lo, hi):
+    return isinstance(v, str) and lo <= len(v) <= hi
+
+
+def _digits(v, n):
+    if not isinstance(v, str) or len(v) != n:
+        return False
+    for ch in v:
+        if ch not in "0123456789":
+            return False
+    return True
+
+
+def _bad(key):
+    raise Refused(E_BAD_SETTING, key)
+
+
+def validate(key, v):
+    # raises Refused for a bad value of `key`
+    if key == "rnm":
+        if not _str(v, MIN_RNM, 32):
+            raise Refused(E_BAD_RNM, key)
+    elif key == "bin":
+        from kkm.document import check_iin_bin
+
+        if not isinstance(v, str) or not check_iin_bin(v):
+            raise Refused(E_BAD_BIN, key)
+    elif key == "factory_no":
+        if not _str(v, 1, 20):
+            _bad(key)
+    elif key in ("kkm_id", "taxpayer", "address"):
+        if not _str(v, 1, 255):
+            _bad(key)
+    elif key == "ofd_hosts":
+        # KZ-40.1: one or more [host, port]
+        if not isinstance(v, list) or not (1 <= len(v) <= 4):
+            _bad(key)
+        for hp in v:
+            if not isinstance(hp, list) or len(hp) != 2 or not _str(hp[0], 1, 64):
+                _bad(key)
+            if not isinstance(hp[1], int) or not (1 <= hp[1] <= 65535):
+                _bad(key)
+    elif key == "token":
+        # KZ-40.4: the initial token, a number
+        if not isinstance(v, int) or isinstance(v, bool) or not (0 < v < (1 << 32)):
+            _bad(key)
+    elif key == "channels":
+        # KZ-40.5: priority order, no repeats
+        if not isinstance(v, list) or not v:
+            _bad(key)
+        seen = []
+        for c in v:
+            if c not in CHANNELS or c in seen:
+                _bad(key)
+            seen.append(c)
+    elif key in ("wifi_ssid", "wifi_key", "gsm_apn", "ofd_name", "check_url"):
+        if not _str(v, 0, 128):
+            _bad(key)
+    elif key == "timeout_s":
+        if not isinstance(v, int) or not (5 <= v <= 60):
+            _bad(key)
+    elif key == "lang":
+        if v not in ("kk", "ru"):
+            _bad(key)
+    elif key == "vat_payer":
+        if v is not True and v is not False:
+            _bad(key)
+    elif key == "tz_offset":
+        if not isinstance(v, int) or not (-12 * 3600 <= v <= 14 * 3600):
+            _bad(key)
+    elif key == "tax_groups":
+        if not isinstance(v, list) or not v:
+            _bad(key)
+        try:
+            _table(v, True)
+        except (ValueError, TypeError, IndexError):
+            _bad(key)
+    else:
+        _bad(key)
+
+
+def _table(groups, vat_payer):
+    from kkm.tax import TaxGroup, TaxTable
+
+    return TaxTable([TaxGroup(g[0], g[1], g[2], g[3], g[4]) for g in groups], vat_payer)
+
+
+class Settings:
+    def __init__(self):
+        self.v = _defaults()
+        self.fiscalised = False
+        self.reg_ts = 0
+
+    def get(self, key):
+        return self.v[key]
+
+    def tax_table(self):
+        return _table(self.v["tax_groups"], self.v["vat_payer"])
+
+    def fiscalise(self, data, now):
+        # KZ-ND-25, KZ-40: every mandatory input, each checked; all or nothing
+        if self.fiscalised:
+            raise Refused(E_ALREADY_FISCALISED, None)
+        merged = self.v.copy()
+        for k in data:
+            validate(k, data[k])
+            merged[k] = data[k]
+        for k in FISCAL_REQUIRED:
+            if k not in data:
+                raise Refused(E_BAD_SETTING, k)
+        self.v = merged
+        self.fiscalised = True
+        self.reg_ts = now
+        return sorted(data)
+
+    def change(self, changes, shift_open):
+        # programming mode: all changes are validated before any is applied
+        keys = sorted(changes)
+        for k in keys:
+            if k == "factory_no" and self.fiscalised:
+                raise Refused(E_ALREADY_FISCALISED, k)
+            if shift_open and (k in CONNECTION or k in REGISTRATION):
+                raise Refused(E_SHIFT_OPEN, k)  # KZ-41, KZ-ND-30
+            validate(k, changes[k])
+        for k in keys:
+            self.v[k] = changes[k]
+        return keys
+
+    def encode(self):
+        items = [[k, self.v[k]] for k in sorted(self.v)]
+        return json.dumps([1 if self.fiscalised else 0, self.reg_ts, items]).encode()
+
+    def load(self, data):
+        f, ts, items = json.loads(bytes(data).decode())
+        self.v = _defaults()
+        for k, val in items:
+            self.v[k] = val
+        self.fiscalised = bool(f)
+        self.reg_ts = ts
+
+
+def check_clock(new_ts, now, last_doc_ts, shift_open, confirm_ts=None):
+    # KZ-41: clock only with the shift closed; KZ-42: never before the last
+    # fiscal document; KZ-ND-32: a jump forward of more than a day must be
+    # entered twice (confirm_ts equal to new_ts)
+    if shift_open:
+        raise Refused(E_SHIFT_OPEN, "clock")
+    if last_doc_ts is not None and new_ts < last_doc_ts:
+        raise Refused(E_CLOCK_BACK, last_doc_ts)
+    if new_ts - now > DAY and confirm_ts != new_ts:
+        raise Refused(E_CLOCK_CONFIRM, new_ts)
+    return new_ts

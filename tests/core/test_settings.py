@@ -1,0 +1,121 @@
+# Registration and connection settings (KZ-40, KZ-40.1-40.5, KZ-41,
+# KZ-ND-25, KZ-ND-27) and clock rules (KZ-41, KZ-42, KZ-ND-32).
+from kkm import locks as L
+from kkm import settings as S
+
+T0 = 1767225600
+
+REG = {
+    "factory_no": "KKM000000123",
+    "rnm": "010101234567",
+    "kkm_id": "39051",
+    "taxpayer": "ТОО Тест",
+    "bin": "990511400009",
+    "address": "Астана, Мәңгілік Ел 8",
+    "ofd_hosts": [["ofd.example.kz", 7777], ["10.0.0.2", 7777]],
+    "token": 12345678,
+    "channels": ["gsm", "wifi"],
+}
+
+
+def _refused(fn, *args):
+    try:
+        fn(*args)
+    except L.Refused as e:
+        return e.args
+    raise AssertionError("not refused")
+
+
+def test_kz_40_fiscalisation_inputs():
+    s = S.Settings()
+    s.fiscalise(REG, T0)
+    assert s.fiscalised and s.reg_ts == T0
+    assert s.get("rnm") == "010101234567"
+    assert s.get("ofd_hosts")[1] == ["10.0.0.2", 7777]
+    assert s.get("channels") == ["gsm", "wifi"]
+    assert _refused(s.fiscalise, REG, T0)[0] == L.E_ALREADY_FISCALISED
+
+
+def test_kz_40_each_input_is_checked_all_or_nothing():
+    cases = [
+        ("rnm", "01010123456", L.E_BAD_RNM),  # KZ-40.2: 11 characters
+        ("bin", "990511400008", L.E_BAD_BIN),  # check digit
+        ("bin", "99051140000", L.E_BAD_BIN),
+        ("ofd_hosts", [], L.E_BAD_SETTING),  # KZ-40.1
+        ("ofd_hosts", [["h", 0]], L.E_BAD_SETTING),
+        ("ofd_hosts", [["h", 70000]], L.E_BAD_SETTING),
+        ("kkm_id", "", L.E_BAD_SETTING),  # KZ-40.3
+        ("token", 0, L.E_BAD_SETTING),  # KZ-40.4
+        ("token", "123", L.E_BAD_SETTING),
+        ("channels", ["wifi", "wifi"], L.E_BAD_SETTING),  # KZ-40.5
+        ("channels", ["pigeon"], L.E_BAD_SETTING),
+        ("factory_no", "", L.E_BAD_SETTING),
+    ]
+    for key, value, code in cases:
+        s = S.Settings()
+        data = REG.copy()
+        data[key] = value
+        assert _refused(s.fiscalise, data, T0) == (code, key)
+        assert not s.fiscalised and s.get("rnm") == ""
+    s = S.Settings()
+    data = REG.copy()
+    del data["token"]
+    assert _refused(s.fiscalise, data, T0) == (L.E_BAD_SETTING, "token")
+
+
+def test_kz_41_connection_settings_only_with_shift_closed():
+    s = S.Settings()
+    s.fiscalise(REG, T0)
+    for key, value in (("ofd_hosts", [["new.kz", 1]]), ("rnm", "999999999999"), ("kkm_id", "7"),
+                       ("channels", ["wifi"]), ("gsm_apn", "internet"), ("taxpayer", "ИП"),
+                       ("tax_groups", [[1, 16000, "a", "b", False]])):
+        assert _refused(s.change, {key: value}, True) == (L.E_SHIFT_OPEN, key)
+        assert s.change({key: value}, False) == [key]
+        assert s.get(key) == value
+    # the token may be entered with the shift open (KZ-41)
+    assert s.change({"token": 777}, True) == ["token"]
+    assert s.get("token") == 777
+    # the factory number is fixed once fiscalised
+    assert _refused(s.change, {"factory_no": "X1"}, False)[0] == L.E_ALREADY_FISCALISED
+
+
+def test_change_is_all_or_nothing():
+    s = S.Settings()
+    s.fiscalise(REG, T0)
+    assert _refused(s.change, {"ofd_name": "OFD", "rnm": "short"}, False)[0] == L.E_BAD_RNM
+    assert s.get("ofd_name") == ""
+
+
+def test_settings_round_trip_and_tax_table():
+    s = S.Settings()
+    s.fiscalise(REG, T0)
+    s.change({"vat_payer": False}, False)
+    t = S.Settings()
+    t.load(s.encode())
+    assert t.fiscalised and t.reg_ts == T0
+    for k in REG:
+        assert t.get(k) == REG[k]
+    table = t.tax_table()
+    assert not table.vat_payer
+    assert table.get(1).percent_milli == 16000
+    assert table.rate(1) == 0
+
+
+def test_kz_42_clock_never_before_last_document():
+    last = T0 + 1000
+    assert _refused(S.check_clock, last - 1, last, last, False) == (L.E_CLOCK_BACK, last)
+    assert S.check_clock(last, last + 50, last, False) == last
+    assert S.check_clock(T0, T0, None, False) == T0
+
+
+def test_kz_41_clock_only_with_shift_closed():
+    assert _refused(S.check_clock, T0 + 10, T0, T0, True)[0] == L.E_SHIFT_OPEN
+
+
+def test_kz_nd_32_forward_jump_over_a_day_needs_double_entry():
+    now = T0
+    far = now + 86401
+    assert _refused(S.check_clock, far, now, now, False) == (L.E_CLOCK_CONFIRM, far)
+    assert _refused(S.check_clock, far, now, now, False, far + 60)[0] == L.E_CLOCK_CONFIRM
+    assert S.check_clock(far, now, now, False, far) == far
+    assert S.check_clock(now + 86400, now, now, False) == now + 86400
