@@ -485,7 +485,7 @@ class Receipt:
             _err(texts.E_IIN, self.buyer_iin)
 
     def encode(self):
-        w = _Writer()
+        w = Writer()
         w.uint(_VERSION)
         w.uint(self.op)
         w.uint(self.cashier_code)
@@ -534,7 +534,7 @@ class Receipt:
         # inverse of encode(); DocumentError(E_DECODE) on damaged bytes.
         # The result is sealed: a journalled receipt never changes.
         try:
-            r = _Reader(b)
+            r = Reader(b)
             if r.uint() != _VERSION:
                 raise ValueError
             rc = Receipt(r.uint(), r.uint())
@@ -587,7 +587,7 @@ class Placement:
         self.cashier_code = cashier_code
 
     def encode(self):
-        w = _Writer()
+        w = Writer()
         w.uint(_VERSION)
         w.uint(self.kind)
         w.uint(self.amount)
@@ -597,7 +597,7 @@ class Placement:
     @staticmethod
     def decode(b):
         try:
-            r = _Reader(b)
+            r = Reader(b)
             if r.uint() != _VERSION:
                 raise ValueError
             p = Placement(r.uint(), r.uint(), r.uint())
@@ -613,7 +613,7 @@ class Placement:
 # optional strings as 0 (absent) or length + 1 followed by the bytes.
 
 
-class _Writer:
+class Writer:
     def __init__(self):
         self.buf = bytearray()
 
@@ -642,7 +642,7 @@ class _Writer:
         return bytes(self.buf)
 
 
-class _Reader:
+class Reader:
     def __init__(self, b):
         self.b = b
         self.i = 0

@@ -39,7 +39,135 @@ E_CASHIER = const(128)
 E_DECODE = const(129)
 E_PAY_FIELDS = const(130)
 
+# kkm.layout labels
+L_SELL = const(201)
+L_SELL_RETURN = const(202)
+L_BUY = const(203)
+L_BUY_RETURN = const(204)
+L_DEPOSIT = const(205)
+L_WITHDRAWAL = const(206)
+L_FISCAL = const(207)
+L_NOT_FISCAL = const(208)
+L_OFFLINE = const(209)
+L_BIN = const(210)
+L_FACTORY = const(211)
+L_RNM = const(212)
+L_RECEIPT_NO = const(213)
+L_SHIFT = const(214)
+L_CASHIER = const(215)
+L_DATETIME = const(216)
+L_GTIN = const(217)
+L_NTIN = const(218)
+L_MARK = const(219)
+L_SECTION = const(220)
+L_DISCOUNT = const(221)
+L_MARKUP = const(222)
+L_TOTAL = const(223)
+L_CASH = const(224)
+L_TENDERED = const(225)
+L_CHANGE = const(226)
+L_CARD = const(227)
+L_MOBILE = const(228)
+L_TERMINAL = const(229)
+L_AUTH = const(230)
+L_RRN = const(231)
+L_QR_ID = const(232)
+L_VAT = const(233)
+L_VAT_INCL = const(234)
+L_NO_VAT = const(235)
+L_NON_VAT_PAYER = const(236)
+L_SALE_SUM = const(237)
+L_BUY_SUM = const(238)
+L_PARENT = const(239)
+L_PARENT_OFFLINE = const(240)
+L_BUYER_BIN = const(241)
+L_EMAIL = const(242)
+L_PHONE = const(243)
+L_FISCAL_SIGN = const(244)
+L_OFFLINE_SIGN = const(245)
+L_OFD = const(246)
+L_CHECK_SITE = const(247)
+L_AMOUNT = const(248)
+L_X_REPORT = const(249)
+L_Z_REPORT = const(250)
+L_OPENED = const(251)
+L_CLOSED = const(252)
+L_COUNT = const(253)
+L_TICKETS = const(254)
+L_CASH_SUM = const(255)
+L_REVENUE = const(256)
+L_NN = const(257)
+L_NN_START = const(258)
+L_OFFLINE_DOCS = const(259)
+L_TURNOVER = const(260)
+L_CASHIER_REPORT = const(261)
+L_SECTION_REPORT = const(262)
+L_CHECKSUM = const(263)
+
 _T = {
+    L_SELL: ("САТУ", "ПРОДАЖА"),
+    L_SELL_RETURN: ("САТУДЫ ҚАЙТАРУ", "ВОЗВРАТ ПРОДАЖИ"),
+    L_BUY: ("САТЫП АЛУ", "ПОКУПКА"),
+    L_BUY_RETURN: ("САТЫП АЛУДЫ ҚАЙТАРУ", "ВОЗВРАТ ПОКУПКИ"),
+    L_DEPOSIT: ("КАССАҒА ЕНГІЗУ", "ВНЕСЕНИЕ В КАССУ"),
+    L_WITHDRAWAL: ("КАССАДАН АЛУ", "ИЗЪЯТИЕ ИЗ КАССЫ"),
+    L_FISCAL: ("ФИСКАЛДЫҚ ЧЕК", "ФИСКАЛДЫҚ ЧЕК / ФИСКАЛЬНЫЙ ЧЕК"),
+    L_NOT_FISCAL: ("ФИСКАЛДЫҚ ЕМЕС ҚҰЖАТ", "НЕФИСКАЛЬНЫЙ ДОКУМЕНТ"),
+    L_OFFLINE: ("Автономды", "Автономды / Автономный режим"),
+    L_BIN: ("ЖСН/БСН", "ИИН/БИН"),
+    L_FACTORY: ("ЗНМ", "ЗНМ"),
+    L_RNM: ("РНМ", "РНМ"),
+    L_RECEIPT_NO: ("Чек №", "Чек №"),
+    L_SHIFT: ("Ауысым №", "Смена №"),
+    L_CASHIER: ("Кассир", "Кассир"),
+    L_DATETIME: ("Күні, уақыты", "Дата, время"),
+    L_GTIN: ("GTIN", "GTIN"),
+    L_NTIN: ("NTIN", "NTIN"),
+    L_MARK: ("Таңба", "Маркировка"),
+    L_SECTION: ("Бөлім", "Секция"),
+    L_DISCOUNT: ("Жеңілдік", "Скидка"),
+    L_MARKUP: ("Үстеме", "Наценка"),
+    L_TOTAL: ("ЖИЫНЫ", "ИТОГО"),
+    L_CASH: ("Қолма-қол ақша", "Наличные"),
+    L_TENDERED: ("Алынды", "Получено"),
+    L_CHANGE: ("Қайтарым", "Сдача"),
+    L_CARD: ("Банк картасы", "Банковская карта"),
+    L_MOBILE: ("Мобильді төлем", "Мобильный платёж"),
+    L_TERMINAL: ("Терминал", "Терминал"),
+    L_AUTH: ("Авторизация коды", "Код авторизации"),
+    L_RRN: ("RRN", "RRN"),
+    L_QR_ID: ("QR ID", "QR ID"),
+    L_VAT: ("ҚҚС", "НДС"),
+    L_VAT_INCL: ("оның ішінде ҚҚС", "в т.ч. НДС"),
+    L_NO_VAT: ("ҚҚС-сыз", "Без НДС"),
+    L_NON_VAT_PAYER: ("ҚҚС төлеушісі емес", "Не плательщик НДС"),
+    L_SALE_SUM: ("Сату сомасы", "Сумма продажи"),
+    L_BUY_SUM: ("Сатып алу сомасы", "Сумма покупки"),
+    L_PARENT: ("Бастапқы чек", "Исходный чек"),
+    L_PARENT_OFFLINE: ("автономды режимде", "в автономном режиме"),
+    L_BUYER_BIN: ("Сатып алушының ЖСН/БСН", "ИИН/БИН покупателя"),
+    L_EMAIL: ("Эл. пошта", "Эл. почта"),
+    L_PHONE: ("Телефон", "Телефон"),
+    L_FISCAL_SIGN: ("Фискалдық белгі", "Фискальный признак"),
+    L_OFFLINE_SIGN: ("Автономды фискалдық белгі", "Автономный фискальный признак"),
+    L_OFD: ("ФДО", "ОФД"),
+    L_CHECK_SITE: ("Чекті тексеру", "Проверка чека"),
+    L_AMOUNT: ("Сома", "Сумма"),
+    L_X_REPORT: ("X-ЕСЕП (ӨШІРУСІЗ)", "X-ОТЧЁТ (БЕЗ ГАШЕНИЯ)"),
+    L_Z_REPORT: ("Z-ЕСЕП (АУЫСЫМДЫ ЖАБУ)", "Z-ОТЧЁТ (ЗАКРЫТИЕ СМЕНЫ)"),
+    L_OPENED: ("Ашылды", "Открыта"),
+    L_CLOSED: ("Жабылды", "Закрыта"),
+    L_COUNT: ("Саны", "Количество"),
+    L_TICKETS: ("Чектер", "Чеки"),
+    L_CASH_SUM: ("Кассадағы қолма-қол ақша", "Наличные в кассе"),
+    L_REVENUE: ("Түсім", "Выручка"),
+    L_NN: ("Өшірілмейтін сома", "Необнуляемая сумма"),
+    L_NN_START: ("Ауысым басындағы", "На начало смены"),
+    L_OFFLINE_DOCS: ("Автономды құжаттар", "Автономные документы"),
+    L_TURNOVER: ("Айналым", "Оборот"),
+    L_CASHIER_REPORT: ("КАССИРЛЕР БОЙЫНША ЕСЕП", "ОТЧЁТ ПО КАССИРАМ"),
+    L_SECTION_REPORT: ("БӨЛІМДЕР БОЙЫНША ЕСЕП", "ОТЧЁТ ПО СЕКЦИЯМ"),
+    L_CHECKSUM: ("Бақылау сомасы", "Контрольная сумма"),
     E_NO_LINES: ("Чекте тауар жоқ", "В чеке нет позиций"),
     E_LINE: ("Баға немесе саны қате", "Неверная цена или количество"),
     E_TAX_GROUP: ("Салық тобы белгісіз", "Неизвестная налоговая группа"),
