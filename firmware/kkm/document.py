@@ -52,6 +52,7 @@ MAX_NAME = const(128)
 MAX_MARK_LEN = const(200)
 MAX_AMOUNT = const(99999999999999)  # tiyn: just under 1e12 tenge
 MAX_QTY = const(99999999)  # thousandths: 99 999.999 units
+MAX_ENCODED = const(2048)  # a validated receipt fits one journal record
 _VERSION = const(1)
 
 
@@ -483,6 +484,9 @@ class Receipt:
             _err(texts.E_PARENT_NOT_ALLOWED, self.op)
         if self.buyer_iin is not None and not check_iin_bin(self.buyer_iin):
             _err(texts.E_IIN, self.buyer_iin)
+        n = len(self.encode())
+        if n > MAX_ENCODED:
+            _err(texts.E_TOO_MANY, n)
 
     def encode(self):
         w = Writer()
