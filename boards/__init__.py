@@ -1,0 +1,1 @@
+# Board definitions: one package per board.

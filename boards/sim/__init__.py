@@ -1,0 +1,1 @@
+# Simulated board: host stand-ins for the hardware.

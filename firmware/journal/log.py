@@ -1,0 +1,731 @@
+# Fiscal data accumulator: hash-chained record log + fiscal-memory Z area.
+# Byte layout and the reasoning behind it: docs/journal.md.
+
+import struct
+import hashlib
+from compat import const, crc32
+
+ACK = 1
+CHECKPOINT = 2
+ZCLOSE = 3
+MAX_PAYLOAD = 2048
+MAX_SUMMARY = 256
+Z_LOW = 30
+
+# Sector header: magic, generation, first seq, running max ts, keep seq, crc.
+_SH_FMT = "<4sIIIII"
+_SH = const(24)
+_SMAGIC = b"FJS1"
+# Record header: magic, type, flags, reserved, seq, ts, payload length.
+_RH_FMT = "<BBBBIIH"
+_RH = const(14)
+_RMAGIC = const(0xA5)
+_CHAIN = const(32)
+_TRAILER = const(36)  # chain value + crc32
+_F_NEED_ACK = const(1)
+# Fiscal-memory slot: magic, z number, ts, last seq, summary length; summary
+# (256), chain (32), zmac (16), crc32 (4), 12 bytes left unwritten.
+_ZH_FMT = "<2sIIIH"
+_ZH = const(16)
+_ZSLOT = const(336)
+_Z_CHAIN_AT = const(272)
+_Z_MAC_AT = const(304)
+_Z_CRC_AT = const(320)
+_ZMAGIC = b"FZ"
+_U32 = const(0xFFFFFFFF)
+
+
+class JournalError(Exception):
+    pass
+
+
+class JournalFull(JournalError):
+    # args[0]: "log" (space held by data that must be kept) or "fm" (no Z slot)
+    pass
+
+
+class JournalCorrupt(JournalError):
+    pass
+
+
+class SelfTestResult:
+    def __init__(self, ok, shift=None, seq=None, reason="ok"):
+        self.ok = ok
+        self.shift = shift
+        self.seq = seq
+        self.reason = reason
+        self.records = 0  # records verified one by one
+        self.z_checked = 0  # Z summaries verified through their chain
+
+    def __repr__(self):
+        return "SelfTestResult(ok=%r, shift=%r, seq=%r, reason=%r)" % (
+            self.ok,
+            self.shift,
+            self.seq,
+            self.reason,
+        )
+
+
+class _Mac:
+    # HMAC-SHA256 with the key pads computed once (same result as
+    # compat.hmac_sha256, checked by the tests).
+    def __init__(self, key):
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        key = bytes(key) + b"\x00" * (64 - len(key))
+        self.ipad = bytes([b ^ 0x36 for b in key])
+        self.opad = bytes([b ^ 0x5C for b in key])
+
+    def mac(self, *parts):
+        h = hashlib.sha256(self.ipad)
+        for p in parts:
+            h.update(p)
+        o = hashlib.sha256(self.opad)
+        o.update(h.digest())
+        return o.digest()
+
+
+def _all_ff(buf, start, end):
+    ff = b"\xff" * 64
+    i = start
+    while i + 64 <= end:
+        if buf[i : i + 64] != ff:
+            return False
+        i += 64
+    while i < end:
+        if buf[i] != 0xFF:
+            return False
+        i += 1
+    return True
+
+
+class Accumulator:
+    def __init__(self, log_dev, fm_dev, key, retention_s=30 * 86400):
+        if not key:
+            raise JournalError("key")
+        self.dev = log_dev
+        self.fm = fm_dev
+        self.retention_s = retention_s
+        self._m = _Mac(key)
+        self.genesis = self._m.mac(b"KZ fiscal journal genesis")
+        self.S = log_dev.ioctl(5, 0)
+        self.N = log_dev.ioctl(4, 0)
+        if self.N < 3 or self.S < 512:
+            raise JournalError("log device too small")
+        fs = fm_dev.ioctl(5, 0)
+        self.z_per_block = fs // _ZSLOT
+        self.z_total = fm_dev.ioctl(4, 0) * self.z_per_block
+        self._buf = bytearray(self.S)
+        self._buf_sector = -1
+        self._sh = bytearray(_SH)
+        self.recovery = {}
+        self._open()
+
+    # ------------------------------------------------------------------
+    # low-level reads
+
+    def _read_sector(self, s):
+        if self._buf_sector != s:
+            self._buf_sector = -1
+            self.dev.readblocks(s, self._buf, 0)
+            self._buf_sector = s
+        return self._buf
+
+    def _hdr(self, s):
+        # -> (gen, first_seq, ts_max, keep_seq) or None when not valid
+        b = self._sh
+        self.dev.readblocks(s, b, 0)
+        if b[0:4] != _SMAGIC:
+            return None
+        magic, gen, first, tsmax, keep, crc = struct.unpack(_SH_FMT, b)
+        if crc32(b[0:20]) != crc:
+            return None
+        return (gen, first, tsmax, keep)
+
+    def _parse(self, buf, off):
+        # One record at off of a sector buffer.
+        # -> (seq, rtype, flags, ts, length, size) or None (end, blank or torn)
+        S = self.S
+        if off + _RH + _TRAILER > S or buf[off] != _RMAGIC:
+            return None
+        m, rtype, flags, rsv, seq, ts, ln = struct.unpack_from(_RH_FMT, buf, off)
+        end = off + _RH + ln + _TRAILER
+        if ln > MAX_PAYLOAD or end > S:
+            return None
+        (crc,) = struct.unpack_from("<I", buf, end - 4)
+        if crc32(memoryview(buf)[off : end - 4]) != crc:
+            return None
+        return (seq, rtype, flags, ts, ln, end - off)
+
+    def _next(self, buf, off, want):
+        # Next valid record at or after off: (off, record, damaged) or None.
+        # A blank rest of sector is the end; bytes that are neither a record
+        # nor blank are a torn tail, unless a later record (seq >= want)
+        # follows them: then they are a damaged record (a gap, never skipped
+        # silently: walks raise JournalCorrupt and the self-test fails).
+        r = self._parse(buf, off)
+        if r is not None:
+            return (off, r, False)
+        S = self.S
+        if _all_ff(buf, off, S):
+            return None
+        p = off + 1
+        while p <= S - _RH - _TRAILER:
+            if buf[p] == _RMAGIC:
+                r = self._parse(buf, p)
+                if r is not None and r[0] >= want:
+                    return (p, r, True)
+            p += 1
+        return None
+
+    def _sectors_from(self, seq):
+        # Ring index (0 = tail) of the sector holding seq: the last retained
+        # sector whose first seq is <= seq.
+        lo, hi = 0, self._count() - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            h = self._hdr((self.tail + mid) % self.N)
+            if h is not None and h[1] <= seq:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    def _count(self):
+        if self.head < 0:
+            return 0
+        return (self.head - self.tail) % self.N + 1
+
+    def _walk(self, since, upto):
+        # Yields (seq, rtype, flags, ts, buf, off, length) for since..upto in
+        # order; each yielded buffer view is valid until the next step.
+        # Raises JournalCorrupt on a gap in the sequence.
+        if upto < since or self.head < 0:
+            return
+        i = self._sectors_from(since)
+        n = self._count()
+        expect = since
+        while i < n and expect <= upto:
+            s = (self.tail + i) % self.N
+            buf = self._read_sector(s)
+            off = _SH
+            prev = 0
+            while True:
+                x = self._next(buf, off, prev + 1)
+                if x is None:
+                    break
+                off, r, damaged = x
+                seq = r[0]
+                prev = seq
+                if seq >= expect:
+                    if seq != expect or damaged:
+                        raise JournalCorrupt("gap", expect)
+                    yield (seq, r[1], r[2], r[3], buf, off, r[4])
+                    # the caller may have read another sector meanwhile
+                    buf = self._read_sector(s)
+                    expect += 1
+                    if expect > upto:
+                        return
+                off += r[5]
+            i += 1
+        if expect <= upto:
+            raise JournalCorrupt("missing", expect)
+
+    # ------------------------------------------------------------------
+    # open and recovery
+
+    def _open(self):
+        N = self.N
+        self.head = -1
+        self.head_gen = 0
+        self.head_off = self.S
+        self.tail = 0
+        self.last_seq = 0
+        self.last_ts = 0
+        self.ts_max = 0
+        self.chain = self.genesis
+        self._docs = []  # unacknowledged documents: seq
+        self._docts = []  # and their ts
+        self._d0 = 0  # index of the oldest unacknowledged entry
+        self._ckpt = None
+        self._marker_due = False
+        torn = 0
+        h0 = self._hdr(0)
+        if h0 is not None and h0[0] >= 1 and (h0[0] - 1) % N == 0:
+            g0 = h0[0]
+            lo, hi = 0, N - 1
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                h = self._hdr(mid)
+                if h is not None and h[0] == g0 + mid:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            self.head = lo
+            self.head_gen = g0 + lo
+        else:
+            # Fresh device, or sector 0 was being prepared when power failed.
+            best = None
+            for s in range(N):
+                h = self._hdr(s)
+                if h is not None and (best is None or h[0] > best[0]):
+                    best = (h[0], s)
+            if best is not None:
+                self.head_gen, self.head = best
+        if self.head >= 0:
+            if self.head_gen <= N:
+                self.tail = 0
+            else:
+                self.tail = self.head
+                for k in (1, 2):
+                    s = (self.head + k) % N
+                    h = self._hdr(s)
+                    if h is not None and h[0] == self.head_gen + k - N:
+                        self.tail = s
+                        break
+        self._open_fm()
+        if self.head >= 0:
+            hh = self._hdr(self.head)
+            # End of the log: scan the head sector.
+            buf = self._read_sector(self.head)
+            off = _SH
+            prev = 0
+            while True:
+                x = self._next(buf, off, prev + 1)
+                if x is None:
+                    break
+                off = x[0] + x[1][5]
+                prev = x[1][0]
+            if _all_ff(buf, off, self.S):
+                self.head_off = off
+            else:
+                # Torn tail: ignore it, never reuse its bytes.
+                end = self.S
+                while end > off and buf[end - 1] == 0xFF:
+                    end -= 1
+                torn = end - off
+                self.head_off = self.S
+            self.oldest_seq = self._hdr(self.tail)[1]
+            self.ts_max = hh[2]
+            start = min(hh[3], hh[1] - 1) if hh[1] > 1 else 1
+            if start < self.oldest_seq:
+                start = self.oldest_seq
+            self._rebuild(start)
+        else:
+            self.oldest_seq = 1
+        self.recovery.update({
+            "torn_bytes": torn,
+            "last_seq": self.last_seq,
+            "head_sector": self.head,
+            "tail_sector": self.tail,
+            "z_count": self.z_n,
+            "unacked": len(self._docs) - self._d0,
+        })
+        if self.z_n > 0 and self.z_last_seq == self.last_seq:
+            # Power failed between the Z write and its log marker.
+            self._marker_due = True
+            try:
+                self._write_marker(self.z_ts if self.z_ts > self.last_ts else self.last_ts)
+                self.recovery["z_marker_rewritten"] = self.z_n
+            except JournalFull:
+                pass  # written before the next append
+
+    def _rebuild(self, start):
+        # Scan start..end of the log: last record, unacked documents, checkpoint.
+        n = self._count()
+        i = self._sectors_from(start)
+        while i < n:
+            s = (self.tail + i) % self.N
+            buf = self._read_sector(s)
+            off = _SH
+            prev = 0
+            while True:
+                x = self._next(buf, off, prev + 1)
+                if x is None:
+                    break
+                off, r, damaged = x
+                seq, rtype, flags, ts, ln, size = r
+                prev = seq
+                if seq >= start:
+                    if seq <= self.last_seq:
+                        raise JournalCorrupt("order", seq)
+                    if damaged or seq != (self.last_seq + 1 if self.last_seq else start):
+                        # Kept, reported by recovery and the self-test (KZ-3.3).
+                        if "damaged" not in self.recovery:
+                            self.recovery["damaged"] = self.last_seq + 1
+                    self.last_seq = seq
+                    self.last_ts = ts
+                    if ts > self.ts_max:
+                        self.ts_max = ts
+                    e = off + _RH + ln
+                    self.chain = bytes(buf[e : e + _CHAIN])
+                    if flags & _F_NEED_ACK:
+                        self._docs.append(seq)
+                        self._docts.append(ts)
+                    elif rtype == ACK:
+                        (d,) = struct.unpack_from("<I", buf, off + _RH)
+                        if self._d0 < len(self._docs) and self._docs[self._d0] == d:
+                            self._d0 += 1
+                    elif rtype == CHECKPOINT:
+                        self._ckpt = seq
+                off += size
+            i += 1
+        if self._d0:
+            self._docs = self._docs[self._d0 :]
+            self._docts = self._docts[self._d0 :]
+            self._d0 = 0
+
+    # ------------------------------------------------------------------
+    # fiscal memory (Z area)
+
+    def _zslot(self, i):
+        b = bytearray(_ZSLOT)
+        self.fm.readblocks(i // self.z_per_block, b, (i % self.z_per_block) * _ZSLOT)
+        return b
+
+    def _zblank(self, i):
+        b = bytearray(2)
+        self.fm.readblocks(i // self.z_per_block, b, (i % self.z_per_block) * _ZSLOT)
+        return b == b"\xff\xff"
+
+    def _zvalid(self, b):
+        if b[0:2] != _ZMAGIC:
+            return False
+        (crc,) = struct.unpack_from("<I", b, _Z_CRC_AT)
+        return crc32(memoryview(b)[0:_Z_CRC_AT]) == crc
+
+    def _open_fm(self):
+        lo, hi = 0, self.z_total
+        while lo < hi:  # first blank slot
+            mid = (lo + hi) // 2
+            if self._zblank(mid):
+                hi = mid
+            else:
+                lo = mid + 1
+        self.z_next = lo
+        self.z_n = 0
+        self.z_last_seq = 0
+        self.z_ts = 0
+        self.z_chain = self.genesis
+        self.z_mac = b"\x00" * 16
+        self.z_slot = -1
+        i = lo - 1
+        while i >= 0:
+            b = self._zslot(i)
+            if self._zvalid(b):
+                m, z, ts, last, sl = struct.unpack_from(_ZH_FMT, b, 0)
+                self.z_n = z
+                self.z_ts = ts
+                self.z_last_seq = last
+                self.z_chain = bytes(b[_Z_CHAIN_AT:_Z_MAC_AT])
+                self.z_mac = bytes(b[_Z_MAC_AT:_Z_CRC_AT])
+                self.z_slot = i
+                break
+            i -= 1
+
+    def z_count(self):
+        return self.z_n
+
+    def z_slots_left(self):
+        return self.z_total - self.z_next
+
+    def z_low(self):
+        return self.z_slots_left() <= Z_LOW
+
+    def read_z(self, n):
+        # Z number n -> (ts, summary, chain)
+        if n < 1 or n > self.z_n:
+            raise JournalError("z", n)
+        i = n - 1 if n - 1 < self.z_next else self.z_next - 1
+        while i >= 0:  # torn slots shift later Z numbers; walk back
+            b = self._zslot(i)
+            if self._zvalid(b):
+                m, z, ts, last, sl = struct.unpack_from(_ZH_FMT, b, 0)
+                if z == n:
+                    return (ts, bytes(b[_ZH : _ZH + sl]), bytes(b[_Z_CHAIN_AT:_Z_MAC_AT]))
+                if z < n:
+                    break
+            i -= 1
+        i = n
+        while i < self.z_next:
+            b = self._zslot(i)
+            if self._zvalid(b):
+                m, z, ts, last, sl = struct.unpack_from(_ZH_FMT, b, 0)
+                if z == n:
+                    return (ts, bytes(b[_ZH : _ZH + sl]), bytes(b[_Z_CHAIN_AT:_Z_MAC_AT]))
+            i += 1
+        raise JournalCorrupt("z", n)
+
+    def close_shift(self, summary, ts):
+        # KZ-ND-29: the Z summary goes to fiscal memory first; the shift's
+        # counters may be reset by the caller only after this returns.
+        if len(summary) > MAX_SUMMARY:
+            raise JournalError("summary too long")
+        self._check_ts(ts)
+        if self.z_next >= self.z_total:
+            raise JournalFull("fm")
+        if self._marker_due:
+            self._write_marker(ts)
+        b = bytearray(_ZSLOT)
+        z = self.z_n + 1
+        struct.pack_into(_ZH_FMT, b, 0, _ZMAGIC, z, ts, self.last_seq, len(summary))
+        b[_ZH : _ZH + len(summary)] = summary
+        for k in range(_ZH + len(summary), _Z_CHAIN_AT):
+            b[k] = 0
+        b[_Z_CHAIN_AT:_Z_MAC_AT] = self.chain
+        zmac = self._m.mac(b"Z", self.z_mac, memoryview(b)[0:_Z_MAC_AT])[:16]
+        b[_Z_MAC_AT:_Z_CRC_AT] = zmac
+        struct.pack_into("<I", b, _Z_CRC_AT, crc32(memoryview(b)[0:_Z_CRC_AT]))
+        i = self.z_next
+        self.z_next = i + 1  # a failed write leaves the slot used (never rewritten)
+        self.fm.writeblocks(i // self.z_per_block, memoryview(b)[0:324], (i % self.z_per_block) * _ZSLOT)
+        self.z_n = z
+        self.z_ts = ts
+        self.z_last_seq = self.last_seq
+        self.z_chain = self.chain
+        self.z_mac = zmac
+        self.z_slot = i
+        self._marker_due = True
+        try:
+            self._write_marker(ts)
+        except JournalFull:
+            pass  # the Z is closed; the marker goes before the next record
+        return z
+
+    def _write_marker(self, ts):
+        p = struct.pack("<I", self.z_n) + self.z_mac
+        self._append(ZCLOSE, 0, p, ts, True)
+        self._marker_due = False
+
+    # ------------------------------------------------------------------
+    # appends
+
+    def _check_ts(self, ts):
+        if not isinstance(ts, int) or ts < 0 or ts > _U32:
+            raise JournalError("ts")
+
+    def append(self, rtype, payload, ts, need_ack=False):
+        if not isinstance(rtype, int) or rtype < 16 or rtype > 255:
+            raise JournalError("rtype")
+        return self._append(rtype, _F_NEED_ACK if need_ack else 0, payload, ts, False)
+
+    def ack(self, doc_seq, payload, ts):
+        if self._d0 >= len(self._docs) or self._docs[self._d0] != doc_seq:
+            raise JournalError("ack order", doc_seq)
+        if len(payload) > MAX_PAYLOAD - 4:
+            raise JournalError("payload too long")
+        seq = self._append(ACK, 0, struct.pack("<I", doc_seq) + payload, ts, True)
+        self._d0 += 1
+        if self._d0 >= 32 and self._d0 * 2 >= len(self._docs):
+            self._docs = self._docs[self._d0 :]
+            self._docts = self._docts[self._d0 :]
+            self._d0 = 0
+        return seq
+
+    def checkpoint(self, payload, ts):
+        seq = self._append(CHECKPOINT, 0, payload, ts, True)
+        self._ckpt = seq
+        return seq
+
+    def last_checkpoint(self):
+        return self._ckpt
+
+    def unacked(self):
+        return self._docs[self._d0 :]
+
+    def oldest_unacked_ts(self):
+        if self._d0 < len(self._docs):
+            return self._docts[self._d0]
+        return None
+
+    def _low_water(self):
+        # The lowest seq that must be kept: oldest unacknowledged document,
+        # latest checkpoint, first record of the open shift.
+        w = self.z_last_seq + 1
+        if self._d0 < len(self._docs) and self._docs[self._d0] < w:
+            w = self._docs[self._d0]
+        if self._ckpt is not None and self._ckpt < w:
+            w = self._ckpt
+        return w
+
+    def _append(self, rtype, flags, payload, ts, internal):
+        self._check_ts(ts)
+        ln = len(payload)
+        if ln > MAX_PAYLOAD:
+            raise JournalError("payload too long")
+        if self._marker_due and rtype != ZCLOSE:
+            self._write_marker(ts)
+        size = _RH + ln + _TRAILER
+        if self.head < 0 or self.head_off + size > self.S:
+            self._new_sector(ts, internal)
+        seq = self.last_seq + 1
+        rec = bytearray(size)
+        struct.pack_into(_RH_FMT, rec, 0, _RMAGIC, rtype, flags, 0, seq, ts, ln)
+        rec[_RH : _RH + ln] = payload
+        mv = memoryview(rec)
+        chain = self._m.mac(self.chain, mv[0 : _RH + ln])
+        rec[_RH + ln : _RH + ln + _CHAIN] = chain
+        struct.pack_into("<I", rec, size - 4, crc32(mv[0 : size - 4]))
+        off = self.head_off
+        self._buf_sector = -1
+        try:
+            self.dev.writeblocks(self.head, rec, off)
+        except Exception:
+            self.head_off = self.S  # never program over a failed write
+            raise
+        self.head_off = off + size
+        self.last_seq = seq
+        self.last_ts = ts
+        if ts > self.ts_max:
+            self.ts_max = ts
+        self.chain = chain
+        if flags & _F_NEED_ACK:
+            self._docs.append(seq)
+            self._docts.append(ts)
+        return seq
+
+    def _retained(self, s):
+        if self.head < 0:
+            return False
+        return (s - self.tail) % self.N <= (self.head - self.tail) % self.N
+
+    def _reusable(self, s, now):
+        if s == self.head:
+            return False
+        h = self._hdr((s + 1) % self.N)
+        if h is None:
+            return False
+        if h[1] > self._low_water():
+            return False
+        return h[2] + self.retention_s <= now
+
+    def _new_sector(self, now, internal):
+        N = self.N
+        nxt = 0 if self.head < 0 else (self.head + 1) % N
+        # Ordinary records leave one sector free for acks, checkpoints and
+        # Z markers, so a full log can still record the OFD's answers.
+        t = self.tail
+        for k in range(1 if internal else 2):
+            s = (nxt + k) % N
+            if self._retained(s):
+                if s != t or not self._reusable(s, now):
+                    raise JournalFull("log")
+                t = (t + 1) % N
+        h = self._hdr(nxt)
+        if h is not None and h[0] > self.head_gen:
+            raise JournalCorrupt("sector order", nxt)
+        was_retained = self._retained(nxt)
+        self._buf_sector = -1
+        self.dev.ioctl(6, nxt)
+        if was_retained:
+            self.tail = (nxt + 1) % N
+            self.oldest_seq = self._hdr(self.tail)[1]
+        gen = self.head_gen + 1
+        sh = bytearray(_SH)
+        struct.pack_into(_SH_FMT, sh, 0, _SMAGIC, gen, self.last_seq + 1, self.ts_max, self._low_water(), 0)
+        struct.pack_into("<I", sh, 20, crc32(memoryview(sh)[0:20]))
+        if self.head < 0:
+            self.oldest_seq = self.last_seq + 1
+        self.dev.writeblocks(nxt, sh, 0)
+        self.head = nxt
+        self.head_gen = gen
+        self.head_off = _SH
+
+    # ------------------------------------------------------------------
+    # reading
+
+    def read(self, seq):
+        if seq < self.oldest_seq or seq > self.last_seq or seq < 1:
+            raise JournalError("unknown seq", seq)
+        for r in self._walk(seq, seq):
+            seq_, rtype, flags, ts, buf, off, ln = r
+            return (rtype, ts, bytes(buf[off + _RH : off + _RH + ln]))
+        raise JournalError("unknown seq", seq)
+
+    def records(self, since_seq):
+        if since_seq < 1:
+            since_seq = 1
+        if since_seq < self.oldest_seq:
+            raise JournalError("reused", since_seq)
+        return self._records(since_seq, self.last_seq)
+
+    def _records(self, since, upto):
+        for r in self._walk(since, upto):
+            seq, rtype, flags, ts, buf, off, ln = r
+            if rtype >= 16:
+                yield (seq, rtype, ts, bytes(buf[off + _RH : off + _RH + ln]))
+
+    # ------------------------------------------------------------------
+    # self-test (KZ-2.3, KZ-9, KZ-13)
+
+    def self_test(self):
+        res = SelfTestResult(True)
+        # 1. every Z summary, through the chain of Z MACs (KZ-2.3(2))
+        prev_mac = b"\x00" * 16
+        prev_z = 0
+        prev_last = 0
+        prev_chain = self.genesis
+        before_last = (0, self.genesis)  # (last seq, chain) of the Z before the last
+        for i in range(self.z_next):
+            b = self._zslot(i)
+            if not self._zvalid(b):
+                if b[0:2] == b"\xff\xff":
+                    return self._fail(res, prev_z + 1, None, "z area hole")
+                continue  # torn by a power cut; the next Z links past it
+            m, z, ts, last, sl = struct.unpack_from(_ZH_FMT, b, 0)
+            if z != prev_z + 1 or last < prev_last or sl > MAX_SUMMARY:
+                return self._fail(res, z, None, "z order")
+            if self._m.mac(b"Z", prev_mac, memoryview(b)[0:_Z_MAC_AT])[:16] != b[_Z_MAC_AT:_Z_CRC_AT]:
+                return self._fail(res, z, None, "z mac")
+            before_last = (prev_last, prev_chain)
+            prev_mac = bytes(b[_Z_MAC_AT:_Z_CRC_AT])
+            prev_z = z
+            prev_last = last
+            prev_chain = bytes(b[_Z_CHAIN_AT:_Z_MAC_AT])
+            res.z_checked += 1
+        if prev_z != self.z_n or prev_last != self.z_last_seq:
+            return self._fail(res, prev_z, None, "z count")
+        if self.z_last_seq > self.last_seq:
+            return self._fail(res, self.z_n, self.last_seq + 1, "records missing")
+        # 2. the last closed shift record by record vs its Z chain (KZ-2.3(1))
+        if self.z_n >= 1 and before_last[0] + 1 >= self.oldest_seq:
+            r = self._verify(res, self.z_n, before_last[0] + 1, self.z_last_seq, before_last[1], self.z_n - 1)
+            if r is not None:
+                return r
+        # 3. the open shift record by record up to the current chain value
+        return self._verify(res, None, self.z_last_seq + 1, self.last_seq, self.z_chain, self.z_n) or res
+
+    def _verify(self, res, shift, first, last, chain, zprev):
+        # Recompute the chain over first..last from `chain`; each record's
+        # stored value must match, and the end must match the Z or the head.
+        seq = first
+        try:
+            for r in self._walk(first, last):
+                seq, rtype, flags, ts, buf, off, ln = r
+                mv = memoryview(buf)
+                e = off + _RH + ln
+                chain = self._m.mac(chain, mv[off:e])
+                if chain != buf[e : e + _CHAIN]:
+                    return self._fail(res, shift, seq, "record mac")
+                if seq == first and zprev > 0 and rtype != ZCLOSE:
+                    return self._fail(res, shift, seq, "z marker missing")
+                if rtype == ZCLOSE:
+                    (zn,) = struct.unpack_from("<I", buf, off + _RH)
+                    if seq != first or zn != zprev:
+                        return self._fail(res, shift, seq, "z marker")
+                res.records += 1
+        except JournalCorrupt as e:
+            return self._fail(res, shift, e.args[1] if len(e.args) > 1 else seq, "record lost")
+        if shift is None:
+            if chain != self.chain:
+                return self._fail(res, None, last, "chain end")
+        elif chain != self.z_chain:
+            return self._fail(res, shift, last, "z chain")
+        return None
+
+    def _fail(self, res, shift, seq, reason):
+        res.ok = False
+        res.shift = shift
+        res.seq = seq
+        res.reason = reason
+        return res
