@@ -74,10 +74,11 @@ class _Out:
                 part = pad(part, self.w, "^").rstrip()
             self.lines.append((style, part))
 
-    def lv(self, label, value, style=NORMAL):
-        # "label        value" on one line, or the label and then the value
+    def lv(self, label, value, style=NORMAL, colon=True):
+        # "label:       value" on one line, or the label and then the value
         # right-aligned when they do not fit together
-        label = label + ":"
+        if colon:
+            label = label + ":"
         if len(label) + 1 + len(value) <= self.w:
             self.lines.append((style, label + pad(value, self.w - len(label), ">")))
             return
@@ -138,7 +139,7 @@ def receipt_lines(receipt, info, lang, width=WIDE):
             o.lv(o.t(T.L_MARK), _printable(m))
         qty = "%s %s x %s" % (money.qty_text(ln.qty_milli, D.is_measured(ln.unit_code)),
                               D.unit_name(ln.unit_code, lang), money.fmt(ln.price))
-        o.lv(qty, money.fmt(ln.gross()))
+        o.lv(qty, money.fmt(ln.gross()), NORMAL, False)
         if ln.discount:
             o.lv(o.t(T.L_DISCOUNT), "-" + money.fmt(ln.discount))
         if ln.markup:
