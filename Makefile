@@ -37,5 +37,9 @@ test-host: setup
 bench: setup
 	@for b in tools/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
+# Simulated OFD: protocol on 7777, check page and admin API on 8080 (OFD_ARGS for more options).
+ofd: setup
+	$(PY) -m tools.ofdsim --db var/ofd.sqlite --port 7777 --http 8080 $(OFD_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build

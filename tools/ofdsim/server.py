@@ -1,0 +1,214 @@
+"""The running simulator: asyncio TCP server for the binary protocol plus
+the aiohttp web server (check page, register list, JSON admin API)."""
+
+import asyncio
+import logging
+import os
+import socket
+import struct
+import threading
+
+from tools.ofdsim.faults import Faults
+from tools.ofdsim.header import HEADER_SIZE, HeaderError, frame, parse_header
+from tools.ofdsim.ofd import Ofd
+from tools.ofdsim.store import Store
+
+log = logging.getLogger("ofdsim")
+
+MAX_REQUEST = 1 << 20      # bytes; larger SIZE fields are refused
+READ_TIMEOUT_S = 30.0
+
+
+def _reset(writer):
+    """Close with RST (no FIN, no answer): what a refusing server looks like."""
+    sock = writer.get_extra_info("socket")
+    try:
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    writer.transport.abort()
+
+
+class OfdServer:
+    def __init__(self, db_path, host="127.0.0.1", port=7777, http_host="127.0.0.1", http_port=8080,
+                 public_url=None, **ofd_options):
+        self.db_path = db_path
+        self.host = host
+        self.port = port
+        self.http_host = http_host
+        self.http_port = http_port
+        self.public_url = public_url
+        self.ofd_options = ofd_options
+        self.faults = Faults()
+        self.store = None
+        self.ofd = None
+        self._tcp = None
+        self._runner = None
+        self._down_task = None
+        self.down_until = None
+
+    # ------------------------------------------------------------ lifecycle
+    async def start(self):
+        self.store = Store(self.db_path)
+        self._tcp = await asyncio.start_server(self._connection, self.host, self.port, reuse_address=True)
+        self.port = self._tcp.sockets[0].getsockname()[1]
+        if self.http_port is not None:
+            from aiohttp import web
+            from tools.ofdsim.web import make_app
+            self._runner = web.AppRunner(make_app(self), access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.http_host, self.http_port)
+            await site.start()
+            self.http_port = self._runner.addresses[0][1]
+        base = self.public_url or "http://%s:%d" % (self.http_host, self.http_port or 8080)
+        self.ofd = Ofd(self.store, base_url=base, **self.ofd_options)
+        log.info("OFD simulator: protocol on %s:%d, web on %s:%s, db %s", self.host, self.port, self.http_host,
+                 self.http_port, self.db_path)
+
+    async def stop(self):
+        if self._down_task is not None:
+            self._down_task.cancel()
+        if self._tcp is not None:
+            self._tcp.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self.store is not None:
+            self.store.close()
+
+    # ------------------------------------------------------------ outages
+    def add_fault(self, spec):
+        f = self.faults.add(spec)
+        if f.kind == "down" and f.kkm_id is None:
+            self.faults.remove(f.id)
+            if self._down_task is not None:
+                self._down_task.cancel()
+            self._down_task = asyncio.ensure_future(self._go_down(f.seconds))
+        return f
+
+    async def _go_down(self, seconds):
+        loop = asyncio.get_running_loop()
+        self.down_until = loop.time() + seconds
+        if self._tcp is not None:
+            self._tcp.close()
+            self._tcp = None
+        log.info("protocol port %d down for %.1f s", self.port, seconds)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self.down_until = None
+            if self._tcp is None:
+                self._tcp = await asyncio.start_server(self._connection, self.host, self.port, reuse_address=True)
+                log.info("protocol port %d back", self.port)
+
+    # ------------------------------------------------------------ one connection
+    async def _connection(self, reader, writer):
+        try:
+            await self._serve(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError, OSError):
+            pass
+        except Exception:
+            log.exception("request failed")
+        finally:
+            if not writer.transport.is_closing():
+                writer.close()
+
+    async def _serve(self, reader, writer):
+        if self.faults.on_accept() is not None:
+            _reset(writer)
+            return
+        raw = await asyncio.wait_for(reader.readexactly(HEADER_SIZE), READ_TIMEOUT_S)
+        try:
+            head = parse_header(raw)
+        except HeaderError as e:
+            log.info("bad header from %s: %s", writer.get_extra_info("peername"), e)
+            return
+        if head.size > MAX_REQUEST:
+            log.info("request of %d bytes refused", head.size)
+            return
+        payload = await asyncio.wait_for(reader.readexactly(head.size - HEADER_SIZE), READ_TIMEOUT_S)
+        f = self.faults.on_request(head.kkm_id)
+        if f is not None and f.kind in ("refuse", "down"):
+            _reset(writer)
+            return
+        if f is not None:  # forced result code, nothing processed
+            from tools.ofdsim.ofd import _command_of
+            body = self.ofd.error_answer(_command_of(payload), f.code, "injected")
+            answer = frame(head.kkm_id, head.token, head.reqnum, body)
+        else:
+            token, body, info = self.ofd.handle(head, payload)
+            answer = frame(head.kkm_id, token, head.reqnum, body)
+        for f in self.faults.on_answer(head.kkm_id):
+            if f.kind == "delay":
+                await asyncio.sleep(f.seconds)
+            elif f.kind == "wrong_reqnum":
+                answer = frame(head.kkm_id, struct.unpack_from("<I", answer, 12)[0], (head.reqnum + 1) & 0xFFFF,
+                               answer[HEADER_SIZE:])
+            elif f.kind == "garbage":
+                junk = bytearray(os.urandom(max(1, f.bytes)))
+                if junk[0] == 0xA2:
+                    junk[0] = 0x00
+                answer = bytes(junk)
+            elif f.kind == "close_after":
+                answer = answer[:f.bytes]
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+
+class ServerThread:
+    """Run an OfdServer on its own event loop in a background thread (tests, tools)."""
+
+    def __init__(self, db_path, **kwargs):
+        kwargs.setdefault("port", 0)
+        kwargs.setdefault("http_port", 0)
+        self.server = OfdServer(db_path, **kwargs)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._started = threading.Event()
+        self._error = None
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self.server.start())
+        except BaseException as e:  # reported to the starting thread
+            self._error = e
+            self._started.set()
+            return
+        self._started.set()
+        self.loop.run_forever()
+        self.loop.run_until_complete(self.server.stop())
+        self.loop.close()
+
+    def start(self):
+        self._thread.start()
+        self._started.wait(30)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def call(self, fn, *args):
+        """Run fn(*args) on the server loop (e.g. store access) and return its result."""
+        async def run():
+            return fn(*args)
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(30)
+
+    def stop(self):
+        if self._thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(30)
+
+    @property
+    def port(self):
+        return self.server.port
+
+    @property
+    def http_port(self):
+        return self.server.http_port
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

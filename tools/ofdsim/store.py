@@ -1,0 +1,385 @@
+"""SQLite storage of the simulated OFD.
+
+Fiscal tables (exchanges, tickets, money placements, Z reports, offline
+periods) are append-only: triggers abort every UPDATE and DELETE on them,
+and the code has no delete path at all (5-year retention, R-79, R-83). The
+register table keeps the mutable state a real OFD keeps per KKM: the current
+valid token and the blocked flag.
+"""
+
+import json
+import os
+import secrets
+import sqlite3
+import time
+
+RETENTION_YEARS = 5
+
+_FISCAL_TABLES = ("exchanges", "tickets", "money_placements", "z_reports", "offline_periods", "ads")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kkms (
+  kkm_id INTEGER PRIMARY KEY,
+  rnm TEXT NOT NULL UNIQUE,
+  serial TEXT NOT NULL,
+  title TEXT NOT NULL,
+  bin TEXT NOT NULL,
+  address TEXT NOT NULL,
+  address_kz TEXT NOT NULL DEFAULT '',
+  pos_title TEXT NOT NULL DEFAULT '',
+  point_of_payment_number TEXT NOT NULL DEFAULT '',
+  terminal_number TEXT NOT NULL DEFAULT '',
+  okved TEXT NOT NULL DEFAULT '',
+  taxation_type INTEGER NOT NULL DEFAULT 101,
+  token INTEGER NOT NULL,
+  blocked INTEGER NOT NULL DEFAULT 0,
+  block_reason TEXT NOT NULL DEFAULT '',
+  registered_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exchanges (
+  id INTEGER PRIMARY KEY,
+  kkm_id INTEGER NOT NULL,
+  token INTEGER NOT NULL,
+  reqnum INTEGER NOT NULL,
+  command INTEGER NOT NULL,
+  request BLOB NOT NULL,
+  answer BLOB NOT NULL,
+  result INTEGER NOT NULL,
+  new_token INTEGER NOT NULL,
+  received_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS exchanges_kkm ON exchanges(kkm_id, id);
+CREATE TABLE IF NOT EXISTS tickets (
+  id INTEGER PRIMARY KEY,
+  kkm_id INTEGER NOT NULL,
+  exchange_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  shift_number INTEGER NOT NULL,
+  fiscal_sign TEXT NOT NULL,
+  operation INTEGER NOT NULL,
+  total INTEGER NOT NULL,
+  cash INTEGER NOT NULL,
+  date_time TEXT NOT NULL,
+  offline_number INTEGER,
+  request BLOB NOT NULL,
+  qr TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  retain_until TEXT NOT NULL,
+  UNIQUE (kkm_id, seq),
+  UNIQUE (kkm_id, fiscal_sign)
+);
+CREATE INDEX IF NOT EXISTS tickets_shift ON tickets(kkm_id, shift_number);
+CREATE TABLE IF NOT EXISTS money_placements (
+  id INTEGER PRIMARY KEY,
+  kkm_id INTEGER NOT NULL,
+  exchange_id INTEGER NOT NULL,
+  shift_number INTEGER NOT NULL,
+  operation INTEGER NOT NULL,
+  amount INTEGER NOT NULL,
+  offline INTEGER NOT NULL,
+  date_time TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  retain_until TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mp_shift ON money_placements(kkm_id, shift_number);
+CREATE TABLE IF NOT EXISTS z_reports (
+  id INTEGER PRIMARY KEY,
+  kkm_id INTEGER NOT NULL,
+  exchange_id INTEGER NOT NULL,
+  shift_number INTEGER NOT NULL,
+  opened_at TEXT NOT NULL,
+  closed_at TEXT NOT NULL,
+  offline INTEGER NOT NULL,
+  report BLOB NOT NULL,
+  received_at TEXT NOT NULL,
+  retain_until TEXT NOT NULL,
+  UNIQUE (kkm_id, shift_number)
+);
+CREATE TABLE IF NOT EXISTS offline_periods (
+  id INTEGER PRIMARY KEY,
+  kkm_id INTEGER NOT NULL,
+  exchange_id INTEGER NOT NULL,
+  begin_time TEXT NOT NULL,
+  end_time TEXT NOT NULL,
+  received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ads (
+  id INTEGER PRIMARY KEY,
+  kkm_id INTEGER,
+  type INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+"""
+
+
+def _now():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _retain_until():
+    g = time.gmtime()
+    return "%04d-%02d-%02d" % (g.tm_year + RETENTION_YEARS, g.tm_mon, min(g.tm_mday, 28))
+
+
+class Store:
+    def __init__(self, path):
+        if path != ":memory:":
+            d = os.path.dirname(os.path.abspath(path))
+            os.makedirs(d, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.executescript(_SCHEMA)
+        for t in _FISCAL_TABLES:
+            for op in ("UPDATE", "DELETE"):
+                self.db.execute(
+                    "CREATE TRIGGER IF NOT EXISTS no_%s_%s BEFORE %s ON %s BEGIN "
+                    "SELECT RAISE(ABORT, 'fiscal data are kept for %d years: no %s'); END"
+                    % (op.lower(), t, op, t, RETENTION_YEARS, op.lower()))
+        if self.meta("secret") is None:
+            self.set_meta("secret", secrets.token_hex(32))
+
+    def close(self):
+        self.db.close()
+
+    # ------------------------------------------------------------ meta
+    def meta(self, key):
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key, value):
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def secret(self):
+        return bytes.fromhex(self.meta("secret"))
+
+    # ------------------------------------------------------------ transactions
+    def begin(self):
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def commit(self):
+        self.db.execute("COMMIT")
+
+    def rollback(self):
+        self.db.execute("ROLLBACK")
+
+    # ------------------------------------------------------------ registers
+    _KKM_FIELDS = ("kkm_id", "rnm", "serial", "title", "bin", "address", "address_kz", "pos_title",
+                   "point_of_payment_number", "terminal_number", "okved", "taxation_type", "token")
+
+    def register(self, kkm_id, rnm, serial, title, bin, address, token, **extra):
+        """Register a simulated KKM (portal registration). Re-registering an
+        existing id with the same RNM updates its details and token."""
+        if not (0 < int(kkm_id) <= 0xFFFFFFFF):
+            raise ValueError("kkm id must fit the 4-byte header field")
+        if not (0 <= int(token) <= 0xFFFFFFFF):
+            raise ValueError("token must fit the 4-byte header field")
+        row = dict(kkm_id=int(kkm_id), rnm=str(rnm), serial=str(serial), title=str(title), bin=str(bin),
+                   address=str(address), token=int(token))
+        for k in self._KKM_FIELDS:
+            if k in extra and extra[k] is not None:
+                row[k] = extra[k]
+        old = self.kkm(kkm_id)
+        if old is not None and old["rnm"] != row["rnm"]:
+            raise ValueError("kkm %d is registered with another RNM" % kkm_id)
+        if old is None:
+            row["registered_at"] = _now()
+            cols = ",".join(row)
+            self.db.execute("INSERT INTO kkms(%s) VALUES (%s)" % (cols, ",".join("?" * len(row))),
+                            tuple(row.values()))
+        else:
+            sets = ",".join("%s=?" % k for k in row if k != "kkm_id")
+            self.db.execute("UPDATE kkms SET %s WHERE kkm_id=?" % sets,
+                            tuple(v for k, v in row.items() if k != "kkm_id") + (row["kkm_id"],))
+        return self.kkm(kkm_id)
+
+    def kkm(self, kkm_id):
+        return self.db.execute("SELECT * FROM kkms WHERE kkm_id=?", (kkm_id,)).fetchone()
+
+    def kkm_by_rnm(self, rnm):
+        return self.db.execute("SELECT * FROM kkms WHERE rnm=?", (rnm,)).fetchone()
+
+    def kkms(self):
+        return self.db.execute("SELECT * FROM kkms ORDER BY kkm_id").fetchall()
+
+    def set_token(self, kkm_id, token):
+        self.db.execute("UPDATE kkms SET token=? WHERE kkm_id=?", (int(token), kkm_id))
+
+    def set_blocked(self, kkm_id, blocked, reason=""):
+        self.db.execute("UPDATE kkms SET blocked=?, block_reason=? WHERE kkm_id=?",
+                        (1 if blocked else 0, reason, kkm_id))
+
+    # ------------------------------------------------------------ exchanges
+    def last_exchange(self, kkm_id):
+        return self.db.execute("SELECT * FROM exchanges WHERE kkm_id=? ORDER BY id DESC LIMIT 1",
+                               (kkm_id,)).fetchone()
+
+    def next_exchange_id(self):
+        """Id the next exchange will get (call inside the write transaction;
+        documents refer to it and the exchange row is written last, with its
+        answer, so no row is ever edited)."""
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM exchanges").fetchone()[0]
+
+    def add_exchange(self, exchange_id, kkm_id, token, reqnum, command, request, answer, result, new_token):
+        self.db.execute(
+            "INSERT INTO exchanges(id, kkm_id, token, reqnum, command, request, answer, result, new_token,"
+            " received_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (exchange_id, kkm_id, token, reqnum, command, request, answer, result, new_token, _now()))
+
+    def count(self, table, kkm_id=None):
+        if table not in _FISCAL_TABLES + ("kkms",):
+            raise ValueError(table)
+        if kkm_id is None:
+            return self.db.execute("SELECT COUNT(*) FROM %s" % table).fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM %s WHERE kkm_id=?" % table, (kkm_id,)).fetchone()[0]
+
+    # ------------------------------------------------------------ shifts
+    def current_shift(self, kkm_id):
+        """(shift_number, opened_at or None): the shift after the last Z."""
+        row = self.db.execute("SELECT MAX(shift_number) FROM z_reports WHERE kkm_id=?", (kkm_id,)).fetchone()
+        n = (row[0] or 0) + 1
+        first = self.db.execute(
+            "SELECT MIN(date_time) FROM (SELECT date_time FROM tickets WHERE kkm_id=? AND shift_number=?"
+            " UNION ALL SELECT date_time FROM money_placements WHERE kkm_id=? AND shift_number=?)",
+            (kkm_id, n, kkm_id, n)).fetchone()[0]
+        return n, first
+
+    def first_ticket_time(self, kkm_id, shift_number):
+        return self.db.execute("SELECT MIN(date_time) FROM tickets WHERE kkm_id=? AND shift_number=?",
+                               (kkm_id, shift_number)).fetchone()[0]
+
+    def last_document_time(self, kkm_id):
+        return self.db.execute(
+            "SELECT MAX(d) FROM (SELECT MAX(date_time) d FROM tickets WHERE kkm_id=?"
+            " UNION ALL SELECT MAX(date_time) FROM money_placements WHERE kkm_id=?"
+            " UNION ALL SELECT MAX(closed_at) FROM z_reports WHERE kkm_id=?)",
+            (kkm_id, kkm_id, kkm_id)).fetchone()[0]
+
+    def last_z(self, kkm_id):
+        return self.db.execute("SELECT * FROM z_reports WHERE kkm_id=? ORDER BY shift_number DESC LIMIT 1",
+                               (kkm_id,)).fetchone()
+
+    def z_reports(self, kkm_id):
+        return self.db.execute("SELECT * FROM z_reports WHERE kkm_id=? ORDER BY shift_number",
+                               (kkm_id,)).fetchall()
+
+    def add_z(self, kkm_id, exchange_id, shift_number, opened_at, closed_at, offline, report):
+        self.db.execute(
+            "INSERT INTO z_reports(kkm_id, exchange_id, shift_number, opened_at, closed_at, offline, report,"
+            " received_at, retain_until) VALUES (?,?,?,?,?,?,?,?,?)",
+            (kkm_id, exchange_id, shift_number, opened_at, closed_at, 1 if offline else 0, report,
+             _now(), _retain_until()))
+
+    # ------------------------------------------------------------ tickets
+    def next_ticket_seq(self, kkm_id):
+        row = self.db.execute("SELECT MAX(seq) FROM tickets WHERE kkm_id=?", (kkm_id,)).fetchone()
+        return (row[0] or 0) + 1
+
+    def sign_taken(self, kkm_id, sign):
+        return self.db.execute("SELECT 1 FROM tickets WHERE kkm_id=? AND fiscal_sign=?",
+                               (kkm_id, sign)).fetchone() is not None
+
+    def add_ticket(self, kkm_id, exchange_id, seq, shift_number, sign, operation, total, cash, date_time,
+                   offline_number, request, qr):
+        self.db.execute(
+            "INSERT INTO tickets(kkm_id, exchange_id, seq, shift_number, fiscal_sign, operation, total, cash,"
+            " date_time, offline_number, request, qr, received_at, retain_until)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (kkm_id, exchange_id, seq, shift_number, sign, operation, total, cash, date_time, offline_number,
+             request, qr, _now(), _retain_until()))
+
+    def tickets(self, kkm_id, shift_number=None, upto_shift=None):
+        q, a = "SELECT * FROM tickets WHERE kkm_id=?", [kkm_id]
+        if shift_number is not None:
+            q += " AND shift_number=?"
+            a.append(shift_number)
+        if upto_shift is not None:
+            q += " AND shift_number<=?"
+            a.append(upto_shift)
+        return self.db.execute(q + " ORDER BY seq", a).fetchall()
+
+    def offline_number_taken(self, kkm_id, number):
+        return self.db.execute("SELECT 1 FROM tickets WHERE kkm_id=? AND offline_number=?",
+                               (kkm_id, number)).fetchone() is not None
+
+    def find_ticket(self, rnm, code):
+        """A ticket by RNM and fiscal sign, or by its autonomous (offline) code."""
+        k = self.kkm_by_rnm(rnm)
+        if k is None:
+            return None, None
+        row = self.db.execute("SELECT * FROM tickets WHERE kkm_id=? AND fiscal_sign=?",
+                              (k["kkm_id"], code)).fetchone()
+        if row is None and code.isdigit() and len(code) < 11:
+            row = self.db.execute("SELECT * FROM tickets WHERE kkm_id=? AND offline_number=? ORDER BY seq"
+                                  " LIMIT 1", (k["kkm_id"], int(code))).fetchone()
+        return k, row
+
+    # ------------------------------------------------------------ money
+    def add_money_placement(self, kkm_id, exchange_id, shift_number, operation, amount, offline, date_time):
+        self.db.execute(
+            "INSERT INTO money_placements(kkm_id, exchange_id, shift_number, operation, amount, offline,"
+            " date_time, received_at, retain_until) VALUES (?,?,?,?,?,?,?,?,?)",
+            (kkm_id, exchange_id, shift_number, operation, amount, 1 if offline else 0, date_time, _now(),
+             _retain_until()))
+
+    def money_placements(self, kkm_id, shift_number=None, upto_shift=None):
+        q, a = "SELECT * FROM money_placements WHERE kkm_id=?", [kkm_id]
+        if shift_number is not None:
+            q += " AND shift_number=?"
+            a.append(shift_number)
+        if upto_shift is not None:
+            q += " AND shift_number<=?"
+            a.append(upto_shift)
+        return self.db.execute(q + " ORDER BY id", a).fetchall()
+
+    def cash(self, kkm_id):
+        """Cash in the drawer: cash parts of tickets plus deposits minus withdrawals."""
+        t = self.db.execute("SELECT COALESCE(SUM(cash), 0) FROM tickets WHERE kkm_id=?", (kkm_id,)).fetchone()[0]
+        m = self.db.execute(
+            "SELECT COALESCE(SUM(CASE operation WHEN 0 THEN amount ELSE -amount END), 0)"
+            " FROM money_placements WHERE kkm_id=?", (kkm_id,)).fetchone()[0]
+        return t + m
+
+    # ------------------------------------------------------------ offline periods
+    def add_offline_period(self, kkm_id, exchange_id, begin, end):
+        self.db.execute("INSERT INTO offline_periods(kkm_id, exchange_id, begin_time, end_time, received_at)"
+                        " VALUES (?,?,?,?,?)", (kkm_id, exchange_id, begin, end, _now()))
+
+    def offline_periods(self, kkm_id):
+        return self.db.execute("SELECT * FROM offline_periods WHERE kkm_id=? ORDER BY id", (kkm_id,)).fetchall()
+
+    # ------------------------------------------------------------ messages / ads
+    def add_ad(self, kkm_id, ad_type, text):
+        """A text message (TicketAd) for one register (kkm_id) or all (None).
+        Its id is its version: newer messages have higher versions."""
+        cur = self.db.execute("INSERT INTO ads(kkm_id, type, text, created_at) VALUES (?,?,?,?)",
+                              (kkm_id, int(ad_type), text, _now()))
+        return cur.lastrowid
+
+    def ads(self, kkm_id):
+        """Newest message per type for this register (own beats global by version)."""
+        rows = self.db.execute("SELECT * FROM ads WHERE kkm_id IS NULL OR kkm_id=? ORDER BY id",
+                               (kkm_id,)).fetchall()
+        newest = {}
+        for r in rows:
+            newest[r["type"]] = r
+        return [newest[t] for t in sorted(newest)]
+
+
+def load_config(store, path):
+    """Register every KKM listed in a JSON file: {"registers": [{...}, ...]}."""
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    regs = data["registers"] if isinstance(data, dict) else data
+    out = []
+    for r in regs:
+        r = dict(r)
+        out.append(store.register(r.pop("kkm_id"), r.pop("rnm"), r.pop("serial"), r.pop("title"),
+                                  r.pop("bin"), r.pop("address"), r.pop("token"), **r))
+    return out
