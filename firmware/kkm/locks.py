@@ -57,6 +57,12 @@ E_RECEIPT_OPEN = const(603)
 E_NO_SHIFT = const(604)
 E_PRINT_FAILED = const(605)
 E_JOURNAL = const(606)
+# notices for the cashier (not refusals)
+N_OFFLINE = const(607)  # KZ-29.2
+N_RESTORED = const(608)  # power cut: the receipt being fiscalised was completed
+N_DROPPED = const(609)  # power cut: the open receipt was not fiscalised, it is gone
+N_Z_LOW = const(610)  # KZ-ND-36: 30 or fewer Z slots left
+N_REPRINT = const(611)  # power cut after fiscalisation: print a copy
 
 SECONDS_24H = const(86400)
 SECONDS_72H = const(259200)
@@ -105,6 +111,14 @@ _TEXTS = {
     E_NO_SHIFT: ("Ауысым ашылмаған", "Смена не открыта", ""),
     E_PRINT_FAILED: ("Басып шығару сәтсіз: қайта басыңыз", "Печать не удалась: повторите печать", ""),
     E_JOURNAL: ("Жинақтауышқа жазу қатесі", "Ошибка записи в накопитель", ""),
+    N_OFFLINE: ("ОФД серверімен байланыс жоқ: БКМ автономды режимге өтті",
+                "Нет связи с сервером ОФД: ККМ перешла в автономный режим", ""),
+    N_RESTORED: ("Электр өшкенде ресімделген чек қалпына келтірілді", "Чек, оформлявшийся при отключении питания, восстановлен",
+                 ""),
+    N_DROPPED: ("Электр өшкенде ашық чек жойылды: қайта енгізіңіз",
+                "Открытый чек потерян при отключении питания: введите заново", ""),
+    N_Z_LOW: ("Z-есептерге орын аз қалды", "Осталось мало места для Z-отчётов", ""),
+    N_REPRINT: ("Соңғы құжаттың көшірмесін басыңыз", "Напечатайте копию последнего документа", ""),
 }
 
 

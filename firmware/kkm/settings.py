@@ -192,7 +192,12 @@ class Settings:
 
     def encode(self):
         items = [[k, self.v[k]] for k in sorted(self.v)]
-        return json.dumps([1 if self.fiscalised else 0, self.reg_ts, items]).encode()
+        obj = [1 if self.fiscalised else 0, self.reg_ts, items]
+        try:  # CPython would escape every Cyrillic letter as \uXXXX
+            s = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+        except TypeError:  # MicroPython writes UTF-8 as it is
+            s = json.dumps(obj, separators=(",", ":"))
+        return s.encode()
 
     def load(self, data):
         f, ts, items = json.loads(bytes(data).decode())

@@ -1,0 +1,183 @@
+# Boot-time recovery of the register's state from the accumulator.
+#
+# The register's RAM state (settings, users, counters, shift, flags) is
+# rebuilt from the latest checkpoint plus every register record after it,
+# counting each document exactly as the live register does (apply_doc).
+# A power cut can leave, at the end of the journal:
+#   - a document without its fiscal-sign record (cut during or after the
+#     OFD exchange): the document is in the journal, so it exists; it is
+#     completed with an autonomous fiscal sign (the OFD gets it from the
+#     queue later), counted, and the cashier is told it was restored;
+#   - an opened receipt with no document record: it never became fiscal; it
+#     is dropped and the cashier is told so;
+#   - a Z document whose Z-area entry, counter reset or checkpoint did not
+#     happen: the remaining steps are done now (KZ-ND-29 order).
+# A torn last record is the accumulator's business: it is ignored there.
+
+import struct
+
+from compat import const
+from kkm import counters as C
+from kkm import document as D
+from kkm import locks as L
+
+_CP = "<BBIIII"
+_CP_VERSION = const(1)
+_F_OPEN = const(1)
+_F_SUSPEND = const(2)
+_F_MISMATCH = const(4)
+
+NONE = "none"
+RESTORED = "restored"
+DROPPED = "dropped"
+
+
+class Report:
+    def __init__(self):
+        self.receipt = NONE  # NONE, RESTORED or DROPPED
+        self.number = None  # the restored document's number in its shift
+        self.seq = None
+        self.replayed = 0  # documents counted after the checkpoint
+        self.z_finished = False  # a Z was completed by recovery
+
+
+def state_bytes(reg):
+    flags = 0
+    if reg.shift_open:
+        flags |= _F_OPEN
+    if reg.locks.is_set(L.OFD_SUSPEND):
+        flags |= _F_SUSPEND
+    if reg.locks.is_set(L.DATA_MISMATCH):
+        flags |= _F_MISMATCH
+    head = struct.pack(_CP, _CP_VERSION, flags, reg.shift_open_ts,
+                       0 if reg.shift_start is None else reg.shift_start, reg.doc_no, reg.last_doc_ts)
+    out = [head]
+    for blob in (reg.counters.encode(), reg.settings.encode(), reg.auth.encode()):
+        out.append(struct.pack("<I", len(blob)))
+        out.append(blob)
+    return b"".join(out)
+
+
+def load_state(reg, data):
+    v, flags, open_ts, start, doc_no, last_ts = struct.unpack_from(_CP, data, 0)
+    if v != _CP_VERSION:
+        raise ValueError("checkpoint")
+    p = struct.calcsize(_CP)
+    blobs = []
+    for _ in range(3):
+        (n,) = struct.unpack_from("<I", data, p)
+        p += 4
+        blobs.append(bytes(data[p : p + n]))
+        p += n
+    reg.counters = C.ShiftCounters.decode(blobs[0])
+    reg.settings.load(blobs[1])
+    reg.auth.load(blobs[2])
+    reg.shift_open = bool(flags & _F_OPEN)
+    reg.shift_open_ts = open_ts
+    reg.shift_start = start if start else None
+    reg.doc_no = doc_no
+    reg.last_doc_ts = last_ts
+    for f, code in ((_F_SUSPEND, L.OFD_SUSPEND), (_F_MISMATCH, L.DATA_MISMATCH)):
+        if flags & f:
+            reg.locks.set(code)
+
+
+def _decode(rtype, body):
+    if rtype == 16:
+        return D.Receipt.decode(body)
+    return D.Placement.decode(body)
+
+
+def restore(reg):
+    from kkm import register as R
+
+    acc = reg.acc
+    rep = Report()
+    reg._quiet = True
+    since = 0
+    cp = acc.last_checkpoint()
+    if cp is not None:
+        load_state(reg, acc.read(cp)[2])
+        since = cp
+    unacked = acc.unacked()
+    pending = None  # [seq, rtype, ts, doc, number, shift_no, sign or None]
+    opened = False
+
+    def settle(p):
+        # a document whose fiscal sign we have seen (offline), or that the
+        # OFD acknowledged (online: the ACK is the journal's own record)
+        seq, rtype, ts, doc, number, shift_no, sign = p
+        if sign is not None:
+            offline = True
+        elif seq not in unacked:
+            offline = False
+        else:
+            return False
+        reg.apply_doc(rtype, doc, offline, ts)
+        rep.replayed += 1
+        reg.last = R.Fiscalised(seq, number, shift_no, ts, sign, offline, doc, True)
+        return True
+
+    for seq, rtype, ts, payload in acc.records(since):
+        if seq <= since:
+            continue
+        if rtype == R.R_SIGN:
+            (dseq,) = struct.unpack_from("<I", payload, 0)
+            if pending is not None and pending[0] == dseq:
+                pending[6] = bytes(payload[4:]).decode()
+                settle(pending)
+                pending = None
+            continue
+        if rtype in (R.R_RECEIPT, R.R_PLACEMENT, R.R_ZDOC, R.R_OPEN) and pending is not None:
+            if not settle(pending):
+                raise ValueError("unsigned document before %d" % seq)
+            pending = None
+        if rtype == R.R_RECEIPT or rtype == R.R_PLACEMENT:
+            shift_no, number, body = R.split_doc(payload)
+            doc = _decode(rtype, body)
+            pending = [seq, rtype, ts, doc, number, shift_no, None]
+            if rtype == R.R_RECEIPT:
+                opened = False
+        elif rtype == R.R_ZDOC:
+            shift_no, number, body = R.split_doc(payload)
+            del body
+            reg.finish_z(shift_no, ts, False)
+            rep.z_finished = True
+        elif rtype == R.R_OPEN:
+            opened = True
+        elif rtype == R.R_SETTINGS:
+            reg.settings.load(payload[1:])
+        elif rtype == R.R_USERS:
+            reg.auth.load(payload)
+        elif rtype == R.R_AUDIT:
+            ev = payload[0]
+            if ev == R.EV_ABANDON or ev == R.EV_RECOVERY:
+                opened = False
+            elif ev == R.EV_OFD_ORDER:
+                code, on = struct.unpack_from("<HB", payload, 2)
+                if on:
+                    reg.locks.set(code)
+                else:
+                    reg.locks.clear(code)
+    reg._quiet = False
+    if pending is not None and not settle(pending):
+        # the document is journalled but its sign is not: complete it offline
+        seq, rtype, ts, doc, number, shift_no, _ = pending
+        sign = R.autonomous_sign(reg.settings.get("factory_no"), seq)
+        reg._append(R.R_SIGN, R.sign_payload(seq, sign))
+        reg.apply_doc(rtype, doc, True, ts)
+        reg.last = R.Fiscalised(seq, number, shift_no, ts, sign, True, doc, False)
+        rep.replayed += 1
+        rep.receipt = RESTORED
+        rep.number = number
+        rep.seq = seq
+        reg.notices.append(L.N_RESTORED)
+        reg.notices.append(L.N_OFFLINE)
+        opened = False
+    if opened:
+        rep.receipt = DROPPED
+        reg.notices.append(L.N_DROPPED)
+        reg._audit(R.EV_RECOVERY, 0, b"d")
+    if rep.z_finished:
+        reg.checkpoint()
+    return rep

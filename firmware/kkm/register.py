@@ -1,0 +1,505 @@
+# The register: the sale state machine that ties the accumulator (journal),
+# documents, counters, locks, users and settings to the printer and OFD
+# ports. Every fiscal event is written to the accumulator before anything
+# else happens (docs/register.md):
+#
+#   receipt: validate + locks -> append(document, need_ack) -> OFD submit
+#            -> online: ack(document, fiscal sign) | offline: SIGN record
+#               with the autonomous fiscal sign (document stays unacked)
+#            -> counters -> print
+#   Z:       append(Z document, need_ack) -> OFD submit -> close_shift(
+#            summary) -> counters reset (KZ-ND-29) -> checkpoint
+#
+# Nothing prints a fiscal sign that is not in the journal. The state in RAM
+# (counters, shift, settings, users) is always what the journal says: after
+# a power cut kkm.recovery rebuilds it from the latest checkpoint and the
+# records after it.
+#
+# Ports (duck-typed, injected):
+#   printer.status() -> "ok" | "no_paper" | "fault"; printer.print(lines)
+#   ofd.submit(kind, doc_seq, payload) -> ("online", fiscal_sign, qr) or
+#       ("offline", None, None); kind is "receipt", "placement" or "z"
+
+import struct
+
+from compat import const, crc32
+from journal import JournalFull, JournalError
+from kkm import auth as A
+from kkm import counters as C
+from kkm import document as D
+from kkm import layout
+from kkm import locks as L
+from kkm.settings import Settings, check_clock
+
+# record types of the register (the journal owns 0..15)
+R_RECEIPT = const(16)  # need_ack: header + Receipt.encode()
+R_PLACEMENT = const(17)  # need_ack: header + Placement.encode()
+R_ZDOC = const(18)  # need_ack: header + ShiftCounters.encode() at close
+R_SIGN = const(19)  # autonomous fiscal sign of an offline document
+R_OPEN = const(20)  # a receipt was opened (tells recovery one was lost)
+R_AUDIT = const(21)  # login, failure, lockout, abandon, OFD order, ...
+R_SETTINGS = const(22)  # user code + Settings.encode() after each change
+R_USERS = const(23)  # Auth.encode() after each change of users
+
+# audit events of the register (kkm.auth owns 1..15)
+EV_SETTINGS = const(20)
+EV_CLOCK = const(21)
+EV_ABANDON = const(22)
+EV_OFD_ORDER = const(23)
+EV_SELFTEST = const(24)
+EV_RECOVERY = const(25)
+EV_FISCALISED = const(26)
+EV_PRINT_FAIL = const(27)
+
+PRINTER_OK = "ok"
+PRINTER_NO_PAPER = "no_paper"
+
+CHECKPOINT_EVERY = const(50)  # documents between checkpoints (recovery time)
+_HDR = "<II"  # shift number, document number in the shift
+_CP_VERSION = const(1)
+
+KIND = {R_RECEIPT: "receipt", R_PLACEMENT: "placement", R_ZDOC: "z"}
+
+
+def autonomous_sign(factory_no, doc_seq):
+    # KZ-29.3: unique over the service life: a 4-digit tag of the device's
+    # factory number and the journal sequence of the document (sequences
+    # are never reused by the accumulator)
+    tag = crc32(factory_no.encode()) % 10000
+    return "%04d%010d" % (tag, doc_seq)
+
+
+def doc_header(shift_no, number):
+    return struct.pack(_HDR, shift_no, number)
+
+
+def split_doc(payload):
+    shift_no, number = struct.unpack_from(_HDR, payload, 0)
+    return shift_no, number, bytes(payload[8:])
+
+
+def sign_payload(doc_seq, sign):
+    return struct.pack("<I", doc_seq) + sign.encode()
+
+
+class Fiscalised:
+    # the outcome of a fiscal document, for the UI
+    def __init__(self, seq, number, shift_no, ts, sign, offline, doc, printed):
+        self.seq = seq
+        self.number = number
+        self.shift_no = shift_no
+        self.ts = ts
+        self.fiscal_sign = sign
+        self.offline = offline
+        self.doc = doc
+        self.printed = printed
+
+
+class Register:
+    def __init__(self, acc, printer, ofd, clock, firmware_ok=True, hw_test=None, sw_test=None):
+        self.acc = acc
+        self.printer = printer
+        self.ofd = ofd
+        self.clock = clock
+        self.locks = L.Locks()
+        self.settings = Settings()
+        self.auth = A.Auth(clock, self._audit)
+        self.counters = C.ShiftCounters()
+        self.shift_open = False
+        self.shift_open_ts = 0  # first document of the shift
+        self.shift_start = None  # completion of the first payment document (KZ-14)
+        self.doc_no = 0  # documents in this shift
+        self.last_doc_ts = 0
+        self.since_cp = 0
+        self.draft = None
+        self.last = None  # Fiscalised, for a copy
+        self.notices = []  # text codes for the cashier (KZ-29.2, recovery)
+        self.recovery = None  # what boot found: kkm.recovery.Report
+        self._quiet = False  # no audit records while replaying the journal
+        from kkm import recovery
+
+        self.recovery = recovery.restore(self)
+        self._boot_checks(firmware_ok, hw_test, sw_test)
+
+    # --- journal helpers -------------------------------------------------
+
+    def _append(self, rtype, payload, need_ack=False):
+        try:
+            return self.acc.append(rtype, payload, self.clock.now(), need_ack)
+        except JournalFull:
+            self.locks.set(L.ACC_FULL)
+            raise L.Locked(L.ACC_FULL, [L.ACC_FULL])
+        except JournalError:
+            self.locks.set(L.ACC_FAULT)
+            raise L.Locked(L.ACC_FAULT, [L.ACC_FAULT])
+
+    def _audit(self, event, user, detail=b""):
+        if self._quiet:
+            return
+        if isinstance(detail, str):
+            detail = detail.encode()
+        self._append(R_AUDIT, bytes([event, user & 0xFF]) + detail[:64])
+
+    def checkpoint(self):
+        from kkm import recovery
+
+        self.acc.checkpoint(recovery.state_bytes(self), self.clock.now())
+        self.since_cp = 0
+
+    # --- boot and locks --------------------------------------------------
+
+    def _boot_checks(self, firmware_ok, hw_test, sw_test):
+        # KZ-2 at power-on; KZ-3 locks; KZ-43.1 firmware integrity
+        if not firmware_ok:
+            self.locks.set(L.FIRMWARE)
+        if hw_test is not None and not hw_test():
+            self.locks.set(L.SELFTEST_HW)
+        if sw_test is not None and not sw_test():
+            self.locks.set(L.SELFTEST_SW)
+        self._acc_test()
+        if not self.settings.fiscalised:
+            self.locks.set(L.NOT_FISCALISED)
+        if self.clock.now() < self.last_doc_ts:
+            self.locks.set(L.CLOCK_BAD)  # KZ-42: the RTC went back
+        self._z_area()
+
+    def _acc_test(self):
+        r = self.acc.self_test()
+        if r.ok:
+            self.locks.clear(L.ACC_INTEGRITY)
+        else:
+            self.locks.set(L.ACC_INTEGRITY, r.reason)
+        return r.ok
+
+    def _z_area(self):
+        if self.acc.z_slots_left() <= 0:
+            self.locks.set(L.Z_AREA_FULL)
+        elif self.acc.z_low() and L.N_Z_LOW not in self.notices:
+            self.notices.append(L.N_Z_LOW)  # KZ-ND-36
+
+    def _printer(self):
+        # KZ-6: no paper or a printer fault locks every printed document
+        st = self.printer.status()
+        self.locks.clear(L.NO_PAPER)
+        self.locks.clear(L.PRINTER_FAULT)
+        if st == PRINTER_NO_PAPER:
+            self.locks.set(L.NO_PAPER)
+        elif st != PRINTER_OK:
+            self.locks.set(L.PRINTER_FAULT)
+
+    def active_locks(self):
+        self._printer()
+        return self.locks.active(self.clock.now(), self.shift_start, self.acc.oldest_unacked_ts())
+
+    def _require(self, op):
+        now = self.clock.now()
+        if now < self.last_doc_ts:
+            self.locks.set(L.CLOCK_BAD)
+        self._printer()
+        self.locks.require(op, now, self.shift_start, self.acc.oldest_unacked_ts())
+        return now
+
+    def ofd_order(self, suspend=None, mismatch=None):
+        # KZ-16: the OFD passes on an order to suspend (or resume) work;
+        # KZ-76.4: taxpayer / KKM data do not match (or match again)
+        for flag, code in ((suspend, L.OFD_SUSPEND), (mismatch, L.DATA_MISMATCH)):
+            if flag is None:
+                continue
+            if flag:
+                self.locks.set(code)
+            else:
+                self.locks.clear(code)
+            self._audit(EV_OFD_ORDER, 0, struct.pack("<HB", code, 1 if flag else 0))
+
+    # --- users -------------------------------------------------------------
+
+    def login(self, code, password, mode):
+        return self.auth.login(code, password, mode)
+
+    def logout(self):
+        self.auth.logout()
+
+    def set_user(self, code, name, role, password):
+        # programming mode; on a register without users the first one may be
+        # added without a login (factory state) and must be able to program
+        if self.auth.users:
+            self.auth.require(A.MODE_PROGRAMMING)
+        elif role == A.ROLE_CASHIER:
+            raise L.Refused(L.E_NO_RIGHT, role)
+        self.auth.set_user(code, name, role, password)
+        self._append(R_USERS, self.auth.encode())
+
+    def set_password(self, code, password):
+        u = self.auth.require(A.MODE_PROGRAMMING)
+        del u
+        self.auth.set_password(code, password)
+        self._append(R_USERS, self.auth.encode())
+
+    # --- settings and clock (KZ-10(2), KZ-10(3), KZ-40..42) --------------
+
+    def fiscalise_kkm(self, data):
+        # KZ-ND-25, KZ-40: the service engineer enters the registration data
+        u = self.auth.require(A.MODE_SERVICE)
+        self.settings.fiscalise(data, self.clock.now())
+        self._append(R_SETTINGS, bytes([u.code]) + self.settings.encode())
+        self._audit(EV_FISCALISED, u.code)
+        self.locks.clear(L.NOT_FISCALISED)
+
+    def change_settings(self, changes):
+        u = self.auth.require(A.MODE_PROGRAMMING)
+        self._require(L.OP_SETTINGS)
+        keys = self.settings.change(changes, self.shift_open)
+        self._append(R_SETTINGS, bytes([u.code]) + self.settings.encode())
+        self._audit(EV_SETTINGS, u.code, ",".join(keys))
+        return keys
+
+    def set_clock(self, ts, confirm=None):
+        u = self.auth.require(A.MODE_CLOCK)
+        now = self._require(L.OP_CLOCK)
+        check_clock(ts, now, self.last_doc_ts if self.last_doc_ts else None, self.shift_open, confirm)
+        self._audit(EV_CLOCK, u.code, struct.pack("<II", now, ts))
+        self.clock.set(ts)
+        self.locks.clear(L.CLOCK_BAD)
+
+    # --- receipts ------------------------------------------------------------
+
+    def open_receipt(self, op):
+        u = self.auth.require(A.MODE_SALES)
+        if self.draft is not None:
+            raise L.Refused(L.E_RECEIPT_OPEN, None)
+        self._require(L.OP_PAYMENT)
+        r = D.Receipt(op, u.code)
+        self._append(R_OPEN, bytes([op]) + struct.pack("<I", u.code))
+        self.draft = r
+        return r
+
+    def abandon(self):
+        # before fiscalisation a receipt may be dropped: not a fiscal document
+        if self.draft is None:
+            raise L.Refused(L.E_NO_RECEIPT, None)
+        self.draft = None
+        self._audit(EV_ABANDON, self.auth.current[0].code if self.auth.current else 0)
+
+    def _info(self, number, shift_no, ts, sign, offline):
+        s = self.settings
+        return {
+            "taxpayer": s.get("taxpayer"), "bin": s.get("bin"), "address": s.get("address"),
+            "factory_no": s.get("factory_no"), "rnm": s.get("rnm"), "vat_payer": s.get("vat_payer"),
+            "number": number, "shift_no": shift_no, "ts": ts + s.get("tz_offset"), "fiscal_sign": sign,
+            "offline": offline, "ofd_name": s.get("ofd_name"), "check_url": s.get("check_url"),
+            "table": s.tax_table(), "utc_offset": s.get("tz_offset"), "cash": self.counters.cash,
+        }
+
+    def _check_cash(self, doc):
+        # a withdrawal or a cash payout larger than the drawer is refused
+        d = C.cash_delta(doc)
+        if d < 0 and -d > self.counters.cash:
+            raise L.Refused(L.E_NOT_ENOUGH_CASH, self.counters.cash)
+
+    def fiscalise(self, lang=None):
+        # the write-ahead sequence of a receipt (see the header)
+        self.auth.require(A.MODE_SALES)
+        r = self.draft
+        if r is None:
+            raise L.Refused(L.E_NO_RECEIPT, None)
+        self._require(L.OP_PAYMENT)
+        table = self.settings.tax_table()
+        r.validate(table)
+        self._check_cash(r)
+        res = self._issue(R_RECEIPT, r, r.encode())
+        self.draft = None
+        return self._print(res, lang)
+
+    def deposit(self, amount, lang=None):
+        return self._placement(D.DEPOSIT, amount, lang)
+
+    def withdraw(self, amount, lang=None):
+        return self._placement(D.WITHDRAWAL, amount, lang)
+
+    def _placement(self, kind, amount, lang):
+        # KZ-27: cash in / cash out, the same write-ahead sequence
+        u = self.auth.require(A.MODE_SALES)
+        if self.draft is not None:
+            raise L.Refused(L.E_RECEIPT_OPEN, None)
+        self._require(L.OP_PLACEMENT)
+        p = D.Placement(kind, amount, u.code)
+        self._check_cash(p)
+        res = self._issue(R_PLACEMENT, p, p.encode())
+        return self._print(res, lang)
+
+    def _issue(self, rtype, doc, body):
+        shift_no = self.acc.z_count() + 1
+        number = self.doc_no + 1
+        now = self.clock.now()
+        payload = doc_header(shift_no, number) + body
+        queued = bool(self.acc.unacked())
+        seq = self._append(rtype, payload, True)  # 1. write-ahead
+        sign = None
+        if not queued:  # nothing overtakes the offline queue
+            sign = self._submit(rtype, seq, payload)  # 2. OFD
+        if sign is not None:
+            try:
+                self.acc.ack(seq, sign.encode(), self.clock.now())  # 3. online sign
+            except JournalFull:
+                sign = None
+            except JournalError:
+                sign = None
+        offline = sign is None
+        if offline:
+            sign = autonomous_sign(self.settings.get("factory_no"), seq)
+            self._append(R_SIGN, sign_payload(seq, sign))  # 3. autonomous sign
+            if L.N_OFFLINE not in self.notices:
+                self.notices.append(L.N_OFFLINE)  # KZ-29.2
+        if isinstance(doc, D.Receipt):
+            doc.seal()
+        self.apply_doc(rtype, doc, offline, now)  # 4. counters
+        res = Fiscalised(seq, number, shift_no, now, sign, offline, doc, False)
+        self.last = res
+        if self.since_cp >= CHECKPOINT_EVERY:
+            self.checkpoint()
+        return res
+
+    def _submit(self, rtype, seq, payload):
+        try:
+            mode, sign, qr = self.ofd.submit(KIND[rtype], seq, payload)
+        except Exception:  # any failure of the link means offline (KZ-29)
+            return None
+        del qr
+        if mode == "online" and sign:
+            return str(sign)
+        return None
+
+    def apply_doc(self, rtype, doc, offline, ts):
+        # the effect of one fiscal document on the state (also used by
+        # recovery, so live and replayed documents count the same way)
+        if rtype == R_RECEIPT:
+            self.counters.add_receipt(doc, offline, self.settings.tax_table())
+            if self.shift_start is None:
+                self.shift_start = ts  # KZ-14: first payment document done
+        else:
+            self.counters.add_placement(doc, offline)
+        if not self.shift_open:
+            self.shift_open = True
+            self.shift_open_ts = ts
+        self.doc_no += 1
+        self.since_cp += 1
+        if ts > self.last_doc_ts:
+            self.last_doc_ts = ts
+
+    def _print(self, res, lang):
+        # 5. print: only a document whose sign is in the journal gets here
+        lang = lang or self.settings.get("lang")
+        info = self._info(res.number, res.shift_no, res.ts, res.fiscal_sign, res.offline)
+        if isinstance(res.doc, D.Receipt):
+            lines = layout.receipt_lines(res.doc, info, lang)
+        else:
+            lines = layout.placement_lines(res.doc, info, lang)
+        res.lines = lines
+        try:
+            self.printer.print(lines)
+            res.printed = True
+        except Exception:
+            self._printer()
+            self._audit(EV_PRINT_FAIL, 0, struct.pack("<I", res.seq))
+            if L.N_REPRINT not in self.notices:
+                self.notices.append(L.N_REPRINT)
+        return res
+
+    def copy_last(self, lang=None):
+        # a copy of the last document (after a paper jam or a power cut)
+        if self.last is None:
+            raise L.Refused(L.E_NO_RECEIPT, None)
+        self._require(L.OP_X)
+        return self._print(self.last, lang)
+
+    # --- OFD queue ---------------------------------------------------------
+
+    def replay(self, limit=100):
+        # send unacknowledged documents in journal order; stop at the first
+        # that is not accepted (KZ-30.2). Returns how many were acknowledged.
+        n = 0
+        for seq in self.acc.unacked()[:limit]:
+            rtype, ts, payload = self.acc.read(seq)
+            sign = self._submit(rtype, seq, payload)
+            if sign is None:
+                break
+            self.acc.ack(seq, sign.encode(), self.clock.now())
+            n += 1
+        if n:
+            self.locks.clear(L.ACC_FULL)
+            if not self.acc.unacked() and L.N_OFFLINE in self.notices:
+                self.notices.remove(L.N_OFFLINE)
+        return n
+
+    # --- reports (KZ-10(1), KZ-12, KZ-31) ------------------------------------
+
+    def x_report(self, lang=None):
+        self.auth.require(A.MODE_SALES)
+        now = self._require(L.OP_X)
+        off = self.settings.get("tz_offset")
+        zx = self.counters.zx_report(C.REPORT_X, self.acc.z_count() + 1, now + off,
+                                     (self.shift_open_ts or now) + off)
+        lines = layout.report_lines(zx, lang or self.settings.get("lang"))
+        self.printer.print(lines)
+        return zx
+
+    def cashier_report(self, lang=None):
+        self.auth.require(A.MODE_SALES)
+        self._require(L.OP_X)
+        lines = layout.cashier_lines(self.counters.by_cashier(), lang or self.settings.get("lang"))
+        self.printer.print(lines)
+        return lines
+
+    def section_report(self, lang=None):
+        self.auth.require(A.MODE_SALES)
+        self._require(L.OP_X)
+        lines = layout.section_lines(self.counters.by_section(), lang or self.settings.get("lang"))
+        self.printer.print(lines)
+        return lines
+
+    def close_shift(self, lang=None):
+        # KZ-12, KZ-13, KZ-29.7, KZ-ND-29
+        u = self.auth.require(A.MODE_SHIFT_CLOSE)
+        if self.draft is not None:
+            raise L.Refused(L.E_RECEIPT_OPEN, None)
+        now = self._require(L.OP_Z)
+        if not self.shift_open:
+            raise L.Refused(L.E_NO_SHIFT, None)
+        if not self._acc_test():  # KZ-2 / KZ-13 at Z
+            raise L.Locked(L.ACC_INTEGRITY, [L.ACC_INTEGRITY])
+        shift_no = self.acc.z_count() + 1
+        payload = doc_header(shift_no, self.doc_no + 1) + self.counters.encode()
+        queued = bool(self.acc.unacked())
+        seq = self._append(R_ZDOC, payload, True)  # 1. Z document
+        sign = None if queued else self._submit(R_ZDOC, seq, payload)
+        if sign is not None:
+            self.acc.ack(seq, sign.encode(), self.clock.now())
+        zx = self.finish_z(shift_no, now)  # 2..4
+        del u
+        try:
+            self.printer.print(layout.report_lines(zx, lang or self.settings.get("lang")))
+        except Exception:
+            self._printer()
+            if L.N_REPRINT not in self.notices:
+                self.notices.append(L.N_REPRINT)
+        self.last_z = zx
+        return zx
+
+    def finish_z(self, shift_no, ts, write=True):
+        # after the Z document: Z area, then reset, then checkpoint; recovery
+        # calls it too when a power cut fell between these steps
+        off = self.settings.get("tz_offset")
+        zx = self.counters.zx_report(C.REPORT_Z, shift_no, ts + off, (self.shift_open_ts or ts) + off, ts + off)
+        if self.acc.z_count() < shift_no:
+            self.acc.close_shift(self.counters.z_summary(shift_no, ts), ts)
+        self.counters = self.counters.next_shift()
+        self.shift_open = False
+        self.shift_open_ts = 0
+        self.shift_start = None
+        self.doc_no = 0
+        if ts > self.last_doc_ts:
+            self.last_doc_ts = ts
+        if write:
+            self.checkpoint()
+            self._z_area()
+        return zx

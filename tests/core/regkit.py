@@ -1,0 +1,110 @@
+# Helpers for the register tests: fake printer and OFD ports, a register on
+# NOR flash emulators, a fiscalised set-up and a "reboot".
+from boards.sim.nor_flash import NorFlash
+from journal import Accumulator
+from kkm import auth as A
+from kkm import document as D
+from kkm.clock import ManualClock
+from kkm.register import Register
+
+T0 = 1767254400  # 2026-01-01 08:00 UTC
+KEY = b"register-test-key-0123456789abcd"
+
+REG = {
+    "factory_no": "KKM000000123",
+    "rnm": "010101234567",
+    "kkm_id": "39051",
+    "taxpayer": "ТОО Тест",
+    "bin": "990511400009",
+    "address": "Астана, Мәңгілік Ел 8",
+    "ofd_hosts": [["ofd.example.kz", 7777]],
+    "token": 12345678,
+    "ofd_name": "OFD",
+    "check_url": "https://check.example.kz",
+}
+
+
+class FakePrinter:
+    def __init__(self):
+        self.state = "ok"
+        self.printed = []
+        self.fail_next = False
+
+    def status(self):
+        return self.state
+
+    def print(self, lines):
+        if self.fail_next or self.state != "ok":
+            self.fail_next = False
+            raise OSError(5)
+        self.printed.append(lines)
+
+
+class FakeOfd:
+    def __init__(self):
+        self.online = True
+        self.sent = []  # (kind, seq)
+        self.n = 0
+        self.raise_next = False
+
+    def submit(self, kind, seq, payload):
+        if self.raise_next:
+            self.raise_next = False
+            raise OSError(110)
+        if not self.online:
+            return ("offline", None, None)
+        self.n += 1
+        self.sent.append((kind, seq))
+        return ("online", "77%08d" % self.n, None)
+
+
+class Bench:
+    # devices + ports + clock survive a "reboot"; the register is rebuilt
+    def __init__(self, log_blocks=24, fm_blocks=2):
+        self.log = NorFlash(log_blocks)
+        self.fm = NorFlash(fm_blocks)
+        self.printer = FakePrinter()
+        self.ofd = FakeOfd()
+        self.clock = ManualClock(T0)
+        self.reg = None
+
+    def boot(self):
+        self.log.disarm()
+        self.fm.disarm()
+        acc = Accumulator(self.log, self.fm, KEY)
+        self.reg = Register(acc, self.printer, self.ofd, self.clock)
+        return self.reg
+
+
+def fiscalised_bench(**kw):
+    b = Bench(**kw)
+    r = b.boot()
+    r.set_user(9, "Service", A.ROLE_SERVICE, "9999")
+    r.login(9, "9999", A.MODE_SERVICE)
+    r.fiscalise_kkm(REG)
+    # the first admin and cashier are added by the service engineer's session
+    r.login(9, "9999", A.MODE_PROGRAMMING)
+    r.set_user(2, "Админ", A.ROLE_ADMIN, "2222")
+    r.set_user(1, "Айгүл", A.ROLE_CASHIER, "1111")
+    r.logout()
+    r.login(1, "1111", A.MODE_SALES)
+    return b
+
+
+def line(name="Нан", price=25000, qty=1000, unit="796", section=1, tax=1, **kw):
+    return D.Line(name, price, qty, unit, section, tax, **kw)
+
+
+def sell(reg, lines=None, cash=None, card=0, op=D.OP_SELL, parent=None):
+    r = reg.open_receipt(op)
+    for ln in lines or [line()]:
+        r.add_line(ln)
+    if parent is not None:
+        r.set_parent(parent)
+    total = r.total()
+    if card:
+        r.add_payment(D.Payment(D.PAY_CARD, card, None, "T1", "123456", "123456789012"))
+    rest = total - card
+    if rest:
+        r.add_payment(D.Payment(D.PAY_CASH, rest, cash if cash is not None else rest))
+    return reg.fiscalise()
