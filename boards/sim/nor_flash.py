@@ -28,7 +28,10 @@ class NorFlash:
         self.blocks = blocks
         self.size = blocks * block_size
         if image is None:
-            self.data = bytearray(b"\xff" * self.size)
+            self.data = bytearray(self.size)
+            ff = b"\xff" * block_size
+            for i in range(blocks):
+                self.data[i * block_size : (i + 1) * block_size] = ff
         else:
             if len(image) != self.size:
                 raise ValueError("image size")

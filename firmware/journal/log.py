@@ -666,15 +666,20 @@ class Accumulator:
         prev_last = 0
         prev_chain = self.genesis
         before_last = (0, self.genesis)  # (last seq, chain) of the Z before the last
+        skipped = False
         for i in range(self.z_next):
             b = self._zslot(i)
             if not self._zvalid(b):
                 if b[0:2] == b"\xff\xff":
                     return self._fail(res, prev_z + 1, None, "z area hole")
+                skipped = True
                 continue  # torn by a power cut; the next Z links past it
             m, z, ts, last, sl = struct.unpack_from(_ZH_FMT, b, 0)
+            if z != prev_z + 1 and skipped:
+                return self._fail(res, prev_z + 1, None, "z damaged")
             if z != prev_z + 1 or last < prev_last or sl > MAX_SUMMARY:
                 return self._fail(res, z, None, "z order")
+            skipped = False
             if self._m.mac(b"Z", prev_mac, memoryview(b)[0:_Z_MAC_AT])[:16] != b[_Z_MAC_AT:_Z_CRC_AT]:
                 return self._fail(res, z, None, "z mac")
             before_last = (prev_last, prev_chain)

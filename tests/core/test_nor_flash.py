@@ -1,0 +1,106 @@
+# NOR flash emulator (boards/sim/nor_flash.py): the rules the journal relies on.
+from boards.sim.nor_flash import NorFlash, FlashError, PowerCut
+
+
+def _read(f, block, n, off=0):
+    b = bytearray(n)
+    f.readblocks(block, b, off)
+    return b
+
+
+def test_fresh_is_erased_and_geometry():
+    f = NorFlash(4)
+    assert f.ioctl(4, 0) == 4
+    assert f.ioctl(5, 0) == 4096
+    assert _read(f, 3, 16, 4080) == b"\xff" * 16
+
+
+def test_program_clears_bits_only():
+    f = NorFlash(2)
+    f.writeblocks(0, b"\x7f\x0f", 10)
+    assert _read(f, 0, 2, 10) == b"\x7f\x0f"
+    f.writeblocks(0, b"\x3f", 10)  # clears one more bit: allowed
+    assert _read(f, 0, 1, 10) == b"\x3f"
+    try:
+        f.writeblocks(0, b"\x00\xff\x01", 10)  # 0x0f -> 0xff sets bits
+        assert False
+    except FlashError as e:
+        assert type(e) is FlashError
+        assert e.args[0] == 5
+    assert _read(f, 0, 3, 10) == b"\x3f\x0f\xff"  # nothing of that write landed
+
+
+def test_erase_sets_ff_and_counts():
+    f = NorFlash(3)
+    f.writeblocks(1, b"\x00" * 100, 0)
+    assert f.ioctl(6, 1) == 0
+    assert _read(f, 1, 100) == b"\xff" * 100
+    assert f.erase_counts == [0, 1, 0]
+    f.writeblocks(2, b"abc")  # 3-argument form erases first
+    assert f.erase_counts == [0, 1, 1]
+    f.writeblocks(2, b"xyz")
+    assert _read(f, 2, 3) == b"xyz"
+
+
+def test_out_of_range_is_an_error():
+    f = NorFlash(2)
+    for call in (
+        lambda: f.readblocks(1, bytearray(10), 4090),
+        lambda: f.readblocks(2, bytearray(1)),
+        lambda: f.writeblocks(1, b"12345678", 4092),
+        lambda: f.ioctl(6, 2),
+    ):
+        try:
+            call()
+            assert False
+        except FlashError as e:
+            assert e.args[0] == 22
+
+
+def test_power_cut_after_n_bytes():
+    f = NorFlash(2)
+    f.cut_after(3)
+    try:
+        f.writeblocks(0, b"ABCDEF", 0)
+        assert False
+    except PowerCut:
+        pass
+    assert _read(f, 0, 6) == b"ABC\xff\xff\xff"
+    f.writeblocks(0, b"G", 6)  # cut is one-shot
+    assert _read(f, 0, 7) == b"ABC\xff\xff\xffG"
+
+
+def test_power_cut_budget_spans_writes():
+    f = NorFlash(1)
+    f.cut_after(5)
+    f.writeblocks(0, b"abc", 0)
+    try:
+        f.writeblocks(0, b"defg", 3)
+        assert False
+    except PowerCut:
+        pass
+    assert _read(f, 0, 7) == b"abcde\xff\xff"
+
+
+def test_power_cut_during_erase_leaves_mixed_sector():
+    f = NorFlash(1)
+    f.writeblocks(0, b"\x00" * 4096, 0)
+    f.cut_erase()
+    try:
+        f.ioctl(6, 0)
+        assert False
+    except PowerCut:
+        pass
+    assert _read(f, 0, 4, 0) == b"\xff" * 4
+    assert _read(f, 0, 4, 4092) == b"\x00" * 4
+
+
+def test_snapshot_restore_and_copy():
+    f = NorFlash(2)
+    f.writeblocks(0, b"one", 0)
+    snap = f.snapshot()
+    g = f.copy()
+    f.writeblocks(0, b"two", 3)
+    f.restore(snap)
+    assert _read(f, 0, 6) == b"one\xff\xff\xff"
+    assert _read(g, 0, 3) == b"one"
