@@ -30,11 +30,13 @@ def read_exact(stream, n):
             k = readinto(mv[got:])
         else:
             chunk = stream.read(n - got)
-            k = 0 if chunk is None else len(chunk)
+            k = len(chunk) if chunk else 0
             if k > n - got:
                 raise ProtocolError("stream returned too much")
-            mv[got : got + k] = chunk
+            if k:
+                mv[got : got + k] = chunk
         if not k:
+            # end of stream (b"", 0) or no data on a non-blocking one (None)
             raise ProtocolError("truncated", got)
         got += k
     return buf
