@@ -421,30 +421,39 @@ def _read_dict_pairs(r, n):
 # bool -> "1"/"0"; str -> the string itself.
 
 
+class _Crc:
+    # CRC-32 fed piece by piece: the canonical text is never built whole
+    def __init__(self):
+        self.v = 0
+
+    def add(self, s):
+        self.v = crc32(s.encode(), self.v)
+
+
 def _canon(v, out):
     if isinstance(v, dict):
-        out.append("{")
+        out.add("{")
         for k in sorted(v):
             if k == "checksum":
                 continue
-            out.append(k)
-            out.append(":")
+            out.add(k)
+            out.add(":")
             _canon(v[k], out)
-            out.append(";")
-        out.append("}")
+            out.add(";")
+        out.add("}")
     elif isinstance(v, list):
-        out.append("[")
+        out.add("[")
         for x in v:
             _canon(x, out)
-            out.append(",")
-        out.append("]")
+            out.add(",")
+        out.add("]")
     elif isinstance(v, bool):
-        out.append("1" if v else "0")
+        out.add("1" if v else "0")
     else:
-        out.append(str(v))
+        out.add(str(v))
 
 
 def report_checksum(report):
-    out = []
+    out = _Crc()
     _canon(report, out)
-    return "%08x" % crc32("".join(out).encode())
+    return "%08x" % out.v
