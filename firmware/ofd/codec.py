@@ -252,7 +252,11 @@ def _dec_msg(mv, pos, end, m, out, depth, max_depth):
     f = _FIELDS[m]
     n = len(f)
     while pos < end:
-        key, pos = _get_varint(mv, pos, end)
+        key = mv[pos]
+        if key < 0x80:
+            pos += 1
+        else:
+            key, pos = _get_varint(mv, pos, end)
         num = key >> 3
         wt = key & 7
         if num == 0:
@@ -270,7 +274,11 @@ def _dec_msg(mv, pos, end, m, out, depth, max_depth):
         if kind >= _T_STRING:
             if wt != _WT_LEN:
                 raise ProtocolError("wrong wire type", name)
-            ln, pos = _get_varint(mv, pos, end)
+            if pos < end and mv[pos] < 0x80:
+                ln = mv[pos]
+                pos += 1
+            else:
+                ln, pos = _get_varint(mv, pos, end)
             if ln > end - pos:
                 raise ProtocolError("truncated", name)
             stop = pos + ln
@@ -291,8 +299,17 @@ def _dec_msg(mv, pos, end, m, out, depth, max_depth):
                 _put(out, name, rep, bytes(mv[pos:stop]))
             pos = stop
         elif wt == _WT_VARINT:
-            v, pos = _get_varint(mv, pos, end)
-            _put(out, name, rep, _scalar(kind, v, name))
+            if pos < end and mv[pos] < 0x80 and kind != _T_BOOL:
+                # one-byte value: the same for every integer kind
+                v = mv[pos]
+                pos += 1
+            else:
+                v, pos = _get_varint(mv, pos, end)
+                v = _scalar(kind, v, name)
+            if rep:
+                _put(out, name, rep, v)
+            else:
+                out[name] = v
         elif wt == _WT_LEN and rep:
             # packed repeated scalars
             ln, pos = _get_varint(mv, pos, end)
