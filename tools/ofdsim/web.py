@@ -332,9 +332,17 @@ def _receipt_html(srv, kkm, row):
                 taxes[tax.percent] = taxes.get(tax.percent, 0) + tax.sum.bills * 100 + tax.sum.coins
     for tax in t.taxes:
         taxes[tax.percent] = taxes.get(tax.percent, 0) + tax.sum.bills * 100 + tax.sum.coins
-    tax_rows = "".join('<tr><td colspan="3">%s %s%%</td><td class="num">%s</td></tr>'
-                       % (_bi("ҚҚС", "НДС"), _e("%d" % (p // 1000) if p % 1000 == 0 else "%.3f" % (p / 1000.0)),
-                          money_text(v)) for p, v in sorted(taxes.items()))
+    def pct(p):
+        return "%d%%" % (p // 1000) if p % 1000 == 0 else "%d.%03d%%" % divmod(p, 1000)
+    tax_rows = "".join('<tr class="tax"><td colspan="3">%s</td><td class="num">%s</td></tr>'
+                       % (_bi("оның ішінде ҚҚС " + pct(p), "в том числе НДС " + pct(p)), money_text(v))
+                       for p, v in sorted(taxes.items()))
+    for field, kk, ru, sign in (("discount", "Чекке жеңілдік", "Скидка на чек", "-"),
+                                ("markup", "Чекке үстеме", "Наценка на чек", "")):
+        if t.amounts.HasField(field):
+            m = getattr(t.amounts, field)
+            item_rows += '<tr class="item"><td colspan="3">%s</td><td class="num">%s%s</td></tr>' % (
+                _bi(kk + (": " + m.name if m.name else ""), ru), sign, money_text(m.sum.bills * 100 + m.sum.coins))
     pay_rows = "".join('<tr><td colspan="3">%s</td><td class="num">%s</td></tr>'
                        % (_bi(*PAYMENTS.get(p.type, ("?", "?"))), money_text(p.sum.bills * 100 + p.sum.coins))
                        for p in t.payments)
@@ -364,7 +372,8 @@ def _receipt_html(srv, kkm, row):
         '<p class="small">%s</p>'
         % (_bi("Фискалдық чек", "Фискальный чек"), _bi("Чек табылды", "Чек найден"), qr_svg,
            _e(kkm["title"]), "БСН / БИН", _e(kkm["bin"]),
-           _e(kkm["address_kz"] + " / " + kkm["address"] if kkm["address_kz"] else kkm["address"]),
+           _e(kkm["address_kz"] + " / " + kkm["address"] if kkm["address_kz"] and kkm["address_kz"] != kkm["address"]
+              else kkm["address"]),
            _bi("Операция", "Операция"), _bi(op_kk, op_ru),
            _bi("Күні мен уақыты", "Дата и время"), _e(row["date_time"].replace("T", " ")),
            _bi("Тіркеу нөмірі (РНМ)", "Регистрационный номер (РНМ)"), _e(kkm["rnm"]),
