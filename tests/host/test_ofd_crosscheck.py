@@ -123,7 +123,7 @@ def _check(desc, d):
 TOP = [d for d in _all_messages() if d.containing_type is None]
 NESTED = [d for d in _all_messages() if d.containing_type is not None]
 
-FAST = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @pytest.mark.parametrize("desc", TOP + NESTED, ids=lambda d: d.full_name[len(PACKAGE) + 1 :])
@@ -133,13 +133,13 @@ def test_kz_4_every_type_agrees_with_google(desc, data):
     _check(desc, data.draw(message_strategy(desc)))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(d=message_strategy(pb.Request.DESCRIPTOR))
 def test_kz_4_request_agrees_with_google(d):
     _check(pb.Request.DESCRIPTOR, d)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(d=message_strategy(pb.Response.DESCRIPTOR))
 def test_kz_4_response_agrees_with_google(d):
     _check(pb.Response.DESCRIPTOR, d)
@@ -172,3 +172,21 @@ def test_real_ticket_response_shape():
     g = to_google(pb.Response, d)
     assert codec.decode("Response", g.SerializeToString()) == d
     assert codec.encode("Response", d) == g.SerializeToString()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    size=st.integers(18, 2**32 - 1),
+    kkm_id=st.integers(0, 2**32 - 1),
+    token=st.integers(0, 2**32 - 1),
+    reqnum=st.integers(0, 2**16 - 1),
+)
+def test_kz_20_header_agrees_with_struct(size, kkm_id, token, reqnum):
+    import struct
+
+    from ofd import header
+
+    raw = header.pack(size, kkm_id, token, reqnum)
+    assert raw == struct.pack("<HHIIIH", 0x81A2, 203, size, kkm_id, token, reqnum)
+    h = header.unpack(raw, 203, None)
+    assert (h.version, h.size, h.id, h.token, h.reqnum) == (203, size, kkm_id, token, reqnum)
