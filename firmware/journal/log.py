@@ -169,14 +169,14 @@ class Accumulator:
         S = self.S
         if _all_ff(buf, off, S):
             return None
-        p = off + 1
-        while p <= S - _RH - _TRAILER:
-            if buf[p] == _RMAGIC:
-                r = self._parse(buf, p)
-                if r is not None and r[0] >= want:
-                    return (p, r, True)
-            p += 1
-        return None
+        p = off
+        while True:
+            p = buf.find(b"\xa5", p + 1)
+            if p < 0 or p > S - _RH - _TRAILER:
+                return None
+            r = self._parse(buf, p)
+            if r is not None and r[0] >= want:
+                return (p, r, True)
 
     def _sectors_from(self, seq):
         # Ring index (0 = tail) of the sector holding seq: the last retained
@@ -273,16 +273,20 @@ class Accumulator:
             if best is not None:
                 self.head_gen, self.head = best
         if self.head >= 0:
-            if self.head_gen <= N:
-                self.tail = 0
-            else:
-                self.tail = self.head
-                for k in (1, 2):
-                    s = (self.head + k) % N
-                    h = self._hdr(s)
-                    if h is not None and h[0] == self.head_gen + k - N:
-                        self.tail = s
-                        break
+            # Oldest retained sector: the first one after the head that holds
+            # an older generation of this ring (one may be half erased).
+            self.tail = self.head
+            k0 = N + 1 - self.head_gen
+            if k0 < 1:
+                k0 = 1
+            for k in (k0, k0 + 1):
+                if k >= N:
+                    break
+                s = (self.head + k) % N
+                h = self._hdr(s)
+                if h is not None and h[0] == self.head_gen + k - N:
+                    self.tail = s
+                    break
         self._open_fm()
         if self.head >= 0:
             hh = self._hdr(self.head)
@@ -301,6 +305,8 @@ class Accumulator:
             else:
                 # Torn tail: ignore it, never reuse its bytes.
                 end = self.S
+                while end - 64 > off and _all_ff(buf, end - 64, end):
+                    end -= 64
                 while end > off and buf[end - 1] == 0xFF:
                     end -= 1
                 torn = end - off
