@@ -218,7 +218,9 @@ class Ofd:
     def _process(self, head, payload, kkm, req, info):
         st = self.store
         cmd = req.command
-        st.begin()
+        # One savepoint per request inside the store's open transaction; the
+        # caller commits (Store.commit_pending) before the answer is sent.
+        st.savepoint()
         try:
             exid = st.next_exchange_id()
             try:
@@ -232,9 +234,8 @@ class Ofd:
                 resp = handler(self, kkm, req, payload, exid)
                 code = resp.result.result_code
             except Reject as rj:
-                st.rollback()
-                st.begin()
-                exid = st.next_exchange_id()
+                st.rollback_savepoint()
+                st.savepoint()
                 resp = self._response(cmd, rj.code, rj.detail)
                 code = rj.code
             new_token = kkm["token"]
@@ -244,9 +245,9 @@ class Ofd:
             st.add_exchange(exid, kkm["kkm_id"], head.token, head.reqnum, cmd, payload, answer, code, new_token)
             if new_token != kkm["token"]:
                 st.set_token(kkm["kkm_id"], new_token)
-            st.commit()
+            st.release()
         except BaseException:
-            st.rollback()
+            st.rollback_savepoint()
             raise
         info.update(stored=True, result=code)
         return new_token, answer, info

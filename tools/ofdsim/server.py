@@ -47,6 +47,7 @@ class OfdServer:
         self._runner = None
         self._down_task = None
         self.down_until = None
+        self._commit_fut = None
 
     # ------------------------------------------------------------ lifecycle
     async def start(self):
@@ -75,6 +76,27 @@ class OfdServer:
             await self._runner.cleanup()
         if self.store is not None:
             self.store.close()
+
+    # ------------------------------------------------------------ group commit
+    async def durable(self):
+        """Return once everything written so far is committed to disk."""
+        if not self.store.in_tx:
+            return
+        if self._commit_fut is None:
+            loop = asyncio.get_running_loop()
+            self._commit_fut = loop.create_future()
+            # call_soon: requests already ready in this loop turn join the same commit
+            loop.call_soon(self._commit)
+        await asyncio.shield(self._commit_fut)
+
+    def _commit(self):
+        fut, self._commit_fut = self._commit_fut, None
+        try:
+            self.store.commit_pending()
+        except Exception as e:
+            fut.set_exception(e)
+        else:
+            fut.set_result(None)
 
     # ------------------------------------------------------------ outages
     def add_fault(self, spec):
@@ -137,6 +159,7 @@ class OfdServer:
             answer = frame(head.kkm_id, head.token, head.reqnum, body)
         else:
             token, body, info = self.ofd.handle(head, payload)
+            await self.durable()
             answer = frame(head.kkm_id, token, head.reqnum, body)
         for f in self.faults.on_answer(head.kkm_id):
             if f.kind == "delay":

@@ -145,6 +145,7 @@ class Store:
             self.set_meta("secret", secrets.token_hex(32))
 
     def close(self):
+        self.commit_pending()
         self.db.close()
 
     # ------------------------------------------------------------ meta
@@ -160,14 +161,30 @@ class Store:
         return bytes.fromhex(self.meta("secret"))
 
     # ------------------------------------------------------------ transactions
-    def begin(self):
-        self.db.execute("BEGIN IMMEDIATE")
+    # Group commit: each request runs in a savepoint of one open transaction;
+    # the server commits (one fsync) once per event-loop turn and sends the
+    # answers of that turn only after the commit, so no answer ever leaves
+    # before its document is durable.
+    in_tx = False
 
-    def commit(self):
-        self.db.execute("COMMIT")
+    def savepoint(self):
+        if not self.in_tx:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.in_tx = True
+        self.db.execute("SAVEPOINT doc")
 
-    def rollback(self):
-        self.db.execute("ROLLBACK")
+    def release(self):
+        self.db.execute("RELEASE doc")
+
+    def rollback_savepoint(self):
+        self.db.execute("ROLLBACK TO doc")
+        self.db.execute("RELEASE doc")
+
+    def commit_pending(self):
+        """Commit the open transaction, if any (durable on return)."""
+        if self.in_tx:
+            self.in_tx = False
+            self.db.execute("COMMIT")
 
     # ------------------------------------------------------------ registers
     _KKM_FIELDS = ("kkm_id", "rnm", "serial", "title", "bin", "address", "address_kz", "pos_title",

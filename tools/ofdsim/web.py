@@ -232,6 +232,7 @@ def make_app(srv):
             return _bad(str(e))
         except Exception as e:  # sqlite3.IntegrityError: duplicate RNM, unknown column
             return _bad(str(e))
+        await srv.durable()
         return web.json_response(_kkm_json(k), status=201)
 
     def _kid(request):
@@ -247,6 +248,7 @@ def make_app(srv):
             return _bad("no such register", 404)
         d = await _json(request) if request.can_read_body else {}
         store().set_blocked(kid, True, str(d.get("reason", "")))
+        await srv.durable()
         return web.json_response(_kkm_json(store().kkm(kid)))
 
     async def unblock(request):
@@ -254,6 +256,7 @@ def make_app(srv):
         if kid is None:
             return _bad("no such register", 404)
         store().set_blocked(kid, False, "")
+        await srv.durable()
         return web.json_response(_kkm_json(store().kkm(kid)))
 
     async def set_token(request):
@@ -268,6 +271,7 @@ def make_app(srv):
         if not 0 <= tok <= 0xFFFFFFFF:
             return _bad("token out of range")
         store().set_token(kid, tok)
+        await srv.durable()
         return web.json_response(_kkm_json(store().kkm(kid)))
 
     async def message(request):
@@ -282,6 +286,7 @@ def make_app(srv):
         if typ not in AD_TYPES.values() or not isinstance(d.get("text"), str) or not d["text"]:
             return _bad("need type (OFD|ORG|POS|KKM|INFO or 0..4) and a text")
         version = store().add_ad(kid, typ, d["text"])
+        await srv.durable()
         return web.json_response({"kkm_id": kid, "type": typ, "version": version}, status=201)
 
     r.add_get("/", index)
