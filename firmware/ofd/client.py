@@ -24,10 +24,13 @@
 # - when no valid answer arrives (timeout, refused or dropped connection,
 #   truncated or malformed answer, 254/255) the request is sent again with
 #   the SAME TOKEN and REQNUM until the budget is spent; if it is spent,
-#   the request stays "pending": a later exchange with the same key resends
-#   the very same bytes with the same TOKEN and REQNUM, so the OFD answers
-#   a document it already stored with its stored answer (duplicate
-#   detection) instead of storing it twice.
+#   the request stays "pending": a later exchange with the same key sends
+#   it again with the same TOKEN, REQNUM and command (the payload as the
+#   caller rebuilt it, e.g. now with the offline period and the offline
+#   number, or the stored bytes when none is given), so the OFD answers a
+#   document it already stored with its stored answer (duplicate
+#   detection) instead of storing it twice, and stores it as an offline
+#   document if it never got it.
 #
 # Outcome.status: "ok" (result 0), "retry" (no valid answer or 254/255:
 # work offline, resend later), "offline" (the OFD says to work offline:
@@ -197,7 +200,12 @@ class OfdClient:
         p = self.pending
         resent = False
         if p is not None and key is not None and p[0] == key:
-            # resend the unanswered request: same bytes, TOKEN and REQNUM
+            # resend the unanswered request with the same TOKEN and REQNUM
+            # (and command); the caller may have rebuilt the payload with the
+            # offline period, otherwise the stored bytes go again
+            if payload:
+                p = (key, bytes(payload), p[2], p[3], p[4])
+                self.pending = p
             payload, command, reqnum, token = p[1], p[2], p[3], p[4]
             resent = True
         else:

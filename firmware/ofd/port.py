@@ -21,9 +21,9 @@
 # offline_ticket_number = the document's journal sequence (the last ten
 # digits of the printed autonomous sign, KZ-29.3, KZ-30.3), is_offline for
 # placements and Z, and service.offline_period from the oldest unsent
-# document to now (KZ-30.1). A request whose answer was lost is resent
-# byte for byte with the same token and request number (ofd.client), so
-# the OFD returns the sign it already gave instead of storing it twice.
+# document to now (KZ-30.1). A request whose answer was lost is sent again
+# with the same token and request number (ofd.client), so the OFD returns
+# the sign it already gave instead of storing the document twice.
 # For placements and Z (no fiscal sign in the answer) the acknowledgement
 # text is "ack:<request number>".
 
@@ -130,11 +130,9 @@ class OfdPort:
         return M.close_shift_request(cs, self._service(offline))
 
     def submit(self, kind, doc_seq, payload):
-        c = self.client
-        if c.pending is not None and c.pending[0] == doc_seq:
-            out = c.exchange_payload(b"", 0, doc_seq)  # the same bytes again
-        else:
-            out = c.exchange(self.build(kind, doc_seq, payload), doc_seq)
+        # an unanswered earlier attempt of this document is sent again with
+        # its TOKEN and REQNUM (ofd.client): the key is the journal sequence
+        out = self.client.exchange(self.build(kind, doc_seq, payload), doc_seq)
         self.last = out
         if out.status != cl.OK:
             return ("offline", None, None)

@@ -233,7 +233,20 @@ def test_kz_29_persistent_fault_gives_retry_within_budget(sim, spec, reason, cod
     assert out.attempts > 1
     assert took <= BUDGET + SLACK_MS
     assert c.pending is not None and c.pending[0] == 1
-    assert len(_tickets(sim)) <= 1
+    stored_before = len(_tickets(sim))
+    assert stored_before == (1 if spec["kind"] == "garbage" else 0)
+    # back online: the same document, rebuilt as an offline receipt with the
+    # offline period (KZ-30.1, KZ-30.3), goes with the same TOKEN and REQNUM
+    sim.call(sim.server.faults.clear)
+    r = _sale()
+    t = M.ticket(r, default_table(), TS, 1, 1, offline_number=77)
+    svc = M.service(M.reg_info(RNM, "SN203539", 203539), TS, TS + 600)
+    again = c.exchange(M.ticket_request(t, svc), key=1)
+    assert again.ok() and again.resent and again.reqnum == out.reqnum and again.token == out.token
+    rows = _tickets(sim)
+    assert len(rows) == 1 and rows[0]["fiscal_sign"] == again.response["ticket"]["ticket_number"]
+    # stored once: as sent first (the answer was lost) or as the offline receipt
+    assert rows[0]["offline_number"] == (None if stored_before else 77)
 
 
 def test_close_after_header_bytes_persistent(sim):

@@ -1,0 +1,121 @@
+# The simulated register (tools/sim_register.py) end to end: register core,
+# journal on file-backed NOR flash, the real OFD client over TCP and the
+# simulated OFD started in-process. Requirements: KZ-5, KZ-21, KZ-22,
+# KZ-23, KZ-24, KZ-29, KZ-30.2.
+
+import io
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, ROOT)
+
+from tools import sim_register as S  # noqa: E402
+
+SCRIPT = """\
+login 1 1234
+sale 4870001000011 180 2
+sale Яблоки 650.50 1.5
+discount 50
+pay cash 2000
+deposit 1000
+x
+z
+"""
+
+
+def _db(var):
+    db = sqlite3.connect(os.path.join(var, "ofd.sqlite"))
+    db.row_factory = sqlite3.Row
+    return db
+
+
+def test_script_sale_x_z_end_to_end(tmp_path):
+    var = str(tmp_path / "var")
+    script = tmp_path / "demo.txt"
+    script.write_text(SCRIPT, encoding="utf-8")
+    paper = tmp_path / "paper.txt"
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "sim_register.py"), "--var", var,
+                        "--script", str(script), "--print-file", str(paper)],
+                       capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = p.stdout
+    m = re.search(r"document 1 \(journal \d+\): fiscal sign (\d{10})", out)
+    assert m, out
+    sign = m.group(1)
+    db = _db(var)
+    rows = db.execute("SELECT * FROM tickets").fetchall()
+    assert len(rows) == 1
+    assert rows[0]["fiscal_sign"] == sign and rows[0]["total"] == 128575
+    assert rows[0]["offline_number"] is None
+    # the printed receipt carries the OFD's sign and a QR URL of the check page
+    text = paper.read_text(encoding="utf-8")
+    assert sign in text
+    qr = re.search(r"http://127\.0\.0\.1:\d+/check\?i=" + sign, text.replace("|\n|", ""))
+    assert qr, text
+    assert db.execute("SELECT COUNT(*) FROM money_placements").fetchone()[0] == 1
+    assert db.execute("SELECT COUNT(*) FROM z_reports").fetchone()[0] == 1
+    assert "X report sent to the OFD" in out and "shift 1 closed" in out
+    # the token the register keeps is the one the OFD issued last (R-79)
+    import json
+
+    st = json.load(open(os.path.join(var, "session.json")))
+    assert st["token"] == db.execute("SELECT token FROM kkms").fetchone()[0]
+    assert st["pending"] is None
+
+
+def test_offline_sale_then_sync_and_restart(tmp_path):
+    var = str(tmp_path / "var")
+    out = io.StringIO()
+    sr = S.SimRegister(var, out)
+    try:
+        fails = S.run(sr, ["login 1 1234", "fault refuse", "sale Нан 250 1", "pay cash 250"])
+        assert fails == 0, out.getvalue()
+        text = out.getvalue()
+        m = re.search(r"journal (\d+)\): offline, autonomous fiscal sign (\d+)", text)
+        assert m, text
+        seq = int(m.group(1))
+        assert len(sr.acc.unacked()) == 1
+        db = _db(var)
+        assert db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 0
+        # while the queue is not empty a new sale is queued too (nothing overtakes)
+        assert S.run(sr, ["fault clear", "sale Сүт 540 1", "pay card 540"]) == 0
+        assert len(sr.acc.unacked()) == 2
+        assert db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 0
+    finally:
+        sr.close()
+    # a restart of the register: the queue is in the journal, the session in its file
+    out2 = io.StringIO()
+    sr = S.SimRegister(var, out2)
+    try:
+        assert len(sr.acc.unacked()) == 2
+        assert S.run(sr, ["sync"]) == 0, out2.getvalue()
+        assert "sent 2 of 2" in out2.getvalue()
+        assert sr.acc.unacked() == []
+        rows = _db(var).execute("SELECT * FROM tickets ORDER BY seq").fetchall()
+        nums = [r["offline_number"] for r in rows]
+        assert nums[0] == seq and nums[1] is not None and nums[1] > seq  # KZ-30.3
+        periods = _db(var).execute("SELECT COUNT(*) FROM offline_periods").fetchone()[0]
+        assert periods == 2  # KZ-30.1: each replayed message carries the offline period
+        assert S.run(sr, ["login 1 1234", "z"]) == 0, out2.getvalue()
+        assert _db(var).execute("SELECT COUNT(*) FROM z_reports").fetchone()[0] == 1
+    finally:
+        sr.close()
+
+
+def test_return_refers_to_the_sale(tmp_path):
+    var = str(tmp_path / "var")
+    out = io.StringIO()
+    sr = S.SimRegister(var, out)
+    try:
+        assert S.run(sr, ["login 1 1234", "sale Нан 250 2", "pay cash 500"]) == 0, out.getvalue()
+        seq = int(re.search(r"journal (\d+)\): fiscal sign", out.getvalue()).group(1))
+        assert S.run(sr, ["return %d" % seq]) == 0, out.getvalue()
+        rows = _db(var).execute("SELECT operation, total FROM tickets ORDER BY seq").fetchall()
+        assert [(r[0], r[1]) for r in rows] == [(2, 50000), (3, 50000)]
+        assert S.run(sr, ["bogus", "return 99999", "pay cash 10"]) == 3
+    finally:
+        sr.close()

@@ -1,0 +1,601 @@
+"""The simulated register on a PC: the real register core (firmware/kkm), the
+fiscal data accumulator on file-backed NOR flash emulators, a printer that
+renders receipts on the terminal, and the real OFD client talking TCP to a
+simulated OFD (started in-process unless ``--ofd host:port`` is given).
+
+    python tools/sim_register.py                  # interactive, state in var/sim
+    python tools/sim_register.py --script demo.txt --print-file var/sim/paper.txt
+    python tools/sim_register.py --ofd 127.0.0.1:7777 --kkm-id 203539 --token 1000
+
+Commands (one per line; ``#`` starts a comment):
+
+    login <code> <password> [sales|z|prog|clock|service]
+    logout
+    sale <barcode|name> <price> [qty]      add a line (opens a sale receipt)
+    discount <amount>                      discount on the last line
+    buyer <iin>                            buyer's IIN/BIN on the receipt
+    pay cash|card|mobile <amount>          pay; the receipt is fiscalised when paid
+    cancel                                 abandon the open receipt
+    return <seq>                           full return of the receipt with that journal number
+    deposit <amount> / withdraw <amount>   cash in / cash out
+    x                                      X report (printed and sent to the OFD)
+    z                                      close the shift (Z report)
+    sync                                   send the offline queue
+    probe                                  COMMAND_SYSTEM to the OFD
+    fault <kind> [key=value ...] | fault clear   faults of the in-process OFD
+    status, help, quit
+
+Amounts are tenge ("150", "150.50"); quantities are units ("2", "1.5").
+State (flash images, session, the in-process OFD's database) lives in --var.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+for _p in (os.path.join(ROOT, "firmware"), ROOT):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+from boards.sim.nor_flash import NorFlash  # noqa: E402
+from journal import Accumulator  # noqa: E402
+from kkm import auth as A  # noqa: E402
+from kkm import document as D  # noqa: E402
+from kkm import layout  # noqa: E402
+from kkm import locks as L  # noqa: E402
+from kkm import money  # noqa: E402
+from kkm import texts as T  # noqa: E402
+from kkm.clock import Clock  # noqa: E402
+from kkm.register import Register  # noqa: E402
+from ofd import client as cl  # noqa: E402
+from ofd.port import OfdPort  # noqa: E402
+
+LOG_BLOCKS = 64  # 256 KB journal
+FM_BLOCKS = 4  # fiscal memory (Z summaries)
+VERSION = "0.1.0"
+
+DEFAULT_KKM_ID = 203539
+DEFAULT_TOKEN = 1000
+RNM = "010100012345"
+BIN = "990511400009"
+FACTORY_NO = "SIM0000001"
+SERVICE_USER = (9, "9999")
+ADMIN_USER = (2, "2222")
+CASHIER_USER = (1, "1234")
+
+MODES = {"sales": A.MODE_SALES, "z": A.MODE_SHIFT_CLOSE, "prog": A.MODE_PROGRAMMING, "clock": A.MODE_CLOCK,
+         "service": A.MODE_SERVICE}
+
+
+class CommandError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- printer
+
+
+class TermPrinter:
+    """Renders layout lines as text (the QR line shows its URL)."""
+
+    def __init__(self, out, path=None, width=layout.WIDE):
+        self.out = out
+        self.path = path
+        self.width = width
+        self.state = "ok"
+        self.pages = []
+
+    def status(self):
+        return self.state
+
+    def render(self, lines):
+        w = self.width
+        text = ["+" + "-" * w + "+"]
+        for style, s in lines:
+            if style & layout.QR:
+                text.append("|" + "[QR] ".ljust(w) + "|")
+                for k in range(0, len(s), w):
+                    text.append("|" + s[k:k + w].ljust(w) + "|")
+                continue
+            text.append("|" + s.ljust(w) + "|")
+        text.append("+" + "-" * w + "+")
+        return "\n".join(text)
+
+    def print(self, lines):
+        if self.state != "ok":
+            raise OSError(5, "printer")
+        page = self.render(lines)
+        self.pages.append(lines)
+        self.out.write(page + "\n")
+        if self.path:
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(page + "\n\n")
+
+
+# ---------------------------------------------------------------- session file
+
+
+class SessionFile:
+    """The OFD session (token, request number, unanswered request) kept in a
+    JSON file, written atomically before the client uses a new value."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def load(self):
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                st = json.load(f)
+        except OSError:
+            return None
+        p = st.get("pending")
+        if p is not None:
+            st["pending"] = (bytes.fromhex(p[0]), p[1], p[2], p[3])
+        return st
+
+    def save(self, st):
+        p = st.get("pending")
+        data = dict(st)
+        if p is not None:
+            data["pending"] = [p[0].hex(), p[1], p[2], p[3]]
+        tmp = self.path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+
+# ---------------------------------------------------------------- the simulated register
+
+
+def _catalogue():
+    try:
+        with open(os.path.join(ROOT, "tools", "ofdsim", "catalogue.json"), encoding="utf-8") as f:
+            return {e["gtin"]: e for e in json.load(f)["elements"] if e.get("type") == "ITEM" and e.get("gtin")}
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def parse_amount(s):
+    try:
+        v = money.parse(s)
+    except (ValueError, TypeError):
+        v = None
+    if v is None or v <= 0:
+        raise CommandError("bad amount: %s" % s)
+    return v
+
+
+def parse_qty(s):
+    s = s.replace(",", ".")
+    whole, _, frac = s.partition(".")
+    if not whole.isdigit() and whole != "" or (frac and not frac.isdigit()) or len(frac) > 3:
+        raise CommandError("bad quantity: %s" % s)
+    v = int(whole or "0") * 1000 + int((frac + "000")[:3])
+    if v <= 0:
+        raise CommandError("bad quantity: %s" % s)
+    return v
+
+
+class SimRegister:
+    def __init__(self, var, out=sys.stdout, ofd=None, kkm_id=DEFAULT_KKM_ID, token=DEFAULT_TOKEN, print_file=None,
+                 http_port=0, ofd_port=0, lang="ru"):
+        self.var = var
+        self.out = out
+        self.lang = lang
+        self.kkm_id = kkm_id
+        os.makedirs(var, exist_ok=True)
+        self.sim = None
+        if ofd is None:
+            from tools.ofdsim.server import ServerThread
+
+            self.sim = ServerThread(os.path.join(var, "ofd.sqlite"), port=ofd_port, http_port=http_port).start()
+            self.ofd_addr = ("127.0.0.1", self.sim.port)
+            self.check_url = "http://127.0.0.1:%d/check" % self.sim.http_port
+            self._register_in_sim(kkm_id, token)
+        else:
+            host, _, port = ofd.rpartition(":")
+            self.ofd_addr = (host or "127.0.0.1", int(port))
+            self.check_url = "http://%s:8080/check" % (host or "127.0.0.1")
+        self.log_path = os.path.join(var, "journal.img")
+        self.fm_path = os.path.join(var, "fiscal_memory.img")
+        self.log = NorFlash.load(self.log_path, LOG_BLOCKS)
+        self.fm = NorFlash.load(self.fm_path, FM_BLOCKS)
+        self.acc = Accumulator(self.log, self.fm, self._key())
+        self.session = SessionFile(os.path.join(var, "session.json"))
+        st = self.session.load()
+        if st is None:
+            st = {"token": token, "reqnum": 0, "pending_key": None, "pending": None}
+            self.session.save(st)
+        self.client = cl.OfdClient(cl.SocketTransport(), [self.ofd_addr], kkm_id, st["token"], st["reqnum"],
+                                   self.session.save, pending_key=st.get("pending_key"), pending=st.get("pending"))
+        self.port = OfdPort(self.client, self.acc, VERSION, "sim-register")
+        self.printer = TermPrinter(out, print_file)
+        self.reg = Register(self.acc, self.printer, self.port, Clock())
+        self.port.bind(self.reg)
+        self.receipts_path = os.path.join(var, "receipts.json")
+        self.receipts = self._load_receipts()
+        self.creds = None
+        self.catalogue = _catalogue()
+        if not self.reg.settings.fiscalised:
+            self._provision(kkm_id, token)
+        elif self.reg.settings.get("check_url") != self.check_url:
+            self._update_check_url()
+        self._save()
+
+    # --- set-up -------------------------------------------------------------
+
+    def _key(self):
+        path = os.path.join(self.var, "device.key")
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError:
+            key = os.urandom(32)
+            with open(path, "wb") as f:
+                f.write(key)
+            return key
+
+    def _register_in_sim(self, kkm_id, token):
+        from tools.ofdsim.testkit import register_sample
+
+        def reg():
+            store = self.sim.server.store
+            if store.kkm(kkm_id) is None:
+                register_sample(store, kkm_id, token, rnm=RNM, serial=FACTORY_NO, bin=BIN)
+        self.sim.call(reg)
+
+    def _provision(self, kkm_id, token):
+        # the service engineer's first set-up of a factory-fresh register
+        r = self.reg
+        r.set_user(SERVICE_USER[0], "Сервис", A.ROLE_SERVICE, SERVICE_USER[1])
+        r.login(SERVICE_USER[0], SERVICE_USER[1], A.MODE_SERVICE)
+        r.fiscalise_kkm({
+            "factory_no": FACTORY_NO, "rnm": RNM, "kkm_id": str(kkm_id), "taxpayer": "ЖШС «Алма-Сауда»",
+            "bin": BIN, "address": "Алматы қ., Абай даңғылы, 10",
+            "ofd_hosts": [[self.ofd_addr[0], self.ofd_addr[1]]], "token": token,
+            "ofd_name": "OFD simulator", "check_url": self.check_url, "lang": self.lang,
+        })
+        r.login(SERVICE_USER[0], SERVICE_USER[1], A.MODE_PROGRAMMING)
+        r.set_user(ADMIN_USER[0], "Әкімші", A.ROLE_ADMIN, ADMIN_USER[1])
+        r.set_user(CASHIER_USER[0], "Кассир 1", A.ROLE_CASHIER, CASHIER_USER[1])
+        r.logout()
+        self.say("registered: KKM id %d, RNM %s, cashier %d/%s, admin %d/%s" % (
+            kkm_id, RNM, CASHIER_USER[0], CASHIER_USER[1], ADMIN_USER[0], ADMIN_USER[1]))
+
+    def _update_check_url(self):
+        # the in-process OFD's web port changes between runs: the QR code on
+        # the receipt must open the running check page (a FREE setting)
+        r = self.reg
+        try:
+            r.login(SERVICE_USER[0], SERVICE_USER[1], A.MODE_PROGRAMMING)
+            r.change_settings({"check_url": self.check_url})
+        except L.Refused as e:
+            self.say("check page address not updated: %s" % explain(e, self.lang))
+        finally:
+            r.logout()
+
+    def _load_receipts(self):
+        try:
+            with open(self.receipts_path, encoding="utf-8") as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    def _save(self):
+        self.log.save(self.log_path)
+        self.fm.save(self.fm_path)
+        tmp = self.receipts_path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(self.receipts, f)
+        os.replace(tmp, self.receipts_path)
+
+    def close(self):
+        self._save()
+        if self.sim is not None:
+            self.sim.stop()
+
+    def say(self, s):
+        self.out.write(s + "\n")
+
+    # --- helpers --------------------------------------------------------------
+
+    def _draft(self):
+        if self.reg.draft is None:
+            self.reg.open_receipt(D.OP_SELL)
+        return self.reg.draft
+
+    def _report_ofd(self):
+        out = self.port.last
+        if out is None:
+            return
+        if out.status == cl.OK:
+            return
+        self.say("OFD: %s (%s%s), attempts %d, %d ms" % (
+            out.status, out.reason, "" if out.code is None else ", code %d" % out.code, out.attempts,
+            out.elapsed_ms))
+        if out.status == cl.BLOCKED and out.reason == "server_block":
+            self.reg.ofd_order(suspend=True)  # KZ-16
+
+    def _done(self, res):
+        self._report_ofd()
+        if isinstance(res.doc, D.Receipt):
+            self.receipts[str(res.seq)] = {"sign": res.fiscal_sign, "ts": res.ts, "total": res.doc.total(),
+                                           "offline": res.offline}
+        if res.offline:
+            what = "offline, autonomous fiscal sign %s" % res.fiscal_sign
+        elif isinstance(res.doc, D.Receipt):
+            what = "fiscal sign %s" % res.fiscal_sign
+        else:
+            what = "accepted by the OFD"
+        self.say("document %d (journal %d): %s" % (res.number, res.seq, what))
+        for n in self.reg.notices:
+            if T.has(n):
+                self.say("! " + T.text(n, self.lang))
+
+    def _with_mode(self, mode, fn):
+        # run fn logged in for `mode` with the remembered credentials
+        cur = self.reg.auth.current
+        if cur is not None and cur[1] == mode:
+            return fn()
+        if self.creds is None:
+            raise CommandError("login first")
+        code, pw = self.creds
+        back = cur[1] if cur is not None else None
+        self.reg.login(code, pw, mode)
+        try:
+            return fn()
+        finally:
+            if back is not None:
+                self.reg.login(code, pw, back)
+
+    # --- commands -------------------------------------------------------------
+
+    def do(self, line):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            return True
+        cmd, args = words[0].lower(), words[1:]
+        fn = getattr(self, "cmd_" + cmd, None)
+        if fn is None:
+            raise CommandError("unknown command %s (try help)" % cmd)
+        try:
+            fn(*args)
+        except TypeError as e:
+            if "positional argument" in str(e):
+                raise CommandError("wrong arguments for %s" % cmd)
+            raise
+        finally:
+            self._save()
+        return cmd not in ("quit", "exit")
+
+    def cmd_help(self):
+        self.say(__doc__.split("Commands", 1)[1].split("Amounts", 1)[0].strip("\n"))
+
+    def cmd_login(self, code, password, mode="sales"):
+        if mode not in MODES:
+            raise CommandError("mode is one of %s" % ", ".join(sorted(MODES)))
+        u = self.reg.login(int(code), password, MODES[mode])
+        self.creds = (int(code), password)
+        self.say("logged in: %s (%s)" % (u.name, mode))
+
+    def cmd_logout(self):
+        self.reg.logout()
+        self.creds = None
+
+    def cmd_sale(self, what, price, qty="1"):
+        q = parse_qty(qty)
+        item = self.catalogue.get(what) if what.isdigit() else None
+        gtin = what if what.isdigit() and D.check_gtin(what) else None
+        name = item["title_ru"] if item else what.replace("_", " ")
+        unit = item["measure_unit_code"] if item else (D.UNIT_PIECE if q % 1000 == 0 else D.UNIT_KG)
+        if not D.is_measured(unit) and q % 1000:
+            unit = D.UNIT_KG
+        r = self._draft()
+        r.add_line(D.Line(name, parse_amount(price), q, unit, 1, 1, gtin=gtin))
+        self.say("%s x %s = %s; total %s" % (name, money.qty_text(q, D.is_measured(unit)), money.fmt(
+            r.lines[-1].gross()), money.fmt(r.total())))
+
+    def cmd_discount(self, amount):
+        r = self.reg.draft
+        if r is None or not r.lines:
+            raise CommandError("no line to discount")
+        ln = r.lines[-1]
+        ln.discount = parse_amount(amount)
+        try:
+            ln.check(len(r.lines) - 1)
+        except D.DocumentError:
+            ln.discount = 0
+            raise
+        self.say("total %s" % money.fmt(r.total()))
+
+    def cmd_buyer(self, iin):
+        r = self.reg.draft
+        if r is None:
+            raise CommandError("no open receipt")
+        r.set_buyer(iin=iin)
+
+    def cmd_pay(self, kind, amount):
+        kinds = {"cash": D.PAY_CASH, "card": D.PAY_CARD, "mobile": D.PAY_MOBILE}
+        if kind not in kinds:
+            raise CommandError("pay cash|card|mobile <amount>")
+        r = self.reg.draft
+        if r is None or not r.lines:
+            raise CommandError("no open receipt")
+        v = parse_amount(amount)
+        due = r.total() - r.paid()
+        if kinds[kind] == D.PAY_CASH:
+            applied = min(v, due)
+            r.add_payment(D.Payment(D.PAY_CASH, applied, tendered=v))
+        else:
+            if v > due:
+                raise CommandError("non-cash payment over the amount due")
+            extra = {"terminal": "SIM-POS", "auth_code": "000001", "rrn": "000000000001"} if kind == "card" \
+                else {"qr_id": "SIM-QR"}
+            r.add_payment(D.Payment(kinds[kind], v, **extra))
+        if r.paid() >= r.total():
+            res = self.reg.fiscalise(self.lang)
+            if r.change():
+                self.say("change: %s" % money.fmt(r.change()))
+            self._done(res)
+        else:
+            self.say("due: %s" % money.fmt(r.total() - r.paid()))
+
+    def cmd_cancel(self):
+        self.reg.abandon()
+        self.say("receipt abandoned")
+
+    def cmd_return(self, seq):
+        info = self.receipts.get(str(int(seq)))
+        if info is None:
+            raise CommandError("no receipt with journal number %s" % seq)
+        from kkm.register import split_doc
+
+        _, _, body = split_doc(self.acc.read(int(seq))[2])
+        orig = D.Receipt.decode(body)
+        op = D.OP_SELL_RETURN if orig.op == D.OP_SELL else D.OP_BUY_RETURN
+        r = self.reg.open_receipt(op)
+        try:
+            for ln in orig.lines:
+                r.add_line(D.Line(ln.name, ln.price, ln.qty_milli, ln.unit_code, ln.section, ln.tax_code, ln.gtin,
+                                  ln.ntin, ln.marks, ln.discount, ln.markup, False))
+            r.set_parent(D.Parent(info["sign"], info["ts"], info["total"], info["offline"],
+                                  self.reg.settings.get("rnm")))
+            r.add_payment(D.Payment(D.PAY_CASH, r.total()))
+            res = self.reg.fiscalise(self.lang)
+        except Exception:
+            if self.reg.draft is r:
+                self.reg.abandon()
+            raise
+        self._done(res)
+
+    def cmd_deposit(self, amount):
+        self._done(self.reg.deposit(parse_amount(amount), self.lang))
+
+    def cmd_withdraw(self, amount):
+        self._done(self.reg.withdraw(parse_amount(amount), self.lang))
+
+    def cmd_x(self):
+        zx = self.reg.x_report(self.lang)
+        out = self.port.report_x(zx)
+        if out is None:
+            self.say("X report not sent: documents wait for the OFD")
+        elif out.ok():
+            server = out.response.get("report", {}).get("zx_report", {})
+            self.say("X report sent to the OFD; OFD shift %s" % server.get("shift_number"))
+        else:
+            self._report_ofd()
+
+    def cmd_z(self):
+        if self.acc.unacked():
+            self.cmd_sync()
+        zx = self._with_mode(A.MODE_SHIFT_CLOSE, lambda: self.reg.close_shift(self.lang))
+        self._report_ofd()
+        self.say("shift %d closed%s" % (zx["shift_number"], "" if not self.acc.unacked()
+                                        else "; %d documents wait for the OFD" % len(self.acc.unacked())))
+
+    def cmd_sync(self):
+        before = len(self.acc.unacked())
+        n = self.reg.replay()
+        self._report_ofd()
+        self.say("sent %d of %d waiting documents" % (n, before))
+
+    def cmd_probe(self):
+        out = self.port.probe()
+        if out is None:
+            self.say("not sent: a document waits for its answer (sync first)")
+            return
+        self.say("OFD: %s (%s)" % (out.status, out.reason))
+
+    def cmd_fault(self, kind, *kv):
+        if self.sim is None:
+            raise CommandError("faults need the in-process OFD")
+        if kind == "clear":
+            self.sim.call(self.sim.server.faults.clear)
+            self.say("faults cleared")
+            return
+        spec = {"kind": kind}
+        for item in kv:
+            k, _, v = item.partition("=")
+            spec[k] = v
+        f = self.sim.call(self.sim.server.add_fault, spec)
+        self.say("fault %d: %s" % (f.id, kind))
+
+    def cmd_status(self):
+        locks = self.reg.active_locks()
+        self.say("shift open: %s, documents %d, waiting for OFD: %d, token %d, reqnum %d%s" % (
+            self.reg.shift_open, self.reg.doc_no, len(self.acc.unacked()), self.client.token, self.client.reqnum,
+            ", locks: " + ", ".join(T.text(c, self.lang) if T.has(c) else str(c) for c in locks) if locks else ""))
+
+    def cmd_quit(self):
+        pass
+
+    cmd_exit = cmd_quit
+
+
+def explain(e, lang):
+    if isinstance(e, (L.Refused, D.DocumentError)) and e.args and isinstance(e.args[0], int) and T.has(e.args[0]):
+        return "%s (%s)" % (T.text(e.args[0], lang), e.args[0])
+    return " ".join(str(a) for a in e.args) or type(e).__name__
+
+
+def run(sr, lines, echo=False):
+    """Run command lines; returns the number of failed commands."""
+    failed = 0
+    for line in lines:
+        line = line.rstrip("\n")
+        if echo and line.strip() and not line.strip().startswith("#"):
+            sr.say("> " + line)
+        try:
+            if not sr.do(line):
+                break
+        except (CommandError, L.Refused, D.DocumentError, ValueError) as e:
+            failed += 1
+            sr.say("error: " + explain(e, sr.lang))
+    return failed
+
+
+def main(argv=None, out=None):
+    ap = argparse.ArgumentParser(description="Simulated KKM register against a simulated OFD")
+    ap.add_argument("--var", default=os.path.join(ROOT, "var", "sim"), help="state directory")
+    ap.add_argument("--ofd", default=None, help="host:port of a running OFD simulator (default: start one)")
+    ap.add_argument("--kkm-id", type=int, default=DEFAULT_KKM_ID)
+    ap.add_argument("--token", type=int, default=DEFAULT_TOKEN, help="initial token (first start only)")
+    ap.add_argument("--script", default=None, help="file of commands to run instead of stdin")
+    ap.add_argument("--print-file", default=None, help="also append printed documents to this file")
+    ap.add_argument("--http-port", type=int, default=0, help="web port of the in-process OFD (check page)")
+    ap.add_argument("--ofd-port", type=int, default=0, help="protocol port of the in-process OFD")
+    ap.add_argument("--lang", choices=("kk", "ru"), default="ru")
+    a = ap.parse_args(argv)
+    out = out or sys.stdout
+    sr = SimRegister(a.var, out, a.ofd, a.kkm_id, a.token, a.print_file, a.http_port, a.ofd_port, a.lang)
+    try:
+        if sr.sim is not None:
+            sr.say("OFD simulator: protocol 127.0.0.1:%d, check page %s" % (sr.ofd_addr[1], sr.check_url))
+        if a.script:
+            with open(a.script, encoding="utf-8") as f:
+                failed = run(sr, f.readlines(), echo=True)
+        else:
+            interactive = sys.stdin.isatty()
+            if interactive:
+                sr.say("type help for the commands")
+            failed = 0
+            while True:
+                if interactive:
+                    out.write("kkm> ")
+                    out.flush()
+                line = sys.stdin.readline()
+                if not line:
+                    break
+                failed += run(sr, [line], echo=not interactive)
+                if line.split() and line.split()[0] in ("quit", "exit"):
+                    break
+    finally:
+        sr.close()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
