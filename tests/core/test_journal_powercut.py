@@ -1,5 +1,5 @@
-# Power cut at thousands of byte offsets over a scripted sequence of 220
-# operations (appends of mixed sizes, acks, checkpoints, shift closes) on a
+# Power cut at thousands of byte offsets over a scripted sequence of 320
+# operations (200+ appends of mixed sizes, acks, checkpoints, shift closes) on a
 # small ring that wraps, so cuts also land in sector erases, sector headers
 # and Z writes. After each cut the accumulator is reopened ("reboot"): every
 # operation that returned is intact and in order, the interrupted one is
@@ -15,7 +15,10 @@ T0 = 1700000000
 RETENTION = 3000
 
 
-def script(n_ops, seed):
+SIZES = (0, 1, 17, 60, 150, 300, 700, 1500)
+
+
+def script(n_ops, seed, sizes=SIZES):
     rnd = random.Random(seed) if hasattr(random, "Random") else None
     if rnd is None:
         random.seed(seed)
@@ -31,7 +34,7 @@ def script(n_ops, seed):
         elif k < 30:
             ops.append(("ckpt", b"C" * rnd.randint(0, 60), ts))
         else:
-            size = rnd.choice((0, 1, 17, 60, 150, 300, 700, 1500))
+            size = rnd.choice(sizes)
             ops.append(("app", bytes([i % 251]) * size, ts, k < 50))
     return ops
 
@@ -79,7 +82,8 @@ def check(acc, before, after, z_before, full):
             assert g[3] == m[3] and g[2] == m[2]
 
 
-def sweep(n_ops, stride, seed, full_every):
+def sweep(n_ops, stride, seed, full_every, lo=0, hi=None, sizes=SIZES):
+    # Cut points only for operations lo..hi-1 (a host test splits the work).
     log = NorFlash(10)
     fm = NorFlash(1)
     acc = Accumulator(log, fm, KEY, RETENTION)
@@ -87,7 +91,7 @@ def sweep(n_ops, stride, seed, full_every):
     cuts = 0
     full = 0
     rnd_off = 0
-    for i, op in enumerate(script(n_ops, seed)):
+    for i, op in enumerate(script(n_ops, seed, sizes)):
         snap_l = log.snapshot()
         snap_f = fm.snapshot()
         before = list(model)
@@ -101,8 +105,10 @@ def sweep(n_ops, stride, seed, full_every):
         span = log.bytes_programmed + fm.bytes_programmed - p0
         erased = sum(log.erase_counts) > e0
         points = list(range(rnd_off, span, stride))
+        if i < lo or (hi is not None and i >= hi):
+            points = []
         rnd_off = (rnd_off + 1) % stride
-        if erased:
+        if erased and points:
             points.append(-1)  # cut inside the sector erase
         for c in points:
             tl = NorFlash(log.blocks)
@@ -132,11 +138,12 @@ def sweep(n_ops, stride, seed, full_every):
                 continue
             assert a2.read(s) == (99, op[2] + 1, b"after reboot")
     assert full * 20 < cuts, (full, cuts)
-    return cuts, acc
+    return cuts, acc, len([m for m in model if m[1] == "app"])
 
 
-def test_kz_28_power_cut_sweep_over_220_ops():
-    cuts, acc = sweep(220, 11, 1, 25)
+def test_kz_28_power_cut_sweep_over_320_ops():
+    cuts, acc, appends = sweep(320, 14, 1, 25)
+    assert appends >= 200, appends
     assert cuts >= 5000, cuts
     assert acc.z_count() >= 5
     assert acc.oldest_seq > 1  # the ring wrapped: erases were cut too
