@@ -103,7 +103,7 @@ class OfdServer:
         f = self.faults.add(spec)
         if f.kind == "down" and f.kkm_id is None:
             self.faults.remove(f.id)
-            if self._down_task is not None:
+            if self._down_task is not None and not self._down_task.done():
                 self._down_task.cancel()
             self._down_task = asyncio.ensure_future(self._go_down(f.seconds))
         return f
@@ -117,11 +117,13 @@ class OfdServer:
         log.info("protocol port %d down for %.1f s", self.port, seconds)
         try:
             await asyncio.sleep(seconds)
-        finally:
+        except asyncio.CancelledError:  # stopping, or a newer outage replaces this one
             self.down_until = None
-            if self._tcp is None:
-                self._tcp = await asyncio.start_server(self._connection, self.host, self.port, reuse_address=True)
-                log.info("protocol port %d back", self.port)
+            raise
+        self.down_until = None
+        if self._tcp is None:
+            self._tcp = await asyncio.start_server(self._connection, self.host, self.port, reuse_address=True)
+            log.info("protocol port %d back", self.port)
 
     # ------------------------------------------------------------ one connection
     async def _connection(self, reader, writer):
