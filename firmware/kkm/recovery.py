@@ -41,7 +41,11 @@ class Report:
         self.z_finished = False  # a Z was completed by recovery
 
 
-def state_bytes(reg):
+def state_bytes(reg, settings_seq, users_seq):
+    # the checkpoint: shift state and counters; settings and users are the
+    # records settings_seq and users_seq, written just before it (records
+    # of the open shift and after the latest checkpoint are never reused,
+    # and this keeps the checkpoint under the journal's payload limit)
     flags = 0
     if reg.shift_open:
         flags |= _F_OPEN
@@ -51,11 +55,7 @@ def state_bytes(reg):
         flags |= _F_MISMATCH
     head = struct.pack(_CP, _CP_VERSION, flags, reg.shift_open_ts,
                        0 if reg.shift_start is None else reg.shift_start, reg.doc_no, reg.last_doc_ts)
-    out = [head]
-    for blob in (reg.counters.encode(), reg.settings.encode(), reg.auth.encode()):
-        out.append(struct.pack("<I", len(blob)))
-        out.append(blob)
-    return b"".join(out)
+    return head + struct.pack("<II", settings_seq, users_seq) + reg.counters.encode()
 
 
 def load_state(reg, data):
@@ -63,15 +63,10 @@ def load_state(reg, data):
     if v != _CP_VERSION:
         raise ValueError("checkpoint")
     p = struct.calcsize(_CP)
-    blobs = []
-    for _ in range(3):
-        (n,) = struct.unpack_from("<I", data, p)
-        p += 4
-        blobs.append(bytes(data[p : p + n]))
-        p += n
-    reg.counters = C.ShiftCounters.decode(blobs[0])
-    reg.settings.load(blobs[1])
-    reg.auth.load(blobs[2])
+    s_seq, u_seq = struct.unpack_from("<II", data, p)
+    reg.counters = C.ShiftCounters.decode(bytes(data[p + 8 :]))
+    reg.settings.load(reg.acc.read(s_seq)[2][1:])
+    reg.auth.load(reg.acc.read(u_seq)[2])
     reg.shift_open = bool(flags & _F_OPEN)
     reg.shift_open_ts = open_ts
     reg.shift_start = start if start else None
@@ -164,9 +159,14 @@ def restore(reg):
         # the document is journalled but its sign is not: complete it offline
         seq, rtype, ts, doc, number, shift_no, _ = pending
         sign = R.autonomous_sign(reg.settings.get("factory_no"), seq)
-        reg._append(R.R_SIGN, R.sign_payload(seq, sign))
+        journalled = True
+        try:
+            reg._append(R.R_SIGN, R.sign_payload(seq, sign))
+        except L.Locked:
+            journalled = False  # full: counted now, signed at a later boot
         reg.apply_doc(rtype, doc, True, ts)
         reg.last = R.Fiscalised(seq, number, shift_no, ts, sign, True, doc, False)
+        reg.last.journalled = journalled
         rep.replayed += 1
         rep.receipt = RESTORED
         rep.number = number
@@ -179,5 +179,8 @@ def restore(reg):
         reg.notices.append(L.N_DROPPED)
         reg._audit(R.EV_RECOVERY, 0, b"d")
     if rep.z_finished:
-        reg.checkpoint()
+        try:
+            reg.checkpoint()
+        except L.Locked:
+            pass  # the lock says why; the records replay again next boot
     return rep

@@ -93,6 +93,7 @@ class Fiscalised:
         self.offline = offline
         self.doc = doc
         self.printed = printed
+        self.journalled = True  # the fiscal sign is in the journal
 
 
 class Register:
@@ -138,12 +139,19 @@ class Register:
             return
         if isinstance(detail, str):
             detail = detail.encode()
-        self._append(R_AUDIT, bytes([event, user & 0xFF]) + detail[:64])
+        try:
+            self._append(R_AUDIT, bytes([event, user & 0xFF]) + detail[:64])
+        except L.Locked:
+            # a full or failed accumulator is already a lock; the audit trail
+            # must not also stop the login that leads to the shift close
+            pass
 
     def checkpoint(self):
         from kkm import recovery
 
-        self.acc.checkpoint(recovery.state_bytes(self), self.clock.now())
+        s_seq = self._append(R_SETTINGS, b"\x00" + self.settings.encode())
+        u_seq = self._append(R_USERS, self.auth.encode())
+        self.acc.checkpoint(recovery.state_bytes(self, s_seq, u_seq), self.clock.now())
         self.since_cp = 0
 
     # --- boot and locks --------------------------------------------------
@@ -345,18 +353,29 @@ class Register:
             except JournalError:
                 sign = None
         offline = sign is None
+        journalled = True
         if offline:
             sign = autonomous_sign(self.settings.get("factory_no"), seq)
-            self._append(R_SIGN, sign_payload(seq, sign))  # 3. autonomous sign
+            try:
+                self._append(R_SIGN, sign_payload(seq, sign))  # 3. autonomous sign
+            except L.Locked:
+                # the document is journalled, its sign record is not: it is
+                # counted (as recovery would) but not printed; the next boot
+                # with space completes the sign record (kkm.recovery)
+                journalled = False
             if L.N_OFFLINE not in self.notices:
                 self.notices.append(L.N_OFFLINE)  # KZ-29.2
         if isinstance(doc, D.Receipt):
             doc.seal()
         self.apply_doc(rtype, doc, offline, now)  # 4. counters
         res = Fiscalised(seq, number, shift_no, now, sign, offline, doc, False)
+        res.journalled = journalled
         self.last = res
         if self.since_cp >= CHECKPOINT_EVERY:
-            self.checkpoint()
+            try:
+                self.checkpoint()  # only shortens the next recovery
+            except L.Locked:
+                pass
         return res
 
     def _submit(self, rtype, seq, payload):
@@ -387,7 +406,11 @@ class Register:
             self.last_doc_ts = ts
 
     def _print(self, res, lang):
-        # 5. print: only a document whose sign is in the journal gets here
+        # 5. print: only a document whose sign is in the journal is printed
+        if not res.journalled:
+            if L.N_REPRINT not in self.notices:
+                self.notices.append(L.N_REPRINT)
+            return res
         lang = lang or self.settings.get("lang")
         info = self._info(res.number, res.shift_no, res.ts, res.fiscal_sign, res.offline)
         if isinstance(res.doc, D.Receipt):

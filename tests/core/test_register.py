@@ -344,3 +344,37 @@ def test_reports_by_cashier_and_section():
     zx = r.x_report()
     assert zx["shift_number"] == 1 and "close_shift_time" not in zx
     assert r.counters.tickets_count() == 1  # X does not reset
+
+
+def test_kz_nd_35_accumulator_full_locks_and_loses_nothing():
+    b = fiscalised_bench(log_blocks=4)
+    r = b.reg
+    n = 0
+    while True:
+        try:
+            sell(r, [line(name="Тауар %d" % n) for _ in range(3)])
+        except L.Locked as e:
+            assert e.args[0] == L.ACC_FULL
+            break
+        n += 1
+        assert n < 500
+    assert L.ACC_FULL in r.active_locks()
+    if r.draft is not None:
+        r.abandon()  # the append of the document itself was refused
+    assert _refused(r.open_receipt, D.OP_SELL)[0] == L.ACC_FULL
+    assert _refused(r.deposit, 100)[0] == L.ACC_FULL
+    # nothing was lost: every accepted receipt is counted after a reboot
+    count = r.counters.tickets_count()
+    assert count == n
+    r = b.boot()
+    assert r.counters.tickets_count() == n
+    # after the reboot the next attempt engages the lock again, and the
+    # refused attempt changes nothing
+    r.login(1, "1111", A.MODE_SALES)
+    before = r.counters.encode()
+    try:
+        sell(r, [line(name="Тауар %d" % n) for _ in range(3)])
+        raise AssertionError("sold on a full accumulator")
+    except L.Locked as e:
+        assert e.args[0] == L.ACC_FULL
+    assert r.counters.encode() == before and L.ACC_FULL in r.active_locks()
