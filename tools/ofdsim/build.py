@@ -6,7 +6,7 @@ times as (Y, M, D, h, m, s) tuples.
 
 from tools.ofdsim.pbutil import pb as _pb, set_dt, set_money
 
-VAT_12 = 12000  # thousandths of a percent
+VAT_16 = 16000  # thousandths of a percent (2026 Tax Code standard rate)
 
 
 def system(get_reg_info=False, ad_versions=None, offline_period=None, get_binded_taxation=False):
@@ -83,8 +83,8 @@ def ticket(when, lines, operation=2, payments=None, offline_number=None, offline
         tax = c.taxes.add()
         tax.tax_type = 100
         tax.taxation_type = 101
-        tax.percent = VAT_12
-        set_money(tax.sum, (line * 12 + 56) // 112)
+        tax.percent = VAT_16
+        set_money(tax.sum, (line * 16 + 58) // 116)
         tax.is_in_total_sum = True
         total += line
     if discount:

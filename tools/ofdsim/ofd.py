@@ -308,7 +308,7 @@ class Ofd:
             bt.taxation_type = kkm["taxation_type"]
             tax = bt.taxes.add()
             tax.tax_type = 100
-            tax.percent = 12000
+            tax.percent = 16000  # 2026 Tax Code standard VAT rate
         n, _ = self.store.current_shift(kkm["kkm_id"])
         resp.service.last_document_info.fr_shift_number = n
 
