@@ -378,3 +378,24 @@ def test_kz_nd_35_accumulator_full_locks_and_loses_nothing():
     except L.Locked as e:
         assert e.args[0] == L.ACC_FULL
     assert r.counters.encode() == before and L.ACC_FULL in r.active_locks()
+
+
+def test_kz_13_kz_3_3_integrity_check_at_z_locks_on_failure():
+    from journal import SelfTestResult
+
+    b = fiscalised_bench()
+    r = b.reg
+    sell(r)
+    good = r.acc.self_test
+    r.acc.self_test = lambda: SelfTestResult(False, 1, 5, "chain")
+    r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+    last = r.acc.last_seq
+    assert _refused(r.close_shift)[0] == L.ACC_INTEGRITY
+    assert r.acc.z_count() == 0 and r.acc.last_seq == last  # no Z written
+    r.login(1, "1111", A.MODE_SALES)
+    assert _refused(r.open_receipt, D.OP_SELL)[0] == L.ACC_INTEGRITY
+    del good
+    r = b.boot()  # after service: the power-on check passes and clears it
+    r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+    r.close_shift()
+    assert r.acc.z_count() == 1 and L.ACC_INTEGRITY not in r.active_locks()
