@@ -50,5 +50,9 @@ fuzz: setup
 	$(PY) tools/fuzz_ofd.py 100000
 	micropython tools/fuzz_ofd.py 10000
 
+# Journal power-cut campaign: a cut at every byte offset of four more 310-operation scripts.
+fuzz-journal: setup
+	$(PY) -c "import sys; sys.path[:0] = ['tests/core', 'firmware', '.']; from test_journal_powercut import sweep; [print('seed', s, 'cut points', sweep(310, 1, s, 50)[0]) for s in (11, 12, 13, 14)]"
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build
