@@ -4,7 +4,7 @@ BIN     := $(abspath $(VENV))/bin
 PY      := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz clean
+.PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz mpy deploy clean
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -53,6 +53,13 @@ fuzz: setup
 # Journal power-cut campaign: a cut at every byte offset of four more 310-operation scripts.
 fuzz-journal: setup
 	$(PY) -c "import sys; sys.path[:0] = ['tests/core', 'firmware', '.']; from test_journal_powercut import sweep; [print('seed', s, 'cut points', sweep(310, 1, s, 50)[0]) for s in (11, 12, 13, 14)]"
+
+# Device build: .mpy files for the ESP32 in build/mpy, and a copy to a board's /lib.
+mpy: setup
+	$(PY) tools/deploy.py mpy
+
+deploy: setup
+	$(PY) tools/deploy.py deploy --port $(PORT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build
