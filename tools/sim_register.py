@@ -218,6 +218,7 @@ class SimRegister:
         self.receipts_path = os.path.join(var, "receipts.json")
         self.receipts = self._load_receipts()
         self.creds = None
+        self._reported = None
         self.catalogue = _catalogue()
         if not self.reg.settings.fiscalised:
             self._provision(kkm_id, token)
@@ -309,8 +310,9 @@ class SimRegister:
 
     def _report_ofd(self):
         out = self.port.last
-        if out is None:
-            return
+        if out is None or out is self._reported:
+            return  # no new exchange
+        self._reported = out
         if out.status == cl.OK:
             return
         self.say("OFD: %s (%s%s), attempts %d, %d ms" % (

@@ -112,6 +112,10 @@ class OfdPort:
         ts = self.acc.read(doc_seq)[1]
         off = reg.settings.get("tz_offset")
         offline = self._offline(doc_seq)
+        if rtype == R.R_ZDOC and self.acc.last_seq != doc_seq:
+            # the register writes no autonomous sign for a Z: a Z sent after
+            # other records (from the queue) was closed offline (KZ-29.7)
+            offline = True
         if rtype == R.R_RECEIPT:
             r = D.Receipt.decode(body)
             t = M.ticket(r, reg.settings.tax_table(), ts + off, shift_no, number,

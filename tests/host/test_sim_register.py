@@ -78,30 +78,36 @@ def test_offline_sale_then_sync_and_restart(tmp_path):
         m = re.search(r"journal (\d+)\): offline, autonomous fiscal sign (\d+)", text)
         assert m, text
         seq = int(m.group(1))
+        assert m.group(2).endswith("%010d" % seq)  # KZ-29.3
         assert len(sr.acc.unacked()) == 1
         db = _db(var)
         assert db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 0
         # while the queue is not empty a new sale is queued too (nothing overtakes)
-        assert S.run(sr, ["fault clear", "sale Сүт 540 1", "pay card 540"]) == 0
+        assert S.run(sr, ["sale Сүт 540 1", "pay card 540"]) == 0
         assert len(sr.acc.unacked()) == 2
+        # KZ-29.7: the shift closes offline; the Z joins the queue
+        assert S.run(sr, ["z"]) == 0, out.getvalue()
+        assert len(sr.acc.unacked()) == 3
         assert db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 0
     finally:
         sr.close()
-    # a restart of the register: the queue is in the journal, the session in its file
+    # a restart of the register (and of its OFD, without the fault): the
+    # queue is in the journal, the session in its file
     out2 = io.StringIO()
     sr = S.SimRegister(var, out2)
     try:
-        assert len(sr.acc.unacked()) == 2
+        assert len(sr.acc.unacked()) == 3
         assert S.run(sr, ["sync"]) == 0, out2.getvalue()
-        assert "sent 2 of 2" in out2.getvalue()
+        assert "sent 3 of 3" in out2.getvalue()
         assert sr.acc.unacked() == []
-        rows = _db(var).execute("SELECT * FROM tickets ORDER BY seq").fetchall()
+        db = _db(var)
+        rows = db.execute("SELECT * FROM tickets ORDER BY seq").fetchall()
         nums = [r["offline_number"] for r in rows]
         assert nums[0] == seq and nums[1] is not None and nums[1] > seq  # KZ-30.3
-        periods = _db(var).execute("SELECT COUNT(*) FROM offline_periods").fetchone()[0]
-        assert periods == 2  # KZ-30.1: each replayed message carries the offline period
-        assert S.run(sr, ["login 1 1234", "z"]) == 0, out2.getvalue()
-        assert _db(var).execute("SELECT COUNT(*) FROM z_reports").fetchone()[0] == 1
+        z = db.execute("SELECT shift_number, offline FROM z_reports").fetchall()
+        assert [(r[0], r[1]) for r in z] == [(1, 1)]
+        # KZ-30.1: each replayed message carries the offline period
+        assert db.execute("SELECT COUNT(*) FROM offline_periods").fetchone()[0] == 3
     finally:
         sr.close()
 
