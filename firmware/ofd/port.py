@@ -56,6 +56,8 @@ class OfdPort:
 
     def _offline(self, doc_seq):
         # True when the register gave the document an autonomous sign
+        if doc_seq >= self.acc.last_seq:
+            return False  # nothing after it (a live document): no scan
         n = 0
         for seq, rtype, ts, payload in self.acc.records(doc_seq + 1):
             if rtype == R.R_SIGN and len(payload) >= 4:
@@ -109,7 +111,9 @@ class OfdPort:
         if rtype is None:
             raise ProtocolError("unknown document kind", kind)
         shift_no, number, body = R.split_doc(payload)
-        ts = self.acc.read(doc_seq)[1]
+        acc = self.acc
+        # a live document is the last record: its time without reading it back
+        ts = acc.last_ts if doc_seq == acc.last_seq else acc.read(doc_seq)[1]
         off = reg.settings.get("tz_offset")
         offline = self._offline(doc_seq)
         if rtype == R.R_ZDOC and self.acc.last_seq != doc_seq:
