@@ -8,3 +8,14 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 for p in (os.path.join(ROOT, "tests", "core"), os.path.join(ROOT, "firmware"), ROOT):
     if p not in sys.path:
         sys.path.insert(0, p)
+
+# Property tests explore new random cases on a developer's machine; CI
+# replays a fixed sequence so that a run can be repeated exactly.
+try:
+    from hypothesis import settings as _hyp_settings
+except ImportError:  # pragma: no cover - hypothesis is in requirements.txt
+    _hyp_settings = None
+if _hyp_settings is not None:
+    _hyp_settings.register_profile("ci", derandomize=True, print_blob=True)
+    if os.environ.get("CI"):
+        _hyp_settings.load_profile("ci")

@@ -125,7 +125,8 @@ def _run(steps):
                 r.add_line(_line(s))
             if op in (D.OP_SELL_RETURN, D.OP_BUY_RETURN):
                 orig = last_sign.get(op - 1, ("1", b.clock.now()))
-                r.set_parent(D.Parent(orig[0], orig[1] + 18000, r.total() * 2, False, REG["rnm"]))
+                # a parent total is positive even when the return rounds to 0 tiyn
+                r.set_parent(D.Parent(orig[0], orig[1] + 18000, max(1, r.total()) * 2, False, REG["rnm"]))
             total = r.total()
             card = total * card_pct // 100
             if card:
