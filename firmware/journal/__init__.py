@@ -47,4 +47,7 @@ from journal.log import (  # noqa: F401
     MAX_PAYLOAD,
     MAX_SUMMARY,
     Z_LOW,
+    ZMARK_LEN,
+    ACK_ROOM,
+    RECORD_OVERHEAD,
 )

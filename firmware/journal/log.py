@@ -11,6 +11,9 @@ ZCLOSE = 3
 MAX_PAYLOAD = 2048
 MAX_SUMMARY = 256
 Z_LOW = 30
+ZMARK_LEN = 20  # payload of a ZCLOSE marker
+ACK_ROOM = 40  # payload reserved for the ACK of each unacknowledged document
+RECORD_OVERHEAD = 50  # header, chain value and CRC around every payload
 
 # Sector header: magic, generation, first seq, running max ts, keep seq, crc.
 _SH_FMT = "<4sIIIII"
@@ -100,12 +103,20 @@ def _all_ff(buf, start, end):
 
 
 class Accumulator:
-    def __init__(self, log_dev, fm_dev, key, retention_s=30 * 86400):
+    def __init__(self, log_dev, fm_dev, key, retention_s=30 * 86400, reserve=None, doc_reserve=None):
         if not key:
             raise JournalError("key")
         self.dev = log_dev
         self.fm = fm_dev
         self.retention_s = retention_s
+        # Space ordinary appends must always leave free (docs/journal.md,
+        # "Space"): records of these payload lengths (by default a Z marker
+        # and one checkpoint of the largest size) plus, for every
+        # unacknowledged document, records of the lengths in doc_reserve
+        # (by default its ACK). Appends with reserve=True (and acks,
+        # checkpoints, Z markers) may use it. The caller may change both.
+        self.reserve = (ZMARK_LEN, MAX_PAYLOAD) if reserve is None else tuple(reserve)
+        self.doc_reserve = (ACK_ROOM,) if doc_reserve is None else tuple(doc_reserve)
         self._m = _Mac(key)
         self.genesis = self._m.mac(b"KZ fiscal journal genesis")
         self.S = log_dev.ioctl(5, 0)
@@ -510,10 +521,13 @@ class Accumulator:
         if not isinstance(ts, int) or ts < 0 or ts > _U32:
             raise JournalError("ts")
 
-    def append(self, rtype, payload, ts, need_ack=False):
+    def append(self, rtype, payload, ts, need_ack=False, reserve=False):
+        # reserve=True: the record may use the reserve (a shift close, the
+        # OFD session); otherwise it is refused (JournalFull) when it would
+        # leave less than the reserve free
         if not isinstance(rtype, int) or rtype < 16 or rtype > 255:
             raise JournalError("rtype")
-        return self._append(rtype, _F_NEED_ACK if need_ack else 0, payload, ts, False)
+        return self._append(rtype, _F_NEED_ACK if need_ack else 0, payload, ts, reserve)
 
     def ack(self, doc_seq, payload, ts):
         if self._d0 >= len(self._docs) or self._docs[self._d0] != doc_seq:
@@ -559,11 +573,15 @@ class Accumulator:
         ln = len(payload)
         if ln > MAX_PAYLOAD:
             raise JournalError("payload too long")
+        size = _RH + ln + _TRAILER
+        if not internal:
+            lens = (ZMARK_LEN, ln) if self._marker_due else (ln,)
+            if not self._fits(lens, 1 if flags & _F_NEED_ACK else 0, ts):
+                raise JournalFull("log")
         if self._marker_due and rtype != ZCLOSE:
             self._write_marker(ts)
-        size = _RH + ln + _TRAILER
         if self.head < 0 or self.head_off + size > self.S:
-            self._new_sector(ts, internal)
+            self._new_sector(ts)
         seq = self.last_seq + 1
         rec = bytearray(size)
         struct.pack_into(_RH_FMT, rec, 0, _RMAGIC, rtype, flags, 0, seq, ts, ln)
@@ -605,18 +623,12 @@ class Accumulator:
             return False
         return h[2] + self.retention_s <= now
 
-    def _new_sector(self, now, internal):
+    def _new_sector(self, now):
         N = self.N
         nxt = 0 if self.head < 0 else (self.head + 1) % N
-        # Ordinary records leave one sector free for acks, checkpoints and
-        # Z markers, so a full log can still record the OFD's answers.
-        t = self.tail
-        for k in range(1 if internal else 2):
-            s = (nxt + k) % N
-            if self._retained(s):
-                if s != t or not self._reusable(s, now):
-                    raise JournalFull("log")
-                t = (t + 1) % N
+        # (ordinary records were checked against the reserve by _fits)
+        if self._retained(nxt) and (nxt != self.tail or not self._reusable(nxt, now)):
+            raise JournalFull("log")
         h = self._hdr(nxt)
         if h is not None and h[0] > self.head_gen:
             raise JournalCorrupt("sector order", nxt)
@@ -636,6 +648,90 @@ class Accumulator:
         self.head = nxt
         self.head_gen = gen
         self.head_off = _SH
+
+    # ------------------------------------------------------------------
+    # space (the reserve)
+
+    def can_append(self, lengths, ts, docs=0):
+        # Would ordinary records with these payload lengths, appended in
+        # this order at time ts, be accepted (the reserve still free after
+        # them)? docs: how many of them need an acknowledgement (their ACKs
+        # join the reserve). Reads at most a few sector headers.
+        lens = tuple(lengths)
+        if self._marker_due:
+            lens = (ZMARK_LEN,) + lens
+        return self._fits(lens, docs, ts)
+
+    def free_bytes(self, ts):
+        # Payload bytes ordinary records could still take at ts, about
+        # (sector ends lost to records that do not fit are not counted).
+        cap = self.S - _SH
+        used = 0
+        for ln in self.reserve:
+            used += ln + RECORD_OVERHEAD
+        unit = 0
+        for ln in self.doc_reserve:
+            unit += ln + RECORD_OVERHEAD
+        used += unit * (len(self._docs) - self._d0)
+        room = (self.S - self.head_off) if self.head >= 0 else 0
+        room += (self.N - self._count()) * cap
+        t = self.tail
+        while self.head >= 0 and t != self.head and self._reusable(t, ts):
+            room += cap
+            t = (t + 1) % self.N
+        room -= used + RECORD_OVERHEAD
+        return room if room > 0 else 0
+
+    def _fits(self, lens, docs, ts):
+        # Next-fit placement of `lens` (ordinary records), then the reserve
+        # records, then one atomic unit (doc_reserve) per unacknowledged
+        # document, into the head sector's rest, the free sectors and the
+        # tail sectors that could be reused at ts.
+        cap = self.S - _SH
+        sizes = []
+        for ln in lens:
+            sizes.append(ln + _RH + _TRAILER)
+        for ln in self.reserve:
+            sizes.append(ln + _RH + _TRAILER)
+        unit = 0
+        for ln in self.doc_reserve:
+            unit += ln + _RH + _TRAILER
+        units = len(self._docs) - self._d0 + docs
+        big = unit
+        total = unit * units
+        for z in sizes:
+            total += z
+            if z > big:
+                big = z
+        rem = (self.S - self.head_off) if self.head >= 0 else 0
+        free = self.N - self._count()
+        if big < cap and (rem - big) + free * (cap - big) >= total:
+            return True  # plenty of room: no simulation, no flash reads
+        i = 0
+        n = len(sizes)
+        t = self.tail
+        while True:
+            while i < n and sizes[i] <= rem:
+                rem -= sizes[i]
+                i += 1
+            if i == n and units > 0 and unit > 0:
+                k = rem // unit
+                if k >= units:
+                    units = 0
+                else:
+                    units -= k
+            if i == n and (units == 0 or unit == 0):
+                return True
+            # the next sector: a free one, else the tail if it may be reused
+            if free > 0:
+                free -= 1
+            else:
+                if self.head < 0 or t == self.head or not self._reusable(t, ts):
+                    return False
+                t = (t + 1) % self.N
+            rem = cap
+            if (i < n and sizes[i] > cap) or (i == n and unit > cap):
+                return False
 
     # ------------------------------------------------------------------
     # reading

@@ -13,6 +13,7 @@ from journal import (
     CHECKPOINT,
     ZCLOSE,
     MAX_PAYLOAD,
+    ZMARK_LEN,
 )
 from journal.log import _Mac
 
@@ -423,3 +424,76 @@ def test_reopen_twice_is_stable():
     assert a1.last_seq == a2.last_seq == 50
     assert a1.chain == a2.chain == acc.chain
     assert a2.recovery["torn_bytes"] == 0
+
+
+def test_kz_8_kz_nd_35_reserve_keeps_room_for_z_and_every_ack():
+    # Ordinary records stop early enough that the caller's reserve (a Z
+    # document, its close records) and the ACKs of every unacknowledged
+    # document still fit; reserve=True appends and acks may use it.
+    log, fm, acc = _new(log_blocks=6, retention=0)
+    acc.reserve = (900, ZMARK_LEN, 300, 400, 950)
+    acc.doc_reserve = (40, 30, 30)
+    docs = []
+    ts = T0
+    while acc.can_append((160, 24), ts, 1):  # a sale and its sign record
+        docs.append(acc.append(16, b"s" * 160, ts, need_ack=True))
+        acc.append(19, b"g" * 24, ts)
+        ts += 1
+        assert len(docs) < 500
+    assert len(docs) > 20 and acc.free_bytes(ts) < 1500  # about: sector ends not counted
+    try:
+        while True:  # without the check the journal refuses by itself
+            docs.append(acc.append(16, b"s" * 160, ts, need_ack=True))
+    except JournalFull as e:
+        assert e.args == ("log",)
+    last = acc.last_seq
+    # the shift close: Z document (need_ack), its session and ack records
+    z = acc.append(18, b"z" * 900, ts, need_ack=True, reserve=True)
+    acc.close_shift(b"summary", ts)
+    for ln in (300, 400):
+        acc.append(22, b"c" * ln, ts, reserve=True)
+    acc.checkpoint(b"k" * 950, ts)
+    assert acc.last_seq == last + 5
+    # the OFD comes back: every document (and the Z) is acknowledged
+    for d in docs + [z]:
+        acc.append(24, b"t" * 30, ts, reserve=True)
+        acc.append(24, b"t" * 30, ts, reserve=True)
+        acc.ack(d, b"s" * 36, ts)
+    assert acc.unacked() == []
+    acc2 = _reopen(log, fm, 0)
+    assert acc2.self_test().ok and acc2.unacked() == []
+    # everything before the checkpoint may now be reused: sales again
+    assert acc2.can_append((160, 24), ts + 1, 1)
+    acc2.append(16, b"s" * 160, ts + 1, need_ack=True)
+
+
+def test_can_append_agrees_with_append():
+    import random
+
+    rnd = random.Random(7) if hasattr(random, "Random") else random
+    if not hasattr(random, "Random"):
+        random.seed(7)
+    log, fm, acc = _new(log_blocks=4, retention=50)
+    acc.reserve = (500, 200)
+    acc.doc_reserve = (40,)
+    ts = T0
+    seen = [0, 0]
+    for i in range(400):
+        ts += rnd.choice((1, 5, 30))
+        ln = rnd.randint(0, 600)
+        need = rnd.randint(0, 2) == 0
+        pred = acc.can_append((ln,), ts, 1 if need else 0)
+        try:
+            acc.append(16, b"p" * ln, ts, need_ack=need)
+            got = True
+        except JournalFull:
+            got = False
+        assert pred == got
+        seen[1 if got else 0] += 1
+        u = acc.unacked()
+        if u and rnd.randint(0, 2) == 0:
+            acc.ack(u[0], b"sign", ts)
+        if i % 37 == 36:
+            acc.close_shift(b"", ts)
+            acc.checkpoint(b"c", ts)
+    assert seen[0] > 0 and seen[1] > 0
