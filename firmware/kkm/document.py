@@ -460,7 +460,8 @@ class Receipt:
             if table.get(self.lines[i].tax_code) is None:
                 _err(texts.E_TAX_GROUP, i)
         total = self.total()
-        if total > MAX_AMOUNT:
+        # a fiscal receipt for nothing is refused (lines may round to 0 tiyn)
+        if not (0 < total <= MAX_AMOUNT):
             _err(texts.E_AMOUNT, total)
         noncash = 0
         for p in self.payments:

@@ -332,3 +332,11 @@ def test_validated_receipt_fits_one_journal_record():
     r.clear_payments()
     r.add_payment(Payment(D.PAY_CASH, r.total()))
     r.validate(TABLE)
+
+
+def test_receipt_whose_lines_round_to_zero_is_refused():
+    # 0.333 kg at 1 tiyn/kg rounds to 0 tiyn: no fiscal receipt for nothing
+    r = Receipt(D.OP_SELL, 1)
+    r.add_line(Line("Гвоздь", 1, 333, D.UNIT_KG, 1, 1))
+    assert r.total() == 0
+    assert _err(r.validate, TABLE) == texts.E_AMOUNT
