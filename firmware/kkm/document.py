@@ -368,34 +368,19 @@ class Receipt:
         self.sealed = True
 
     def gross(self):
-        t = 0
-        for ln in self.lines:
-            t += ln.gross()
-        return t
+        return sum(ln.gross() for ln in self.lines)
 
     def discount(self):
-        t = 0
-        for ln in self.lines:
-            t += ln.discount
-        return t
+        return sum(ln.discount for ln in self.lines)
 
     def markup(self):
-        t = 0
-        for ln in self.lines:
-            t += ln.markup
-        return t
+        return sum(ln.markup for ln in self.lines)
 
     def total(self):
-        t = 0
-        for ln in self.lines:
-            t += ln.total()
-        return t
+        return sum(ln.total() for ln in self.lines)
 
     def paid(self):
-        t = 0
-        for p in self.payments:
-            t += p.amount
-        return t
+        return sum(p.amount for p in self.payments)
 
     def pay_sum(self, kind):
         for p in self.payments:
