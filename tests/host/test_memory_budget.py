@@ -1,0 +1,51 @@
+"""Heap budget of the register core on the MicroPython unix port.
+
+The whole register day of ``tools/bench_memory.py`` (boot, fiscalisation,
+reboot with recovery, a 10-line sale online through ofd.port, one offline,
+replay, X, Z, reboot) must complete in a heap of ``BUDGET`` bytes. The
+budget is the smallest heap measured with ``make bench`` plus a small margin:
+a change that makes the core keep or allocate noticeably more fails here.
+When the core gets leaner, lower the budget (the second test says when).
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BENCH = os.path.join(ROOT, "tools", "bench_memory.py")
+_local = os.path.join(os.path.dirname(sys.executable), "micropython")
+MICROPYTHON = _local if os.path.exists(_local) else None
+if MICROPYTHON is None:
+    import shutil
+
+    MICROPYTHON = shutil.which("micropython")
+
+# bytes of heap (64-bit unix port, modules compiled from .py; 44 KB of it is
+# the emulated flash): measured minimum 356.5 KB + 15.5 KB margin for the
+# scatter of a fragmented heap; see docs/performance.md "Memory"
+BUDGET = 372 * 1024
+
+pytestmark = pytest.mark.skipif(MICROPYTHON is None, reason="micropython is installed by make setup")
+
+
+def run_flow(heap):
+    return subprocess.run([MICROPYTHON, "-X", "heapsize=%d" % heap, BENCH, "--flow", "--quiet"],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+
+def test_register_day_fits_the_heap_budget():
+    r = run_flow(BUDGET)
+    assert r.returncode == 0 and r.stdout.strip().endswith("flow ok"), (
+        "the register flow needs more than %d KB of heap now (was under it):\n%s" % (BUDGET // 1024,
+                                                                                   (r.stdout + r.stderr)[-3000:]))
+
+
+def test_budget_is_tight_enough_to_catch_bloat():
+    # far below the budget the flow must run out of memory, otherwise the
+    # limit does not bite (or the core got much leaner: lower BUDGET)
+    r = run_flow(BUDGET * 3 // 4)
+    assert r.returncode != 0 and "MemoryError" in r.stdout + r.stderr, (
+        "the flow completes in 3/4 of the budget: measure with `make bench` and lower BUDGET")
