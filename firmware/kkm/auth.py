@@ -4,7 +4,10 @@
 # HMAC-SHA-256 of each password is kept. Five wrong attempts in a row lock
 # that user out for LOCKOUT_S seconds. Every login, failure, lockout and
 # change of users is handed to the audit callback, which the register
-# writes to the journal (need_ack=False).
+# writes to the journal (need_ack=False). The failure counters and lockout
+# times survive a reboot: the register's checkpoint carries them
+# (lock_state/load_locks) and recovery replays the audit records after it
+# (replay), so a power cycle does not give five more attempts.
 
 import os
 import struct
@@ -48,6 +51,13 @@ EV_LOGOUT = const(4)
 EV_USER_SET = const(5)
 EV_PASSWORD_SET = const(6)
 EV_USER_REMOVED = const(7)
+
+# why a login failed: second byte of an EV_LOGIN_FAIL detail (the first is
+# the mode); only WHY_PASSWORD counts towards the lockout
+WHY_PASSWORD = const(1)
+WHY_LOCKED = const(2)
+WHY_RIGHT = const(3)
+WHY_UNKNOWN = const(4)
 
 MAX_FAILS = const(5)
 LOCKOUT_S = const(300)
@@ -137,15 +147,15 @@ class Auth:
         # KZ-1.1..1.3: a password opens one mode; returns the user
         u = self.users.get(code)
         if u is None:
-            self._log(EV_LOGIN_FAIL, code, bytes([mode]))
+            self._log(EV_LOGIN_FAIL, code, bytes([mode, WHY_UNKNOWN]))
             raise Refused(E_UNKNOWN_USER, code)
         now = self.clock.now()
         if u.locked_until > now:
-            self._log(EV_LOGIN_FAIL, code, bytes([mode]))
+            self._log(EV_LOGIN_FAIL, code, bytes([mode, WHY_LOCKED]))
             raise Refused(E_LOCKED_OUT, u.locked_until - now)
         if not isinstance(password, str) or not u.verify(password):
             u.fails += 1
-            self._log(EV_LOGIN_FAIL, code, bytes([mode]))
+            self._log(EV_LOGIN_FAIL, code, bytes([mode, WHY_PASSWORD]))
             if u.fails >= MAX_FAILS:
                 u.fails = 0
                 u.locked_until = now + LOCKOUT_S
@@ -153,7 +163,7 @@ class Auth:
                 raise Refused(E_LOCKED_OUT, LOCKOUT_S)
             raise Refused(E_BAD_PASSWORD, MAX_FAILS - u.fails)
         if not may(u.role, mode):
-            self._log(EV_LOGIN_FAIL, code, bytes([mode]))
+            self._log(EV_LOGIN_FAIL, code, bytes([mode, WHY_RIGHT]))
             raise Refused(E_NO_RIGHT, mode)
         u.fails = 0
         self.current = (u, mode)
@@ -185,6 +195,9 @@ class Auth:
         return b"".join(out)
 
     def load(self, data):
+        # a user whose salt and digest did not change keeps its failure
+        # count and lockout (a users record written for another user)
+        old = self.users
         self.users = {}
         n = data[0]
         p = 1
@@ -196,5 +209,52 @@ class Auth:
             salt = bytes(data[p : p + 8])
             digest = bytes(data[p + 8 : p + 40])
             p += 40
-            self.users[code] = User(code, name, role, salt, digest)
+            u = User(code, name, role, salt, digest)
+            o = old.get(code)
+            if o is not None and o.salt == salt and o.digest == digest:
+                u.fails = o.fails
+                u.locked_until = o.locked_until
+            self.users[code] = u
+        return p
+
+    # lockout state across a reboot (KZ-1, KZ-ND-35(1))
+    def replay(self, event, code, detail, ts):
+        # one audit record (ts: its journal time) applied as login() did
+        u = self.users.get(code)
+        if u is None:
+            return
+        if event == EV_LOGIN_FAIL:
+            if len(detail) >= 2 and detail[1] == WHY_PASSWORD:
+                u.fails += 1
+        elif event == EV_LOCKOUT:
+            u.fails = 0
+            s = struct.unpack_from("<I", detail, 0)[0] if len(detail) >= 4 else LOCKOUT_S
+            u.locked_until = ts + s
+        elif event == EV_LOGIN:
+            u.fails = 0
+        elif event == EV_PASSWORD_SET:
+            u.fails = 0
+            u.locked_until = 0
+
+    def lock_state(self):
+        # -> bytes: count, then (code, fails, locked until) of each user with
+        # a failure count or a lockout
+        out = []
+        for code in sorted(self.users):
+            u = self.users[code]
+            if u.fails or u.locked_until:
+                out.append(struct.pack("<BBI", code, min(u.fails, 255), u.locked_until))
+        return bytes([len(out)]) + b"".join(out)
+
+    def load_locks(self, data, p=0):
+        # the inverse of lock_state(); returns the offset after it
+        n = data[p]
+        p += 1
+        for _ in range(n):
+            code, fails, until = struct.unpack_from("<BBI", data, p)
+            p += 6
+            u = self.users.get(code)
+            if u is not None:
+                u.fails = fails
+                u.locked_until = until
         return p

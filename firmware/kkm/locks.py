@@ -177,6 +177,17 @@ def blocks(code, op):
     return False
 
 
+def acc_full(acc, lens, now):
+    # KZ-ND-35(3), KZ-8: ACC_FULL engages before the accumulator is full. A
+    # payment document or placement whose records (payload lengths `lens`:
+    # the document and its fiscal-sign record) would leave less than the
+    # reserve free is refused; the reserve (acc.reserve, acc.doc_reserve,
+    # sized by the register) keeps room for the shift close and for the
+    # OFD's acknowledgement of every queued document. It clears by itself
+    # once acknowledgements and the retention window let sectors be reused.
+    return not acc.can_append(lens, now, 1)
+
+
 class Locks:
     def __init__(self):
         self.flags = {}  # code -> detail (flag locks only)

@@ -22,7 +22,7 @@ from kkm import document as D
 from kkm import locks as L
 
 _CP = "<BBIIII"
-_CP_VERSION = const(1)
+_CP_VERSION = const(2)  # 1: without the OFD session and the lockouts
 _F_OPEN = const(1)
 _F_SUSPEND = const(2)
 _F_MISMATCH = const(4)
@@ -55,18 +55,32 @@ def state_bytes(reg, settings_seq, users_seq):
         flags |= _F_MISMATCH
     head = struct.pack(_CP, _CP_VERSION, flags, reg.shift_open_ts,
                        0 if reg.shift_start is None else reg.shift_start, reg.doc_no, reg.last_doc_ts)
-    return head + struct.pack("<II", settings_seq, users_seq) + reg.counters.encode()
+    # version 2: the OFD session record's payload (so that ring reuse never
+    # loses it) and the password lockouts (KZ-1) before the counters
+    sess = reg.ofd_session or b""
+    return b"".join((head, struct.pack("<IIH", settings_seq, users_seq, len(sess)), sess,
+                     reg.auth.lock_state(), reg.counters.encode()))
 
 
 def load_state(reg, data):
     v, flags, open_ts, start, doc_no, last_ts = struct.unpack_from(_CP, data, 0)
-    if v != _CP_VERSION:
+    if v != _CP_VERSION and v != 1:
         raise ValueError("checkpoint")
     p = struct.calcsize(_CP)
     s_seq, u_seq = struct.unpack_from("<II", data, p)
-    reg.counters = C.ShiftCounters.decode(bytes(data[p + 8 :]))
+    p += 8
+    sess = None
+    if v >= 2:
+        (n,) = struct.unpack_from("<H", data, p)
+        p += 2
+        sess = bytes(data[p : p + n]) if n else None
+        p += n
     reg.settings.load(reg.acc.read(s_seq)[2][1:])
     reg.auth.load(reg.acc.read(u_seq)[2])
+    if v >= 2:
+        p = reg.auth.load_locks(data, p)
+    reg.counters = C.ShiftCounters.decode(bytes(data[p:]))
+    reg.ofd_session = sess
     reg.shift_open = bool(flags & _F_OPEN)
     reg.shift_open_ts = open_ts
     reg.shift_start = start if start else None
@@ -144,9 +158,13 @@ def restore(reg):
             reg.settings.load(payload[1:])
         elif rtype == R.R_USERS:
             reg.auth.load(payload)
+        elif rtype == R.R_SESSION:
+            reg.ofd_session = payload  # the latest OFD session (ofd.port)
         elif rtype == R.R_AUDIT:
             ev = payload[0]
-            if ev == R.EV_ABANDON or ev == R.EV_RECOVERY:
+            if ev < 16:  # kkm.auth's events: failure counts and lockouts
+                reg.auth.replay(ev, payload[1], payload[2:], ts)
+            elif ev == R.EV_ABANDON or ev == R.EV_RECOVERY:
                 opened = False
             elif ev == R.EV_OFD_ORDER:
                 code, on = struct.unpack_from("<HB", payload, 2)

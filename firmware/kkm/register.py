@@ -23,7 +23,7 @@
 import struct
 
 from compat import const, crc32
-from journal import JournalFull, JournalError
+from journal import JournalFull, JournalError, ACK_ROOM, ZMARK_LEN
 from kkm import auth as A
 from kkm import counters as C
 from kkm import document as D
@@ -40,6 +40,7 @@ R_OPEN = const(20)  # a receipt was opened (tells recovery one was lost)
 R_AUDIT = const(21)  # login, failure, lockout, abandon, OFD order, ...
 R_SETTINGS = const(22)  # user code + Settings.encode() after each change
 R_USERS = const(23)  # Auth.encode() after each change of users
+R_SESSION = const(24)  # the OFD session (ofd.port), before the client uses it
 
 # audit events of the register (kkm.auth owns 1..15)
 EV_SETTINGS = const(20)
@@ -55,6 +56,16 @@ PRINTER_OK = "ok"
 PRINTER_NO_PAPER = "no_paper"
 
 CHECKPOINT_EVERY = const(50)  # documents between checkpoints (recovery time)
+# The accumulator's reserve (journal: acc.reserve, acc.doc_reserve): what
+# must still fit when sales stop (ACC_FULL): per queued document its ACK and
+# the two OFD session records of its exchange; for the shift close the Z
+# document with its ACK and session records, the Z marker, the settings and
+# users records and the checkpoint written after it (sizes taken from the
+# state now, plus room for the counters to grow with the next document).
+SESSION_ROOM = const(32)  # payload of an R_SESSION record, at most
+SIGN_ROOM = const(18)  # payload of an R_SIGN record
+DOC_ROOM = const(600)  # a document of unknown size (open_receipt, locks)
+GROW_ROOM = const(256)
 _HDR = "<II"  # shift number, document number in the shift
 _CP_VERSION = const(1)
 
@@ -116,7 +127,9 @@ class Register:
         self.last = None  # Fiscalised, for a copy
         self.notices = []  # text codes for the cashier (KZ-29.2, recovery)
         self.recovery = None  # what boot found: kkm.recovery.Report
+        self.ofd_session = None  # payload of the latest R_SESSION (ofd.port)
         self._quiet = False  # no audit records while replaying the journal
+        acc.doc_reserve = (ACK_ROOM, SESSION_ROOM, SESSION_ROOM)
         from kkm import recovery
 
         self.recovery = recovery.restore(self)
@@ -124,9 +137,9 @@ class Register:
 
     # --- journal helpers -------------------------------------------------
 
-    def _append(self, rtype, payload, need_ack=False):
+    def _append(self, rtype, payload, need_ack=False, reserve=False):
         try:
-            return self.acc.append(rtype, payload, self.clock.now(), need_ack)
+            return self.acc.append(rtype, payload, self.clock.now(), need_ack, reserve)
         except JournalFull:
             self.locks.set(L.ACC_FULL)
             raise L.Locked(L.ACC_FULL, [L.ACC_FULL])
@@ -146,13 +159,48 @@ class Register:
             # must not also stop the login that leads to the shift close
             pass
 
-    def checkpoint(self):
+    def checkpoint(self, reserve=False):
+        # reserve=True: the checkpoint after a Z, which the reserve covers;
+        # any other one is refused (ACC_FULL) rather than eat into it
         from kkm import recovery
 
-        s_seq = self._append(R_SETTINGS, b"\x00" + self.settings.encode())
-        u_seq = self._append(R_USERS, self.auth.encode())
+        sb = b"\x00" + self.settings.encode()
+        ub = self.auth.encode()
+        if not reserve:
+            n = len(recovery.state_bytes(self, 0, 0))
+            if not self.acc.can_append((len(sb), len(ub), n), self.clock.now()):
+                raise L.Locked(L.ACC_FULL, [L.ACC_FULL])
+        s_seq = self._append(R_SETTINGS, sb, False, reserve)
+        u_seq = self._append(R_USERS, ub, False, reserve)
         self.acc.checkpoint(recovery.state_bytes(self, s_seq, u_seq), self.clock.now())
         self.since_cp = 0
+
+    def save_session(self, data):
+        # the OFD session (token, request number, request owed an answer)
+        # as ofd.port encodes it; written before the client uses it
+        # and allowed into the reserve (the queue must be able to drain)
+        self._append(R_SESSION, data, False, True)
+        self.ofd_session = bytes(data)
+
+    # --- accumulator room (KZ-8, KZ-ND-35(3)) ----------------------------
+
+    def _set_reserve(self, grow=GROW_ROOM):
+        # the shift-close records as they would be now (see SESSION_ROOM)
+        from kkm import recovery
+
+        c = len(self.counters.encode()) + grow
+        cp = len(recovery.state_bytes(self, 0, 0)) + grow
+        self.acc.reserve = (8 + c, ACK_ROOM, SESSION_ROOM, SESSION_ROOM, ZMARK_LEN,
+                            1 + len(self.settings.encode()), len(self.auth.encode()), cp)
+
+    def _room(self, lens, now):
+        # ACC_FULL is decided from the accumulator's room for a document
+        # of these record lengths (kkm.locks.acc_full)
+        self._set_reserve()
+        if L.acc_full(self.acc, lens, now):
+            self.locks.set(L.ACC_FULL)
+        else:
+            self.locks.clear(L.ACC_FULL)
 
     # --- boot and locks --------------------------------------------------
 
@@ -197,13 +245,21 @@ class Register:
 
     def active_locks(self):
         self._printer()
-        return self.locks.active(self.clock.now(), self.shift_start, self.acc.oldest_unacked_ts())
+        now = self.clock.now()
+        self._room((5, DOC_ROOM, SIGN_ROOM), now)  # as open_receipt asks
+        return self.locks.active(now, self.shift_start, self.acc.oldest_unacked_ts())
 
-    def _require(self, op):
+    def _require(self, op, lens=None):
+        # lens: record payload lengths a payment document or placement
+        # would append (ACC_FULL is decided from them); every check counts
+        # at least an R_OPEN and a DOC_ROOM document, so the lock is one
+        # state for receipts and placements alike
         now = self.clock.now()
         if now < self.last_doc_ts:
             self.locks.set(L.CLOCK_BAD)
         self._printer()
+        if op == L.OP_PAYMENT or op == L.OP_PLACEMENT:
+            self._room(lens or (5, DOC_ROOM, SIGN_ROOM), now)
         self.locks.require(op, now, self.shift_start, self.acc.oldest_unacked_ts())
         return now
 
@@ -275,7 +331,7 @@ class Register:
         u = self.auth.require(A.MODE_SALES)
         if self.draft is not None:
             raise L.Refused(L.E_RECEIPT_OPEN, None)
-        self._require(L.OP_PAYMENT)
+        self._require(L.OP_PAYMENT, (5, DOC_ROOM, SIGN_ROOM))
         r = D.Receipt(op, u.code)
         self._append(R_OPEN, bytes([op]) + struct.pack("<I", u.code))
         self.draft = r
@@ -313,8 +369,11 @@ class Register:
         self._require(L.OP_PAYMENT)
         table = self.settings.tax_table()
         r.validate(table)
+        body = r.encode()
+        if 8 + len(body) > DOC_ROOM:  # a long receipt: its own size
+            self._require(L.OP_PAYMENT, (5, 8 + len(body), SIGN_ROOM))
         self._check_cash(r)
-        res = self._issue(R_RECEIPT, r, r.encode())
+        res = self._issue(R_RECEIPT, r, body)
         self.draft = None
         return self._print(res, lang)
 
@@ -449,7 +508,6 @@ class Register:
             self.acc.ack(seq, sign.encode(), self.clock.now())
             n += 1
         if n:
-            self.locks.clear(L.ACC_FULL)
             if not self.acc.unacked() and L.N_OFFLINE in self.notices:
                 self.notices.remove(L.N_OFFLINE)
         return n
@@ -493,7 +551,7 @@ class Register:
         shift_no = self.acc.z_count() + 1
         payload = doc_header(shift_no, self.doc_no + 1) + self.counters.encode()
         queued = bool(self.acc.unacked())
-        seq = self._append(R_ZDOC, payload, True)  # 1. Z document
+        seq = self._append(R_ZDOC, payload, True, True)  # 1. Z document (reserve)
         sign = None if queued else self._submit(R_ZDOC, seq, payload)
         if sign is not None:
             self.acc.ack(seq, sign.encode(), self.clock.now())
@@ -523,6 +581,6 @@ class Register:
         if ts > self.last_doc_ts:
             self.last_doc_ts = ts
         if write:
-            self.checkpoint()
+            self.checkpoint(True)
             self._z_area()
         return zx
