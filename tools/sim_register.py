@@ -26,7 +26,7 @@ Commands (one per line; ``#`` starts a comment):
     status, help, quit
 
 Amounts are tenge ("150", "150.50"); quantities are units ("2", "1.5").
-State (flash images, session, the in-process OFD's database) lives in --var.
+State (flash images with the OFD session in the journal, the in-process OFD's database) lives in --var.
 """
 
 import argparse
@@ -113,40 +113,6 @@ class TermPrinter:
                 f.write(page + "\n\n")
 
 
-# ---------------------------------------------------------------- session file
-
-
-class SessionFile:
-    """The OFD session (token, request number, unanswered request) kept in a
-    JSON file, written atomically before the client uses a new value."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def load(self):
-        try:
-            with open(self.path, encoding="utf-8") as f:
-                st = json.load(f)
-        except OSError:
-            return None
-        p = st.get("pending")
-        if p is not None:
-            st["pending"] = (bytes.fromhex(p[0]), p[1], p[2], p[3])
-        return st
-
-    def save(self, st):
-        p = st.get("pending")
-        data = dict(st)
-        if p is not None:
-            data["pending"] = [p[0].hex(), p[1], p[2], p[3]]
-        tmp = self.path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-
-
 # ---------------------------------------------------------------- the simulated register
 
 
@@ -204,13 +170,9 @@ class SimRegister:
         self.log = NorFlash.load(self.log_path, LOG_BLOCKS)
         self.fm = NorFlash.load(self.fm_path, FM_BLOCKS)
         self.acc = Accumulator(self.log, self.fm, self._key())
-        self.session = SessionFile(os.path.join(var, "session.json"))
-        st = self.session.load()
-        if st is None:
-            st = {"token": token, "reqnum": 0, "pending_key": None, "pending": None}
-            self.session.save(st)
-        self.client = cl.OfdClient(cl.SocketTransport(), [self.ofd_addr], kkm_id, st["token"], st["reqnum"],
-                                   self.session.save, pending_key=st.get("pending_key"), pending=st.get("pending"))
+        # the OFD session lives in the journal as on the device (R_SESSION
+        # records, restored by port.bind); `token` only seeds a fresh register
+        self.client = cl.OfdClient(cl.SocketTransport(), [self.ofd_addr], kkm_id, token)
         self.port = OfdPort(self.client, self.acc, VERSION, "sim-register")
         self.printer = TermPrinter(out, print_file)
         self.reg = Register(self.acc, self.printer, self.port, Clock())

@@ -6,7 +6,7 @@
 #                 budget_ms=5000)
 #   out = c.exchange(request_dict, key=None)      -> Outcome
 #   out = c.exchange_payload(payload, command, key=None)
-#   c.state() -> {"token", "reqnum", "pending_key", "pending"}
+#   c.state() -> {"token", "reqnum", "pending_key", "pending", "done"}
 #   classify(code) -> (status, reason)
 #
 # transport.connect(host, port, timeout_s) returns a stream with read(n) (or
@@ -20,7 +20,10 @@
 #   cut can never make the device reuse a number for another request);
 # - the TOKEN of every valid answer is handed to persist() BEFORE it is
 #   adopted (write-ahead); if persist() raises, the old token stays and the
-#   exception reaches the caller;
+#   exception reaches the caller; with it goes "done" = (key, command,
+#   reqnum, token) of the request a result 0 answered, so that a caller
+#   whose power failed before it recorded the answer can send that request
+#   again as a duplicate (ofd.port restores it as pending);
 # - when no valid answer arrives (timeout, refused or dropped connection,
 #   truncated or malformed answer, 254/255) the request is sent again with
 #   the SAME TOKEN and REQNUM until the budget is spent; if it is spent,
@@ -171,6 +174,7 @@ class OfdClient:
             self.pending = (pending_key, bytes(pending[0]), pending[1], pending[2], pending[3])
         self.last = None
         self.host_index = 0
+        self.done = None  # (key, command, reqnum, token) last answered with 0
 
     def state(self):
         # what persist() receives and what a restart needs back
@@ -180,12 +184,14 @@ class OfdClient:
             "reqnum": self.reqnum,
             "pending_key": None if p is None else p[0],
             "pending": None if p is None else (p[1], p[2], p[3], p[4]),
+            "done": self.done,
         }
 
-    def _save(self, token, reqnum, pending):
+    def _save(self, token, reqnum, pending, done=None):
         st = {"token": token, "reqnum": reqnum,
               "pending_key": None if pending is None else pending[0],
-              "pending": None if pending is None else (pending[1], pending[2], pending[3], pending[4])}
+              "pending": None if pending is None else (pending[1], pending[2], pending[3], pending[4]),
+              "done": done}
         if self.persist is not None:
             self.persist(st)
 
@@ -240,14 +246,19 @@ class OfdClient:
         if out.code is not None:
             # a valid answer: adopt its token (write-ahead), the request is done
             new_token = out.new_token
+            done = None
             if out.status == RETRY:
                 keep = self.pending
             else:
                 keep = None
+                p = self.pending
+                if out.status == OK and p is not None and p[0] is not None:
+                    done = (p[0], p[2], p[3], p[4])
             if new_token != self.token or keep is not self.pending:
-                self._save(new_token, self.reqnum, keep)
+                self._save(new_token, self.reqnum, keep, done)
             self.token = new_token
             self.pending = keep
+            self.done = done
         self.last = out
         return out
 

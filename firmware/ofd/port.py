@@ -1,10 +1,15 @@
 # The register's OFD port: turns a journalled document into a protocol
 # request, exchanges it through ofd.client and returns what the register
-# needs. It writes nothing to the accumulator itself (the register journals
-# the document before calling and the answer after); it only reads records.
+# needs. The register journals the document before calling and the answer
+# after; the port itself writes only the OFD session (R-79, PROTOCOL.md
+# section 2): the client's persist() goes to Register.save_session, an
+# R_SESSION record (token, request number, the request owed an answer and
+# the last one answered) written before the client uses the new values.
 #
 #   port = OfdPort(client, acc, version="0.1")
-#   port.bind(register)                    # settings, clock, users, shift
+#   port.bind(register)                    # settings, clock, users, shift;
+#                                          # restores the session from the
+#                                          # journal (else the settings token)
 #   port.submit(kind, doc_seq, payload)    -> ("online", fiscal_sign, qr)
 #                                             or ("offline", None, None)
 #   port.report_x(zx)                      -> Outcome or None (X to the OFD)
@@ -27,6 +32,8 @@
 # For placements and Z (no fiscal sign in the answer) the acknowledgement
 # text is "ack:<request number>".
 
+import struct
+
 from compat import const
 from kkm import counters as C
 from kkm import document as D
@@ -38,6 +45,49 @@ from ofd import schema as S
 
 SCAN_AFTER = const(16)  # records looked at after a document for its R_SIGN
 KINDS = {"receipt": R.R_RECEIPT, "placement": R.R_PLACEMENT, "z": R.R_ZDOC}
+
+# R_SESSION payload: version, token, reqnum, flags (1: pending, 2: done),
+# then (key, command, reqnum, token) of the pending request and of the last
+# one answered; the request bytes are not kept: the port rebuilds them from
+# the journalled document (the key is its journal sequence)
+_SESS_VERSION = const(1)
+_F_PENDING = const(1)
+_F_DONE = const(2)
+_NOKEY = const(0xFFFFFFFF)
+
+
+def pack_session(st):
+    # client.state()-style dict -> bytes (at most kkm.register.SESSION_ROOM)
+    flags = 0
+    tail = b""
+    p = st.get("pending")
+    if p is not None:
+        flags |= _F_PENDING
+        k = st.get("pending_key")
+        tail += struct.pack("<IHHI", _NOKEY if k is None else k, p[1], p[2], p[3])
+    d = st.get("done")
+    if d is not None:
+        flags |= _F_DONE
+        tail += struct.pack("<IHHI", d[0], d[1], d[2], d[3])
+    return struct.pack("<BIHB", _SESS_VERSION, st["token"], st["reqnum"], flags) + tail
+
+
+def unpack_session(b):
+    # bytes -> (token, reqnum, pending (key, command, reqnum, token) or
+    # None, done (the same) or None); ValueError when not a session
+    if len(b) < 8 or b[0] != _SESS_VERSION:
+        raise ValueError("session")
+    v, token, reqnum, flags = struct.unpack_from("<BIHB", b, 0)
+    p = 8
+    pend = done = None
+    if flags & _F_PENDING:
+        pend = struct.unpack_from("<IHHI", b, p)
+        p += 12
+        if pend[0] == _NOKEY:
+            pend = (None, pend[1], pend[2], pend[3])
+    if flags & _F_DONE:
+        done = struct.unpack_from("<IHHI", b, p)
+    return token, reqnum, pend, done
 
 
 class OfdPort:
@@ -51,6 +101,51 @@ class OfdPort:
 
     def bind(self, reg):
         self.reg = reg
+        self.restore()
+        self.client.persist = self._persist
+
+    # --- the session in the journal (R-79) -----------------------------------
+
+    def _persist(self, st):
+        # the client's write-ahead: raises (Locked) when it cannot be
+        # journalled, and then the client neither sends nor adopts
+        self.reg.save_session(pack_session(st))
+
+    def restore(self):
+        # the client's session as the journal has it (after a power cut):
+        # the latest R_SESSION (or the checkpoint's copy); without one, the
+        # token entered at fiscalisation. A request answered (result 0) but
+        # whose document is still unacknowledged (power failed before the
+        # register journalled the answer) is pending again: it goes out with
+        # its TOKEN and REQNUM and the OFD answers it as a duplicate.
+        c = self.client
+        data = self.reg.ofd_session
+        if not data:
+            self._seed()
+            return False
+        token, reqnum, pend, done = unpack_session(data)
+        c.token = token
+        c.reqnum = reqnum
+        c.pending = None
+        c.done = done
+        if pend is not None:
+            c.pending = (pend[0], b"", pend[1], pend[2], pend[3])
+        elif done is not None and done[0] in self.acc.unacked():
+            c.pending = (done[0], b"", done[1], done[2], done[3])
+        return True
+
+    def _seed(self):
+        # no session journalled yet: the token entered at fiscalisation
+        if not self.reg.ofd_session:
+            t = self.reg.settings.get("token")
+            if t:
+                self.client.token = int(t)
+
+    def _room(self):
+        # an X report or probe writes two session records: only outside the
+        # reserve kept for the queue and the shift close
+        n = R.SESSION_ROOM
+        return self.acc.can_append((n, n), self.reg.clock.now())
 
     # --- reading the journal ------------------------------------------------
 
@@ -140,6 +235,7 @@ class OfdPort:
     def submit(self, kind, doc_seq, payload):
         # an unanswered earlier attempt of this document is sent again with
         # its TOKEN and REQNUM (ofd.client): the key is the journal sequence
+        self._seed()
         out = self.client.exchange(self.build(kind, doc_seq, payload), doc_seq)
         self.last = out
         if out.status != cl.OK:
@@ -162,8 +258,9 @@ class OfdPort:
 
     def report_x(self, zx):
         # the device's X report to the OFD (COMMAND_REPORT, REPORT_X)
-        if not self._idle():
+        if not self._idle() or not self._room():
             return None
+        self._seed()
         off = self.reg.settings.get("tz_offset")
         rr = M.report(S.REPORT_X, zx, self.reg.clock.now() + off)
         self.last = self.client.exchange(M.report_request(rr, self._service(False)))
@@ -172,8 +269,9 @@ class OfdPort:
     def probe(self, get_reg_info=True):
         # COMMAND_SYSTEM: connection check, registration data and, while
         # documents wait, the offline period (PROTOCOL.md section 13)
-        if not self._idle():
+        if not self._idle() or not self._room():
             return None
+        self._seed()
         queued = bool(self.acc.unacked())
         svc = self._service(queued)
         svc["get_reg_info"] = bool(get_reg_info)

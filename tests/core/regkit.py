@@ -59,12 +59,16 @@ class FakeOfd:
 
 
 class Bench:
-    # devices + ports + clock survive a "reboot"; the register is rebuilt
-    def __init__(self, log_blocks=24, fm_blocks=2):
+    # devices + ports + clock survive a "reboot"; the register is rebuilt.
+    # make_ofd(acc) -> an OFD port built anew at every boot (its RAM is
+    # lost with the power), bound to the register like on the device
+    def __init__(self, log_blocks=24, fm_blocks=2, make_ofd=None):
         self.log = NorFlash(log_blocks)
         self.fm = NorFlash(fm_blocks)
         self.printer = FakePrinter()
         self.ofd = FakeOfd()
+        self.make_ofd = make_ofd
+        self.port = None
         self.clock = ManualClock(T0)
         self.reg = None
 
@@ -72,7 +76,12 @@ class Bench:
         self.log.disarm()
         self.fm.disarm()
         acc = Accumulator(self.log, self.fm, KEY)
-        self.reg = Register(acc, self.printer, self.ofd, self.clock)
+        ofd = self.ofd
+        if self.make_ofd is not None:
+            ofd = self.port = self.make_ofd(acc)
+        self.reg = Register(acc, self.printer, ofd, self.clock)
+        if self.make_ofd is not None:
+            ofd.bind(self.reg)
         return self.reg
 
 

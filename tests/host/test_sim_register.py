@@ -59,12 +59,29 @@ def test_script_sale_x_z_end_to_end(tmp_path):
     assert db.execute("SELECT COUNT(*) FROM money_placements").fetchone()[0] == 1
     assert db.execute("SELECT COUNT(*) FROM z_reports").fetchone()[0] == 1
     assert "X report sent to the OFD" in out and "shift 1 closed" in out
-    # the token the register keeps is the one the OFD issued last
-    import json
+    # the token the register keeps in its journal is the one the OFD issued
+    # last: the latest R_SESSION record
+    token, reqnum, pending, done = _journal_session(var)
+    assert token == db.execute("SELECT token FROM kkms").fetchone()[0]
+    assert pending is None and reqnum >= 4
 
-    st = json.load(open(os.path.join(var, "session.json")))
-    assert st["token"] == db.execute("SELECT token FROM kkms").fetchone()[0]
-    assert st["pending"] is None
+
+def _journal_session(var):
+    from boards.sim.nor_flash import NorFlash
+    from journal import Accumulator
+    from kkm.register import R_SESSION
+    from ofd.port import unpack_session
+
+    with open(os.path.join(var, "device.key"), "rb") as f:
+        key = f.read()
+    acc = Accumulator(NorFlash.load(os.path.join(var, "journal.img"), S.LOG_BLOCKS),
+                      NorFlash.load(os.path.join(var, "fiscal_memory.img"), S.FM_BLOCKS), key)
+    last = None
+    for seq, rtype, ts, payload in acc.records(1):
+        if rtype == R_SESSION:
+            last = payload
+    assert last is not None
+    return unpack_session(last)
 
 
 def test_offline_sale_then_sync_and_restart(tmp_path):
