@@ -12,10 +12,16 @@
 #       opens and recovers (finds the end, skips a torn tail, rebuilds the
 #       unacknowledged-document index); key is the per-device secret (bytes)
 #   acc.recovery        dict: torn_bytes, last_seq, z_count, ...
-#   acc.append(rtype, payload, ts, need_ack=False) -> seq
+#   acc.append(rtype, payload, ts, need_ack=False, reserve=False) -> seq
 #       rtype 16..255 (0..15 belong to the journal), payload bytes up to
 #       MAX_PAYLOAD, ts int unix seconds; JournalFull when the space is held
-#       by data that may not be reused (nothing is overwritten then)
+#       by data that may not be reused (nothing is overwritten then), or
+#       when the record would leave less than the reserve free (unless
+#       reserve=True: the shift close, the OFD session)
+#   acc.reserve, acc.doc_reserve   payload lengths kept free: records that
+#       must always fit, and records per unacknowledged document (its ACK)
+#   acc.can_append(lengths, ts, docs=0) -> bool   ordinary records fit now?
+#   acc.free_bytes(ts) -> int   about how much ordinary payload still fits
 #   acc.ack(doc_seq, payload, ts) -> seq
 #       ACK record for the oldest unacknowledged document (acks come in
 #       order); any other doc_seq raises JournalError
