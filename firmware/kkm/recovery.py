@@ -12,6 +12,9 @@
 #     is dropped and the cashier is told so;
 #   - a Z document whose Z-area entry, counter reset or checkpoint did not
 #     happen: the remaining steps are done now (KZ-ND-29 order).
+# Besides documents, the replay restores the latest OFD session record
+# (reg.ofd_session, for ofd.port) and the password failure counts and
+# lockouts (kkm.auth.Auth.replay); the checkpoint carries both.
 # A torn last record is the accumulator's business: it is ignored there.
 
 import struct

@@ -128,6 +128,7 @@ class Register:
         self.notices = []  # text codes for the cashier (KZ-29.2, recovery)
         self.recovery = None  # what boot found: kkm.recovery.Report
         self.ofd_session = None  # payload of the latest R_SESSION (ofd.port)
+        self._sizes = [0, 0]  # last R_SETTINGS, R_USERS payload lengths (0: unknown)
         self._quiet = False  # no audit records while replaying the journal
         acc.doc_reserve = (ACK_ROOM, SESSION_ROOM, SESSION_ROOM)
         from kkm import recovery
@@ -138,6 +139,8 @@ class Register:
     # --- journal helpers -------------------------------------------------
 
     def _append(self, rtype, payload, need_ack=False, reserve=False):
+        if rtype == R_SETTINGS or rtype == R_USERS:
+            self._sizes[rtype - R_SETTINGS] = len(payload)  # for the reserve
         try:
             return self.acc.append(rtype, payload, self.clock.now(), need_ack, reserve)
         except JournalFull:
@@ -186,12 +189,15 @@ class Register:
 
     def _set_reserve(self, grow=GROW_ROOM):
         # the shift-close records as they would be now (see SESSION_ROOM)
-        from kkm import recovery
-
+        sz = self._sizes
+        if not sz[0]:
+            sz[0] = 1 + len(self.settings.encode())
+        if not sz[1]:
+            sz[1] = len(self.auth.encode())
         c = len(self.counters.encode()) + grow
-        cp = len(recovery.state_bytes(self, 0, 0)) + grow
-        self.acc.reserve = (8 + c, ACK_ROOM, SESSION_ROOM, SESSION_ROOM, ZMARK_LEN,
-                            1 + len(self.settings.encode()), len(self.auth.encode()), cp)
+        # checkpoint: state head, record seqs, session, lockouts, counters
+        cp = 30 + len(self.ofd_session or b"") + 1 + 6 * len(self.auth.users) + c
+        self.acc.reserve = (8 + c, ACK_ROOM, SESSION_ROOM, SESSION_ROOM, ZMARK_LEN, sz[0], sz[1], cp)
 
     def _room(self, lens, now):
         # ACC_FULL is decided from the accumulator's room for a document
