@@ -236,6 +236,12 @@ class OfdPort:
         # an unanswered earlier attempt of this document is sent again with
         # its TOKEN and REQNUM (ofd.client): the key is the journal sequence
         self._seed()
+        c = self.client
+        d = c.done
+        if c.pending is None and d is not None and d[0] == doc_seq:
+            # answered before, but the answer never reached the journal (its
+            # ACK failed): the same request again, answered as a duplicate
+            c.pending = (d[0], b"", d[1], d[2], d[3])
         out = self.client.exchange(self.build(kind, doc_seq, payload), doc_seq)
         self.last = out
         if out.status != cl.OK:

@@ -190,6 +190,29 @@ def test_r_79_unanswered_request_resent_after_reboot():
     assert r.counters.tickets_count() == 2
 
 
+def test_r_79_answer_not_journalled_is_asked_again_as_duplicate():
+    # the OFD answered, but the ACK could not be written: the document is
+    # completed offline and the replay sends the same request again
+    from journal import JournalFull
+
+    b = _bench()
+    r = b.reg
+    sell(r)
+    ofd = b.memofd
+    acc = r.acc
+    real = acc.ack
+
+    def full_once(seq, payload, ts):
+        acc.ack = real
+        raise JournalFull("log")
+
+    acc.ack = full_once
+    res = sell(r)
+    assert res.offline and len(ofd.stored) == 2 and r.acc.unacked() == [res.seq]
+    assert r.replay() == 1 and r.acc.unacked() == []
+    assert len(ofd.stored) == 2 and ofd.duplicates == 1 and b.port.client.token == ofd.token
+
+
 def _session_writes(b, op):
     # run op, return [(bytes programmed before, length)] of R_SESSION writes
     log = b.log
