@@ -136,6 +136,33 @@ class _SockStream:
         self.sock.close()
 
 
+class _Deadline:
+    # the answer stream with one deadline for all its bytes: before every
+    # read the stream's timeout is set to the time that is left, so a slow
+    # OFD that sends its answer byte by byte cannot stretch the exchange
+    # beyond the total transaction time (KZ-29, PROTOCOL.md section 13)
+    def __init__(self, stream, deadline):
+        self.stream = stream
+        self.deadline = deadline
+        self.settimeout = getattr(stream, "settimeout", None)
+
+    def _arm(self):
+        left = ticks_diff(self.deadline, ticks_ms())
+        if left <= 0:
+            raise OSError(110)  # ETIMEDOUT
+        if self.settimeout is not None:
+            self.settimeout(left / 1000)
+
+    def read(self, n):
+        self._arm()
+        rd = getattr(self.stream, "read", None)
+        if rd is not None:
+            return rd(n)
+        buf = bytearray(n)
+        k = self.stream.readinto(buf)
+        return bytes(buf[:k]) if k else b""
+
+
 class SocketTransport:
     # TCP through the runtime's socket module
     def connect(self, host, port, timeout_s):
@@ -272,11 +299,10 @@ class OfdClient:
             return Outcome(RETRY, "refused")
         t0 = ticks_ms()
         try:
-            st = getattr(stream, "settimeout", None)
-            if st is not None:
-                st(left_ms / 1000)
+            timed = _Deadline(stream, ticks_add(t0, left_ms))
+            timed._arm()
             stream.write(data)
-            h, body = frame.read_frame(stream, self.version, self.max_size)
+            h, body = frame.read_frame(timed, self.version, self.max_size)
             if ticks_diff(ticks_ms(), t0) > left_ms:
                 return Outcome(RETRY, "timeout")
             if h.id != self.kkm_id:

@@ -357,3 +357,63 @@ def test_simulator_decodes_every_request_kind(sim):
     assert len(rows) == 3
     assert sorted(x["offline_number"] for x in rows if x["offline_number"] is not None) == [1234]
     assert sim.store("count", "z_reports", sim.kkm_id) == 1
+
+
+# --- a slow OFD: the total transaction time covers every byte (KZ-29) ---------
+
+
+def _trickle_server(answer, pause_s):
+    # accepts one connection at a time, reads the request, then sends the
+    # answer one byte every pause_s (each byte well inside any per-read
+    # timeout, the whole answer far beyond the 5 s budget)
+    import threading
+
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    stop = threading.Event()
+
+    def serve():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            try:
+                conn.settimeout(2)
+                conn.recv(65536)
+                for b in answer:
+                    if stop.is_set():
+                        break
+                    conn.sendall(bytes([b]))
+                    time.sleep(pause_s)
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    return srv, stop, th
+
+
+def test_kz_29_slow_answer_is_cut_at_the_total_transaction_time():
+    from ofd import frame
+
+    resp = {"command": S.COMMAND_SYSTEM, "result": {"result_code": 0}}
+    answer = frame.build_message(S.Response, resp, 203539, 1000, 1) + b""
+    assert len(answer) >= 24  # 24 bytes at 0.4 s each: 9.6 s
+    srv, stop, th = _trickle_server(answer, 0.4)
+    try:
+        c = cl.OfdClient(cl.SocketTransport(), [("127.0.0.1", srv.getsockname()[1])], 203539, 1000)
+        t0 = time.monotonic()
+        out = c.exchange(M.system_request(_svc()), key=None)
+        took = (time.monotonic() - t0) * 1000
+    finally:
+        stop.set()
+        th.join(5)
+        srv.close()
+    assert out.status == cl.RETRY and out.code is None and out.reason == "timeout"
+    assert took <= BUDGET + SLACK_MS
