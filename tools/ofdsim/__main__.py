@@ -41,6 +41,10 @@ def _serve(argv):
     ap.add_argument("--shift-clock", choices=("device", "server"), default="device",
                     help="24 h shift limit counted on the ticket times only, or also on the server clock")
     ap.add_argument("--tz-offset", type=float, default=5.0, help="server local time zone, hours (Almaty +5)")
+    ap.add_argument("--admin-remote", action="store_true",
+                    help="let non-loopback clients use the admin API (it has no authentication)")
+    ap.add_argument("--read-timeout", type=float, default=30.0,
+                    help="seconds a client has to send its whole request (and to take the answer)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING, format="%(asctime)s %(message)s")
@@ -50,7 +54,8 @@ def _serve(argv):
     from tools.ofdsim.store import load_config
 
     srv = OfdServer(a.db, host=a.host, port=a.port, http_host=a.http_host, http_port=a.http,
-                    public_url=a.public_url, rotate_all=a.rotate_all, strict_reqnum=a.strict_reqnum,
+                    public_url=a.public_url, read_timeout_s=a.read_timeout, admin_remote=a.admin_remote,
+                    rotate_all=a.rotate_all, strict_reqnum=a.strict_reqnum,
                     versions=tuple(a.accept_version or (203,)), shift_clock=a.shift_clock,
                     tz_offset_s=int(a.tz_offset * 3600))
 

@@ -16,6 +16,9 @@ from tools.ofdsim.store import Store
 log = logging.getLogger("ofdsim")
 
 MAX_REQUEST = 1 << 20      # bytes; larger SIZE fields are refused
+# One deadline for the whole request (header and payload together) and one
+# for sending the answer: a client that sends a byte now and then, or never
+# finishes its header, or never reads the answer, loses its connection.
 READ_TIMEOUT_S = 30.0
 
 
@@ -32,8 +35,11 @@ def _reset(writer):
 
 class OfdServer:
     def __init__(self, db_path, host="127.0.0.1", port=7777, http_host="127.0.0.1", http_port=8080,
-                 public_url=None, **ofd_options):
+                 public_url=None, read_timeout_s=READ_TIMEOUT_S, admin_remote=False, **ofd_options):
         self.db_path = db_path
+        self.admin_remote = admin_remote  # admin API for non-loopback clients too
+        self.read_timeout_s = read_timeout_s
+        self.connections = 0  # connections being served right now
         self.host = host
         self.port = port
         self.http_host = http_host
@@ -127,30 +133,42 @@ class OfdServer:
 
     # ------------------------------------------------------------ one connection
     async def _connection(self, reader, writer):
+        self.connections += 1
         try:
             await self._serve(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError, OSError):
+        except asyncio.TimeoutError:
+            log.info("connection from %s timed out", writer.get_extra_info("peername"))
+            writer.transport.abort()
+        except (ConnectionError, asyncio.IncompleteReadError, OSError):
             pass
         except Exception:
             log.exception("request failed")
         finally:
+            self.connections -= 1
             if not writer.transport.is_closing():
                 writer.close()
+
+    async def _read_request(self, reader, writer):
+        """(header, payload) or None when the header is no protocol header."""
+        raw = await reader.readexactly(HEADER_SIZE)
+        try:
+            head = parse_header(raw)
+        except HeaderError as e:
+            log.info("bad header from %s: %s", writer.get_extra_info("peername"), e)
+            return None
+        if head.size > MAX_REQUEST:
+            log.info("request of %d bytes refused", head.size)
+            return None
+        return head, await reader.readexactly(head.size - HEADER_SIZE)
 
     async def _serve(self, reader, writer):
         if self.faults.on_accept() is not None:
             _reset(writer)
             return
-        raw = await asyncio.wait_for(reader.readexactly(HEADER_SIZE), READ_TIMEOUT_S)
-        try:
-            head = parse_header(raw)
-        except HeaderError as e:
-            log.info("bad header from %s: %s", writer.get_extra_info("peername"), e)
+        got = await asyncio.wait_for(self._read_request(reader, writer), self.read_timeout_s)
+        if got is None:
             return
-        if head.size > MAX_REQUEST:
-            log.info("request of %d bytes refused", head.size)
-            return
-        payload = await asyncio.wait_for(reader.readexactly(head.size - HEADER_SIZE), READ_TIMEOUT_S)
+        head, payload = got
         f = self.faults.on_request(head.kkm_id)
         if f is not None and f.kind in ("refuse", "down"):
             _reset(writer)
@@ -177,7 +195,7 @@ class OfdServer:
             elif f.kind == "close_after":
                 answer = answer[:f.bytes]
         writer.write(answer)
-        await writer.drain()
+        await asyncio.wait_for(writer.drain(), self.read_timeout_s)
         writer.close()
 
 

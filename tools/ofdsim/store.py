@@ -332,7 +332,7 @@ class Store:
             return None, None
         row = self.db.execute("SELECT * FROM tickets WHERE kkm_id=? AND fiscal_sign=?",
                               (k["kkm_id"], code)).fetchone()
-        if row is None and code.isdigit() and len(code) < 11:
+        if row is None and code.isascii() and code.isdigit() and len(code) < 11:
             row = self.db.execute("SELECT * FROM tickets WHERE kkm_id=? AND offline_number=? ORDER BY seq"
                                   " LIMIT 1", (k["kkm_id"], int(code))).fetchone()
         return k, row

@@ -3,6 +3,7 @@ points to, the list of registers and their documents, and the JSON admin API
 (faults, registers, blocking, text messages, tokens)."""
 
 import html
+import ipaddress
 import json
 
 from aiohttp import web
@@ -59,19 +60,43 @@ def _page(title, body, status=200):
     return web.Response(text=doc, content_type="text/html", charset="utf-8", status=status)
 
 
+def _digits(s):
+    """ASCII digits only (str.isdigit() also takes '²', '١' and full-width digits)."""
+    return bool(s) and s.isascii() and s.isdigit()
+
+
 def _parse_sum(s):
     """'696.90' / '696.9' / '696' -> tiyn, or None."""
     s = (s or "").strip()
     if not s:
         return None
     whole, _, frac = s.partition(".")
-    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+    if not _digits(whole) or (frac and (not _digits(frac) or len(frac) > 2)):
         return None
     return int(whole) * 100 + int((frac + "00")[:2] if frac else "0")
 
 
+def _loopback(remote):
+    try:
+        return ipaddress.ip_address((remote or "").split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
 def make_app(srv):
-    app = web.Application()
+    # The check page and the register list are public (a phone scanning a
+    # receipt's QR code reaches them when --http-host is not loopback); the
+    # admin API (faults, tokens, blocking, registration) answers loopback
+    # clients only, unless the server was started with admin_remote=True.
+    allow_remote = bool(getattr(srv, "admin_remote", False))
+
+    @web.middleware
+    async def admin_guard(request, handler):
+        if request.path.startswith("/admin") and not allow_remote and not _loopback(request.remote):
+            return web.json_response({"error": "the admin API answers loopback clients only"}, status=403)
+        return await handler(request)
+
+    app = web.Application(middlewares=[admin_guard])
     r = app.router
 
     def store():
@@ -186,7 +211,7 @@ def make_app(srv):
     async def status(request):
         return web.json_response({"port": srv.port, "http_port": srv.http_port, "stats": srv.ofd.stats,
                                   "down": srv.down_until is not None, "faults": srv.faults.list(),
-                                  "registers": store().count("kkms")})
+                                  "registers": store().count("kkms"), "connections": srv.connections})
 
     async def faults_get(request):
         return web.json_response(srv.faults.list())

@@ -1,0 +1,190 @@
+"""Simulated OFD under hostile clients: slow senders (slowloris), clients
+that never finish the header, and ones that stop mid-payload must lose their
+connection after the read deadline, without hanging the server for others
+or leaving connection tasks behind."""
+
+import socket
+import threading
+import time
+
+import pytest
+
+from tools.ofdsim import build
+from tools.ofdsim.testkit import Sim
+
+TIMEOUT_S = 1.5
+WHEN = (2026, 3, 2, 9, 0, 0)
+
+
+@pytest.fixture(scope="module")
+def sim():
+    with Sim(read_timeout_s=TIMEOUT_S) as s:
+        yield s
+
+
+def _closed_within(sock, seconds):
+    # True when the server closes (EOF or reset) within `seconds`
+    sock.settimeout(seconds)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def _wait_idle(sim, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if sim.server.connections == 0:
+            return True
+        time.sleep(0.05)
+    return sim.server.connections == 0
+
+
+def test_header_never_finished_is_dropped_and_others_are_served(sim):
+    stalled = []
+    for _ in range(20):
+        s = socket.create_connection(("127.0.0.1", sim.port), 5)
+        s.sendall(b"\xa2\x81\xcb")  # 3 of the 18 header bytes, then nothing
+        stalled.append(s)
+    time.sleep(0.2)
+    assert sim.server.connections == 20
+    # the server still answers a normal request meanwhile
+    _, r = sim.session().send(build.system(), timeout=5)
+    assert r.result.result_code == 0
+    t0 = time.monotonic()
+    assert all(_closed_within(s, TIMEOUT_S + 3) for s in stalled)
+    assert time.monotonic() - t0 <= TIMEOUT_S + 3
+    for s in stalled:
+        s.close()
+    assert _wait_idle(sim)
+
+
+def test_slowloris_one_byte_at_a_time_is_cut_at_the_deadline(sim):
+    # each byte arrives well within any per-read timeout, the header within
+    # the deadline; the whole request would take (18 + payload) x 0.08 s, far
+    # beyond it: one deadline for the request, not one per read or part
+    ses = sim.session()
+    data = ses.frame(build.ticket(WHEN, [("Нан / Хлеб", 1000, 18000, "1")]), reqnum=1)
+    assert len(data) * 0.08 > 2 * TIMEOUT_S and 18 * 0.08 < TIMEOUT_S
+    s = socket.create_connection(("127.0.0.1", sim.port), 5)
+    cut = threading.Event()
+
+    def trickle():
+        for b in data:
+            try:
+                s.sendall(bytes([b]))
+            except OSError:
+                cut.set()
+                return
+            time.sleep(0.08)
+
+    th = threading.Thread(target=trickle, daemon=True)
+    t0 = time.monotonic()
+    th.start()
+    assert _closed_within(s, TIMEOUT_S + 3)
+    took = time.monotonic() - t0
+    assert TIMEOUT_S - 0.2 <= took <= TIMEOUT_S + 0.8
+    th.join(len(data) * 0.08 + 2)
+    s.close()
+    assert _wait_idle(sim)
+    assert sim.store("count", "tickets", sim.kkm_id) == 0
+
+
+def test_payload_stopped_halfway_is_dropped(sim):
+    ses = sim.session()
+    data = ses.frame(build.system(), reqnum=5)
+    s = socket.create_connection(("127.0.0.1", sim.port), 5)
+    s.sendall(data[:-2])
+    assert _closed_within(s, TIMEOUT_S + 3)
+    s.close()
+    assert _wait_idle(sim)
+
+
+def test_status_reports_live_connections(sim):
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(sim.http + "/admin/status", timeout=10) as r:
+        st = json.loads(r.read())
+    assert st["connections"] == 0
+
+
+# --- the admin API answers loopback clients only (unless allowed) --------------
+
+
+def _call_guarded(app, path, peer):
+    import asyncio
+    from unittest import mock
+
+    from aiohttp.test_utils import make_mocked_request
+
+    tr = mock.Mock()
+    tr.get_extra_info.side_effect = lambda k, d=None: peer if k == "peername" else d
+    req = make_mocked_request("GET", path, app=app, transport=tr)
+
+    async def handler(request):
+        from aiohttp import web
+        return web.json_response({"reached": True})
+
+    mw = app.middlewares[0]
+    return asyncio.run(mw(req, handler))
+
+
+@pytest.mark.parametrize("peer,path,allow,status", [
+    (("127.0.0.1", 5000), "/admin/status", False, 200),
+    (("::1", 5000, 0, 0), "/admin/faults", False, 200),
+    (("192.168.1.20", 5000), "/admin/faults", False, 403),
+    (("10.0.0.7", 5000), "/admin/registers/1/token", False, 403),
+    (("192.168.1.20", 5000), "/check", False, 200),
+    (("192.168.1.20", 5000), "/registers", False, 200),
+    (("192.168.1.20", 5000), "/admin/faults", True, 200),
+])
+def test_admin_api_only_from_loopback_by_default(peer, path, allow, status):
+    from tools.ofdsim.web import make_app
+
+    class Srv:
+        admin_remote = allow
+
+    resp = _call_guarded(make_app(Srv()), path, peer)
+    assert resp.status == status
+
+
+# --- the check page with odd query values ---------------------------------------
+
+
+def _get(url):
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_r82_check_page_non_ascii_digits_are_not_found_or_mismatch(sim):
+    from urllib.parse import quote, urlsplit
+
+    from tools.ofdsim.testkit import RNM
+
+    ses = sim.session()
+    ses.reqnum = 100  # after the other tests' requests
+    _, r = ses.send(build.ticket((2026, 3, 2, 9, 5, 0), [("Нан / Хлеб", 1000, 18000, "1")]), timeout=5)
+    assert r.result.result_code == 0
+    q = dict(p.split("=", 1) for p in urlsplit(r.ticket.qr_code.decode()).query.split("&"))
+    base = sim.http + "/check?f=" + RNM
+    st, _ = _get(base + "&i=%s&s=%s&t=%s" % (q["i"], q["s"], q["t"]))
+    assert st == 200
+    # Unicode digits that str.isdigit() accepts but int() does not, or reads
+    # as another number: never a server error, never a match
+    for odd in ("²", "١٨٠", "１８０.００"):
+        st, _ = _get(base + "&i=%s&s=%s&t=%s" % (q["i"], quote(odd), q["t"]))
+        assert st == 409, odd
+        st, _ = _get(base + "&i=%s&s=%s&t=%s" % (quote(odd), q["s"], q["t"]))
+        assert st == 404, odd
+    # the sum is compared exactly as tenge.tiyn: another spelling of another amount does not match
+    st, _ = _get(base + "&i=%s&s=%s&t=%s" % (q["i"], q["s"] + "1", q["t"]))
+    assert st == 409
