@@ -322,12 +322,18 @@ class Accumulator:
                     end -= 1
                 torn = end - off
                 self.head_off = self.S
+            # A power cut tears only the record being written: more than one
+            # record's worth of non-blank bytes was committed data (damage
+            # or bits cleared on purpose), reported after the rebuild.
+            long_tear = torn > _RH + MAX_PAYLOAD + _TRAILER
             self.oldest_seq = self._hdr(self.tail)[1]
             self.ts_max = hh[2]
             start = min(hh[3], hh[1] - 1) if hh[1] > 1 else 1
             if start < self.oldest_seq:
                 start = self.oldest_seq
             self._rebuild(start)
+            if long_tear:
+                self._damage(self.last_seq + 1)
         else:
             self.oldest_seq = 1
         self.recovery.update({
@@ -365,11 +371,14 @@ class Accumulator:
                 prev = seq
                 if seq >= start:
                     if seq <= self.last_seq:
-                        raise JournalCorrupt("order", seq)
+                        # a copy of an older record after the end: never
+                        # taken as the end of the log; reported
+                        self._damage(self.last_seq + 1)
+                        off += size
+                        continue
                     if damaged or seq != (self.last_seq + 1 if self.last_seq else start):
                         # Kept, reported by recovery and the self-test (KZ-3.3).
-                        if "damaged" not in self.recovery:
-                            self.recovery["damaged"] = self.last_seq + 1
+                        self._damage(self.last_seq + 1)
                     self.last_seq = seq
                     self.last_ts = ts
                     if ts > self.ts_max:
@@ -391,6 +400,11 @@ class Accumulator:
             self._docs = self._docs[self._d0 :]
             self._docts = self._docts[self._d0 :]
             self._d0 = 0
+
+    def _damage(self, seq):
+        # First place where the log is not what appends leave behind.
+        if "damaged" not in self.recovery:
+            self.recovery["damaged"] = seq
 
     # ------------------------------------------------------------------
     # fiscal memory (Z area)
@@ -619,7 +633,9 @@ class Accumulator:
         h = self._hdr((s + 1) % self.N)
         if h is None:
             return False
-        if h[1] > self._low_water():
+        # the next sector must start below the keep line: the record just
+        # below it stays, its chain value is where the self-test begins
+        if h[1] >= self._low_water():
             return False
         return h[2] + self.retention_s <= now
 
@@ -762,12 +778,17 @@ class Accumulator:
 
     def self_test(self):
         res = SelfTestResult(True)
+        # Records verified one by one start at the keep line (oldest
+        # unacknowledged document, latest checkpoint: what will still be
+        # sent or restored) or at the last closed shift, the earlier.
+        low = self._low_water()
         # 1. every Z summary, through the chain of Z MACs (KZ-2.3(2))
         prev_mac = b"\x00" * 16
         prev_z = 0
         prev_last = 0
         prev_chain = self.genesis
         before_last = (0, self.genesis)  # (last seq, chain) of the Z before the last
+        low_shift = None  # number of the shift holding `low`
         skipped = False
         for i in range(self.z_next):
             b = self._zslot(i)
@@ -784,6 +805,8 @@ class Accumulator:
             skipped = False
             if self._m.mac(b"Z", prev_mac, memoryview(b)[0:_Z_MAC_AT])[:16] != b[_Z_MAC_AT:_Z_CRC_AT]:
                 return self._fail(res, z, None, "z mac")
+            if low_shift is None and last >= low:
+                low_shift = z
             before_last = (prev_last, prev_chain)
             prev_mac = bytes(b[_Z_MAC_AT:_Z_CRC_AT])
             prev_z = z
@@ -795,16 +818,48 @@ class Accumulator:
         if self.z_last_seq > self.last_seq:
             return self._fail(res, self.z_n, self.last_seq + 1, "records missing")
         # 2. the last closed shift record by record vs its Z chain (KZ-2.3(1))
+        first, anchor = self.z_last_seq + 1, self.z_chain
         if self.z_n >= 1 and before_last[0] + 1 >= self.oldest_seq:
-            r = self._verify(res, self.z_n, before_last[0] + 1, self.z_last_seq, before_last[1], self.z_n - 1)
+            first, anchor = before_last[0] + 1, before_last[1]
+        # 0. older records still kept: from the keep line up to `first`,
+        # tied to the chain value at `first` (a Z value from fiscal memory)
+        if low < first:
+            if low == 1:
+                c = self.genesis
+            elif low - 1 >= self.oldest_seq:
+                c = self._stored_chain(low - 1)
+            else:  # (not left behind by this version: the ring keeps it)
+                c = self._stored_chain(low)
+                low += 1
+            r = self._verify(res, low_shift, -1, low, first - 1, c, anchor)
+            if r is not None:
+                return r
+        if first <= self.z_last_seq:
+            r = self._verify(res, self.z_n, self.z_n - 1, first, self.z_last_seq, anchor, self.z_chain)
             if r is not None:
                 return r
         # 3. the open shift record by record up to the current chain value
-        return self._verify(res, None, self.z_last_seq + 1, self.last_seq, self.z_chain, self.z_n) or res
+        r = self._verify(res, None, self.z_n, self.z_last_seq + 1, self.last_seq, self.z_chain, self.chain)
+        if r is not None:
+            return r
+        # 4. what the open found and no walk above reads: records damaged
+        # past the end, a copy of an older record after the last one
+        d = self.recovery.get("damaged")
+        if d is not None:
+            return self._fail(res, None, d, "damaged")
+        return res
 
-    def _verify(self, res, shift, first, last, chain, zprev):
-        # Recompute the chain over first..last from `chain`; each record's
-        # stored value must match, and the end must match the Z or the head.
+    def _stored_chain(self, seq):
+        for r in self._walk(seq, seq):
+            buf, off, ln = r[4], r[5], r[6]
+            return bytes(buf[off + _RH + ln : off + _RH + ln + _CHAIN])
+
+    def _verify(self, res, shift, zmark, first, last, chain, end):
+        # Recompute the chain over first..last from `chain`: each record's
+        # stored value must match, and the result must equal `end`.
+        # zmark >= 0: one shift; its first record must be the ZCLOSE marker
+        # naming Z zmark (none when 0) and no other marker may appear.
+        # zmark < 0: older shifts; each marker names the shift it closed.
         seq = first
         try:
             for r in self._walk(first, last):
@@ -814,20 +869,21 @@ class Accumulator:
                 chain = self._m.mac(chain, mv[off:e])
                 if chain != buf[e : e + _CHAIN]:
                     return self._fail(res, shift, seq, "record mac")
-                if seq == first and zprev > 0 and rtype != ZCLOSE:
-                    return self._fail(res, shift, seq, "z marker missing")
                 if rtype == ZCLOSE:
                     (zn,) = struct.unpack_from("<I", buf, off + _RH)
-                    if seq != first or zn != zprev:
+                    if zmark < 0:
+                        if shift is not None and zn != shift:
+                            return self._fail(res, shift, seq, "z marker")
+                        shift = zn + 1
+                    elif seq != first or zn != zmark:
                         return self._fail(res, shift, seq, "z marker")
+                elif seq == first and zmark > 0:
+                    return self._fail(res, shift, seq, "z marker missing")
                 res.records += 1
         except JournalCorrupt as e:
             return self._fail(res, shift, e.args[1] if len(e.args) > 1 else seq, "record lost")
-        if shift is None:
-            if chain != self.chain:
-                return self._fail(res, None, last, "chain end")
-        elif chain != self.z_chain:
-            return self._fail(res, shift, last, "z chain")
+        if chain != end:
+            return self._fail(res, shift, last, "chain end" if shift is None else "z chain")
         return None
 
     def _fail(self, res, shift, seq, reason):

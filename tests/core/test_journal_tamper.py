@@ -1,0 +1,250 @@
+# Tampering and damage the accumulator must catch, and the limits it states
+# openly (docs/journal.md, "What the chain catches"). KZ-2.3, KZ-8, KZ-9,
+# KZ-43.2. Someone here can read and program the raw flash (clear bits with
+# a 4-argument writeblocks, erase sectors) but does not know the device key.
+import struct
+
+from boards.sim.nor_flash import NorFlash, PowerCut
+from compat import crc32
+from journal import Accumulator, JournalFull, ZCLOSE
+
+KEY = b"tamper-test-key-0123456789abcdef"
+T0 = 1700000000
+
+
+def _new(log_blocks=8, fm_blocks=2, retention=3600):
+    log = NorFlash(log_blocks)
+    fm = NorFlash(fm_blocks)
+    return log, fm, Accumulator(log, fm, KEY, retention)
+
+
+def _reopen(log, fm, retention=3600):
+    return Accumulator(log, fm, KEY, retention)
+
+
+def _fill(acc, n, ts=T0, size=40):
+    for i in range(n):
+        acc.append(16 + i % 3, bytes([i % 256]) * (size + i % 7), ts + i)
+
+
+def _edit(dev, old, new):
+    # Rewrite a stored payload in place and recompute the record's CRC-32,
+    # as someone with a flash programmer and no key would.
+    pos = bytes(dev.data).find(old)
+    assert pos > 0
+    start = pos
+    while not (dev.data[start] == 0xA5 and start + 14 <= pos and
+               struct.unpack_from("<H", dev.data, start + 12)[0] >= pos - start - 14 + len(old)):
+        start -= 1
+    ln = struct.unpack_from("<H", dev.data, start + 12)[0]
+    end = start + 14 + ln + 36
+    dev.data[pos : pos + len(new)] = new
+    struct.pack_into("<I", dev.data, end - 4, crc32(bytes(dev.data[start : end - 4])))
+
+
+def test_kz_43_2_kz_8_edited_unsent_document_of_an_older_shift_is_caught():
+    # An offline receipt two shifts back is still waiting for the OFD: it is
+    # what will be sent, so the self-test must verify it through the chain
+    # even though its shift is older than the last closed one.
+    log, fm, acc = _new()
+    _fill(acc, 5)
+    d = acc.append(16, b"OFFLINE amount=1000", T0 + 10, need_ack=True)
+    _fill(acc, 5, T0 + 20)
+    acc.close_shift(b"Z1", T0 + 30)
+    _fill(acc, 5, T0 + 40)
+    acc.close_shift(b"Z2", T0 + 50)
+    _fill(acc, 5, T0 + 60)
+    assert acc.unacked() == [d] and acc.self_test().ok
+    _edit(log, b"OFFLINE amount=1000", b"OFFLINE amount=0010")
+    acc2 = _reopen(log, fm)
+    assert acc2.read(d)[2] == b"OFFLINE amount=0010"  # its CRC is fine
+    r = acc2.self_test()
+    assert not r.ok and r.reason == "record mac" and r.seq == d and r.shift == 1
+
+
+def test_kz_43_2_edited_checkpoint_of_an_older_shift_is_caught():
+    # The register restores its state from the latest checkpoint.
+    log, fm, acc = _new()
+    _fill(acc, 3)
+    c = acc.checkpoint(b"CKPT total=5000", T0 + 5)
+    acc.close_shift(b"Z1", T0 + 30)
+    _fill(acc, 3, T0 + 40)
+    acc.close_shift(b"Z2", T0 + 50)
+    _fill(acc, 3, T0 + 60)
+    assert acc.last_checkpoint() == c and acc.self_test().ok
+    _edit(log, b"CKPT total=5000", b"CKPT total=9000")
+    r = _reopen(log, fm).self_test()
+    assert not r.ok and r.reason == "record mac" and r.seq == c
+
+
+def test_kz_8_unsent_document_first_in_the_tail_sector_stays_verifiable():
+    # The oldest unacknowledged document opens a sector; the ring wraps up to
+    # it. The record before it must stay so that its chain input is known.
+    log, fm, acc = _new(log_blocks=4, retention=0)
+    ts = T0
+    while acc.head < 0 or acc.head_off + 300 + 50 <= 4096:
+        acc.append(16, b"a" * 100, ts)
+        ts += 1
+    d = acc.append(16, b"UNSENT amount=777" + b"u" * 283, ts, need_ack=True)
+    assert acc.read(d) and acc.head_off == 24 + 350  # first in its sector
+    for i in range(2000):
+        ts += 1
+        try:
+            acc.append(17, b"b" * 100, ts)
+        except JournalFull:
+            break
+        if i % 10 == 9:
+            acc.close_shift(b"", ts)
+    assert acc.unacked() == [d] and acc.self_test().ok
+    _edit(log, b"UNSENT amount=777", b"UNSENT amount=111")
+    r = _reopen(log, fm, 0).self_test()
+    assert not r.ok and r.seq == d
+
+
+def test_kz_9_bits_cleared_over_many_tail_records_are_not_a_torn_write():
+    # A power cut tears at most the one record being written (at most
+    # 2 098 bytes). Receipts at the end of the log whose bytes were damaged
+    # over more than that must be reported, not skipped as a torn tail.
+    log, fm, acc = _new()
+    for i in range(11):
+        acc.append(16, bytes([65 + i]) * 300, T0 + i)  # 350 bytes each, one sector
+    assert acc.head == 0
+    base = 24
+    for k in range(4, 11):  # the magic byte of the last 7 records -> 0x00
+        log.writeblocks(0, b"\x00", base + k * 350)
+    acc2 = _reopen(log, fm)
+    assert acc2.recovery.get("damaged") == 5
+    r = acc2.self_test()
+    assert not r.ok and r.reason == "damaged" and r.seq == 5
+
+
+def test_limit_the_last_record_alone_looks_like_a_power_cut():
+    # Stated limit: damage confined to the last record cannot be told from
+    # a write torn by a power cut; it is dropped and counted in torn_bytes.
+    log, fm, acc = _new()
+    for i in range(11):
+        acc.append(16, bytes([65 + i]) * 300, T0 + i)
+    log.writeblocks(0, b"\x00", 24 + 10 * 350)
+    acc2 = _reopen(log, fm)
+    assert acc2.last_seq == 10 and acc2.recovery["torn_bytes"] == 350
+    assert acc2.self_test().ok
+
+
+def test_kz_9_replayed_record_at_the_end_is_reported_not_a_crash():
+    # A copy of an earlier record programmed into the blank end of the head
+    # sector (no erase needed): the log still opens, the self-test fails.
+    log, fm, acc = _new()
+    _fill(acc, 6)
+    start = bytes(log.data).find(bytes([0xA5, 16]), 24)  # record 1
+    rec = bytes(log.data[start : start + 14 + 40 + 36])
+    log.writeblocks(acc.head, rec, acc.head_off)
+    acc2 = _reopen(log, fm)
+    assert acc2.last_seq == 6 and acc2.recovery.get("damaged") == 7
+    r = acc2.self_test()
+    assert not r.ok and r.reason == "damaged"
+
+
+def test_kz_43_2_forged_record_at_the_end_is_caught():
+    # A new record with the next seq and a valid CRC but no key: its chain
+    # value cannot be right.
+    log, fm, acc = _new()
+    _fill(acc, 6)
+    rec = bytearray(14 + 8 + 36)
+    struct.pack_into("<BBBBIIH", rec, 0, 0xA5, 16, 0, 0, 7, T0 + 99, 8)
+    rec[14:22] = b"forgery!"
+    rec[22:54] = acc.chain  # the previous value, the best a forger has
+    struct.pack_into("<I", rec, 54, crc32(bytes(rec[0:54])))
+    log.writeblocks(acc.head, rec, acc.head_off)
+    acc2 = _reopen(log, fm)
+    assert acc2.last_seq == 7
+    r = acc2.self_test()
+    assert not r.ok and r.reason == "record mac" and r.seq == 7
+
+
+def test_limit_rollback_or_erased_tail_is_not_detectable_on_the_device():
+    # Stated limit: someone who can erase and reprogram sectors can put back
+    # an older image of both areas, or cut the open shift short by
+    # rewriting its sectors with their first records only. Every remaining
+    # chain value is genuine, so no local check can tell; the OFD's copy of
+    # what it acknowledged is the outside reference (docs/journal.md).
+    log, fm, acc = _new()
+    _fill(acc, 5)
+    acc.close_shift(b"Z1", T0 + 10)
+    _fill(acc, 5, T0 + 20)
+    old_l, old_f = log.snapshot(), fm.snapshot()
+    _fill(acc, 5, T0 + 30)
+    acc.close_shift(b"Z2", T0 + 40)
+    _fill(acc, 5, T0 + 50)
+    log.restore(old_l)
+    fm.restore(old_f)
+    acc2 = _reopen(log, fm)
+    assert acc2.last_seq == 11 and acc2.z_count() == 1 and acc2.self_test().ok
+    # the log alone rolled back past the last Z: caught (records missing)
+    log2, fm2, acc = _new()
+    _fill(acc, 5)
+    snap = log2.snapshot()
+    _fill(acc, 2, T0 + 5)
+    acc.close_shift(b"Z1", T0 + 10)
+    _fill(acc, 2, T0 + 20)
+    log2.restore(snap)
+    r = _reopen(log2, fm2).self_test()
+    assert not r.ok and r.reason == "records missing"
+
+
+def test_kz_28_power_cut_during_recovery_marker_write():
+    # Two cuts in a row: the first between the Z slot and its marker, the
+    # second inside the marker the next open writes (in the head sector, or
+    # in a new sector of a wrapped ring: erase, header, record).
+    def small(acc):
+        _fill(acc, 5)
+
+    def to_sector_end(acc):
+        ts = T0
+        for j in range(4):
+            while acc.head < 0 or acc.head_off + 250 <= 4096:
+                acc.append(16, b"f" * 200, ts)
+                ts += 1
+            acc.close_shift(b"", ts)
+        while 4096 - acc.head_off >= 70:  # the marker (70 bytes) will not fit
+            acc.append(16, b"", ts)
+
+    for fill in (small, to_sector_end):
+        log, fm, acc = _new(log_blocks=4, fm_blocks=1, retention=0)
+        fill(acc)
+        last = acc.last_seq
+        z0 = acc.z_count()
+        log.cut_after(0)  # the Z slot is written, the marker is not
+        try:
+            acc.close_shift(b"ZZ", T0 + 5000)
+            assert False
+        except PowerCut:
+            pass
+        log.disarm()
+        snap_l, snap_f = log.snapshot(), fm.snapshot()
+        p0 = log.bytes_programmed
+        e0 = sum(log.erase_counts)
+        a = _reopen(log, fm, 0)
+        assert a.recovery["z_marker_rewritten"] == z0 + 1
+        span = log.bytes_programmed - p0
+        erased = sum(log.erase_counts) > e0
+        assert span >= 70 and erased == (fill is to_sector_end)
+        points = list(range(span + 1)) + ([-1] if erased else [])
+        for c in points:
+            log.restore(snap_l)
+            fm.restore(snap_f)
+            if c < 0:
+                log.cut_erase()
+            else:
+                log.cut_after(c)
+            try:
+                _reopen(log, fm, 0)
+            except PowerCut:
+                pass
+            log.disarm()
+            a = _reopen(log, fm, 0)
+            assert a.z_count() == z0 + 1 and a.z_last_seq == last
+            assert a.last_seq == last + 1 and a.read(last + 1)[0] == ZCLOSE
+            r = a.self_test()
+            assert r.ok, (c, r)
+            s = a.append(16, b"after", T0 + 6000)
+            assert a.read(s)[2] == b"after" and a.self_test().ok
