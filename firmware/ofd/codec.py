@@ -17,7 +17,12 @@
 # Every problem with the data raises ofd.ProtocolError(reason, detail).
 # Decoding checks each length against the bytes that remain before slicing,
 # skips unknown fields, accepts packed repeated scalars, and checks required
-# fields once the whole message is read.
+# fields once the whole message is read. As in Google protobuf (proto2): a
+# non-repeated field seen twice keeps the last value (messages merge), an
+# enum value the schema does not list is an unknown field (so a required
+# enum with such a value is missing), field numbers above 2**29 - 1 are
+# refused. Stricter than Google protobuf: a known field with the wrong wire
+# type and the group wire types 3/4 (and the undefined 6/7) are refused.
 
 from compat import const
 from ofd import ProtocolError
@@ -52,6 +57,7 @@ _MASK64 = 18446744073709551615
 _TWO64 = 18446744073709551616
 
 DEFAULT_MAX_DEPTH = const(16)
+_MAX_FIELD = const(536870911)  # 2**29 - 1, the largest protobuf field number
 
 
 def msg_handle(msg_type):
@@ -109,7 +115,10 @@ def _enc_value(out, num, kind, sub, v, name, depth):
     elif kind == _T_STRING:
         if not isinstance(v, str):
             raise ProtocolError("not a str", name)
-        b = v.encode()
+        try:
+            b = v.encode()
+        except UnicodeError:  # a lone surrogate (CPython only)
+            raise ProtocolError("bad utf-8", name)
         _put_varint(out, (num << 3) | _WT_LEN)
         _put_varint(out, len(b))
         out.extend(b)
@@ -259,7 +268,7 @@ def _dec_msg(mv, pos, end, m, out, depth, max_depth):
             key, pos = _get_varint(mv, pos, end)
         num = key >> 3
         wt = key & 7
-        if num == 0:
+        if num == 0 or num > _MAX_FIELD:
             raise ProtocolError("bad field number")
         j = 0
         while j < n and f[j] != num:
@@ -306,6 +315,8 @@ def _dec_msg(mv, pos, end, m, out, depth, max_depth):
             else:
                 v, pos = _get_varint(mv, pos, end)
                 v = _scalar(kind, v, name)
+            if kind == _T_ENUM and v not in _ENUMS[f[j + 3]]:
+                continue  # proto2 enums are closed: an unknown value is an unknown field
             if rep:
                 _put(out, name, rep, v)
             else:
@@ -321,7 +332,11 @@ def _dec_msg(mv, pos, end, m, out, depth, max_depth):
                 lst = out[name] = []
             while pos < stop:
                 v, pos = _get_varint(mv, pos, stop)
-                lst.append(_scalar(kind, v, name))
+                v = _scalar(kind, v, name)
+                if kind != _T_ENUM or v in _ENUMS[f[j + 3]]:
+                    lst.append(v)
+            if not lst:
+                del out[name]
         else:
             raise ProtocolError("wrong wire type", name)
 

@@ -281,3 +281,50 @@ def test_money_helpers():
 
 def test_protocol_error_is_a_value_error():
     assert issubclass(ofd.ProtocolError, ValueError)
+
+
+def test_duplicate_scalar_last_wins():
+    # protobuf: a non-repeated scalar seen twice takes the last value
+    assert codec.decode(schema.Money, bytes([0x08, 5, 0x10, 1, 0x08, 0x87, 0x01])) == _m(135, 1)
+    assert codec.decode(schema.Operator, bytes([0x08, 1, 0x12, 1, 0x41, 0x12, 1, 0x42])) == {"code": 1, "name": "B"}
+
+
+def test_bool_any_nonzero_varint_is_true():
+    for wire in ([0x02], [0x80, 0x01], [0x80] * 9 + [0x01]):
+        data = bytes([0x0A, 4, 0x08, 1, 0x10, 0, 0x10] + wire)
+        assert codec.decode(schema.ZXReport_Revenue, data)["is_negative"] is True
+    assert codec.decode(schema.ZXReport_Revenue, bytes([0x0A, 4, 0x08, 1, 0x10, 0, 0x10, 0]))["is_negative"] is False
+
+
+def test_uint32_wider_on_the_wire_is_truncated_like_protobuf():
+    assert codec.decode(schema.Operator, bytes([0x08, 0x85, 0x80, 0x80, 0x80, 0x10])) == {"code": 5}
+
+
+def test_every_unusable_wire_type_is_refused():
+    money = bytes([0x08, 1, 0x10, 1])
+    for key in (0x1B, 0x1C, 0x1E, 0x1F):  # field 3 with wire types 3 (group), 4, 6, 7
+        assert _raises(codec.decode, schema.Money, money + bytes([key])) == ("bad wire type", key & 7)
+
+
+def test_field_numbers_above_the_protobuf_maximum_are_refused():
+    # field numbers are 1 .. 2**29 - 1; Google protobuf refuses larger ones
+    top = bytes([0xF8, 0xFF, 0xFF, 0xFF, 0x0F, 1])  # 2**29 - 1, varint: skipped
+    assert codec.decode(schema.Money, bytes([0x08, 1, 0x10, 1]) + top) == _m(1, 1)
+    over = bytes([0x80, 0x80, 0x80, 0x80, 0x10, 1])  # 2**29
+    assert _raises(codec.decode, schema.Money, bytes([0x08, 1, 0x10, 1]) + over)[0] == "bad field number"
+
+
+def test_unknown_enum_values_are_unknown_fields_proto2():
+    # proto2 enums are closed: a value the schema does not list is kept out
+    # of the message (as Google protobuf does), so a required enum with an
+    # unknown value is a missing required field
+    assert _raises(codec.decode, schema.Request, bytes([0x08, 9])) == ("missing required field", "command")
+    assert codec.decode(schema.AuthResponse, bytes([0x08, 0, 0x20, 2, 0x20, 9, 0x20, 3])) == \
+        {"result": 0, "roles": [2, 3]}
+    # packed, and multi-byte values
+    assert codec.decode(schema.AuthResponse, bytes([0x08, 0, 0x22, 4, 1, 0x80, 0x01, 3])) == \
+        {"result": 0, "roles": [1, 3]}
+    # a later unknown value does not replace a known one
+    assert codec.decode(schema.Request, bytes([0x08, 1, 0x08, 9])) == {"command": 1}
+    # Result.result_code is a plain uint32: unknown codes still come through
+    assert codec.decode(schema.Result, bytes([0x08, 99]))["result_code"] == 99

@@ -190,3 +190,33 @@ def test_kz_20_header_agrees_with_struct(size, kkm_id, token, reqnum):
     assert raw == struct.pack("<HHIIIH", 0x81A2, 203, size, kkm_id, token, reqnum)
     h = header.unpack(raw, 203, None)
     assert (h.version, h.size, h.id, h.token, h.reqnum) == (203, size, kkm_id, token, reqnum)
+
+
+def test_unknown_enum_values_read_like_google():
+    # proto2 closed enums: an unlisted value is an unknown field in both
+    for data, name in ((bytes([0x08, 0, 0x20, 2, 0x20, 9, 0x20, 3]), "AuthResponse"),
+                       (bytes([0x08, 0, 0x22, 4, 1, 0x80, 0x01, 3]), "AuthResponse"),
+                       (bytes([0x08, 1, 0x08, 9]), "Request")):
+        g = getattr(pb, name).FromString(data)
+        g.DiscardUnknownFields()
+        assert codec.decode(name, data) == codec.decode(name, g.SerializeToString()), data
+    g = pb.Request.FromString(bytes([0x08, 9]))
+    assert not g.IsInitialized()
+    with pytest.raises(ofd.ProtocolError):
+        codec.decode("Request", bytes([0x08, 9]))
+
+
+def test_field_number_limit_like_google():
+    from google.protobuf.message import DecodeError
+
+    over = bytes([0x08, 1, 0x10, 1, 0x80, 0x80, 0x80, 0x80, 0x10, 1])
+    with pytest.raises(DecodeError):
+        pb.Money.FromString(over)
+    with pytest.raises(ofd.ProtocolError):
+        codec.decode("Money", over)
+
+
+def test_lone_surrogate_is_a_protocol_error_on_encode():
+    with pytest.raises(ofd.ProtocolError) as e:
+        codec.encode("Operator", {"code": 1, "name": "a\ud800"})
+    assert e.value.args == ("bad utf-8", "name")
