@@ -94,6 +94,34 @@ def test_reqnum_wraps_and_strict_mode():
         assert r.result.result_code == 8
 
 
+def test_strict_reqnum_counts_requests_answered_with_an_error_too():
+    # In strict mode the next number follows the last request the OFD
+    # answered, stored or not: after a 15 (blocked), 2 (bad token) or 3 the
+    # device's next request (+1) is accepted, and so is a resend of the
+    # refused one (same number); a real jump still gets 8.
+    with Sim(strict_reqnum=True) as sim:
+        ses = sim.session()
+        assert ses.send(build.system())[1].result.result_code == 0             # 1
+        sim.store("set_blocked", sim.kkm_id, True, "")
+        assert ses.send(build.system())[1].result.result_code == 15            # 2, not stored
+        sim.store("set_blocked", sim.kkm_id, False, "")
+        assert ses.send(build.system())[1].result.result_code == 0             # 3
+        good = ses.token
+        _, r = ses.send(build.system(), token=good + 1)                        # 4, wrong token
+        assert r.result.result_code == 2
+        ses.token = good
+        assert ses.send(build.system())[1].result.result_code == 0             # 5
+        sim.store("set_blocked", sim.kkm_id, True, "")
+        assert ses.send(build.ticket(at(9), LINE))[1].result.result_code == 15  # 6
+        sim.store("set_blocked", sim.kkm_id, False, "")
+        _, r = ses.send(build.ticket(at(9), LINE), reqnum=6)                   # 6 again: processed now
+        assert r.result.result_code == 0 and sim.store("count", "tickets") == 1
+        _, r = ses.send(build.system(), reqnum=9)                             # jump
+        assert r.result.result_code == 8
+        _, r = ses.send(build.system(), reqnum=7)
+        assert r.result.result_code == 0
+
+
 def test_r80_fiscal_signs_differ_and_are_reproducible_from_data_and_secret(sim):
     ses = sim.session()
     signs = []

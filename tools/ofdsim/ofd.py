@@ -133,6 +133,10 @@ class Ofd:
         self.tz_offset_s = tz_offset_s
         self.catalogue = catalogue or load_catalogue()
         self.stats = {"requests": 0, "duplicates": 0, "tickets": 0}
+        # kkm id -> REQNUM of the last request answered, stored or not (the
+        # strict request-number rule follows it; unknown after a restart,
+        # then the last stored exchange counts)
+        self.last_reqnum = {}
 
     # ------------------------------------------------------------ answers
     def _response(self, command, code, detail=""):
@@ -161,6 +165,21 @@ class Ofd:
         """Returns (answer_token, answer_payload, info dict)."""
         self.stats["requests"] += 1
         info = {"stored": False, "duplicate": False, "result": None}
+        out = self._handle(head, payload, info)
+        if info["result"] not in (None, UNKNOWN_ID) and not info.get("reqnum_refused"):
+            self.last_reqnum[head.kkm_id] = head.reqnum
+        return out
+
+    def _reqnum_follows(self, kkm_id, last, reqnum):
+        """Strict mode: REQNUM is the previous answered one + 1 (65535 -> 0 or
+        1), or the same number again (a resend of a request answered with an
+        error that stored nothing)."""
+        prev = self.last_reqnum.get(kkm_id, None if last is None else last["reqnum"])
+        if prev is None:
+            return True
+        return reqnum in (prev, (prev + 1) & 0xFFFF) or (prev == 0xFFFF and reqnum == 1)
+
+    def _handle(self, head, payload, info):
         cmd = _command_of(payload)
         if head.version not in self.versions:
             info["result"] = PROTOCOL_ERROR
@@ -191,12 +210,11 @@ class Ofd:
         if head.token != kkm["token"]:
             info["result"] = INVALID_TOKEN
             return head.token, self.error_answer(cmd, INVALID_TOKEN), info
-        if self.strict_reqnum and last is not None:
-            expected = (last["reqnum"] + 1) & 0xFFFF
-            if head.reqnum != expected and not (last["reqnum"] == 0xFFFF and head.reqnum == 1):
-                info["result"] = INVALID_REQUEST_NUMBER
-                return head.token, self.error_answer(cmd, INVALID_REQUEST_NUMBER,
-                                                     "expected %d" % expected), info
+        if self.strict_reqnum and not self._reqnum_follows(head.kkm_id, last, head.reqnum):
+            info["result"] = INVALID_REQUEST_NUMBER
+            info["reqnum_refused"] = True
+            expected = (self.last_reqnum.get(head.kkm_id, last["reqnum"]) + 1) & 0xFFFF
+            return head.token, self.error_answer(cmd, INVALID_REQUEST_NUMBER, "expected %d" % expected), info
         if kkm["blocked"]:
             info["result"] = BLOCKED
             r = self._response(cmd, BLOCKED, kkm["block_reason"])
