@@ -436,8 +436,10 @@ class Receipt:
         ln = self.lines[i]
         return table.vat(ln.tax_code, ln.total())
 
-    def validate(self, table):
-        # the whole receipt, just before fiscalisation
+    def validate(self, table, seller_bin=None):
+        # the whole receipt, just before fiscalisation; seller_bin: the
+        # register's IIN/BIN, which the buyer's may not equal (the OFD
+        # answers SAME_TAXPAYER_AND_CUSTOMER, protocol result 17)
         if not self.lines:
             _err(texts.E_NO_LINES)
         for i in range(len(self.lines)):
@@ -470,6 +472,8 @@ class Receipt:
             _err(texts.E_PARENT_NOT_ALLOWED, self.op)
         if self.buyer_iin is not None and not check_iin_bin(self.buyer_iin):
             _err(texts.E_IIN, self.buyer_iin)
+        if self.buyer_iin is not None and self.buyer_iin == seller_bin:
+            _err(texts.E_SAME_TAXPAYER, self.buyer_iin)
         n = len(self.encode())
         if n > MAX_ENCODED:
             _err(texts.E_TOO_MANY, n)

@@ -67,7 +67,6 @@ SIGN_ROOM = const(18)  # payload of an R_SIGN record
 DOC_ROOM = const(600)  # a document of unknown size (open_receipt, locks)
 GROW_ROOM = const(256)
 _HDR = "<II"  # shift number, document number in the shift
-_CP_VERSION = const(1)
 
 KIND = {R_RECEIPT: "receipt", R_PLACEMENT: "placement", R_ZDOC: "z"}
 
@@ -114,7 +113,7 @@ class Register:
         self.ofd = ofd
         self.clock = clock
         self.locks = L.Locks()
-        self.settings = Settings()
+        self.settings = Settings(clock.now)
         self.auth = A.Auth(clock, self._audit)
         self.counters = C.ShiftCounters()
         self.shift_open = False
@@ -236,8 +235,8 @@ class Register:
     def _z_area(self):
         if self.acc.z_slots_left() <= 0:
             self.locks.set(L.Z_AREA_FULL)
-        elif self.acc.z_low() and L.N_Z_LOW not in self.notices:
-            self.notices.append(L.N_Z_LOW)  # KZ-ND-36
+        elif self.acc.z_low():
+            self._notice(L.N_Z_LOW)  # KZ-ND-36
 
     def _printer(self):
         # KZ-6: no paper or a printer fault locks every printed document
@@ -357,7 +356,7 @@ class Register:
             "factory_no": s.get("factory_no"), "rnm": s.get("rnm"), "vat_payer": s.get("vat_payer"),
             "number": number, "shift_no": shift_no, "ts": ts + s.get("tz_offset"), "fiscal_sign": sign,
             "offline": offline, "ofd_name": s.get("ofd_name"), "check_url": s.get("check_url"),
-            "table": s.tax_table(), "utc_offset": s.get("tz_offset"), "cash": self.counters.cash,
+            "table": s.tax_table(ts), "utc_offset": s.get("tz_offset"), "cash": self.counters.cash,
         }
 
     def _check_cash(self, doc):
@@ -372,9 +371,8 @@ class Register:
         r = self.draft
         if r is None:
             raise L.Refused(L.E_NO_RECEIPT, None)
-        self._require(L.OP_PAYMENT)
-        table = self.settings.tax_table()
-        r.validate(table)
+        now = self._require(L.OP_PAYMENT)
+        r.validate(self.settings.tax_table(now), self.settings.get("bin"))
         body = r.encode()
         if 8 + len(body) > DOC_ROOM:  # a long receipt: its own size
             self._require(L.OP_PAYMENT, (5, 8 + len(body), SIGN_ROOM))
@@ -400,23 +398,32 @@ class Register:
         res = self._issue(R_PLACEMENT, p, p.encode())
         return self._print(res, lang)
 
+    def _send(self, rtype, payload, reserve=False):
+        # steps 1-3 of every fiscal document (receipt, placement, Z):
+        # 1. write-ahead; 2. the OFD, unless documents are queued (nothing
+        # overtakes the offline queue); 3. the OFD's sign as the document's
+        # ACK. -> (seq, sign); sign None: offline, or the ACK did not fit
+        # (the document stays queued and is resent as a duplicate)
+        queued = bool(self.acc.unacked())
+        seq = self._append(rtype, payload, True, reserve)
+        sign = None if queued else self._submit(rtype, seq, payload)
+        if sign is not None:
+            try:
+                self.acc.ack(seq, sign.encode(), self.clock.now())
+            except JournalError:  # JournalFull included
+                sign = None
+        return seq, sign
+
+    def _notice(self, code):
+        # tell the cashier once (KZ-29.2, reprint, Z area low, recovery)
+        if code not in self.notices:
+            self.notices.append(code)
+
     def _issue(self, rtype, doc, body):
         shift_no = self.acc.z_count() + 1
         number = self.doc_no + 1
         now = self.clock.now()
-        payload = doc_header(shift_no, number) + body
-        queued = bool(self.acc.unacked())
-        seq = self._append(rtype, payload, True)  # 1. write-ahead
-        sign = None
-        if not queued:  # nothing overtakes the offline queue
-            sign = self._submit(rtype, seq, payload)  # 2. OFD
-        if sign is not None:
-            try:
-                self.acc.ack(seq, sign.encode(), self.clock.now())  # 3. online sign
-            except JournalFull:
-                sign = None
-            except JournalError:
-                sign = None
+        seq, sign = self._send(rtype, doc_header(shift_no, number) + body)
         offline = sign is None
         journalled = True
         if offline:
@@ -428,8 +435,7 @@ class Register:
                 # counted (as recovery would) but not printed; the next boot
                 # with space completes the sign record (kkm.recovery)
                 journalled = False
-            if L.N_OFFLINE not in self.notices:
-                self.notices.append(L.N_OFFLINE)  # KZ-29.2
+            self._notice(L.N_OFFLINE)  # KZ-29.2
         if isinstance(doc, D.Receipt):
             doc.seal()
         self.apply_doc(rtype, doc, offline, now)  # 4. counters
@@ -457,7 +463,7 @@ class Register:
         # the effect of one fiscal document on the state (also used by
         # recovery, so live and replayed documents count the same way)
         if rtype == R_RECEIPT:
-            self.counters.add_receipt(doc, offline, self.settings.tax_table())
+            self.counters.add_receipt(doc, offline, self.settings.tax_table(ts))
             if self.shift_start is None:
                 self.shift_start = ts  # KZ-14: first payment document done
         else:
@@ -473,8 +479,7 @@ class Register:
     def _print(self, res, lang):
         # 5. print: only a document whose sign is in the journal is printed
         if not res.journalled:
-            if L.N_REPRINT not in self.notices:
-                self.notices.append(L.N_REPRINT)
+            self._notice(L.N_REPRINT)
             return res
         lang = lang or self.settings.get("lang")
         info = self._info(res.number, res.shift_no, res.ts, res.fiscal_sign, res.offline)
@@ -489,8 +494,7 @@ class Register:
         except Exception:
             self._printer()
             self._audit(EV_PRINT_FAIL, 0, struct.pack("<I", res.seq))
-            if L.N_REPRINT not in self.notices:
-                self.notices.append(L.N_REPRINT)
+            self._notice(L.N_REPRINT)
         return res
 
     def copy_last(self, lang=None):
@@ -555,21 +559,16 @@ class Register:
         if not self._acc_test():  # KZ-2 / KZ-13 at Z
             raise L.Locked(L.ACC_INTEGRITY, [L.ACC_INTEGRITY])
         shift_no = self.acc.z_count() + 1
-        payload = doc_header(shift_no, self.doc_no + 1) + self.counters.encode()
-        queued = bool(self.acc.unacked())
-        seq = self._append(R_ZDOC, payload, True, True)  # 1. Z document (reserve)
-        sign = None if queued else self._submit(R_ZDOC, seq, payload)
-        if sign is not None:
-            self.acc.ack(seq, sign.encode(), self.clock.now())
+        # 1. the Z document, from the reserve; offline it waits in the queue
+        # with its close time (KZ-29.7)
+        self._send(R_ZDOC, doc_header(shift_no, self.doc_no + 1) + self.counters.encode(), True)
         zx = self.finish_z(shift_no, now)  # 2..4
         del u
         try:
             self.printer.print(layout.report_lines(zx, lang or self.settings.get("lang")))
         except Exception:
             self._printer()
-            if L.N_REPRINT not in self.notices:
-                self.notices.append(L.N_REPRINT)
-        self.last_z = zx
+            self._notice(L.N_REPRINT)
         return zx
 
     def finish_z(self, shift_no, ts, write=True):

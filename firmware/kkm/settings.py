@@ -14,7 +14,7 @@
 
 import json
 
-from compat import const
+from compat import const, civil_from_unix
 from kkm.locks import (
     Refused,
     E_SHIFT_OPEN,
@@ -36,6 +36,12 @@ FREE = ("token", "ofd_name", "check_url", "lang")
 FISCAL_REQUIRED = ("factory_no", "rnm", "kkm_id", "taxpayer", "bin", "address", "ofd_hosts", "token")
 
 
+def _default_groups():
+    from kkm.tax import DEFAULT_GROUPS
+
+    return [[g[0], g[1], g[2], g[3], g[4], [list(c) for c in g[5]]] for g in DEFAULT_GROUPS]
+
+
 def _defaults():
     return {
         "factory_no": "",
@@ -55,9 +61,9 @@ def _defaults():
         "check_url": "",
         "lang": "kk",
         "vat_payer": True,
-        # [code, percent_milli, name_kk, name_ru, exempt]; Tax Code 2026
-        "tax_groups": [[1, 16000, "ҚҚС", "НДС", False], [2, 5000, "ҚҚС", "НДС", False],
-                       [3, 0, "ҚҚС-сыз", "Без НДС", True]],
+        # [code, percent_milli, name_kk, name_ru, exempt, [[yyyymmdd,
+        # percent_milli], ...]]: kkm.tax.DEFAULT_GROUPS (Tax Code 2026)
+        "tax_groups": _default_groups(),
         "tz_offset": 5 * 3600,
     }
 
@@ -136,6 +142,9 @@ def validate(key, v):
         if not isinstance(v, list) or not v:
             _bad(key)
         try:
+            for g in v:
+                if not isinstance(g, list) or not (5 <= len(g) <= 6):
+                    raise ValueError(g)
             _table(v, True)
         except (ValueError, TypeError, IndexError):
             _bad(key)
@@ -143,14 +152,15 @@ def validate(key, v):
         _bad(key)
 
 
-def _table(groups, vat_payer):
-    from kkm.tax import TaxGroup, TaxTable
+def _table(groups, vat_payer, day=None):
+    from kkm.tax import table
 
-    return TaxTable([TaxGroup(g[0], g[1], g[2], g[3], g[4]) for g in groups], vat_payer)
+    return table(groups, vat_payer, day)
 
 
 class Settings:
-    def __init__(self):
+    def __init__(self, now=None):
+        self.now = now  # () -> UTC seconds, or None
         self.v = _defaults()
         self.fiscalised = False
         self.reg_ts = 0
@@ -158,8 +168,17 @@ class Settings:
     def get(self, key):
         return self.v[key]
 
-    def tax_table(self):
-        return _table(self.v["tax_groups"], self.v["vat_payer"])
+    def tax_table(self, ts=None):
+        # the tax groups in force at UTC time ts (the rates follow the local
+        # date: tz_offset); ts None: now by self.now (the register's clock,
+        # for callers that do not pass the document's time), else base rates
+        if ts is None and self.now is not None:
+            ts = self.now()
+        day = None
+        if ts is not None:
+            y, m, d = civil_from_unix(ts + self.v["tz_offset"])[:3]
+            day = y * 10000 + m * 100 + d
+        return _table(self.v["tax_groups"], self.v["vat_payer"], day)
 
     def fiscalise(self, data, now):
         # KZ-ND-25, KZ-40: every mandatory input, each checked; all or nothing

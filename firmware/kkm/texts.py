@@ -38,6 +38,7 @@ E_OP = const(127)
 E_CASHIER = const(128)
 E_DECODE = const(129)
 E_PAY_FIELDS = const(130)
+E_SAME_TAXPAYER = const(131)  # protocol result 17 SAME_TAXPAYER_AND_CUSTOMER
 
 # kkm.layout labels
 L_SELL = const(201)
@@ -201,6 +202,8 @@ _T = (
     E_CASHIER, "Кассир коды қате", "Неверный код кассира",
     E_DECODE, "Құжат жазбасы бүлінген", "Запись документа повреждена",
     E_PAY_FIELDS, "Карта/QR төлем деректері қате", "Неверные данные оплаты картой/QR",
+    E_SAME_TAXPAYER, "Сатып алушының ЖСН/БСН-і сатушыныкімен бірдей",
+        "ИИН/БИН покупателя совпадает с ИИН/БИН продавца",
 )
 
 _tables = [_T]  # flat tables: this one and those of add_table()

@@ -340,3 +340,14 @@ def test_receipt_whose_lines_round_to_zero_is_refused():
     r.add_line(Line("Гвоздь", 1, 333, D.UNIT_KG, 1, 1))
     assert r.total() == 0
     assert _err(r.validate, TABLE) == texts.E_AMOUNT
+
+
+def test_ofd_17_buyer_iin_bin_may_not_be_the_sellers():
+    r = _sale()
+    r.add_payment(Payment(D.PAY_CASH, r.total()))
+    r.set_buyer("990511400009")
+    r.validate(TABLE)  # the receipt alone does not know the seller
+    assert _err(r.validate, TABLE, "990511400009") == texts.E_SAME_TAXPAYER
+    r.validate(TABLE, "900101300126")
+    r.set_buyer(None, "buyer@mail.kz")
+    r.validate(TABLE, "990511400009")  # no buyer IIN: nothing to compare

@@ -119,3 +119,23 @@ def test_kz_nd_32_forward_jump_over_a_day_needs_double_entry():
     assert _refused(S.check_clock, far, now, now, False, far + 60)[0] == L.E_CLOCK_CONFIRM
     assert S.check_clock(far, now, now, False, far) == far
     assert S.check_clock(now + 86400, now, now, False) == now + 86400
+
+
+def test_default_medicines_group_moves_to_10_percent_on_2027_01_01_local():
+    # Tax Code 2026: 5 % for medicines in 2026, 10 % from 2027; the date is
+    # the local (UTC+5) date of the document
+    s = S.Settings()
+    new_year = 1798761600 - 5 * 3600  # 2027-01-01 00:00 in Astana, UTC seconds
+    assert s.tax_table(new_year - 1).rate(2) == 5000
+    assert s.tax_table(new_year).rate(2) == 10000
+    assert s.tax_table(new_year).rate(1) == 16000
+    assert s.tax_table(new_year).rate(3) == 0
+    # a dated rate is a setting like any other and is checked
+    assert _refused(s.change, {"tax_groups": [[2, 5000, "a", "b", False, [[20271301, 10000]]]]},
+                    False)[0] == L.E_BAD_SETTING
+    s.change({"tax_groups": [[2, 5000, "a", "b", False, [[20280101, 12000]]]]}, False)
+    assert s.tax_table(new_year).rate(2) == 5000
+    assert s.tax_table(new_year + 366 * 86400).rate(2) == 12000
+    t = S.Settings()
+    t.load(s.encode())
+    assert t.tax_table(new_year + 366 * 86400).rate(2) == 12000

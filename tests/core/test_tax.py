@@ -73,3 +73,33 @@ def test_bad_groups_rejected():
         pass
     else:
         raise AssertionError("unknown group")
+
+
+def test_medicines_rate_switches_by_date_2027():
+    # a register in service on 2027-01-01 must move medicines from 5 % to
+    # 10 % by itself: the group carries its dated rate, the table is taken
+    # for the local date of the document
+    g = TaxGroup(2, 5000, "ҚҚС", "НДС", False, [[20270101, 10000]])
+    assert TaxTable([g], True, 20261231).rate(2) == 5000
+    assert TaxTable([g], True, 20270101).rate(2) == 10000
+    assert TaxTable([g], True, 20300615).rate(2) == 10000
+    assert TaxTable([g], True).rate(2) == 5000  # no date: the base rate
+    assert TaxTable([g], False, 20270101).rate(2) == 0  # non-VAT payer
+    assert TaxTable([g], True, 20270101).vat(2, 11000) == 1000
+    # several steps, given in any order
+    h = TaxGroup(4, 12000, "a", "b", False, [[20300101, 14000], [20280101, 13000]])
+    assert [TaxTable([h], True, d).rate(4) for d in (20271231, 20280101, 20291231, 20300101)] == \
+        [12000, 13000, 13000, 14000]
+    for bad in ([[20270101, 100000]], [[2027, 10000]], [[20270101]], [[20270101, 10000, 1]]):
+        try:
+            TaxGroup(2, 5000, "a", "b", False, bad)
+        except (ValueError, TypeError):
+            pass
+        else:
+            raise AssertionError(bad)
+    try:
+        TaxGroup(3, 0, "a", "b", True, [[20270101, 5000]])  # exempt never gets a rate
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("exempt with a dated rate")
