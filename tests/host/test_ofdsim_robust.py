@@ -188,3 +188,42 @@ def test_r82_check_page_non_ascii_digits_are_not_found_or_mismatch(sim):
     # the sum is compared exactly as tenge.tiyn: another spelling of another amount does not match
     st, _ = _get(base + "&i=%s&s=%s&t=%s" % (q["i"], q["s"] + "1", q["t"]))
     assert st == 409
+
+
+# --- hostile names: HTML escaping and SQL parameters ------------------------------
+
+EVIL = "<script>alert(1)</script>"
+SQL = "x'); DROP TABLE tickets; --"
+
+
+def test_names_are_escaped_and_queries_parameterised():
+    import json
+    import urllib.request
+    from urllib.parse import quote, urlsplit
+
+    with Sim() as sim:
+        reg = {"kkm_id": 77, "rnm": SQL, "serial": EVIL, "title": EVIL, "bin": "' OR 1=1 --",
+               "address": "<img src=x onerror=alert(3)>", "token": 5, "address_kz": EVIL, "okved": SQL}
+        req = urllib.request.Request(sim.http + "/admin/registers", data=json.dumps(reg).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 201
+        ses = sim.session(77, 5)
+        lines = [(EVIL, 1000, 50000, "1"), ('"><svg onload=alert(4)>', 1000, 1000, "2")]
+        _, r = ses.send(build.ticket(WHEN, lines, operator=(3, EVIL), discount=100), timeout=5)
+        assert r.result.result_code == 0
+        q = urlsplit(r.ticket.qr_code.decode()).query
+        pages = [sim.http + "/check?" + q, sim.http + "/registers", sim.http + "/registers/77"]
+        for url in pages:
+            st, page = _get(url)
+            assert st == 200, url
+            for raw_html in ("<script>alert", "<img src=x", "<svg onload"):
+                assert raw_html not in page, (url, raw_html)
+        st, page = _get(pages[0])
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+        # SQL text in the query: no match, nothing broken
+        for f, i in ((SQL, "1' OR '1'='1"), ("' OR '1'='1", "1"), (SQL, quote("1 OR 1=1"))):
+            st, _ = _get(sim.http + "/check?f=%s&i=%s&s=1&t=1" % (quote(f), quote(i)))
+            assert st == 404
+        assert sim.store("kkm", 77)["rnm"] == SQL
+        assert sim.store("count", "tickets") == 1

@@ -13,6 +13,7 @@ free value wins, deterministically).
 import hashlib
 import hmac
 import struct
+from urllib.parse import quote
 
 from tools.ofdsim.pbutil import money_text, qr_time
 
@@ -26,5 +27,5 @@ def fiscal_sign(secret, kkm_id, seq, ticket_bytes, salt=0):
 
 def qr_payload(base_url, sign, rnm, total_tiyn, dt):
     """`<base>/check?i=<sign>&f=<RNM>&s=<tenge.tiyn>&t=<YYYYMMDD>T<HHMMSS>`."""
-    return "%s/check?i=%s&f=%s&s=%s&t=%s" % (base_url.rstrip("/"), sign, rnm, money_text(total_tiyn),
-                                           qr_time(dt))
+    return "%s/check?i=%s&f=%s&s=%s&t=%s" % (base_url.rstrip("/"), sign, quote(str(rnm), safe=""),
+                                           money_text(total_tiyn), qr_time(dt))
