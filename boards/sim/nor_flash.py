@@ -2,7 +2,9 @@
 # rules of a real SPI NOR chip (HARDWARE.md 5.2):
 #   - erase works on whole blocks (4096 bytes) and sets every byte to 0xFF;
 #   - programming can only clear bits: writing a 1 over a 0 raises FlashError
-#     and nothing of that write is programmed;
+#     and nothing of that write is programmed (strict=False: no error, the
+#     bytes become the AND of old and new, as on a real chip, which reports
+#     nothing);
 #   - writeblocks(block, buf) with 3 arguments erases the blocks it covers
 #     first (like esp32.Partition), with 4 arguments it only programs;
 #   - every erase is counted per block (wear);
@@ -23,8 +25,9 @@ class PowerCut(Exception):
 
 
 class NorFlash:
-    def __init__(self, blocks, block_size=4096, image=None):
+    def __init__(self, blocks, block_size=4096, image=None, strict=True):
         self.block_size = block_size
+        self.strict = strict
         self.blocks = blocks
         self.size = blocks * block_size
         if image is None:
@@ -69,7 +72,7 @@ class NorFlash:
         self.disarm()
 
     def copy(self):
-        f = NorFlash(self.blocks, self.block_size, self.data)
+        f = NorFlash(self.blocks, self.block_size, self.data, self.strict)
         f.erase_counts = list(self.erase_counts)
         return f
 
@@ -132,7 +135,7 @@ class NorFlash:
         data = self.data
         n = len(buf)
         blank = bytes(memoryview(data)[start : start + n]) == b"\xff" * n
-        if not blank:
+        if not blank and self.strict:
             # Check the whole write first: a 1 over a 0 programs nothing.
             for i in range(n):
                 v = buf[i]

@@ -509,7 +509,13 @@ class Accumulator:
         struct.pack_into("<I", b, _Z_CRC_AT, crc32(memoryview(b)[0:_Z_CRC_AT]))
         i = self.z_next
         self.z_next = i + 1  # a failed write leaves the slot used (never rewritten)
-        self.fm.writeblocks(i // self.z_per_block, memoryview(b)[0:324], (i % self.z_per_block) * _ZSLOT)
+        blk, zoff = i // self.z_per_block, (i % self.z_per_block) * _ZSLOT
+        mv = memoryview(b)[0 : _Z_CRC_AT + 4]
+        self.fm.writeblocks(blk, mv, zoff)
+        back = bytearray(_Z_CRC_AT + 4)
+        self.fm.readblocks(blk, back, zoff)
+        if back != b[0 : _Z_CRC_AT + 4]:
+            raise JournalError("fm write verify", z)  # the slot stays used
         self.z_n = z
         self.z_ts = ts
         self.z_last_seq = self.last_seq
@@ -608,9 +614,17 @@ class Accumulator:
         self._buf_sector = -1
         try:
             self.dev.writeblocks(self.head, rec, off)
+            # A chip reports nothing when bits it was to program stay set
+            # (bytes not blank, a worn cell): read the record back before
+            # it counts as written.
+            back = bytearray(size)
+            self.dev.readblocks(self.head, back, off)
         except Exception:
             self.head_off = self.S  # never program over a failed write
             raise
+        if back != rec:
+            self.head_off = self.S
+            raise JournalError("write verify", seq)
         self.head_off = off + size
         self.last_seq = seq
         self.last_ts = ts

@@ -6,7 +6,7 @@ import struct
 
 from boards.sim.nor_flash import NorFlash, PowerCut
 from compat import crc32
-from journal import Accumulator, JournalFull, ZCLOSE
+from journal import Accumulator, JournalError, JournalFull, ZCLOSE
 
 KEY = b"tamper-test-key-0123456789abcdef"
 T0 = 1700000000
@@ -248,3 +248,46 @@ def test_kz_28_power_cut_during_recovery_marker_write():
             assert r.ok, (c, r)
             s = a.append(16, b"after", T0 + 6000)
             assert a.read(s)[2] == b"after" and a.self_test().ok
+
+
+def test_kz_28_append_reads_back_what_the_chip_programmed():
+    # On a real chip programming over bytes that are not blank fails
+    # silently. The append must not return (no fiscal sign printed) for a
+    # record that is not in flash as built; the next one goes to a fresh
+    # sector and everything already stored stays.
+    log = NorFlash(8, strict=False)
+    fm = NorFlash(2, strict=False)
+    acc = Accumulator(log, fm, KEY, 3600)
+    _fill(acc, 5)
+    log.writeblocks(acc.head, b"\x00" * 8, acc.head_off + 20)
+    try:
+        acc.append(16, b"not stored as built", T0 + 10)
+        assert False
+    except JournalError as e:
+        assert e.args == ("write verify", 6)
+    assert acc.last_seq == 5
+    s = acc.append(16, b"next", T0 + 11)
+    assert s == 6 and acc.read(6) == (16, T0 + 11, b"next")
+    acc2 = _reopen(log, fm)
+    assert acc2.last_seq == 6 and [r[0] for r in acc2.records(1)] == [1, 2, 3, 4, 5, 6]
+    assert acc2.self_test().ok
+
+
+def test_kz_nd_29_z_slot_read_back_after_programming():
+    # A Z slot that did not program as built is not counted: the close
+    # raises, the next close takes the next slot.
+    log = NorFlash(8)
+    fm = NorFlash(2, strict=False)
+    acc = Accumulator(log, fm, KEY, 3600)
+    _fill(acc, 3)
+    fm.writeblocks(0, b"\x00\x00", 300)  # inside slot 0 (its chain value)
+    try:
+        acc.close_shift(b"Z1", T0 + 10)
+        assert False
+    except JournalError as e:
+        assert e.args == ("fm write verify", 1)
+    assert acc.z_count() == 0
+    assert acc.close_shift(b"Z1", T0 + 11) == 1
+    acc2 = _reopen(log, fm)
+    assert acc2.z_count() == 1 and acc2.read_z(1)[1] == b"Z1"
+    assert acc2.self_test().ok

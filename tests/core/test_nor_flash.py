@@ -104,3 +104,19 @@ def test_snapshot_restore_and_copy():
     f.restore(snap)
     assert _read(f, 0, 6) == b"one\xff\xff\xff"
     assert _read(g, 0, 3) == b"one"
+
+
+def test_lenient_mode_ands_bits_like_a_real_chip():
+    # A real chip reports nothing when a 1 is written over a 0: the byte
+    # becomes the AND of old and new. strict=False models that.
+    f = NorFlash(1, strict=False)
+    f.writeblocks(0, b"\x0f\xf0", 0)
+    f.writeblocks(0, b"\xff\x3c", 0)
+    assert _read(f, 0, 2) == b"\x0f\x30"
+    f.cut_after(1)
+    try:
+        f.writeblocks(0, b"\x00\x00", 0)
+        assert False
+    except PowerCut:
+        pass
+    assert _read(f, 0, 2) == b"\x00\x30"
