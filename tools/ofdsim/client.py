@@ -8,17 +8,13 @@ import asyncio
 import socket
 
 from tools.ofdsim.header import HEADER_SIZE, HeaderError, frame, parse_header
+from tools.ofdsim.pbutil import pb as _pb
 
 MAX_ANSWER = 4 * 1024 * 1024
 
 
 class ExchangeError(Exception):
     """The answer did not arrive whole or is not a protocol message."""
-
-
-def _pb():
-    from tools.pb import load
-    return load()
 
 
 def _payload(request):

@@ -9,7 +9,7 @@ import json
 from aiohttp import web
 
 from tools.ofdsim.faults import FaultError
-from tools.ofdsim.pbutil import from_iso, money_text, qr_time
+from tools.ofdsim.pbutil import from_iso, money_text, qr_time, tiyn
 
 OPERATIONS = {
     0: ("Сатып алу", "Покупка"),
@@ -342,26 +342,26 @@ def _receipt_html(srv, kkm, row):
     for it in t.items:
         if it.type == 1:
             c = it.commodity
-            items.append((c.name, "%d.%03d" % divmod(c.quantity, 1000), money_text(c.price.bills * 100 + c.price.coins),
-                          money_text(c.sum.bills * 100 + c.sum.coins)))
+            items.append((c.name, "%d.%03d" % divmod(c.quantity, 1000), money_text(tiyn(c.price)),
+                          money_text(tiyn(c.sum))))
         elif it.type == 2:
             c = it.storno_commodity
             items.append(("Сторно: " + c.name, "%d.%03d" % divmod(c.quantity, 1000), "",
-                          "-" + money_text(c.sum.bills * 100 + c.sum.coins)))
+                          "-" + money_text(tiyn(c.sum))))
         elif it.type in (5, 3):
             m = it.discount if it.type == 5 else it.markup
             label = "Жеңілдік / Скидка" if it.type == 5 else "Үстеме / Наценка"
             items.append(("%s: %s" % (label, m.name), "", "",
-                          ("-" if it.type == 5 else "") + money_text(m.sum.bills * 100 + m.sum.coins)))
+                          ("-" if it.type == 5 else "") + money_text(tiyn(m.sum))))
     item_rows = "".join('<tr class="item"><td>%s</td><td class="num">%s</td><td class="num">%s</td>'
                         '<td class="num">%s</td></tr>' % tuple(_e(x) for x in i) for i in items)
     taxes = {}
     for it in t.items:
         if it.type == 1:
             for tax in it.commodity.taxes:
-                taxes[tax.percent] = taxes.get(tax.percent, 0) + tax.sum.bills * 100 + tax.sum.coins
+                taxes[tax.percent] = taxes.get(tax.percent, 0) + tiyn(tax.sum)
     for tax in t.taxes:
-        taxes[tax.percent] = taxes.get(tax.percent, 0) + tax.sum.bills * 100 + tax.sum.coins
+        taxes[tax.percent] = taxes.get(tax.percent, 0) + tiyn(tax.sum)
     def pct(p):
         return "%d%%" % (p // 1000) if p % 1000 == 0 else "%d.%03d%%" % divmod(p, 1000)
     tax_rows = "".join('<tr class="tax"><td colspan="3">%s</td><td class="num">%s</td></tr>'
@@ -372,13 +372,13 @@ def _receipt_html(srv, kkm, row):
         if t.amounts.HasField(field):
             m = getattr(t.amounts, field)
             item_rows += '<tr class="item"><td colspan="3">%s</td><td class="num">%s%s</td></tr>' % (
-                _bi(kk + (": " + m.name if m.name else ""), ru), sign, money_text(m.sum.bills * 100 + m.sum.coins))
+                _bi(kk + (": " + m.name if m.name else ""), ru), sign, money_text(tiyn(m.sum)))
     pay_rows = "".join('<tr><td colspan="3">%s</td><td class="num">%s</td></tr>'
-                       % (_bi(*PAYMENTS.get(p.type, ("?", "?"))), money_text(p.sum.bills * 100 + p.sum.coins))
+                       % (_bi(*PAYMENTS.get(p.type, ("?", "?"))), money_text(tiyn(p.sum)))
                        for p in t.payments)
     if t.amounts.HasField("change") and (t.amounts.change.bills or t.amounts.change.coins):
         pay_rows += '<tr><td colspan="3">%s</td><td class="num">%s</td></tr>' % (
-            _bi("Қайтарым", "Сдача"), money_text(t.amounts.change.bills * 100 + t.amounts.change.coins))
+            _bi("Қайтарым", "Сдача"), money_text(tiyn(t.amounts.change)))
     qr_svg = ""
     try:
         import segno

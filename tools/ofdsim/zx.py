@@ -11,7 +11,7 @@ deterministically with an empty checksum field.
 
 import hashlib
 
-from tools.ofdsim.pbutil import from_iso, set_dt, set_money
+from tools.ofdsim.pbutil import from_iso, set_dt, set_money, tiyn
 
 OPS = (0, 1, 2, 3)  # BUY, BUY_RETURN, SELL, SELL_RETURN
 CASH_IN = (1, 2)    # BUY_RETURN and SELL bring cash in; BUY and SELL_RETURN take it out
@@ -19,10 +19,6 @@ PAY_TYPES = (0, 1, 2, 3, 4)
 
 # Item types
 COMMODITY, STORNO_COMMODITY, MARKUP, STORNO_MARKUP, DISCOUNT, STORNO_DISCOUNT = 1, 2, 3, 4, 5, 6
-
-
-def _tiyn(m):
-    return int(m.bills) * 100 + int(m.coins)
 
 
 def ticket_figures(t):
@@ -35,7 +31,7 @@ def ticket_figures(t):
     def add_tax(tax, base, sign):
         key = (int(tax.tax_type), int(tax.percent))
         turn, s, wo = taxes.get(key, (0, 0, 0))
-        ts = _tiyn(tax.sum)
+        ts = tiyn(tax.sum)
         taxes[key] = (turn + sign * base, s + sign * ts,
                       wo + sign * (base - ts if tax.is_in_total_sum else base))
 
@@ -43,44 +39,44 @@ def ticket_figures(t):
         ty = it.type
         if ty == COMMODITY:
             c = it.commodity
-            v = _tiyn(c.sum)
+            v = tiyn(c.sum)
             goods += v
             sections[c.section_code] = sections.get(c.section_code, 0) + v
             for tax in c.taxes:
                 add_tax(tax, v, 1)
         elif ty == STORNO_COMMODITY:
             c = it.storno_commodity
-            v = _tiyn(c.sum)
+            v = tiyn(c.sum)
             goods -= v
             sections[c.section_code] = sections.get(c.section_code, 0) - v
             for tax in c.taxes:
                 add_tax(tax, v, -1)
         elif ty == DISCOUNT:
-            discounts += _tiyn(it.discount.sum)
+            discounts += tiyn(it.discount.sum)
             n_disc += 1
         elif ty == STORNO_DISCOUNT:
-            discounts -= _tiyn(it.storno_discount.sum)
+            discounts -= tiyn(it.storno_discount.sum)
         elif ty == MARKUP:
-            markups += _tiyn(it.markup.sum)
+            markups += tiyn(it.markup.sum)
             n_mark += 1
         elif ty == STORNO_MARKUP:
-            markups -= _tiyn(it.storno_markup.sum)
+            markups -= tiyn(it.storno_markup.sum)
     a = t.amounts
     if a.HasField("discount"):
-        discounts += _tiyn(a.discount.sum)
+        discounts += tiyn(a.discount.sum)
         n_disc += 1
     if a.HasField("markup"):
-        markups += _tiyn(a.markup.sum)
+        markups += tiyn(a.markup.sum)
         n_mark += 1
-    total = _tiyn(a.total)
+    total = tiyn(a.total)
     for tax in t.taxes:
         add_tax(tax, total, 1)
     payments = {}
     for p in t.payments:
         s, n = payments.get(int(p.type), (0, 0))
-        payments[int(p.type)] = (s + _tiyn(p.sum), n + 1)
+        payments[int(p.type)] = (s + tiyn(p.sum), n + 1)
     paid = sum(s for s, _ in payments.values())
-    change = _tiyn(a.change) if a.HasField("change") else 0
+    change = tiyn(a.change) if a.HasField("change") else 0
     cash_paid = payments.get(0, (0, 0))[0]
     # The change is given back from the cash payment when payments exceed the total.
     cash_part = cash_paid - change if paid == total + change and change else cash_paid
