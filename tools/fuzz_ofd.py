@@ -12,8 +12,8 @@
 #
 # Properties checked for every input:
 # - the decoder and the framing reader raise nothing but ofd.ProtocolError;
-# - a decoded message re-encodes (or is refused only for out-of-range /
-#   unknown enum values the sender used) and decodes to the same dict;
+# - a decoded message re-encodes (or is refused only for an out-of-range
+#   uint64: enums decode closed) and decodes to the same dict;
 # - the framing reader never reads past the announced frame size and never
 #   accepts a size above its limit;
 # - no single input takes longer than the time limit.
@@ -31,7 +31,7 @@ from ofd import codec, frame, header, schema  # noqa: E402
 
 PE = ofd.ProtocolError
 N_TYPES = len(schema.FIELDS)
-REENCODE_REFUSALS = ("out of range", "bad enum value")
+REENCODE_REFUSALS = ("out of range",)  # wire uint64 above 2**63 - 1; enums decode closed
 INTERESTING = (0, 1, 0x7F, 0x80, 0xFF, 0x00, 0x08, 0x0A, 0x12)
 
 
