@@ -86,6 +86,10 @@ class _Out:
         for part in wrap(value, self.w):
             self.lines.append((style, pad(part, self.w, ">")))
 
+    def copy_mark(self, info):
+        if info.get("copy"):
+            self.text(self.t(T.L_COPY), CENTRE | BOLD)
+
     def rule(self, ch="-"):
         self.lines.append((NORMAL, ch * self.w))
 
@@ -94,8 +98,10 @@ def receipt_lines(receipt, info, lang, width=WIDE):
     # info: taxpayer, bin, address, factory_no, rnm, vat_payer, number,
     # shift_no, ts (local seconds), fiscal_sign (None before fiscalisation),
     # offline, ofd_name, check_url, table (kkm.tax.TaxTable); optional:
-    # cashier_name, dual_totals (exchange/scrap/glass/pawnshop, R-56)
+    # cashier_name, dual_totals (exchange/scrap/glass/pawnshop, R-56), copy
+    # (a second paper of a printed document: marked as a copy first)
     o = _Out(width, lang)
+    o.copy_mark(info)
     sign = info.get("fiscal_sign")
     offline = bool(info.get("offline"))
     table = info["table"]
@@ -223,6 +229,7 @@ def _printable(m):
 def placement_lines(placement, info, lang, width=WIDE):
     # KZ-27 money placement slip (header, kind, amount, cash, fiscal sign)
     o = _Out(width, lang)
+    o.copy_mark(info)
     o.text(info["taxpayer"], CENTRE | BOLD)
     o.text(info["address"], CENTRE)
     o.lv(o.t(T.L_BIN), info["bin"])

@@ -133,6 +133,7 @@ class Register:
         from kkm import recovery
 
         self.recovery = recovery.restore(self)
+        clock.offset = self.settings.get("tz_offset")  # local time: one source
         self._boot_checks(firmware_ok, hw_test, sw_test)
 
     # --- journal helpers -------------------------------------------------
@@ -311,6 +312,7 @@ class Register:
         u = self.auth.require(A.MODE_SERVICE)
         self.settings.fiscalise(data, self.clock.now())
         self._append(R_SETTINGS, bytes([u.code]) + self.settings.encode())
+        self.clock.offset = self.settings.get("tz_offset")
         self._audit(EV_FISCALISED, u.code)
         self.locks.clear(L.NOT_FISCALISED)
 
@@ -319,6 +321,7 @@ class Register:
         self._require(L.OP_SETTINGS)
         keys = self.settings.change(changes, self.shift_open)
         self._append(R_SETTINGS, bytes([u.code]) + self.settings.encode())
+        self.clock.offset = self.settings.get("tz_offset")
         self._audit(EV_SETTINGS, u.code, ",".join(keys))
         return keys
 
@@ -483,6 +486,7 @@ class Register:
             return res
         lang = lang or self.settings.get("lang")
         info = self._info(res.number, res.shift_no, res.ts, res.fiscal_sign, res.offline)
+        info["copy"] = res.printed  # a second paper says it is a copy
         if isinstance(res.doc, D.Receipt):
             lines = layout.receipt_lines(res.doc, info, lang)
         else:
@@ -515,7 +519,10 @@ class Register:
             sign = self._submit(rtype, seq, payload)
             if sign is None:
                 break
-            self.acc.ack(seq, sign.encode(), self.clock.now())
+            try:
+                self.acc.ack(seq, sign.encode(), self.clock.now())
+            except JournalError:  # stays queued: resent as a duplicate later
+                break
             n += 1
         if n:
             if not self.acc.unacked() and L.N_OFFLINE in self.notices:

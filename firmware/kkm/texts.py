@@ -104,6 +104,7 @@ L_TURNOVER = const(260)
 L_CASHIER_REPORT = const(261)
 L_SECTION_REPORT = const(262)
 L_CHECKSUM = const(263)
+L_COPY = const(264)
 
 # code, kk, ru for every string, as one flat tuple of constants: no dict and
 # no pair tuples are built at import (on the device the tuple is frozen into
@@ -172,6 +173,7 @@ _T = (
     L_CASHIER_REPORT, "КАССИРЛЕР БОЙЫНША ЕСЕП", "ОТЧЁТ ПО КАССИРАМ",
     L_SECTION_REPORT, "БӨЛІМДЕР БОЙЫНША ЕСЕП", "ОТЧЁТ ПО СЕКЦИЯМ",
     L_CHECKSUM, "Бақылау сомасы", "Контрольная сумма",
+    L_COPY, "КӨШІРМЕ", "КӨШІРМЕ / КОПИЯ",
     E_NO_LINES, "Чекте тауар жоқ", "В чеке нет позиций",
     E_LINE, "Баға немесе саны қате", "Неверная цена или количество",
     E_TAX_GROUP, "Салық тобы белгісіз", "Неизвестная налоговая группа",

@@ -134,3 +134,65 @@ def test_kz_1_no_password_in_the_journal():
             assert pw not in data, (seq, rtype)
         n += 1
     assert n > 10
+
+
+def test_clock_local_time_follows_the_registered_utc_offset():
+    # one source of truth for local time: the settings' tz_offset, which
+    # the clock's display helpers (clock.local/civil) follow, also after a
+    # reboot
+    b = fiscalised_bench()
+    r = b.reg
+    assert b.clock.offset == 5 * 3600
+    r.login(2, "2222", A.MODE_PROGRAMMING)
+    r.change_settings({"tz_offset": 6 * 3600})
+    assert b.clock.offset == 6 * 3600
+    assert b.clock.local() == b.clock.now() + 6 * 3600
+    b.clock.offset = 0
+    b.boot()
+    assert b.clock.offset == 6 * 3600
+
+
+def test_replay_stops_when_an_ack_does_not_fit():
+    # the answered document stays queued (resent later as a duplicate);
+    # replay reports what was acknowledged instead of raising
+    b = fiscalised_bench()
+    r = b.reg
+    b.ofd.online = False
+    sell(r)
+    sell(r)
+    b.ofd.online = True
+    real_ack = r.acc.ack
+
+    def full_ack(seq, payload, ts):
+        raise JournalFull("test")
+
+    r.acc.ack = full_ack
+    assert r.replay() == 0
+    assert len(r.acc.unacked()) == 2
+    r.acc.ack = real_ack
+    assert r.replay() == 2 and not r.acc.unacked()
+
+
+def test_copy_of_a_printed_document_is_marked_as_a_copy():
+    # a second paper of a fiscal receipt must not pass for another receipt
+    b = fiscalised_bench()
+    r = b.reg
+    res = sell(r)
+    first = [t for s, t in res.lines]
+    assert "КӨШІРМЕ" not in first
+    b.printer.printed = []
+    r.copy_last("kk")
+    copy = [t for s, t in b.printer.printed[-1]]
+    assert copy[0].strip() == "КӨШІРМЕ"
+    assert copy[1:] == first
+    r.copy_last("ru")
+    assert [t for s, t in b.printer.printed[-1]][0].strip() == "КӨШІРМЕ / КОПИЯ"
+    # a document that was never printed (paper out, power cut) prints as
+    # the original the first time
+    b.printer.fail_next = True
+    res = sell(r)
+    assert not res.printed
+    r.copy_last("kk")
+    assert [t for s, t in b.printer.printed[-1]][0].strip() != "КӨШІРМЕ"
+    r.copy_last("kk")
+    assert [t for s, t in b.printer.printed[-1]][0].strip() == "КӨШІРМЕ"
