@@ -125,3 +125,10 @@ def test_clock_correction_and_setter():
     c2 = Clock(lambda: rtc[0], write_rtc)
     c2.set(T0 + 500)
     assert rtc[0] == T0 + 500 and c2.now() == T0 + 500 and c2.correction == 0
+
+
+def test_kz_40_2_rnm_refusal_names_the_rnm_as_the_receipt_prints_it():
+    from kkm import texts
+
+    for lang in ("kk", "ru"):
+        assert L.message(L.E_BAD_RNM, lang).startswith(texts.text(texts.L_RNM, lang) + " ")
