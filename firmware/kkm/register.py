@@ -542,16 +542,16 @@ class Register:
         return zx
 
     def cashier_report(self, lang=None):
-        self.auth.require(A.MODE_SALES)
-        self._require(L.OP_X)
-        lines = layout.cashier_lines(self.counters.by_cashier(), lang or self.settings.get("lang"))
-        self.printer.print(lines)
-        return lines
+        return self._rows_report(layout.cashier_lines, self.counters.by_cashier, lang)
 
     def section_report(self, lang=None):
+        return self._rows_report(layout.section_lines, self.counters.by_section, lang)
+
+    def _rows_report(self, lines_of, rows, lang):
+        # KZ-31.2, KZ-31.3: a non-fiscal report of this shift's counters
         self.auth.require(A.MODE_SALES)
         self._require(L.OP_X)
-        lines = layout.section_lines(self.counters.by_section(), lang or self.settings.get("lang"))
+        lines = lines_of(rows(), lang or self.settings.get("lang"))
         self.printer.print(lines)
         return lines
 
