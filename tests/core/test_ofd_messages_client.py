@@ -201,3 +201,58 @@ def test_protocol_error_type_is_the_codec_error():
         assert False
     except ProtocolError as e:
         assert e.args[0] == "bad application code"
+
+
+def test_r_79_token_adopted_from_every_valid_answer_also_errors():
+    # PROTOCOL.md section 15: adopt the TOKEN of any answer (write-ahead)
+    saved = []
+    c, t = _client([answer(code=15, token=3000, command=S.COMMAND_SYSTEM)], saved)
+    out = c.exchange(req(), key=1)
+    assert out.status == cl.BLOCKED and c.token == 3000 and saved[-1]["token"] == 3000
+    # 254 with a new token: adopted, but the pending request keeps the TOKEN
+    # and REQNUM it was first sent with
+    c, t = _client([answer(code=254, token=4000, command=S.COMMAND_SYSTEM)] * 60, saved)
+    out = c.exchange(req(), key=2)
+    assert out.status == cl.RETRY and out.code == 254 and c.token == 4000
+    assert c.pending is not None and c.pending[4] == 1000 and c.pending[3] == 1
+    h0, _ = frame.split(t.frames[0])
+    h1, _ = frame.split(t.frames[-1])
+    assert (h0.token, h0.reqnum) == (h1.token, h1.reqnum) == (1000, 1)
+
+
+def test_section_12_codes_11_14_17_are_not_offline():
+    # fix-and-resend codes block the queue; they never mean "work offline"
+    for code in (11, 13, 14, 16, 17, 18):
+        assert cl.classify(code)[0] == cl.BLOCKED, code
+    for code in (254, 255):
+        assert cl.classify(code)[0] == cl.RETRY
+    assert cl.classify(200) == (cl.BLOCKED, "unknown_result")
+
+
+def test_kz_29_answer_trickling_in_is_cut_at_the_budget():
+    from compat import sleep_ms, ticks_diff, ticks_ms
+
+    class Slow(Stream):
+        def read(self, n):
+            sleep_ms(250)
+            return Stream.read(self, 1)
+
+    timeouts = []
+
+    class T:
+        def connect(self, host, port, timeout):
+            s = Slow(frame.build(codec.encode(S.Response, {"command": 0, "result": {"result_code": 0}}),
+                                 KKM, 1000, 1) + bytes(40))
+            s.settimeout = timeouts.append
+            return s
+
+    c = cl.OfdClient(T(), [("ofd", 7777)], KKM, 1000)
+    t0 = ticks_ms()
+    out = c.exchange(req(), key=1)
+    took = ticks_diff(ticks_ms(), t0)
+    # 18 header bytes at 250 ms each would be 4.5 s per attempt and the
+    # frame is longer: without one deadline the exchange would take ~7 s
+    assert out.status == cl.RETRY and out.reason == "timeout" and out.code is None
+    assert took < cl.MIN_BUDGET_MS + 600
+    # the stream timeout shrinks with the time that is left
+    assert timeouts[0] > timeouts[-1] and timeouts[-1] <= 0.3
