@@ -350,8 +350,8 @@ class Accumulator:
             try:
                 self._write_marker(self.z_ts if self.z_ts > self.last_ts else self.last_ts)
                 self.recovery["z_marker_rewritten"] = self.z_n
-            except JournalFull:
-                pass  # written before the next append
+            except (JournalError, OSError):
+                pass  # no room or a failed write: before the next append
 
     def _rebuild(self, start):
         # Scan start..end of the log: last record, unacked documents, checkpoint.
@@ -525,8 +525,11 @@ class Accumulator:
         self._marker_due = True
         try:
             self._write_marker(ts)
-        except JournalFull:
-            pass  # the Z is closed; the marker goes before the next record
+        except (JournalError, OSError):
+            # no room or a failed write: the Z is closed all the same (the
+            # caller must not close again); the marker goes before the next
+            # record
+            pass
         return z
 
     def _write_marker(self, ts):
@@ -675,6 +678,10 @@ class Accumulator:
         if self.head < 0:
             self.oldest_seq = self.last_seq + 1
         self.dev.writeblocks(nxt, sh, 0)
+        if self._hdr(nxt) is None or self._sh != sh:
+            # not programmed as built: records there would be invisible
+            # after a reboot; the next append prepares the sector again
+            raise JournalError("write verify", self.last_seq + 1)
         self.head = nxt
         self.head_gen = gen
         self.head_off = _SH
