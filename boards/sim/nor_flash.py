@@ -11,7 +11,8 @@
 #   - power-cut injection: cut_after(n) lets exactly n more bytes be programmed,
 #     then raises PowerCut; later bytes of that write stay unwritten.
 #     cut_erase() cuts the next erase instead: the first half of the block is
-#     erased, the rest keeps the old data.
+#     erased, the rest keeps the old data (cut_erase(True): the second half
+#     is erased, the first keeps the old data).
 # Portable: runs under CPython and the MicroPython unix port. save()/load()
 # keep the image in a file (host only, for the simulated register).
 
@@ -44,6 +45,7 @@ class NorFlash:
         self.reads = 0
         self._budget = -1  # bytes that may still be programmed; -1 = no cut armed
         self._erase_cut = False
+        self._erase_keep_start = False
 
     # -- power-cut injection ------------------------------------------------
 
@@ -51,8 +53,9 @@ class NorFlash:
         # Allow n more programmed bytes, then cut the power (n >= 0).
         self._budget = n
 
-    def cut_erase(self):
+    def cut_erase(self, keep_start=False):
         self._erase_cut = True
+        self._erase_keep_start = keep_start
 
     def disarm(self):
         self._budget = -1
@@ -124,6 +127,8 @@ class NorFlash:
         a = b * self.block_size
         if self._erase_cut:
             half = self.block_size // 2
+            if self._erase_keep_start:
+                a += half
             self.data[a : a + half] = b"\xff" * half
             self.erase_counts[b] += 1
             self._erase_cut = False

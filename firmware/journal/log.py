@@ -667,10 +667,15 @@ class Accumulator:
             raise JournalCorrupt("sector order", nxt)
         was_retained = self._retained(nxt)
         self._buf_sector = -1
-        self.dev.ioctl(6, nxt)
         if was_retained:
+            # Void the old header first: an erase cut short can leave the
+            # start of the sector as it was and the rest half erased; with
+            # its header void that sector holds nothing after a reboot
+            # (instead of still counting as the oldest, half-readable one).
+            self.dev.writeblocks(nxt, b"\x00", 0)
             self.tail = (nxt + 1) % N
             self.oldest_seq = self._hdr(self.tail)[1]
+        self.dev.ioctl(6, nxt)
         gen = self.head_gen + 1
         sh = bytearray(_SH)
         struct.pack_into(_SH_FMT, sh, 0, _SMAGIC, gen, self.last_seq + 1, self.ts_max, self._low_water(), 0)

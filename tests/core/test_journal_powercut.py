@@ -109,7 +109,8 @@ def sweep(n_ops, stride, seed, full_every, lo=0, hi=None, sizes=SIZES):
             points = []
         rnd_off = (rnd_off + 1) % stride
         if erased and points:
-            points.append(-1)  # cut inside the sector erase
+            points.append(-1)  # cut inside the sector erase: start erased
+            points.append(-2)  # or the end erased, the old header kept
         for c in points:
             tl = NorFlash(log.blocks)
             tf = NorFlash(fm.blocks)
@@ -117,7 +118,7 @@ def sweep(n_ops, stride, seed, full_every, lo=0, hi=None, sizes=SIZES):
             tf.restore(snap_f)
             a = Accumulator(tl, tf, KEY, RETENTION)
             if c < 0:
-                tl.cut_erase()
+                tl.cut_erase(c == -2)
             else:
                 tl.cut_after(c)
                 tf.cut_after(c)  # only one of them is written by an op

@@ -120,3 +120,29 @@ def test_lenient_mode_ands_bits_like_a_real_chip():
     except PowerCut:
         pass
     assert _read(f, 0, 2) == b"\x00\x30"
+
+
+def test_power_cut_during_erase_can_keep_the_start_of_the_block():
+    # The other order: the end of the block is erased, its start (where a
+    # sector header lives) keeps the old data.
+    f = NorFlash(1)
+    f.writeblocks(0, b"\x00" * 4096, 0)
+    f.cut_erase(True)
+    try:
+        f.ioctl(6, 0)
+        assert False
+    except PowerCut:
+        pass
+    assert _read(f, 0, 2048) == b"\x00" * 2048
+    assert _read(f, 0, 2048, 2048) == b"\xff" * 2048
+
+
+def test_four_argument_write_at_offset_0_never_erases():
+    f = NorFlash(1)
+    f.writeblocks(0, b"\x0f", 0)
+    try:
+        f.writeblocks(0, b"\xf0", 0)
+        assert False
+    except FlashError:
+        pass
+    assert f.erase_counts == [0] and _read(f, 0, 1) == b"\x0f"
