@@ -415,9 +415,8 @@ class Accumulator:
         return b
 
     def _zblank(self, i):
-        b = bytearray(2)
-        self.fm.readblocks(i // self.z_per_block, b, (i % self.z_per_block) * _ZSLOT)
-        return b == b"\xff\xff"
+        b = self._zslot(i)
+        return _all_ff(b, 0, _ZSLOT)
 
     def _zvalid(self, b):
         if b[0:2] != _ZMAGIC:
@@ -511,7 +510,12 @@ class Accumulator:
         self.z_next = i + 1  # a failed write leaves the slot used (never rewritten)
         blk, zoff = i // self.z_per_block, (i % self.z_per_block) * _ZSLOT
         mv = memoryview(b)[0 : _Z_CRC_AT + 4]
-        self.fm.writeblocks(blk, mv, zoff)
+        try:
+            self.fm.writeblocks(blk, mv, zoff)
+        except OSError:
+            if self._zblank(i):
+                self.z_next = i  # nothing programmed: no hole before later slots
+            raise
         back = bytearray(_Z_CRC_AT + 4)
         self.fm.readblocks(blk, back, zoff)
         if back != b[0 : _Z_CRC_AT + 4]:
@@ -819,7 +823,7 @@ class Accumulator:
         for i in range(self.z_next):
             b = self._zslot(i)
             if not self._zvalid(b):
-                if b[0:2] == b"\xff\xff":
+                if _all_ff(b, 0, _ZSLOT):
                     return self._fail(res, prev_z + 1, None, "z area hole")
                 skipped = True
                 continue  # torn by a power cut; the next Z links past it

@@ -384,3 +384,38 @@ def test_kz_28_power_cut_in_a_reuse_erase_that_keeps_the_old_header():
     s = a.append(16, b"after" * 30, ts + 1)
     assert a.read(s)[2] == b"after" * 30 and a.head == tail
     assert _reopen(log, fm, 0).self_test().ok
+
+
+class _FailsOneWrite(NorFlash):
+    # A write that raises before the chip programmed anything.
+    fail = False
+
+    def writeblocks(self, block, buf, offset=None):
+        if self.fail:
+            self.fail = False
+            raise OSError(5)
+        NorFlash.writeblocks(self, block, buf, offset)
+
+
+def test_kz_nd_29_z_slot_left_blank_by_a_failed_write_is_used_next():
+    # A slot the failed write never touched must not stay a blank hole
+    # before later Z slots (the open finds the end of the Z area by a
+    # binary search for the first blank slot).
+    log = NorFlash(8)
+    fm = _FailsOneWrite(1)
+    acc = Accumulator(log, fm, KEY, 3600)
+    _fill(acc, 3)
+    assert acc.close_shift(b"Z1", T0 + 10) == 1
+    _fill(acc, 3, T0 + 20)
+    fm.fail = True
+    try:
+        acc.close_shift(b"Z2", T0 + 30)
+        assert False
+    except OSError:
+        pass
+    assert acc.z_count() == 1 and acc.z_slots_left() == 11
+    assert acc.close_shift(b"Z2", T0 + 31) == 2
+    _fill(acc, 3, T0 + 40)
+    acc2 = _reopen(log, fm)
+    assert acc2.z_count() == 2 and acc2.read_z(2)[1] == b"Z2"
+    assert acc2.z_slots_left() == 10 and acc2.self_test().ok
