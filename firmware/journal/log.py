@@ -207,16 +207,13 @@ class Accumulator:
             return 0
         return (self.head - self.tail) % self.N + 1
 
-    def _walk(self, since, upto):
-        # Yields (seq, rtype, flags, ts, buf, off, length) for since..upto in
-        # order; each yielded buffer view is valid until the next step.
-        # Raises JournalCorrupt on a gap in the sequence.
-        if upto < since or self.head < 0:
-            return
-        i = self._sectors_from(since)
+    def _scan(self, since):
+        # Every record with seq >= since, in log order, from the sector
+        # holding since to the head: yields (r, off, damaged, buf) with r as
+        # _parse gives it; buf is valid until the next step.
         n = self._count()
-        expect = since
-        while i < n and expect <= upto:
+        i = self._sectors_from(since)
+        while i < n:
             s = (self.tail + i) % self.N
             buf = self._read_sector(s)
             off = _SH
@@ -226,21 +223,33 @@ class Accumulator:
                 if x is None:
                     break
                 off, r, damaged = x
-                seq = r[0]
-                prev = seq
-                if seq >= expect:
-                    if seq != expect or damaged:
-                        raise JournalCorrupt("gap", expect)
-                    yield (seq, r[1], r[2], r[3], buf, off, r[4])
+                prev = r[0]
+                if prev >= since:
+                    yield (r, off, damaged, buf)
                     # the caller may have read another sector meanwhile
                     buf = self._read_sector(s)
-                    expect += 1
-                    if expect > upto:
-                        return
                 off += r[5]
             i += 1
-        if expect <= upto:
-            raise JournalCorrupt("missing", expect)
+
+    def _walk(self, since, upto):
+        # Yields (seq, rtype, flags, ts, buf, off, length) for since..upto in
+        # order; each yielded buffer view is valid until the next step.
+        # Raises JournalCorrupt on a gap in the sequence.
+        if upto < since or self.head < 0:
+            return
+        expect = since
+        for x in self._scan(since):
+            r = x[0]
+            seq = r[0]
+            if seq < expect:
+                continue
+            if seq != expect or x[2]:
+                raise JournalCorrupt("gap", expect)
+            yield (seq, r[1], r[2], r[3], x[3], x[1], r[4])
+            expect += 1
+            if expect > upto:
+                return
+        raise JournalCorrupt("missing", expect)
 
     # ------------------------------------------------------------------
     # open and recovery
@@ -355,47 +364,34 @@ class Accumulator:
 
     def _rebuild(self, start):
         # Scan start..end of the log: last record, unacked documents, checkpoint.
-        n = self._count()
-        i = self._sectors_from(start)
-        while i < n:
-            s = (self.tail + i) % self.N
-            buf = self._read_sector(s)
-            off = _SH
-            prev = 0
-            while True:
-                x = self._next(buf, off, prev + 1)
-                if x is None:
-                    break
-                off, r, damaged = x
-                seq, rtype, flags, ts, ln, size = r
-                prev = seq
-                if seq >= start:
-                    if seq <= self.last_seq:
-                        # a copy of an older record after the end: never
-                        # taken as the end of the log; reported
-                        self._damage(self.last_seq + 1)
-                        off += size
-                        continue
-                    if damaged or seq != (self.last_seq + 1 if self.last_seq else start):
-                        # Kept, reported by recovery and the self-test (KZ-3.3).
-                        self._damage(self.last_seq + 1)
-                    self.last_seq = seq
-                    self.last_ts = ts
-                    if ts > self.ts_max:
-                        self.ts_max = ts
-                    e = off + _RH + ln
-                    self.chain = bytes(buf[e : e + _CHAIN])
-                    if flags & _F_NEED_ACK:
-                        self._docs.append(seq)
-                        self._docts.append(ts)
-                    elif rtype == ACK:
-                        (d,) = struct.unpack_from("<I", buf, off + _RH)
-                        if self._d0 < len(self._docs) and self._docs[self._d0] == d:
-                            self._d0 += 1
-                    elif rtype == CHECKPOINT:
-                        self._ckpt = seq
-                off += size
-            i += 1
+        at = -1  # sector and offset of the last record's chain value
+        for x in self._scan(start):
+            seq, rtype, flags, ts, ln, size = x[0]
+            off, buf = x[1], x[3]
+            if seq <= self.last_seq:
+                # a copy of an older record after the end: never taken as
+                # the end of the log; reported
+                self._damage(self.last_seq + 1)
+                continue
+            if x[2] or seq != (self.last_seq + 1 if self.last_seq else start):
+                # Kept, reported by recovery and the self-test (KZ-3.3).
+                self._damage(self.last_seq + 1)
+            self.last_seq = seq
+            self.last_ts = ts
+            if ts > self.ts_max:
+                self.ts_max = ts
+            at, at_off = self._buf_sector, off + _RH + ln
+            if flags & _F_NEED_ACK:
+                self._docs.append(seq)
+                self._docts.append(ts)
+            elif rtype == ACK:
+                (d,) = struct.unpack_from("<I", buf, off + _RH)
+                if self._d0 < len(self._docs) and self._docs[self._d0] == d:
+                    self._d0 += 1
+            elif rtype == CHECKPOINT:
+                self._ckpt = seq
+        if at >= 0:
+            self.chain = bytes(self._read_sector(at)[at_off : at_off + _CHAIN])
         if self._d0:
             self._docs = self._docs[self._d0 :]
             self._docts = self._docts[self._d0 :]
