@@ -95,9 +95,10 @@ class ShiftCounters:
 
     # --- counting -------------------------------------------------------
 
-    def add_receipt(self, receipt, offline, table):
-        # count a fiscalised receipt (validated before: never raises on a
-        # receipt that passed Receipt.validate with the same table)
+    def add_receipt(self, receipt, offline, table=None):
+        # count a fiscalised receipt at the rates stamped in it (table: only
+        # for a receipt without stamped rates, an old journal record: the
+        # table in force on its date); never raises on a validated receipt
         op = receipt.op
         total = 0
         for ln in receipt.lines:

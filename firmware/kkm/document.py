@@ -11,6 +11,7 @@
 from compat import const
 from kkm import money
 from kkm import texts
+from kkm.tax import vat_in
 
 # OperationTypeEnum values of the OFD protocol
 OP_BUY = const(0)
@@ -53,7 +54,14 @@ MAX_MARK_LEN = const(200)
 MAX_AMOUNT = const(99999999999999)  # tiyn: just under 1e12 tenge
 MAX_QTY = const(99999999)  # thousandths: 99 999.999 units
 MAX_ENCODED = const(2048)  # a validated receipt fits one journal record
-_VERSION = const(1)
+MAX_PERCENT = const(100000)  # a stamped rate is below 100 % (kkm.tax)
+# Receipt record versions: 1 has no rates (older journals: the rates come
+# from the tax table in force on the document's local date); 2 carries the
+# seller's VAT status and each line's effective rate, stamped at
+# fiscalisation, so the printed, counted and sent VAT never changes
+_V_TABLE = const(1)
+_V_STAMPED = const(2)
+_VERSION = const(1)  # placements
 
 
 class DocumentError(Exception):
@@ -179,6 +187,9 @@ class Line:
         self.discount = discount
         self.markup = markup
         self.marking_required = marking_required
+        # effective VAT rate (thousandths of a percent: 0 when exempt or the
+        # seller pays no VAT) stamped at fiscalisation; None: not stamped
+        self.percent = None
 
     def gross(self):
         # price x quantity, before discount and markup
@@ -310,10 +321,46 @@ class Receipt:
         self.buyer_phone = None
         self.parent = None
         self.sealed = False
+        # the seller's VAT status and the lines' rates as fiscalised
+        # (stamp()); None: not stamped, rates come from a tax table
+        self.vat_payer = None
 
     def _open(self):
         if self.sealed:
             _err(texts.E_SEALED)
+        self.vat_payer = None  # a change makes any stamp stale
+
+    def stamped(self):
+        return self.vat_payer is not None
+
+    def stamp(self, table):
+        # fix the rates of the document: each line gets the effective rate
+        # of its group in `table` (the table in force on the document's
+        # local date), the receipt the seller's VAT status. From now on
+        # taxes(), the layout, the counters and the OFD request use these
+        # values and never a table again (a fiscal document never changes)
+        self._open()
+        for i in range(len(self.lines)):
+            ln = self.lines[i]
+            if table.get(ln.tax_code) is None:
+                _err(texts.E_TAX_GROUP, i)
+            ln.percent = table.rate(ln.tax_code)
+        self.vat_payer = bool(table.vat_payer)
+
+    def rate(self, i, table=None):
+        # effective rate of line i: the stamped one, else from `table`
+        ln = self.lines[i]
+        if self.vat_payer is not None:
+            return ln.percent
+        if table is None or table.get(ln.tax_code) is None:
+            _err(texts.E_TAX_GROUP, i)
+        return table.rate(ln.tax_code)
+
+    def is_vat_payer(self, table=None):
+        # the seller's VAT status as stamped, else the table's
+        if self.vat_payer is not None:
+            return self.vat_payer
+        return bool(table is not None and table.vat_payer)
 
     def add_line(self, line):
         # checks the line on its own; returns its index
@@ -410,36 +457,39 @@ class Receipt:
             t += p.change()
         return t
 
-    def taxes(self, table):
+    def taxes(self, table=None):
         # sorted list of (tax_code, percent_milli, turnover, vat): VAT is
-        # computed per line on the line's final sum and then summed per group
+        # computed per line on the line's final sum and then summed per
+        # group and rate. A stamped receipt uses its own rates (table is
+        # not needed); an unstamped one the rates of `table`.
         acc = {}
-        for ln in self.lines:
-            g = table.get(ln.tax_code)
-            if g is None:
-                _err(texts.E_TAX_GROUP, ln.tax_code)
+        for i in range(len(self.lines)):
+            ln = self.lines[i]
+            p = self.rate(i, table)
             t = ln.total()
-            v = table.vat(ln.tax_code, t)
-            a = acc.get(ln.tax_code)
+            v = vat_in(t, p)
+            k = (ln.tax_code, p)
+            a = acc.get(k)
             if a is None:
-                acc[ln.tax_code] = [t, v]
+                acc[k] = [t, v]
             else:
                 a[0] += t
                 a[1] += v
         out = []
-        for code in sorted(acc):
-            a = acc[code]
-            out.append((code, table.rate(code), a[0], a[1]))
+        for k in sorted(acc):
+            a = acc[k]
+            out.append((k[0], k[1], a[0], a[1]))
         return out
 
-    def line_vat(self, i, table):
-        ln = self.lines[i]
-        return table.vat(ln.tax_code, ln.total())
+    def line_vat(self, i, table=None):
+        return vat_in(self.lines[i].total(), self.rate(i, table))
 
     def validate(self, table, seller_bin=None):
         # the whole receipt, just before fiscalisation; seller_bin: the
         # register's IIN/BIN, which the buyer's may not equal (the OFD
-        # answers SAME_TAXPAYER_AND_CUSTOMER, protocol result 17)
+        # answers SAME_TAXPAYER_AND_CUSTOMER, protocol result 17). Stamps
+        # the rates of `table` (stamp()): the register passes the table in
+        # force on the document's local date.
         if not self.lines:
             _err(texts.E_NO_LINES)
         for i in range(len(self.lines)):
@@ -474,15 +524,22 @@ class Receipt:
             _err(texts.E_IIN, self.buyer_iin)
         if self.buyer_iin is not None and self.buyer_iin == seller_bin:
             _err(texts.E_SAME_TAXPAYER, self.buyer_iin)
+        if not self.sealed:
+            self.stamp(table)
         n = len(self.encode())
         if n > MAX_ENCODED:
             _err(texts.E_TOO_MANY, n)
 
     def encode(self):
+        # version 2 when stamped (the register always stamps before it
+        # journals), version 1 for a draft without rates
+        st = self.vat_payer is not None
         w = Writer()
-        w.uint(_VERSION)
+        w.uint(_V_STAMPED if st else _V_TABLE)
         w.uint(self.op)
         w.uint(self.cashier_code)
+        if st:
+            w.uint(1 if self.vat_payer else 0)
         w.uint(len(self.lines))
         for ln in self.lines:
             w.text(ln.name)
@@ -499,6 +556,8 @@ class Receipt:
             w.uint(ln.discount)
             w.uint(ln.markup)
             w.uint(1 if ln.marking_required else 0)
+            if st:
+                w.uint(ln.percent)
         w.uint(len(self.payments))
         for p in self.payments:
             w.uint(p.kind)
@@ -527,11 +586,21 @@ class Receipt:
     def decode(b):
         # inverse of encode(); DocumentError(E_DECODE) on damaged bytes.
         # The result is sealed: a journalled receipt never changes.
+        # Version 1 (no stamped rates) is still read: its rates come from
+        # the tax table of its date (the caller's fallback).
         try:
             r = Reader(b)
-            if r.uint() != _VERSION:
+            v = r.uint()
+            if v != _V_STAMPED and v != _V_TABLE:
                 raise ValueError
+            st = v == _V_STAMPED
             rc = Receipt(r.uint(), r.uint())
+            vat_payer = None
+            if st:
+                f = r.uint()
+                if f > 1:
+                    raise ValueError
+                vat_payer = f == 1
             for _ in range(r.count(MAX_LINES)):
                 name = r.text()
                 price = r.uint()
@@ -546,6 +615,10 @@ class Receipt:
                     marks.append(r.text())
                 ln = Line(name, price, qty, unit, section, tax, gtin, ntin, marks, r.uint(), r.uint(),
                           r.uint() == 1)
+                if st:
+                    ln.percent = r.uint()
+                    if ln.percent >= MAX_PERCENT:
+                        raise ValueError
                 rc.lines.append(ln)
             for _ in range(r.count(4)):
                 kind = r.uint()
@@ -563,6 +636,7 @@ class Receipt:
             raise
         except (ValueError, IndexError, UnicodeError):
             _err(texts.E_DECODE)
+        rc.vat_payer = vat_payer
         rc.sealed = True
         return rc
 

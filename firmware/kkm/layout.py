@@ -97,15 +97,20 @@ class _Out:
 def receipt_lines(receipt, info, lang, width=WIDE):
     # info: taxpayer, bin, address, factory_no, rnm, vat_payer, number,
     # shift_no, ts (local seconds), fiscal_sign (None before fiscalisation),
-    # offline, ofd_name, check_url, table (kkm.tax.TaxTable); optional:
-    # cashier_name, dual_totals (exchange/scrap/glass/pawnshop, R-56), copy
-    # (a second paper of a printed document: marked as a copy first)
+    # offline, ofd_name, check_url; optional: table (kkm.tax.TaxTable, for
+    # a receipt without stamped rates: a draft or an old journal record; a
+    # stamped receipt prints its own rates and VAT status), cashier_name,
+    # dual_totals (exchange/scrap/glass/pawnshop, R-56), copy (a second
+    # paper of a printed document: marked as a copy first)
     o = _Out(width, lang)
     o.copy_mark(info)
     sign = info.get("fiscal_sign")
     offline = bool(info.get("offline"))
-    table = info["table"]
-    vat_payer = info.get("vat_payer", table.vat_payer)
+    table = info.get("table")
+    if receipt.stamped():
+        vat_payer = receipt.vat_payer
+    else:
+        vat_payer = info.get("vat_payer", table.vat_payer)
     # header: R-56(1)...(5)
     o.text(info["taxpayer"], CENTRE | BOLD)
     o.text(info["address"], CENTRE)

@@ -352,15 +352,20 @@ class Register:
         self.draft = None
         self._audit(EV_ABANDON, self.auth.current[0].code if self.auth.current else 0)
 
-    def _info(self, number, shift_no, ts, sign, offline):
+    def _info(self, number, shift_no, ts, sign, offline, doc=None):
+        # the layout's data; a receipt prints the rates and VAT status
+        # stamped in it, the table of its date is only for an old record
         s = self.settings
-        return {
+        info = {
             "taxpayer": s.get("taxpayer"), "bin": s.get("bin"), "address": s.get("address"),
             "factory_no": s.get("factory_no"), "rnm": s.get("rnm"), "vat_payer": s.get("vat_payer"),
             "number": number, "shift_no": shift_no, "ts": ts + s.get("tz_offset"), "fiscal_sign": sign,
             "offline": offline, "ofd_name": s.get("ofd_name"), "check_url": s.get("check_url"),
-            "table": s.tax_table(ts), "utc_offset": s.get("tz_offset"), "cash": self.counters.cash,
+            "utc_offset": s.get("tz_offset"), "cash": self.counters.cash,
         }
+        if isinstance(doc, D.Receipt) and not doc.stamped():
+            info["table"] = s.tax_table(ts)
+        return info
 
     def _check_cash(self, doc):
         # a withdrawal or a cash payout larger than the drawer is refused
@@ -375,6 +380,8 @@ class Register:
         if r is None:
             raise L.Refused(L.E_NO_RECEIPT, None)
         now = self._require(L.OP_PAYMENT)
+        # validate and stamp the rates in force on the document's local
+        # date: the paper, the counters and the OFD request use the stamps
         r.validate(self.settings.tax_table(now), self.settings.get("bin"))
         body = r.encode()
         if 8 + len(body) > DOC_ROOM:  # a long receipt: its own size
@@ -466,7 +473,9 @@ class Register:
         # the effect of one fiscal document on the state (also used by
         # recovery, so live and replayed documents count the same way)
         if rtype == R_RECEIPT:
-            self.counters.add_receipt(doc, offline, self.settings.tax_table(ts))
+            # the rates stamped in the receipt; an old record without them
+            # counts at the table in force on its own date
+            self.counters.add_receipt(doc, offline, None if doc.stamped() else self.settings.tax_table(ts))
             if self.shift_start is None:
                 self.shift_start = ts  # KZ-14: first payment document done
         else:
@@ -485,7 +494,7 @@ class Register:
             self._notice(L.N_REPRINT)
             return res
         lang = lang or self.settings.get("lang")
-        info = self._info(res.number, res.shift_no, res.ts, res.fiscal_sign, res.offline)
+        info = self._info(res.number, res.shift_no, res.ts, res.fiscal_sign, res.offline, res.doc)
         info["copy"] = res.printed  # a second paper says it is a copy
         if isinstance(res.doc, D.Receipt):
             lines = layout.receipt_lines(res.doc, info, lang)

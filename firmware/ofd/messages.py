@@ -32,13 +32,18 @@
 from compat import civil_from_unix, const
 from ofd import ProtocolError, money
 from ofd import schema as S
+from ofd.codec import MAX_U64
+
+# protocol section 1 limits unsigned values to the signed maximum: the
+# codec's uint64 limit 2**63 - 1 and, its uint32 twin, 2**31 - 1 (the
+# codec keeps that one as a private const, which MicroPython does not
+# export)
+MAX_U32 = MAX_U64 >> 32
 
 TAX_TYPE_VAT = const(100)
 # The device's own name for the modifiers (the protocol only needs a name).
 DISCOUNT_NAME = "Жеңілдік / Скидка"
 MARKUP_NAME = "Үстеме / Наценка"
-MAX_U32 = const(2147483647)  # protocol section 1: unsigned values are signed-limited
-MAX_U64 = 9223372036854775807
 
 
 def date_time(local_ts):
@@ -92,8 +97,10 @@ def _payment(p):
 
 
 def _items(receipt, table):
+    # table: only for a receipt without stamped rates (an old record)
     items = []
-    for ln in receipt.lines:
+    for i in range(len(receipt.lines)):
+        ln = receipt.lines[i]
         c = {
             "name": ln.name,
             "section_code": str(ln.section),
@@ -102,9 +109,9 @@ def _items(receipt, table):
             "sum": money(ln.gross()),
             "measure_unit_code": ln.unit_code,
         }
-        rate = table.rate(ln.tax_code)
+        rate = receipt.rate(i, table)
         if rate > 0:
-            c["taxes"] = [_tax(rate, table.vat(ln.tax_code, ln.total()))]
+            c["taxes"] = [_tax(rate, receipt.line_vat(i, table))]
         if ln.gtin:
             c["barcode"] = ln.gtin
         if ln.ntin:
@@ -122,7 +129,9 @@ def _items(receipt, table):
 
 
 def ticket(receipt, table, local_ts, shift_no, doc_no, offline_number=None, operator_name=None, utc_offset=0):
-    # TicketRequest from a validated kkm.document.Receipt. local_ts: the sale
+    # TicketRequest from a validated kkm.document.Receipt: its stamped rates
+    # (table None) or, for an old record without them, the rates of
+    # `table` (the table in force on the document's date). local_ts: the sale
     # time on the local wall clock (kept unchanged on every resend);
     # offline_number: the device's own number of an offline receipt;
     # utc_offset: seconds added to the parent receipt's UTC time.

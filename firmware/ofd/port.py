@@ -19,7 +19,12 @@
 # kind is "receipt", "placement" or "z"; payload is what the register
 # journalled: kkm.register.doc_header(shift, number) + the document's bytes.
 # The request is rebuilt from the record on every attempt and is a pure
-# function of it, so a resend carries the sale's own date and time.
+# function of it, so a resend carries the sale's own date and time, and a
+# receipt's own VAT rates: the register stamps each line's effective rate
+# (and the seller's VAT status) into the receipt before journalling it, so
+# re-programmed tax groups or a dated rate change (medicines 5 % -> 10 % on
+# 2027-01-01) never alter a queued document. Only the service block (the
+# offline period, the registration data) is built anew for each attempt.
 #
 # A document whose autonomous fiscal sign is in the journal (an R_SIGN
 # record after it) was issued offline: its request carries
@@ -217,7 +222,11 @@ class OfdPort:
             offline = True
         if rtype == R.R_RECEIPT:
             r = D.Receipt.decode(body)
-            t = M.ticket(r, reg.settings.tax_table(), ts + off, shift_no, number,
+            # the rates stamped at fiscalisation (what the paper says and the
+            # counters hold); only an old record without them takes the
+            # table in force on the document's own date, never today's
+            table = None if r.stamped() else reg.settings.tax_table(ts)
+            t = M.ticket(r, table, ts + off, shift_no, number,
                          doc_seq if offline else None, self._operator_name(r.cashier_code), off)
             return M.ticket_request(t, self._service(offline))
         if rtype == R.R_PLACEMENT:

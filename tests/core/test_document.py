@@ -251,11 +251,11 @@ def test_bad_op_and_cashier():
 
 
 def _same(a, b):
-    assert a.op == b.op and a.cashier_code == b.cashier_code
+    assert a.op == b.op and a.cashier_code == b.cashier_code and a.vat_payer == b.vat_payer
     assert len(a.lines) == len(b.lines)
     for x, y in zip(a.lines, b.lines):
         for f in ("name", "price", "qty_milli", "unit_code", "section", "tax_code", "gtin", "ntin", "marks",
-                  "discount", "markup", "marking_required"):
+                  "discount", "markup", "marking_required", "percent"):
             assert getattr(x, f) == getattr(y, f), f
     assert len(a.payments) == len(b.payments)
     for x, y in zip(a.payments, b.payments):
@@ -280,7 +280,7 @@ def test_encode_decode_round_trip_every_receipt_type():
             r.set_parent(_parent())
         r.validate(TABLE)
         b = r.encode()
-        assert isinstance(b, bytes)
+        assert isinstance(b, bytes) and b[0] == 2  # stamped: version 2
         d = Receipt.decode(b)
         _same(r, d)
         assert d.sealed
@@ -297,8 +297,72 @@ def test_decode_rejects_damaged_bytes():
     r = _sale()
     r.add_payment(Payment(D.PAY_CASH, r.total()))
     b = r.encode()
-    for bad in (b[:-1], b + b"\x00", b"\x02" + b[1:], b"", b[:10]):
+    for bad in (b[:-1], b + b"\x00", b"\x02" + b[1:], b"\x03" + b[1:], b"", b[:10]):
         assert _err(Receipt.decode, bad) == texts.E_DECODE
+    r.validate(TABLE)
+    b = r.encode()
+    assert b[0] == 2 and b[3] == 1  # version, op, cashier, VAT payer
+    for bad in (b[:-1], b + b"\x00", b"\x01" + b[1:], b[:3] + b"\x02" + b[4:]):
+        assert _err(Receipt.decode, bad) == texts.E_DECODE
+    # a stamped rate of 100 % or more is damage
+    r2 = Receipt(D.OP_SELL, 1)
+    r2.add_line(_line())
+    r2.stamp(TABLE)
+    r2.lines[0].percent = 100000
+    assert _err(Receipt.decode, r2.encode()) == texts.E_DECODE
+
+
+# Receipt.encode() of version 1 (before the rates were stamped): bread
+# (group 1) 250.00, paracetamol (group 2) 105.00, cash 400.00, cashier 1
+V1_RECEIPT = bytes.fromhex(
+    "0102010206d09dd0b0d0bda8c301e80703373936010100000000000016d09fd0b0d180d0b0d186d0b5d182d0b0d0bc"
+    "d0bed0bb8452e8070337393602020000000000000100ac9502c1b8020000000000000000")
+
+
+def test_kz_43_2_validate_stamps_the_effective_rates_and_vat_status():
+    r = Receipt(D.OP_SELL, 1)
+    r.add_line(_line(10500, tax_code=2))
+    r.add_line(_line(25000, tax_code=1))
+    r.add_line(_line(5000, tax_code=3))
+    r.add_payment(Payment(D.PAY_CASH, r.total()))
+    assert not r.stamped() and r.encode()[0] == 1
+    r.validate(TABLE)
+    assert r.stamped() and r.vat_payer is True
+    assert [ln.percent for ln in r.lines] == [5000, 16000, 0]
+    d = Receipt.decode(r.encode())
+    # the stamps, never the table: a later table (10 % medicines in 2027,
+    # or re-programmed groups, or a non-payer) changes nothing
+    for t in (None, tax.default_table(year=2027), tax.default_table(vat_payer=False),
+              tax.table([[1, 12000, "a", "b", False]])):
+        assert d.taxes(t) == [(1, 16000, 25000, 3448), (2, 5000, 10500, 500), (3, 0, 5000, 0)]
+        assert [d.line_vat(i, t) for i in range(3)] == [500, 3448, 0]
+        assert d.is_vat_payer(t) is True
+    # the 2027 table stamps 10 %, a non-payer 0 on every line
+    r.validate(tax.default_table(year=2027))
+    assert [ln.percent for ln in r.lines] == [10000, 16000, 0]
+    r.validate(tax.default_table(vat_payer=False))
+    assert [ln.percent for ln in r.lines] == [0, 0, 0] and r.vat_payer is False
+    assert Receipt.decode(r.encode()).taxes() == [(1, 0, 25000, 0), (2, 0, 10500, 0), (3, 0, 5000, 0)]
+    # a change of the draft makes the stamps stale: validate stamps again
+    r.add_line(_line(100, tax_code=1))
+    assert not r.stamped() and r.lines[-1].percent is None
+    assert _err(r.taxes) == texts.E_TAX_GROUP  # no stamps, no table
+    # a sealed receipt keeps its stamps (validate does not re-stamp it)
+    assert _err(d.stamp, TABLE) == texts.E_SEALED
+    d.validate(tax.default_table(year=2027))
+    assert [ln.percent for ln in d.lines] == [5000, 16000, 0]
+
+
+def test_version_1_record_still_decodes_and_takes_the_table():
+    d = Receipt.decode(V1_RECEIPT)
+    assert d.sealed and not d.stamped()
+    assert [(ln.name, ln.price, ln.tax_code, ln.percent) for ln in d.lines] == \
+        [("Нан", 25000, 1, None), ("Парацетамол", 10500, 2, None)]
+    assert d.payments[0].tendered == 40000 and d.total() == 35500
+    assert d.taxes(TABLE) == [(1, 16000, 25000, 3448), (2, 5000, 10500, 500)]
+    assert d.taxes(tax.default_table(year=2027)) == [(1, 16000, 25000, 3448), (2, 10000, 10500, 955)]
+    assert d.is_vat_payer(tax.default_table(vat_payer=False)) is False
+    assert d.encode() == V1_RECEIPT  # re-encodes as it was journalled
 
 
 def test_kz_27_deposit_and_withdrawal():

@@ -15,7 +15,7 @@ NTIN = "2000000000015"
 MARK = "0104600439931256215!&'\x1d93abcd"
 
 
-def _receipt(op=D.OP_SELL):
+def _receipt(op=D.OP_SELL, table=TABLE):
     r = Receipt(op, 7)
     r.add_line(Line("Сүт 3,2% ұзақ сақталатын, 1 л тетрапак қаптамада", 45000, 1000, D.UNIT_PIECE, 1, 1,
                     gtin=GTIN, marks=[MARK], marking_required=True))
@@ -24,7 +24,7 @@ def _receipt(op=D.OP_SELL):
     r.add_payment(Payment(D.PAY_CASH, r.total(), 100000))
     if D.is_return(op):
         r.set_parent(Parent("4228143549", TS - 3600 - 5 * 3600, 200000, True, "010101234567"))
-    r.validate(TABLE)
+    r.validate(table)  # stamps the rates and VAT status of `table`
     return r
 
 
@@ -138,11 +138,29 @@ def test_r57_buyer_iin_only_when_given():
 
 
 def test_non_vat_payer_prints_no_vat():
-    r = _receipt()
     t = tax.default_table(vat_payer=False)
+    r = _receipt(table=t)
     lines = L.receipt_lines(r, _info(vat_payer=False, table=t), "ru")
     assert not _has(lines, "в т.ч. НДС")
     assert _has(lines, texts.text(texts.L_NON_VAT_PAYER, "ru"))
+
+
+def test_kz_43_2_a_stamped_receipt_prints_its_own_rates_and_vat_status():
+    # the receipt was fiscalised by a VAT payer with medicines at 5 %; the
+    # settings now say otherwise (re-registered as a non-payer, the 2027
+    # rate): a copy of it prints what the original printed
+    r = _receipt()
+    orig = L.receipt_lines(r, _info(), "ru")
+    assert _has(orig, "в т.ч. НДС 5%") and _has(orig, "в т.ч. НДС 16%")
+    later = tax.default_table(vat_payer=False, year=2027)
+    d = Receipt.decode(r.encode())
+    assert L.receipt_lines(d, _info(vat_payer=False, table=later), "ru") == orig
+    assert L.receipt_lines(d, _info(vat_payer=False), "ru") == orig  # no table needed
+    # an unstamped draft prints at the table it is given
+    u = Receipt(D.OP_SELL, 7)
+    u.add_line(Line("Парацетамол", 11000, 1000, D.UNIT_PIECE, 2, 2))
+    assert _has(L.receipt_lines(u, _info(fiscal_sign=None, table=tax.default_table(year=2027)), "ru"),
+                "в т.ч. НДС 10%")
 
 
 def test_return_refers_to_parent():

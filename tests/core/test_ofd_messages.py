@@ -207,3 +207,45 @@ def test_long_card_codes_are_left_out():
     r.add_payment(D.Payment(D.PAY_CARD, 1000, auth_code="99999999999", rrn="1" * 25))
     t = M.ticket(r, default_table(), TS, 1, 1)
     assert "card_payment_fields" not in t["payments"][0]
+
+
+def test_card_code_limits_are_the_codecs():
+    # the largest values the codec accepts for uint32/uint64 fields are sent
+    assert M.MAX_U64 == codec.MAX_U64 and M.MAX_U32 == 2147483647
+    r = D.Receipt(D.OP_SELL, 3)
+    r.add_line(_line(price=1000, qty=1000))
+    r.add_payment(D.Payment(D.PAY_CARD, 1000, auth_code=str(M.MAX_U32), rrn=str(codec.MAX_U64)))
+    t = M.ticket(r, default_table(), TS, 1, 1)
+    card = t["payments"][0]["card_payment_fields"]
+    assert card["pos_autorization_code"] == M.MAX_U32 and card["pos_rrn"] == codec.MAX_U64
+    assert _roundtrip(S.TicketRequest, t) == t
+    r2 = D.Receipt(D.OP_SELL, 3)
+    r2.add_line(_line(price=1000, qty=1000))
+    r2.add_payment(D.Payment(D.PAY_CARD, 1000, auth_code=str(M.MAX_U32 + 1), rrn="1"))
+    assert "pos_autorization_code" not in M.ticket(r2, default_table(), TS, 1, 1)["payments"][0][
+        "card_payment_fields"]
+
+
+def test_kz_43_2_ticket_carries_the_rates_stamped_in_the_receipt():
+    # a validated receipt carries its own rates: the table given later (the
+    # 2027 rates, a non-payer) changes nothing; an unstamped one (an old
+    # journal record) takes the table it is given
+    r = D.Receipt(D.OP_SELL, 7)
+    r.add_line(_line("Парацетамол", 10500, 1000, tax=2))
+    r.add_line(_line("Нан", 25000, 1000, tax=1))
+    r.add_payment(D.Payment(D.PAY_CASH, r.total()))
+    r.validate(default_table(year=2026))
+    d = D.Receipt.decode(r.encode())
+
+    def taxes(t):
+        return [it["commodity"]["taxes"][0]["percent"] for it in t["items"]]
+
+    want = M.ticket(d, None, TS, 1, 1)
+    assert taxes(want) == [5000, 16000]
+    for table in (default_table(year=2027), default_table(vat_payer=False)):
+        assert M.ticket(d, table, TS, 1, 1) == want
+    u = D.Receipt(D.OP_SELL, 7)
+    u.add_line(_line("Парацетамол", 11000, 1000, tax=2))
+    t = M.ticket(u, default_table(year=2027), TS, 1, 1)
+    assert t["items"][0]["commodity"]["taxes"][0] == {"tax_type": 100, "percent": 10000,
+                                                       "sum": {"bills": 10, "coins": 0}, "is_in_total_sum": True}

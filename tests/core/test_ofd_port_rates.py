@@ -1,0 +1,238 @@
+# A fiscal document never changes after fiscalisation (KZ-43.2, KZ-43.4):
+# the register stamps each receipt line with the effective VAT rate of the
+# table in force on the document's local date (and the seller's VAT status)
+# before it journals the receipt, and the paper, the shift counters, the Z
+# and the OFD request (ofd.port, rebuilt from the journal on every attempt)
+# all use those stamps. Neither the calendar passing 2027-01-01 (medicines
+# 5 % -> 10 %) nor tax groups re-programmed while the document waits in the
+# offline queue, nor a reboot in between, changes the queued request.
+# The register, ofd.port and ofd.client run for real on the NOR emulator
+# against a small in-memory OFD; "offline" answers come from a switch in
+# front of the port (a refused connection would cost the 5 s budget).
+from kkm import auth as A
+from kkm import document as D
+from kkm import register as R
+from ofd import client as cl
+from ofd import codec
+from ofd import frame
+from ofd import schema as S
+from ofd.port import OfdPort
+from regkit import REG, fiscalised_bench, line, sell
+
+KKM = int(REG["kkm_id"])
+NEW_YEAR_2027 = 1798761600 - 5 * 3600  # 2027-01-01 00:00 local (UTC+5)
+
+# Receipt.encode() as version 1 wrote it (no stamped rates): a sale of bread
+# (group 1) for 250.00 and paracetamol (group 2) for 105.00, cash 400.00
+V1_RECEIPT = bytes.fromhex(
+    "0102010206d09dd0b0d0bda8c301e80703373936010100000000000016d09fd0b0d180d0b0d186d0b5d182d0b0d0bc"
+    "d0bed0bb8452e8070337393602020000000000000100ac9502c1b8020000000000000000")
+
+
+class StoreOfd:
+    # the OFD side reduced to what these tests need: store every request,
+    # answer result 0 with a fiscal sign and a new token
+    def __init__(self):
+        self.token = REG["token"]
+        self.stored = []  # decoded Request dicts
+
+    def connect(self, host, port, timeout_s):
+        return _Stream(self)
+
+    def handle(self, data):
+        h, body = frame.split(data)
+        req = codec.decode(S.Request, body)
+        self.stored.append(req)
+        resp = {"command": req["command"], "result": {"result_code": 0}}
+        if req["command"] == S.COMMAND_TICKET:
+            resp["ticket"] = {"ticket_number": "%010d" % (6000000000 + len(self.stored))}
+        self.token += 1
+        return frame.build(codec.encode(S.Response, resp), KKM, self.token, h.reqnum)
+
+
+class _Stream:
+    def __init__(self, ofd):
+        self.ofd = ofd
+        self.answer = b""
+        self.pos = 0
+
+    def write(self, b):
+        self.answer = self.ofd.handle(bytes(b))
+        return len(b)
+
+    def read(self, n):
+        c = self.answer[self.pos : self.pos + n]
+        self.pos += len(c)
+        return c
+
+    def settimeout(self, s):
+        pass
+
+    def close(self):
+        pass
+
+
+class Switch:
+    # the register's OFD port behind an on/off switch: off answers offline
+    # at once, on goes through the real ofd.port and ofd.client
+    def __init__(self, port):
+        self.port = port
+        self.online = True
+
+    def bind(self, reg):
+        self.port.bind(reg)
+
+    def submit(self, kind, seq, payload):
+        if not self.online:
+            return ("offline", None, None)
+        return self.port.submit(kind, seq, payload)
+
+
+def _bench():
+    ofd = StoreOfd()
+    b = None
+
+    def make(acc):
+        sw = Switch(OfdPort(cl.OfdClient(ofd, [("ofd", 7777)], KKM, 1), acc))
+        if b is not None:
+            sw.online = b.online
+        return sw
+
+    b = fiscalised_bench(make_ofd=make)
+    b.online = True
+    b.store = ofd
+    return b
+
+
+def _offline(b, on):
+    b.online = not on
+    b.port.online = not on
+
+
+def _ticket(b, seq):
+    # the TicketRequest the port builds now for a journalled receipt
+    rtype, ts, payload = b.reg.acc.read(seq)
+    assert rtype == R.R_RECEIPT
+    return b.port.port.build("receipt", seq, payload)["ticket"]
+
+
+def _vat_on_paper(res):
+    # the VAT lines printed on the receipt: "ҚҚС 5%   5.00" -> ("5", "5.00")
+    out = []
+    for style, text in res.lines:
+        if text.startswith("оның ішінде ҚҚС") or text.startswith("в т.ч. НДС"):
+            parts = text.split()
+            out.append((parts[-2].rstrip("%:"), parts[-1]))
+    return out
+
+
+def _taxes(ticket):
+    # [(percent, VAT tiyn)] of the ticket's commodities
+    out = []
+    for it in ticket["items"]:
+        if it["type"] == S.ITEM_TYPE_COMMODITY:
+            for tx in it["commodity"].get("taxes", []):
+                out.append((tx["percent"], tx["sum"]["bills"] * 100 + tx["sum"].get("coins", 0)))
+    return out
+
+
+def test_kz_43_2_sale_on_31_december_replayed_on_1_january_keeps_5_percent():
+    # 2026-12-31 23:00 local, offline; the queue drains on 2027-01-01 01:00
+    b = _bench()
+    r = b.reg
+    b.clock.t = NEW_YEAR_2027 - 3600
+    _offline(b, True)
+    res = sell(r, [line("Парацетамол", 10500, 1000, tax=2), line("Нан", 25000, 1000, tax=1)])
+    assert res.offline and [ln.percent for ln in res.doc.lines] == [5000, 16000]
+    paper = _vat_on_paper(res)
+    assert ("5", "5.00") in paper and ("16", "34.48") in paper
+    b.clock.t = NEW_YEAR_2027 + 3600
+    assert r.settings.tax_table().rate(2) == 10000  # the calendar moved on
+    _offline(b, False)
+    assert r.replay() == 1 and r.acc.unacked() == []
+    t = b.store.stored[-1]["ticket"]
+    assert t["offline_ticket_number"] == res.seq
+    assert _taxes(t) == [(5000, 500), (16000, 3448)]  # what the paper says
+    assert t["date_time"]["date"] == {"year": 2026, "month": 12, "day": 31}
+    # the shift counters and the Z agree with the paper and the request
+    assert r.counters.taxes[5000][D.OP_SELL] == [10500, 500]
+    assert 10000 not in r.counters.taxes
+    r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+    zx = r.close_shift()
+    assert [(x["percent"], x["operations"][D.OP_SELL]["sum"]["coins"]) for x in zx["taxes"]] == \
+        [(5000, 0), (16000, 48)]
+    z = b.store.stored[-1]["close_shift"]["z_report"]
+    assert [x["percent"] for x in z["taxes"]] == [5000, 16000]
+
+
+def test_kz_43_4_reprogrammed_tax_groups_do_not_change_a_queued_receipt():
+    # offline sale, Z (queued too), then an administrator re-programs the
+    # groups and the VAT status; a reboot; then the queue drains: the OFD
+    # gets the ticket exactly as built at the sale, with the paper's VAT
+    b = _bench()
+    r = b.reg
+    _offline(b, True)
+    res = sell(r, [line("Парацетамол", 10500, 1000, tax=2), line("Нан", 25000, 1000, tax=1),
+                   line("Қант", 5000, 1000, tax=3)])
+    before = _ticket(b, res.seq)
+    enc = codec.encode(S.TicketRequest, before)
+    assert _taxes(before) == [(5000, 500), (16000, 3448)]
+    r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+    r.close_shift()
+    r.login(2, "2222", A.MODE_PROGRAMMING)
+    r.change_settings({"tax_groups": [[1, 12000, "ҚҚС", "НДС", False], [2, 8000, "ҚҚС", "НДС", False],
+                                      [3, 0, "ҚҚС-сыз", "Без НДС", True]], "vat_payer": False})
+    assert r.settings.tax_table().rate(1) == 0
+    assert codec.encode(S.TicketRequest, _ticket(b, res.seq)) == enc
+    # a copy printed now still shows the original VAT lines
+    r.login(1, "1111", A.MODE_SALES)
+    assert _vat_on_paper(r.copy_last()) == _vat_on_paper(res)
+    r = b.boot()  # recovery in between: the same request bytes
+    assert r.acc.unacked()[0] == res.seq
+    assert codec.encode(S.TicketRequest, _ticket(b, res.seq)) == enc
+    r.login(1, "1111", A.MODE_SALES)
+    _offline(b, False)
+    assert r.replay() == 2 and r.acc.unacked() == []
+    sent = [q for q in b.store.stored if q["command"] == S.COMMAND_TICKET]
+    assert len(sent) == 1
+    t = sent[0]["ticket"]
+    assert t["offline_ticket_number"] == res.seq
+    assert codec.encode(S.TicketRequest, t) == enc
+
+
+def test_kz_43_2_copy_of_a_receipt_prints_the_stamped_rates_after_a_reboot():
+    # the last receipt is restored from the journal at boot; its copy is
+    # printed from the stamps, not from the settings of the day
+    b = _bench()
+    r = b.reg
+    b.clock.t = NEW_YEAR_2027 - 600
+    _offline(b, True)
+    res = sell(r, [line("Парацетамол", 10500, 1000, tax=2)])
+    b.clock.t = NEW_YEAR_2027 + 600
+    r = b.boot()
+    r.login(1, "1111", A.MODE_SALES)
+    cp = r.copy_last()
+    assert _vat_on_paper(cp) == _vat_on_paper(res) == [("5", "5.00")]
+
+
+def test_old_receipt_record_without_rates_uses_the_table_of_its_own_date():
+    # a version 1 record journalled on 2026-12-31 (before the rates were
+    # stamped) and still queued on 2027-01-01: the request, the recovery
+    # and the counters take the rates in force on the document's date
+    b = _bench()
+    r = b.reg
+    ts = NEW_YEAR_2027 - 3600
+    b.clock.t = ts
+    seq = r.acc.append(R.R_RECEIPT, R.doc_header(1, 1) + V1_RECEIPT, ts, True, False)
+    r.acc.append(R.R_SIGN, R.sign_payload(seq, R.autonomous_sign(REG["factory_no"], seq)), ts, False, False)
+    b.clock.t = NEW_YEAR_2027 + 3600
+    r = b.boot()
+    assert r.counters.taxes[5000][D.OP_SELL] == [10500, 500]
+    assert r.counters.taxes[16000][D.OP_SELL] == [25000, 3448]
+    t = _ticket(b, seq)
+    assert _taxes(t) == [(16000, 3448), (5000, 500)]
+    assert t["offline_ticket_number"] == seq
+    _offline(b, False)
+    r.login(1, "1111", A.MODE_SALES)
+    assert r.replay() == 1
+    assert codec.encode(S.TicketRequest, b.store.stored[-1]["ticket"]) == codec.encode(S.TicketRequest, t)
