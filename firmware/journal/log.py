@@ -831,7 +831,7 @@ class Accumulator:
             skipped = False
             if self._m.mac(b"Z", prev_mac, memoryview(b)[0:_Z_MAC_AT])[:16] != b[_Z_MAC_AT:_Z_CRC_AT]:
                 return self._fail(res, z, None, "z mac")
-            if low_shift is None and last >= low:
+            if low_shift is None and last >= low - 1:
                 low_shift = z
             before_last = (prev_last, prev_chain)
             prev_mac = bytes(b[_Z_MAC_AT:_Z_CRC_AT])
@@ -852,11 +852,15 @@ class Accumulator:
         if low < first:
             if low == 1:
                 c = self.genesis
-            elif low - 1 >= self.oldest_seq:
-                c = self._stored_chain(low - 1)
-            else:  # (not left behind by this version: the ring keeps it)
-                c = self._stored_chain(low)
-                low += 1
+            else:
+                # the record before (the ring keeps it; an older image may
+                # not have: then the first one is taken on trust)
+                k = low - 1 if low - 1 >= self.oldest_seq else low
+                try:
+                    c = self._stored_chain(k)
+                except JournalCorrupt as e:
+                    return self._fail(res, low_shift, e.args[1], "record lost")
+                low = k + 1
             r = self._verify(res, low_shift, -1, low, first - 1, c, anchor)
             if r is not None:
                 return r

@@ -419,3 +419,23 @@ def test_kz_nd_29_z_slot_left_blank_by_a_failed_write_is_used_next():
     acc2 = _reopen(log, fm)
     assert acc2.z_count() == 2 and acc2.read_z(2)[1] == b"Z2"
     assert acc2.z_slots_left() == 10 and acc2.self_test().ok
+
+
+def test_kz_9_damaged_record_before_the_keep_line_fails_the_test_not_the_caller():
+    # The self-test starts from the chain value of the record just before
+    # the oldest unsent document: damage there is a failed test (lock),
+    # never an exception out of self_test().
+    log, fm, acc = _new()
+    _fill(acc, 5)
+    acc.append(16, b"JUST-BEFORE", T0 + 9)
+    d = acc.append(16, b"OFFLINE doc", T0 + 10, need_ack=True)
+    acc.close_shift(b"Z1", T0 + 30)
+    _fill(acc, 3, T0 + 40)
+    acc.close_shift(b"Z2", T0 + 50)
+    _fill(acc, 3, T0 + 60)
+    pos = bytes(log.data).find(b"JUST-BEFORE")
+    log.data[pos] ^= 0x10
+    a = _reopen(log, fm)
+    assert a.unacked() == [d]
+    r = a.self_test()
+    assert not r.ok and r.seq in (d - 1, d)
