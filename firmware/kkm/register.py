@@ -138,11 +138,13 @@ class Register:
 
     # --- journal helpers -------------------------------------------------
 
-    def _append(self, rtype, payload, need_ack=False, reserve=False):
+    def _append(self, rtype, payload, need_ack=False, reserve=False, ts=None):
+        # ts: the document's own time (the one its rates were chosen for and
+        # that is printed); None: now
         if rtype == R_SETTINGS or rtype == R_USERS:
             self._sizes[rtype - R_SETTINGS] = len(payload)  # for the reserve
         try:
-            return self.acc.append(rtype, payload, self.clock.now(), need_ack, reserve)
+            return self.acc.append(rtype, payload, self.clock.now() if ts is None else ts, need_ack, reserve)
         except JournalFull:
             self.locks.set(L.ACC_FULL)
             raise L.Locked(L.ACC_FULL, [L.ACC_FULL])
@@ -387,7 +389,7 @@ class Register:
         if 8 + len(body) > DOC_ROOM:  # a long receipt: its own size
             self._require(L.OP_PAYMENT, (5, 8 + len(body), SIGN_ROOM))
         self._check_cash(r)
-        res = self._issue(R_RECEIPT, r, body)
+        res = self._issue(R_RECEIPT, r, body, now)
         self.draft = None
         return self._print(res, lang)
 
@@ -402,20 +404,20 @@ class Register:
         u = self.auth.require(A.MODE_SALES)
         if self.draft is not None:
             raise L.Refused(L.E_RECEIPT_OPEN, None)
-        self._require(L.OP_PLACEMENT)
+        now = self._require(L.OP_PLACEMENT)
         p = D.Placement(kind, amount, u.code)
         self._check_cash(p)
-        res = self._issue(R_PLACEMENT, p, p.encode())
+        res = self._issue(R_PLACEMENT, p, p.encode(), now)
         return self._print(res, lang)
 
-    def _send(self, rtype, payload, reserve=False):
+    def _send(self, rtype, payload, reserve=False, now=None):
         # steps 1-3 of every fiscal document (receipt, placement, Z):
         # 1. write-ahead; 2. the OFD, unless documents are queued (nothing
         # overtakes the offline queue); 3. the OFD's sign as the document's
         # ACK. -> (seq, sign); sign None: offline, or the ACK did not fit
         # (the document stays queued and is resent as a duplicate)
         queued = bool(self.acc.unacked())
-        seq = self._append(rtype, payload, True, reserve)
+        seq = self._append(rtype, payload, True, reserve, now)
         sign = None if queued else self._submit(rtype, seq, payload)
         if sign is not None:
             try:
@@ -429,11 +431,12 @@ class Register:
         if code not in self.notices:
             self.notices.append(code)
 
-    def _issue(self, rtype, doc, body):
+    def _issue(self, rtype, doc, body, now):
+        # now: the document's time, one value for the table its rates were
+        # stamped from, the journal record (so the OFD request) and the paper
         shift_no = self.acc.z_count() + 1
         number = self.doc_no + 1
-        now = self.clock.now()
-        seq, sign = self._send(rtype, doc_header(shift_no, number) + body)
+        seq, sign = self._send(rtype, doc_header(shift_no, number) + body, False, now)
         offline = sign is None
         journalled = True
         if offline:
@@ -577,7 +580,7 @@ class Register:
         shift_no = self.acc.z_count() + 1
         # 1. the Z document, from the reserve; offline it waits in the queue
         # with its close time (KZ-29.7)
-        self._send(R_ZDOC, doc_header(shift_no, self.doc_no + 1) + self.counters.encode(), True)
+        self._send(R_ZDOC, doc_header(shift_no, self.doc_no + 1) + self.counters.encode(), True, now)
         zx = self.finish_z(shift_no, now)  # 2..4
         del u
         try:

@@ -236,3 +236,36 @@ def test_old_receipt_record_without_rates_uses_the_table_of_its_own_date():
     r.login(1, "1111", A.MODE_SALES)
     assert r.replay() == 1
     assert codec.encode(S.TicketRequest, b.store.stored[-1]["ticket"]) == codec.encode(S.TicketRequest, t)
+
+
+def test_one_time_per_document_for_its_rates_journal_paper_and_request():
+    # a clock that moves a second at every reading: the receipt fiscalised
+    # at 23:59:59 on 2026-12-31 must not get 5 % from one reading, a
+    # 2027-01-01 journal time from the next and a third time on paper
+    b = _bench()
+    r = b.reg
+    _offline(b, True)
+    b.clock.t = NEW_YEAR_2027 - 1
+    clock = b.clock
+    plain = clock.now
+
+    def ticking():
+        t = plain()
+        clock.t = t + 1
+        return t
+
+    clock.now = ticking
+    rc = r.open_receipt(D.OP_SELL)
+    rc.add_line(line("Парацетамол", 10500, 1000, tax=2))
+    rc.add_payment(D.Payment(D.PAY_CASH, rc.total()))
+    res = r.fiscalise()
+    clock.now = plain
+    ts = r.acc.read(res.seq)[1]
+    assert res.ts == ts
+    pct = res.doc.lines[0].percent
+    assert pct == (5000 if ts < NEW_YEAR_2027 else 10000)
+    assert _taxes(_ticket(b, res.seq))[0][0] == pct
+    paper = _vat_on_paper(res)
+    assert paper == [(str(pct // 1000), "5.00" if pct == 5000 else "9.55")]
+    day = "31.12.2026" if ts < NEW_YEAR_2027 else "01.01.2027"
+    assert [t for s, t in res.lines if day in t]
