@@ -51,7 +51,7 @@ _WT_LEN = const(2)
 _WT_I32 = const(5)
 
 # Protocol 2.0.3 section 1: unsigned values are limited to the signed maximum.
-_MAX_U32 = const(2147483647)
+MAX_U32 = const(2147483647)  # PROTOCOL §1: unsigned values stop at the signed maximum
 MAX_U64 = 9223372036854775807
 _MASK64 = 18446744073709551615
 _TWO64 = 18446744073709551616
@@ -89,7 +89,7 @@ def _int_value(kind, v, name):
     if not isinstance(v, int) or v is True or v is False:
         raise ProtocolError("not an integer", name)
     if kind == _T_UINT32:
-        if v < 0 or v > _MAX_U32:
+        if v < 0 or v > MAX_U32:
             raise ProtocolError("out of range", name)
         return v
     if kind == _T_UINT64:

@@ -32,13 +32,7 @@
 from compat import civil_from_unix, const
 from ofd import ProtocolError, money
 from ofd import schema as S
-from ofd.codec import MAX_U64
-
-# protocol section 1 limits unsigned values to the signed maximum: the
-# codec's uint64 limit 2**63 - 1 and, its uint32 twin, 2**31 - 1 (the
-# codec keeps that one as a private const, which MicroPython does not
-# export)
-MAX_U32 = MAX_U64 >> 32
+from ofd.codec import MAX_U32, MAX_U64
 
 TAX_TYPE_VAT = const(100)
 # The device's own name for the modifiers (the protocol only needs a name).

@@ -4,6 +4,7 @@ from boards.sim.nor_flash import NorFlash
 from journal import Accumulator
 from kkm import auth as A
 from kkm import document as D
+from kkm import locks as L
 from kkm.clock import ManualClock
 from kkm.register import Register
 
@@ -117,3 +118,14 @@ def sell(reg, lines=None, cash=None, card=0, op=D.OP_SELL, parent=None):
     if rest:
         r.add_payment(D.Payment(D.PAY_CASH, rest, cash if cash is not None else rest))
     return reg.fiscalise()
+
+
+def refused(fn, *args):
+    # the args of the refusal (Refused, Locked or DocumentError) fn(*args) must raise
+    try:
+        fn(*args)
+    except L.Refused as e:
+        return e.args
+    except D.DocumentError as e:
+        return e.args
+    raise AssertionError("not refused")

@@ -7,15 +7,7 @@ from kkm import auth as A
 from kkm import document as D
 from kkm import locks as L
 from kkm import register as R
-from regkit import Bench, fiscalised_bench, line, sell, REG
-
-
-def _refused(fn, *args):
-    try:
-        fn(*args)
-    except L.Refused as e:
-        return e.args
-    raise AssertionError("not refused")
+from regkit import Bench, fiscalised_bench, line, sell, REG, refused
 
 
 def _sign_in_journal(acc, seq):
@@ -115,8 +107,8 @@ def test_kz_29_6_offline_72h_lock_and_clear():
     b.clock.advance(22 * 3600)
     sell(r)  # the oldest offline receipt is exactly 72 h old: allowed
     b.clock.advance(1)
-    assert _refused(r.open_receipt, D.OP_SELL) == (L.OFFLINE_72H, [L.OFFLINE_72H])
-    assert _refused(r.deposit, 100)[0] == L.OFFLINE_72H
+    assert refused(r.open_receipt, D.OP_SELL) == (L.OFFLINE_72H, [L.OFFLINE_72H])
+    assert refused(r.deposit, 100)[0] == L.OFFLINE_72H
     # shift close stays possible (KZ-29.7)
     r.login(1, "1111", A.MODE_SHIFT_CLOSE)
     r.close_shift()
@@ -139,7 +131,7 @@ def test_kz_14_shift_24h_from_first_payment_document():
     b.clock.advance(86400)
     sell(r)
     b.clock.advance(1)
-    assert _refused(r.open_receipt, D.OP_SELL)[0] == L.SHIFT_24H
+    assert refused(r.open_receipt, D.OP_SELL)[0] == L.SHIFT_24H
     r.x_report()  # X stays possible
     r.login(1, "1111", A.MODE_SHIFT_CLOSE)
     r.close_shift()
@@ -154,7 +146,7 @@ def test_kz_12_kz_nd_29_z_closes_resets_and_carries_totals():
     r.deposit(5000)
     nn = list(r.counters.nn)
     cash = r.counters.cash
-    assert _refused(r.close_shift)[0] == L.E_NO_RIGHT  # KZ-1.3: logged in for sales
+    assert refused(r.close_shift)[0] == L.E_NO_RIGHT  # KZ-1.3: logged in for sales
     r.login(1, "1111", A.MODE_SHIFT_CLOSE)
     zx = r.close_shift()
     assert r.acc.z_count() == 1
@@ -163,7 +155,7 @@ def test_kz_12_kz_nd_29_z_closes_resets_and_carries_totals():
     assert not r.shift_open and r.shift_start is None
     assert r.acc.last_checkpoint() is not None
     # no second Z without a document
-    assert _refused(r.close_shift)[0] == L.E_NO_SHIFT
+    assert refused(r.close_shift)[0] == L.E_NO_SHIFT
     r.login(1, "1111", A.MODE_SALES)
     res = sell(r)
     assert (res.shift_no, res.number) == (2, 1)
@@ -190,12 +182,12 @@ def test_kz_15_every_document_type_and_cash_rules():
     assert r.counters.cash == 100000
     # more than the drawer holds: refused, nothing journalled
     last = r.acc.last_seq
-    assert _refused(r.withdraw, 100001)[0] == L.E_NOT_ENOUGH_CASH
+    assert refused(r.withdraw, 100001)[0] == L.E_NOT_ENOUGH_CASH
     rc = r.open_receipt(D.OP_SELL_RETURN)
     rc.add_line(line(price=150000))
     rc.set_parent(parent)
     rc.add_payment(D.Payment(D.PAY_CASH, 150000))
-    assert _refused(r.fiscalise)[0] == L.E_NOT_ENOUGH_CASH
+    assert refused(r.fiscalise)[0] == L.E_NOT_ENOUGH_CASH
     r.abandon()
     assert r.acc.last_seq == last + 2  # the R_OPEN marker and the abandon audit
     assert ret.doc.parent.number == s.fiscal_sign
@@ -209,12 +201,12 @@ def test_open_receipt_can_drop_lines_or_be_abandoned_before_fiscalisation():
     rc.add_line(line())
     rc.add_line(line("Май", 99900))
     rc.remove_line(0)
-    assert _refused(r.open_receipt, D.OP_SELL)[0] == L.E_RECEIPT_OPEN
-    assert _refused(r.deposit, 1)[0] == L.E_RECEIPT_OPEN
+    assert refused(r.open_receipt, D.OP_SELL)[0] == L.E_RECEIPT_OPEN
+    assert refused(r.deposit, 1)[0] == L.E_RECEIPT_OPEN
     r.abandon()
     assert r.counters.documents() == 0 and r.acc.unacked() == []
-    assert _refused(r.abandon)[0] == L.E_NO_RECEIPT
-    assert _refused(r.fiscalise)[0] == L.E_NO_RECEIPT
+    assert refused(r.abandon)[0] == L.E_NO_RECEIPT
+    assert refused(r.fiscalise)[0] == L.E_NO_RECEIPT
 
 
 def test_kz_6_printer_locks_before_anything_is_journalled():
@@ -222,11 +214,11 @@ def test_kz_6_printer_locks_before_anything_is_journalled():
     r = b.reg
     b.printer.state = "no_paper"
     last = r.acc.last_seq
-    assert _refused(r.open_receipt, D.OP_SELL)[0] == L.NO_PAPER
-    assert _refused(r.deposit, 100)[0] == L.NO_PAPER
+    assert refused(r.open_receipt, D.OP_SELL)[0] == L.NO_PAPER
+    assert refused(r.deposit, 100)[0] == L.NO_PAPER
     assert r.acc.last_seq == last
     b.printer.state = "fault"
-    assert _refused(r.open_receipt, D.OP_SELL)[0] == L.PRINTER_FAULT
+    assert refused(r.open_receipt, D.OP_SELL)[0] == L.PRINTER_FAULT
     b.printer.state = "ok"
     sell(r)
     # paper torn during printing: the document exists, a copy is offered
@@ -241,7 +233,7 @@ def test_kz_16_kz_76_4_ofd_orders_lock_and_survive_reboot():
     b = fiscalised_bench()
     r = b.reg
     r.ofd_order(suspend=True)
-    assert _refused(r.open_receipt, D.OP_SELL)[0] == L.OFD_SUSPEND
+    assert refused(r.open_receipt, D.OP_SELL)[0] == L.OFD_SUSPEND
     r = b.boot()
     assert L.OFD_SUSPEND in r.active_locks()
     r.ofd_order(suspend=False, mismatch=True)
@@ -261,7 +253,7 @@ def test_kz_3_kz_43_1_boot_locks():
     r = R.Register(Accumulator(b.log, b.fm, KEY), b.printer, b.ofd, b.clock, False, lambda: False, lambda: True)
     assert r.active_locks() == [L.SELFTEST_HW, L.FIRMWARE]
     r.login(1, "1111", A.MODE_SALES)
-    assert _refused(r.open_receipt, D.OP_SELL)[0] == L.SELFTEST_HW
+    assert refused(r.open_receipt, D.OP_SELL)[0] == L.SELFTEST_HW
 
 
 def test_not_fiscalised_register_refuses_documents():
@@ -269,14 +261,14 @@ def test_not_fiscalised_register_refuses_documents():
     r = b.boot()
     assert L.NOT_FISCALISED in r.active_locks()
     # the first user of a new register cannot be a cashier
-    assert _refused(r.set_user, 1, "c", A.ROLE_CASHIER, "1111")[0] == L.E_NO_RIGHT
+    assert refused(r.set_user, 1, "c", A.ROLE_CASHIER, "1111")[0] == L.E_NO_RIGHT
     r.set_user(2, "Админ", A.ROLE_ADMIN, "2222")
     r.set_user(1, "c", A.ROLE_CASHIER, "1111") if False else None
     r.login(2, "2222", A.MODE_PROGRAMMING)
     r.set_user(1, "c", A.ROLE_CASHIER, "1111")
     r.login(1, "1111", A.MODE_SALES)
-    assert _refused(r.open_receipt, D.OP_SELL)[0] == L.NOT_FISCALISED
-    assert _refused(r.fiscalise_kkm, REG)[0] == L.E_NO_RIGHT  # service engineer only
+    assert refused(r.open_receipt, D.OP_SELL)[0] == L.NOT_FISCALISED
+    assert refused(r.fiscalise_kkm, REG)[0] == L.E_NO_RIGHT  # service engineer only
 
 
 def test_kz_41_kz_42_settings_and_clock_through_the_register():
@@ -284,16 +276,16 @@ def test_kz_41_kz_42_settings_and_clock_through_the_register():
     r = b.reg
     sell(r)
     r.login(2, "2222", A.MODE_PROGRAMMING)
-    assert _refused(r.change_settings, {"rnm": "999999999999"})[0] == L.E_SHIFT_OPEN
+    assert refused(r.change_settings, {"rnm": "999999999999"})[0] == L.E_SHIFT_OPEN
     assert r.change_settings({"token": 42}) == ["token"]
     r.login(2, "2222", A.MODE_CLOCK)
-    assert _refused(r.set_clock, b.clock.now() + 60)[0] == L.E_SHIFT_OPEN
+    assert refused(r.set_clock, b.clock.now() + 60)[0] == L.E_SHIFT_OPEN
     r.login(1, "1111", A.MODE_SHIFT_CLOSE)
     r.close_shift()
     r.login(2, "2222", A.MODE_CLOCK)
-    assert _refused(r.set_clock, r.last_doc_ts - 1)[0] == L.E_CLOCK_BACK
+    assert refused(r.set_clock, r.last_doc_ts - 1)[0] == L.E_CLOCK_BACK
     far = b.clock.now() + 3 * 86400
-    assert _refused(r.set_clock, far)[0] == L.E_CLOCK_CONFIRM
+    assert refused(r.set_clock, far)[0] == L.E_CLOCK_CONFIRM
     r.set_clock(far, far)
     assert b.clock.now() == far
     r.login(2, "2222", A.MODE_PROGRAMMING)
@@ -313,7 +305,7 @@ def test_kz_42_clock_behind_last_document_locks_until_set():
     r = b.boot()
     assert L.CLOCK_BAD in r.active_locks()
     r.login(1, "1111", A.MODE_SALES)
-    assert _refused(r.open_receipt, D.OP_SELL)[0] == L.CLOCK_BAD
+    assert refused(r.open_receipt, D.OP_SELL)[0] == L.CLOCK_BAD
     r.login(2, "2222", A.MODE_CLOCK)
     r.set_clock(r.last_doc_ts + 60)
     assert L.CLOCK_BAD not in r.active_locks()
@@ -323,7 +315,7 @@ def test_audit_records_for_logins_failures_and_settings():
     b = fiscalised_bench()
     r = b.reg
     last = r.acc.last_seq
-    _refused(r.login, 1, "0000", A.MODE_SALES)
+    refused(r.login, 1, "0000", A.MODE_SALES)
     r.login(2, "2222", A.MODE_PROGRAMMING)
     r.change_settings({"ofd_name": "ОФД"})
     events = []
@@ -361,8 +353,8 @@ def test_kz_nd_35_accumulator_full_locks_and_loses_nothing():
     assert L.ACC_FULL in r.active_locks()
     if r.draft is not None:
         r.abandon()  # the append of the document itself was refused
-    assert _refused(r.open_receipt, D.OP_SELL)[0] == L.ACC_FULL
-    assert _refused(r.deposit, 100)[0] == L.ACC_FULL
+    assert refused(r.open_receipt, D.OP_SELL)[0] == L.ACC_FULL
+    assert refused(r.deposit, 100)[0] == L.ACC_FULL
     # nothing was lost: every accepted receipt is counted after a reboot
     count = r.counters.tickets_count()
     assert count == n
@@ -390,10 +382,10 @@ def test_kz_13_kz_3_3_integrity_check_at_z_locks_on_failure():
     r.acc.self_test = lambda: SelfTestResult(False, 1, 5, "chain")
     r.login(1, "1111", A.MODE_SHIFT_CLOSE)
     last = r.acc.last_seq
-    assert _refused(r.close_shift)[0] == L.ACC_INTEGRITY
+    assert refused(r.close_shift)[0] == L.ACC_INTEGRITY
     assert r.acc.z_count() == 0 and r.acc.last_seq == last  # no Z written
     r.login(1, "1111", A.MODE_SALES)
-    assert _refused(r.open_receipt, D.OP_SELL)[0] == L.ACC_INTEGRITY
+    assert refused(r.open_receipt, D.OP_SELL)[0] == L.ACC_INTEGRITY
     del good
     r = b.boot()  # after service: the power-on check passes and clears it
     r.login(1, "1111", A.MODE_SHIFT_CLOSE)

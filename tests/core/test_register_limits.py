@@ -5,17 +5,9 @@
 #   - KZ-1, KZ-ND-35(1): the wrong-password lockout survives a power cycle.
 from kkm import auth as A
 from kkm import locks as L
-from regkit import fiscalised_bench, line, sell
+from regkit import fiscalised_bench, line, sell, refused
 
 DAY = 86400
-
-
-def _refused(fn, *args):
-    try:
-        fn(*args)
-    except L.Refused as e:
-        return e.args
-    raise AssertionError("not refused")
 
 
 def _fill_online(b):
@@ -52,11 +44,11 @@ def test_kz_nd_35_full_log_in_one_shift_closes_acks_and_clears():
     n = _fill_offline(b)
     assert n > 20 and len(r.acc.unacked()) == n
     assert L.ACC_FULL in r.active_locks()
-    assert _refused(r.open_receipt, 1)[0] == L.ACC_FULL
-    assert _refused(r.deposit, 100)[0] == L.ACC_FULL
+    assert refused(r.open_receipt, 1)[0] == L.ACC_FULL
+    assert refused(r.deposit, 100)[0] == L.ACC_FULL
     # best-effort records (failed logins, logouts) cannot eat the reserve
     for _ in range(30):
-        _refused(r.login, 2, "0000", A.MODE_PROGRAMMING)
+        refused(r.login, 2, "0000", A.MODE_PROGRAMMING)
         b.clock.advance(301)
         r.logout()
     # the shift closes offline: Z document, Z area, marker, checkpoint
@@ -102,7 +94,7 @@ def test_kz_nd_35_z_fits_after_a_reboot_on_a_full_log():
     _fill_offline(b)
     r = b.boot()
     r.login(1, "1111", A.MODE_SALES)
-    assert _refused(r.open_receipt, 1)[0] == L.ACC_FULL
+    assert refused(r.open_receipt, 1)[0] == L.ACC_FULL
     r.login(1, "1111", A.MODE_SHIFT_CLOSE)
     r.close_shift()
     r = b.boot()
@@ -113,15 +105,15 @@ def test_kz_1_lockout_survives_a_power_cycle():
     b = fiscalised_bench()
     r = b.reg
     for i in range(A.MAX_FAILS - 1):
-        assert _refused(r.login, 1, "0000", A.MODE_SALES)[0] == L.E_BAD_PASSWORD
-    assert _refused(r.login, 1, "0000", A.MODE_SALES) == (L.E_LOCKED_OUT, A.LOCKOUT_S)
+        assert refused(r.login, 1, "0000", A.MODE_SALES)[0] == L.E_BAD_PASSWORD
+    assert refused(r.login, 1, "0000", A.MODE_SALES) == (L.E_LOCKED_OUT, A.LOCKOUT_S)
     b.clock.advance(10)
     r = b.boot()
     # the right password is refused until the lockout time has passed
-    assert _refused(r.login, 1, "1111", A.MODE_SALES)[0] == L.E_LOCKED_OUT
+    assert refused(r.login, 1, "1111", A.MODE_SALES)[0] == L.E_LOCKED_OUT
     b.clock.advance(A.LOCKOUT_S - 20)
     r = b.boot()
-    assert _refused(r.login, 1, "1111", A.MODE_SALES) == (L.E_LOCKED_OUT, 10)
+    assert refused(r.login, 1, "1111", A.MODE_SALES) == (L.E_LOCKED_OUT, 10)
     b.clock.advance(10)
     assert r.login(1, "1111", A.MODE_SALES).code == 1
 
@@ -131,12 +123,12 @@ def test_kz_1_failure_count_survives_a_power_cycle():
     b = fiscalised_bench()
     r = b.reg
     for i in range(3):
-        _refused(r.login, 1, "0000", A.MODE_SALES)
+        refused(r.login, 1, "0000", A.MODE_SALES)
     # a refusal for lack of rights with the right password does not count
-    assert _refused(r.login, 1, "1111", A.MODE_PROGRAMMING)[0] == L.E_NO_RIGHT
+    assert refused(r.login, 1, "1111", A.MODE_PROGRAMMING)[0] == L.E_NO_RIGHT
     r = b.boot()
-    assert _refused(r.login, 1, "0000", A.MODE_SALES) == (L.E_BAD_PASSWORD, 1)
-    assert _refused(r.login, 1, "0000", A.MODE_SALES)[0] == L.E_LOCKED_OUT
+    assert refused(r.login, 1, "0000", A.MODE_SALES) == (L.E_BAD_PASSWORD, 1)
+    assert refused(r.login, 1, "0000", A.MODE_SALES)[0] == L.E_LOCKED_OUT
     # another user is not affected
     assert r.login(2, "2222", A.MODE_PROGRAMMING).code == 2
 
@@ -147,22 +139,22 @@ def test_kz_1_lockout_carried_by_the_checkpoint():
     b = fiscalised_bench()
     r = b.reg
     for i in range(A.MAX_FAILS):
-        _refused(r.login, 1, "0000", A.MODE_SALES)
+        refused(r.login, 1, "0000", A.MODE_SALES)
     r.checkpoint()
     cp = r.acc.last_checkpoint()
     r = b.boot()
     assert r.acc.last_checkpoint() == cp
-    assert _refused(r.login, 1, "1111", A.MODE_SALES)[0] == L.E_LOCKED_OUT
+    assert refused(r.login, 1, "1111", A.MODE_SALES)[0] == L.E_LOCKED_OUT
     # a users record written after it (another user changed) keeps it too
     r.login(2, "2222", A.MODE_PROGRAMMING)
     r.set_user(3, "Жаңа", A.ROLE_CASHIER, "3333")
     r = b.boot()
-    assert _refused(r.login, 1, "1111", A.MODE_SALES)[0] == L.E_LOCKED_OUT
+    assert refused(r.login, 1, "1111", A.MODE_SALES)[0] == L.E_LOCKED_OUT
     b.clock.advance(A.LOCKOUT_S)
     assert r.login(1, "1111", A.MODE_SALES).code == 1
     # a new password from the administrator clears a lockout too
     for i in range(A.MAX_FAILS):
-        _refused(r.login, 3, "0000", A.MODE_SALES)
+        refused(r.login, 3, "0000", A.MODE_SALES)
     r.login(2, "2222", A.MODE_PROGRAMMING)
     r.set_password(3, "4444")
     r = b.boot()

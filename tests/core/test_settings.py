@@ -2,6 +2,7 @@
 # KZ-ND-25, KZ-ND-27) and clock rules (KZ-41, KZ-42, KZ-ND-32).
 from kkm import locks as L
 from kkm import settings as S
+from regkit import refused
 
 T0 = 1767225600
 
@@ -18,14 +19,6 @@ REG = {
 }
 
 
-def _refused(fn, *args):
-    try:
-        fn(*args)
-    except L.Refused as e:
-        return e.args
-    raise AssertionError("not refused")
-
-
 def test_kz_40_fiscalisation_inputs():
     s = S.Settings()
     s.fiscalise(REG, T0)
@@ -33,7 +26,7 @@ def test_kz_40_fiscalisation_inputs():
     assert s.get("rnm") == "010101234567"
     assert s.get("ofd_hosts")[1] == ["10.0.0.2", 7777]
     assert s.get("channels") == ["gsm", "wifi"]
-    assert _refused(s.fiscalise, REG, T0)[0] == L.E_ALREADY_FISCALISED
+    assert refused(s.fiscalise, REG, T0)[0] == L.E_ALREADY_FISCALISED
 
 
 def test_kz_40_each_input_is_checked_all_or_nothing():
@@ -55,12 +48,12 @@ def test_kz_40_each_input_is_checked_all_or_nothing():
         s = S.Settings()
         data = REG.copy()
         data[key] = value
-        assert _refused(s.fiscalise, data, T0) == (code, key)
+        assert refused(s.fiscalise, data, T0) == (code, key)
         assert not s.fiscalised and s.get("rnm") == ""
     s = S.Settings()
     data = REG.copy()
     del data["token"]
-    assert _refused(s.fiscalise, data, T0) == (L.E_BAD_SETTING, "token")
+    assert refused(s.fiscalise, data, T0) == (L.E_BAD_SETTING, "token")
 
 
 def test_kz_41_connection_settings_only_with_shift_closed():
@@ -69,20 +62,20 @@ def test_kz_41_connection_settings_only_with_shift_closed():
     for key, value in (("ofd_hosts", [["new.kz", 1]]), ("rnm", "999999999999"), ("kkm_id", "7"),
                        ("channels", ["wifi"]), ("gsm_apn", "internet"), ("taxpayer", "ИП"),
                        ("tax_groups", [[1, 16000, "a", "b", False]])):
-        assert _refused(s.change, {key: value}, True) == (L.E_SHIFT_OPEN, key)
+        assert refused(s.change, {key: value}, True) == (L.E_SHIFT_OPEN, key)
         assert s.change({key: value}, False) == [key]
         assert s.get(key) == value
     # the token may be entered with the shift open (KZ-41)
     assert s.change({"token": 777}, True) == ["token"]
     assert s.get("token") == 777
     # the factory number is fixed once fiscalised
-    assert _refused(s.change, {"factory_no": "X1"}, False)[0] == L.E_ALREADY_FISCALISED
+    assert refused(s.change, {"factory_no": "X1"}, False)[0] == L.E_ALREADY_FISCALISED
 
 
 def test_change_is_all_or_nothing():
     s = S.Settings()
     s.fiscalise(REG, T0)
-    assert _refused(s.change, {"ofd_name": "OFD", "rnm": "short"}, False)[0] == L.E_BAD_RNM
+    assert refused(s.change, {"ofd_name": "OFD", "rnm": "short"}, False)[0] == L.E_BAD_RNM
     assert s.get("ofd_name") == ""
 
 
@@ -103,20 +96,20 @@ def test_settings_round_trip_and_tax_table():
 
 def test_kz_42_clock_never_before_last_document():
     last = T0 + 1000
-    assert _refused(S.check_clock, last - 1, last, last, False) == (L.E_CLOCK_BACK, last)
+    assert refused(S.check_clock, last - 1, last, last, False) == (L.E_CLOCK_BACK, last)
     assert S.check_clock(last, last + 50, last, False) == last
     assert S.check_clock(T0, T0, None, False) == T0
 
 
 def test_kz_41_clock_only_with_shift_closed():
-    assert _refused(S.check_clock, T0 + 10, T0, T0, True)[0] == L.E_SHIFT_OPEN
+    assert refused(S.check_clock, T0 + 10, T0, T0, True)[0] == L.E_SHIFT_OPEN
 
 
 def test_kz_nd_32_forward_jump_over_a_day_needs_double_entry():
     now = T0
     far = now + 86401
-    assert _refused(S.check_clock, far, now, now, False) == (L.E_CLOCK_CONFIRM, far)
-    assert _refused(S.check_clock, far, now, now, False, far + 60)[0] == L.E_CLOCK_CONFIRM
+    assert refused(S.check_clock, far, now, now, False) == (L.E_CLOCK_CONFIRM, far)
+    assert refused(S.check_clock, far, now, now, False, far + 60)[0] == L.E_CLOCK_CONFIRM
     assert S.check_clock(far, now, now, False, far) == far
     assert S.check_clock(now + 86400, now, now, False) == now + 86400
 
@@ -131,7 +124,7 @@ def test_default_medicines_group_moves_to_10_percent_on_2027_01_01_local():
     assert s.tax_table(new_year).rate(1) == 16000
     assert s.tax_table(new_year).rate(3) == 0
     # a dated rate is a setting like any other and is checked
-    assert _refused(s.change, {"tax_groups": [[2, 5000, "a", "b", False, [[20271301, 10000]]]]},
+    assert refused(s.change, {"tax_groups": [[2, 5000, "a", "b", False, [[20271301, 10000]]]]},
                     False)[0] == L.E_BAD_SETTING
     s.change({"tax_groups": [[2, 5000, "a", "b", False, [[20280101, 12000]]]]}, False)
     assert s.tax_table(new_year).rate(2) == 5000
