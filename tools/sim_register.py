@@ -477,7 +477,7 @@ class SimRegister:
         if self.sim is None:
             raise CommandError("faults need the in-process OFD")
         if kind == "clear":
-            self.sim.call(self.sim.server.faults.clear)
+            self.sim.call(self.sim.server.clear_faults)
             self.say("faults cleared")
             return
         spec = {"kind": kind}

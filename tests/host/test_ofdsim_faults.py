@@ -49,9 +49,9 @@ def sim():
 
 @pytest.fixture(autouse=True)
 def no_faults(sim):
-    sim.call(sim.server.faults.clear)
+    sim.call(sim.server.clear_faults)
     yield
-    sim.call(sim.server.faults.clear)
+    sim.call(sim.server.clear_faults)
 
 
 def wait_for(cond, timeout=10.0):
@@ -197,6 +197,19 @@ def test_down_and_back(sim):
     assert raw(sim, frame(42, 777, 9000, build.system().SerializeToString())) in (b"", ConnectionResetError)
     time.sleep(0.5)
     assert wait_for(lambda: system_ok(42, 777, sim))
+
+
+def test_down_for_duration_ends_when_faults_are_cleared(sim):
+    # `fault down duration=30` (the README's offline example) is a 30 s outage, and clearing the
+    # faults brings the port back at once (the offline demonstration's `fault clear` then `sync`)
+    st, f = admin(sim, "POST", "/admin/faults", {"kind": "down", "duration": 30})
+    assert st == 201 and f["seconds"] == 30
+    time.sleep(0.1)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", sim.port), timeout=2).close()
+    assert admin(sim, "DELETE", "/admin/faults")[0] == 200
+    assert wait_for(lambda: system_ok(42, 777, sim), timeout=3)
+    assert admin(sim, "GET", "/admin/status")[1]["down"] is False
 
 
 def test_admin_api_validation_list_and_remove(sim):

@@ -3,8 +3,9 @@
 Kinds and when they act:
 - ``refuse``: the connection is reset without an answer (global: right after
   accept; per register: right after its header arrives). Nothing is stored.
-- ``down``: the server is unreachable for ``seconds`` (global: the listening
-  socket is closed, so connects are refused, then it comes back; per
+- ``down``: the server is unreachable for ``seconds`` (``duration`` alone
+  means the same; global: the listening socket is closed, so connects are
+  refused, then it comes back, or at once when the faults are cleared; per
   register: like ``refuse`` until the time is over).
 - ``result``: answer result ``code`` (default 254) without processing the
   request; any code of the result table can be produced this way.
@@ -100,8 +101,12 @@ class Faults:
             raise FaultError("code must be one of the protocol's result codes")
         count = _num(spec, "count", int, None, 1, 1 << 30)
         duration = _num(spec, "duration", float, None, 0, 86400 * 7)
-        if kind == "down" and kkm_id is not None and duration is None:
-            duration = seconds
+        if kind == "down":
+            # an outage lasts `seconds`; `duration` given alone means the same
+            if "seconds" not in spec and duration is not None:
+                seconds = duration
+            elif duration is None:
+                duration = seconds
         f = Fault(next(self._ids), kind, kkm_id, seconds, nbytes, code, count, duration)
         self._faults.append(f)
         return f

@@ -114,6 +114,13 @@ class OfdServer:
             self._down_task = asyncio.ensure_future(self._go_down(f.seconds))
         return f
 
+    def clear_faults(self):
+        """Remove every fault and end a global outage now (the port listens again)."""
+        self.faults.clear()
+        if self._down_task is not None and not self._down_task.done():
+            self._down_task.cancel()
+            self._down_task = asyncio.ensure_future(self._listen_again())
+
     async def _go_down(self, seconds):
         loop = asyncio.get_running_loop()
         self.down_until = loop.time() + seconds
@@ -123,10 +130,11 @@ class OfdServer:
         log.info("protocol port %d down for %.1f s", self.port, seconds)
         try:
             await asyncio.sleep(seconds)
-        except asyncio.CancelledError:  # stopping, or a newer outage replaces this one
+        finally:  # also when stopping, cleared, or replaced by a newer outage
             self.down_until = None
-            raise
-        self.down_until = None
+        await self._listen_again()
+
+    async def _listen_again(self):
         if self._tcp is None:
             self._tcp = await asyncio.start_server(self._connection, self.host, self.port, reuse_address=True)
             log.info("protocol port %d back", self.port)

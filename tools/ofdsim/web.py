@@ -230,7 +230,7 @@ def make_app(srv):
         return web.json_response(out if isinstance(spec, list) else out[0], status=201)
 
     async def faults_clear(request):
-        srv.faults.clear()
+        srv.clear_faults()
         return web.json_response({"cleared": True})
 
     async def fault_delete(request):
