@@ -15,8 +15,6 @@ except ImportError:  # pragma: no cover - CPython
         return x
 
 
-IS_MICROPYTHON = sys.implementation.name == "micropython"
-
 # Monotonic milliseconds with wrap-safe arithmetic (time.ticks_* on MicroPython).
 if hasattr(time, "ticks_ms"):
     ticks_ms = time.ticks_ms
@@ -43,9 +41,9 @@ if hasattr(sys, "print_exception"):
 else:  # pragma: no cover - CPython
 
     def print_exception(exc, file=None):
-        import traceback
+        import traceback  # CPython only
 
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=file)
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=file)  # CPython only
 
 
 # Seconds between 1970-01-01 and the runtime's epoch (2000 on the ESP32 port).

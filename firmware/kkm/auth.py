@@ -50,7 +50,6 @@ EV_LOCKOUT = const(3)
 EV_LOGOUT = const(4)
 EV_USER_SET = const(5)
 EV_PASSWORD_SET = const(6)
-EV_USER_REMOVED = const(7)
 
 # why a login failed: second byte of an EV_LOGIN_FAIL detail (the first is
 # the mode); only WHY_PASSWORD counts towards the lockout
@@ -137,11 +136,6 @@ class Auth:
         u.fails = 0
         u.locked_until = 0
         self._log(EV_PASSWORD_SET, code)
-
-    def remove_user(self, code):
-        if code in self.users:
-            del self.users[code]
-            self._log(EV_USER_REMOVED, code)
 
     def login(self, code, password, mode):
         # KZ-1.1..1.3: a password opens one mode; returns the user

@@ -93,14 +93,12 @@ L_X_REPORT = const(249)
 L_Z_REPORT = const(250)
 L_OPENED = const(251)
 L_CLOSED = const(252)
-L_COUNT = const(253)
 L_TICKETS = const(254)
 L_CASH_SUM = const(255)
 L_REVENUE = const(256)
 L_NN = const(257)
 L_NN_START = const(258)
 L_OFFLINE_DOCS = const(259)
-L_TURNOVER = const(260)
 L_CASHIER_REPORT = const(261)
 L_SECTION_REPORT = const(262)
 L_CHECKSUM = const(263)
@@ -162,14 +160,12 @@ _T = (
     L_Z_REPORT, "Z-ЕСЕП (АУЫСЫМДЫ ЖАБУ)", "Z-ОТЧЁТ (ЗАКРЫТИЕ СМЕНЫ)",
     L_OPENED, "Ашылды", "Открыта",
     L_CLOSED, "Жабылды", "Закрыта",
-    L_COUNT, "Саны", "Количество",
     L_TICKETS, "Чектер", "Чеки",
     L_CASH_SUM, "Кассадағы қолма-қол ақша", "Наличные в кассе",
     L_REVENUE, "Түсім", "Выручка",
     L_NN, "Өшірілмейтін сома", "Необнуляемая сумма",
     L_NN_START, "Ауысым басындағы", "На начало смены",
     L_OFFLINE_DOCS, "Автономды құжаттар", "Автономные документы",
-    L_TURNOVER, "Айналым", "Оборот",
     L_CASHIER_REPORT, "КАССИРЛЕР БОЙЫНША ЕСЕП", "ОТЧЁТ ПО КАССИРАМ",
     L_SECTION_REPORT, "БӨЛІМДЕР БОЙЫНША ЕСЕП", "ОТЧЁТ ПО СЕКЦИЯМ",
     L_CHECKSUM, "Бақылау сомасы", "Контрольная сумма",
