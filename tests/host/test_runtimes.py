@@ -73,6 +73,25 @@ def make_tree(tmp_path, source):
     ("import dataclasses\n", "module missing on MicroPython"),
     ("def f(s):\n    return s.ljust(3)\n", "str method missing"),
     ("def f(s):\n    return s.encode('cp866')\n", "codec names are ignored"),
+    # MICROPYTHON.md 3.14 rules added with the pitfalls of 3.3-3.8
+    ("import traceback\n", "module missing on MicroPython"),
+    ("def f(d):\n    return '{0[k]}'.format(d)\n", "no index or attribute fields"),
+    ("def f(o):\n    return '{0.name} x'.format(o)\n", "no index or attribute fields"),
+    ("def f(n):\n    return b'%d'.format(n)\n", "bytes.format exists only on MicroPython"),
+    ("def f(b):\n    return b.decode(errors='ignore')\n", "builtin methods take no keyword arguments"),
+    ("def f(x):\n    print(x, flush=True)\n", "builtin functions take no such keyword"),
+    ("def f(a, b):\n    return list(zip(a, b, strict=True))\n", "builtin functions take no such keyword"),
+    ("def f(m):\n    return m.tobytes()\n", "memoryview/math feature missing"),
+    ("import struct\nS = struct.Struct('<I')\n", "struct feature missing"),
+    ("def f(t):\n    return t._asdict()\n", "namedtuple method missing"),
+    ("class A:\n    __slots__ = ('a',)\n", "class or exception feature"),
+    ("class A:\n    def __del__(self):\n        pass\n", "class or exception feature"),
+    ("def f():\n    return f.__doc__\n", "class or exception feature"),
+    ("def f():\n    try:\n        open('x')\n    except FileNotFoundError:\n        pass\n",
+     "exception class missing"),
+    ("def f(e):\n    raise ValueError(1) from e\n", "no exception chaining"),
+    ("import time\nY = time.gmtime(0).tm_year\n", "no struct_time attributes"),
+    ("def f(s):\n    return s.swapcase()\n", "str method missing"),
 ])
 def test_device_check_rejects_unportable_code(tmp_path, source, expect):
     tree = make_tree(tmp_path, source)
@@ -80,6 +99,14 @@ def test_device_check_rejects_unportable_code(tmp_path, source, expect):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 1
     assert expect in r.stdout
+
+
+def test_device_check_lint_skips_cpython_only_lines_and_names_in_strings():
+    from tools.check_device import lint_core
+    ok = ("    import traceback  # CPython only\n"
+          "    return type(e).__name__ == \"TimeoutError\"\n")
+    assert lint_core("firmware/x.py", ok) == []
+    assert len(lint_core("firmware/x.py", "    import traceback  # on the device too\n")) == 1
 
 
 @pytest.mark.skipif(shutil.which("mpy-cross") is None, reason="mpy-cross not installed")
