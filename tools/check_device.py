@@ -8,6 +8,7 @@ or silently treats differently (see the pitfalls list in the project docs).
 Usage: ``python tools/check_device.py [ROOT]``; exit status 1 on any problem.
 """
 
+import ast
 import os
 import re
 import shutil
@@ -82,6 +83,28 @@ def find_mpy_cross():
     return shutil.which("mpy-cross") or (local if os.access(local, os.X_OK) else None)
 
 
+def lint_async_generators(path, text):
+    # `async def` with `yield` compiles for the device, but `async for` over
+    # it fails there (no __aiter__): write a class with __aiter__/__anext__
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as e:  # e.g. f"{d["k"]}": MicroPython accepts it, CPython 3.11 does not
+        return ["%s:%s: does not parse on CPython: %s" % (path, e.lineno, e.msg)]
+    problems = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AsyncFunctionDef):
+            todo = list(node.body)
+            while todo:
+                n = todo.pop()
+                if isinstance(n, (ast.Yield, ast.YieldFrom)):
+                    problems.append("%s:%d: async generator does not work with async for on MicroPython: %s"
+                                    % (path, node.lineno, node.name))
+                    break
+                if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                    todo.extend(ast.iter_child_nodes(n))
+    return problems
+
+
 def compile_all(root, files):
     mpy_cross = find_mpy_cross()
     if not mpy_cross:
@@ -106,7 +129,9 @@ def main(argv):
         rel = os.path.relpath(path, root)
         if rel.startswith("firmware" + os.sep):
             with open(path, encoding="utf-8") as f:
-                problems.extend(lint_core(rel, f.read()))
+                text = f.read()
+            problems.extend(lint_core(rel, text))
+            problems.extend(lint_async_generators(rel, text))
     for p in problems:
         print(p)
     print("device check: %d files compiled for xtensawin, %d problems" % (len(files), len(problems)))

@@ -92,6 +92,8 @@ def make_tree(tmp_path, source):
     ("def f(e):\n    raise ValueError(1) from e\n", "no exception chaining"),
     ("import time\nY = time.gmtime(0).tm_year\n", "no struct_time attributes"),
     ("def f(s):\n    return s.swapcase()\n", "str method missing"),
+    ("def f(d):\n    return f\"{d[\"k\"]}\"\n", "does not parse on CPython"),
+    ("async def rows(q):\n    while True:\n        yield await q.get()\n", "async generator"),
 ])
 def test_device_check_rejects_unportable_code(tmp_path, source, expect):
     tree = make_tree(tmp_path, source)
