@@ -7,19 +7,18 @@
 # 5 % -> 10 %) nor tax groups re-programmed while the document waits in the
 # offline queue, nor a reboot in between, changes the queued request.
 # The register, ofd.port and ofd.client run for real on the NOR emulator
-# against a small in-memory OFD; "offline" answers come from a switch in
-# front of the port (a refused connection would cost the 5 s budget).
+# against the in-memory OFD of ofdkit; "offline" answers come from a switch
+# in front of the port (a refused connection would cost the 5 s budget).
 from kkm import auth as A
 from kkm import document as D
 from kkm import register as R
 from ofd import client as cl
 from ofd import codec
-from ofd import frame
 from ofd import schema as S
 from ofd.port import OfdPort
+from ofdkit import KKM, MemOfd
 from regkit import REG, fiscalised_bench, line, sell
 
-KKM = int(REG["kkm_id"])
 NEW_YEAR_2027 = 1798761600 - 5 * 3600  # 2027-01-01 00:00 local (UTC+5)
 
 # Receipt.encode() as version 1 wrote it (no stamped rates): a sale of bread
@@ -27,49 +26,6 @@ NEW_YEAR_2027 = 1798761600 - 5 * 3600  # 2027-01-01 00:00 local (UTC+5)
 V1_RECEIPT = bytes.fromhex(
     "0102010206d09dd0b0d0bda8c301e80703373936010100000000000016d09fd0b0d180d0b0d186d0b5d182d0b0d0bc"
     "d0bed0bb8452e8070337393602020000000000000100ac9502c1b8020000000000000000")
-
-
-class StoreOfd:
-    # the OFD side reduced to what these tests need: store every request,
-    # answer result 0 with a fiscal sign and a new token
-    def __init__(self):
-        self.token = REG["token"]
-        self.stored = []  # decoded Request dicts
-
-    def connect(self, host, port, timeout_s):
-        return _Stream(self)
-
-    def handle(self, data):
-        h, body = frame.split(data)
-        req = codec.decode(S.Request, body)
-        self.stored.append(req)
-        resp = {"command": req["command"], "result": {"result_code": 0}}
-        if req["command"] == S.COMMAND_TICKET:
-            resp["ticket"] = {"ticket_number": "%010d" % (6000000000 + len(self.stored))}
-        self.token += 1
-        return frame.build(codec.encode(S.Response, resp), KKM, self.token, h.reqnum)
-
-
-class _Stream:
-    def __init__(self, ofd):
-        self.ofd = ofd
-        self.answer = b""
-        self.pos = 0
-
-    def write(self, b):
-        self.answer = self.ofd.handle(bytes(b))
-        return len(b)
-
-    def read(self, n):
-        c = self.answer[self.pos : self.pos + n]
-        self.pos += len(c)
-        return c
-
-    def settimeout(self, s):
-        pass
-
-    def close(self):
-        pass
 
 
 class Switch:
@@ -89,7 +45,7 @@ class Switch:
 
 
 def _bench():
-    ofd = StoreOfd()
+    ofd = MemOfd(REG["token"])
     b = None
 
     def make(acc):
@@ -150,7 +106,7 @@ def test_kz_43_2_sale_on_31_december_replayed_on_1_january_keeps_5_percent():
     assert r.settings.tax_table().rate(2) == 10000  # the calendar moved on
     _offline(b, False)
     assert r.replay() == 1 and r.acc.unacked() == []
-    t = b.store.stored[-1]["ticket"]
+    t = b.store.request(-1)["ticket"]
     assert t["offline_ticket_number"] == res.seq
     assert _taxes(t) == [(5000, 500), (16000, 3448)]  # what the paper says
     assert t["date_time"]["date"] == {"year": 2026, "month": 12, "day": 31}
@@ -161,7 +117,7 @@ def test_kz_43_2_sale_on_31_december_replayed_on_1_january_keeps_5_percent():
     zx = r.close_shift()
     assert [(x["percent"], x["operations"][D.OP_SELL]["sum"]["coins"]) for x in zx["taxes"]] == \
         [(5000, 0), (16000, 48)]
-    z = b.store.stored[-1]["close_shift"]["z_report"]
+    z = b.store.request(-1)["close_shift"]["z_report"]
     assert [x["percent"] for x in z["taxes"]] == [5000, 16000]
 
 
@@ -193,7 +149,8 @@ def test_kz_43_4_reprogrammed_tax_groups_do_not_change_a_queued_receipt():
     r.login(1, "1111", A.MODE_SALES)
     _offline(b, False)
     assert r.replay() == 2 and r.acc.unacked() == []
-    sent = [q for q in b.store.stored if q["command"] == S.COMMAND_TICKET]
+    sent = [b.store.request(i) for i in range(len(b.store.stored))]
+    sent = [q for q in sent if q["command"] == S.COMMAND_TICKET]
     assert len(sent) == 1
     t = sent[0]["ticket"]
     assert t["offline_ticket_number"] == res.seq
@@ -235,7 +192,7 @@ def test_old_receipt_record_without_rates_uses_the_table_of_its_own_date():
     _offline(b, False)
     r.login(1, "1111", A.MODE_SALES)
     assert r.replay() == 1
-    assert codec.encode(S.TicketRequest, b.store.stored[-1]["ticket"]) == codec.encode(S.TicketRequest, t)
+    assert codec.encode(S.TicketRequest, b.store.request(-1)["ticket"]) == codec.encode(S.TicketRequest, t)
 
 
 def test_one_time_per_document_for_its_rates_journal_paper_and_request():

@@ -4,83 +4,17 @@
 # used; PROTOCOL.md section 2; KZ-20). The register, ofd.port and
 # ofd.client run for real on the NOR emulator against an in-memory OFD that
 # rotates the token on every answer and answers a resend (same token,
-# request number and command as its last exchange) with its stored answer.
+# request number and command as its last exchange) with its stored answer
+# (ofdkit.MemOfd).
 import gc
 
 from boards.sim.nor_flash import PowerCut
 from kkm import auth as A
 from kkm import register as R
 from ofd import client as cl
-from ofd import codec
-from ofd import frame
-from ofd import schema as S
 from ofd.port import OfdPort, pack_session, unpack_session
+from ofdkit import KKM, MemOfd
 from regkit import REG, fiscalised_bench, line, sell
-
-KKM = int(REG["kkm_id"])
-
-
-class MemOfd:
-    # the OFD's side of the protocol, reduced to token, duplicates, storage
-    def __init__(self, token):
-        self.token = token
-        self.last = None  # (token, reqnum, command, answer bytes)
-        self.stored = []  # request payloads stored as documents
-        self.duplicates = 0
-        self.up = True
-
-    def state(self):
-        return (self.token, self.last, list(self.stored), self.duplicates)
-
-    def set_state(self, st):
-        self.token, self.last, stored, self.duplicates = st
-        self.stored = list(stored)
-
-    def handle(self, data):
-        h, body = frame.split(data)
-        cmd = codec.decode(S.Request, body)["command"]
-        last = self.last
-        if last is not None and last[0] == h.token and last[1] == h.reqnum and last[2] == cmd:
-            self.duplicates += 1
-            return last[3]
-        if h.token != self.token:
-            resp = {"command": cmd, "result": {"result_code": S.RESULT_TYPE_INVALID_TOKEN}}
-            return frame.build(codec.encode(S.Response, resp), KKM, h.token, h.reqnum)
-        self.stored.append(bytes(body))
-        resp = {"command": cmd, "result": {"result_code": 0}}
-        if cmd == S.COMMAND_TICKET:
-            sign = "%010d" % (5000000000 + len(self.stored))
-            resp["ticket"] = {"ticket_number": sign, "qr_code": b"http://x/?i=" + sign.encode()}
-        new = self.token + 1
-        ans = frame.build(codec.encode(S.Response, resp), KKM, new, h.reqnum)
-        self.last = (h.token, h.reqnum, cmd, ans)
-        self.token = new
-        return ans
-
-    # transport: one connection per attempt
-    def connect(self, host, port, timeout_s):
-        if not self.up:
-            raise OSError(111)
-        return _Stream(self)
-
-
-class _Stream:
-    def __init__(self, ofd):
-        self.ofd = ofd
-        self.answer = b""
-        self.pos = 0
-
-    def write(self, b):
-        self.answer = self.ofd.handle(bytes(b))
-        return len(b)
-
-    def read(self, n):
-        c = self.answer[self.pos : self.pos + n]
-        self.pos += len(c)
-        return c
-
-    def close(self):
-        pass
 
 
 def _bench(log_blocks=8):
