@@ -22,6 +22,7 @@ Commands (one per line; ``#`` starts a comment):
     z                                      close the shift (Z report)
     sync                                   send the offline queue
     probe                                  COMMAND_SYSTEM to the OFD
+    token <number>                         enter the OFD token (login ... prog first)
     fault <kind> [key=value ...] | fault clear   faults of the in-process OFD
     status, help, quit
 
@@ -280,8 +281,8 @@ class SimRegister:
         self.say("OFD: %s (%s%s), attempts %d, %d ms" % (
             out.status, out.reason, "" if out.code is None else ", code %d" % out.code, out.attempts,
             out.elapsed_ms))
-        if out.status == cl.BLOCKED and out.reason == "server_block":
-            self.reg.ofd_order(suspend=True)  # KZ-16
+        # result codes 15, 1 and 2 engage their locks in ofd.port (OFD_SUSPEND,
+        # DATA_MISMATCH, INVALID_TOKEN); `status` shows them
 
     def _done(self, res):
         self._report_ofd()
@@ -469,9 +470,20 @@ class SimRegister:
     def cmd_probe(self):
         out = self.port.probe()
         if out is None:
-            self.say("not sent: a document waits for its answer (sync first)")
+            if L.INVALID_TOKEN in self.reg.active_locks():
+                self.say("not sent: the OFD refused the token (enter it: token <number>)")
+            else:
+                self.say("not sent: a document waits for its answer (sync first)")
             return
         self.say("OFD: %s (%s)" % (out.status, out.reason))
+
+    def cmd_token(self, value):
+        # KZ-41: the administrator or service engineer enters the token at
+        # any time; it becomes the OFD session's token (journalled first)
+        if not value.isdigit():
+            raise CommandError("token is a number")
+        self.reg.change_settings({"token": int(value)})
+        self.say("token entered")
 
     def cmd_fault(self, kind, *kv):
         if self.sim is None:

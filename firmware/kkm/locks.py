@@ -36,6 +36,7 @@ FIRMWARE = const(312)  # KZ-43.1
 DATA_MISMATCH = const(313)  # KZ-76.4
 CLOCK_BAD = const(314)  # KZ-42, KZ-ND-32: clock earlier than the last document
 Z_AREA_FULL = const(315)  # KZ-ND-35(3): no free Z slot for the next shift close
+INVALID_TOKEN = const(316)  # PROTOCOL 12, code 2: the OFD refused the token (KZ-20, KZ-41)
 
 # other refusals (not locks: they concern one request)
 E_BAD_PASSWORD = const(401)  # KZ-1, KZ-ND-35(1)
@@ -91,6 +92,8 @@ _TEXTS = (
     CLOCK_BAD, "Күн мен уақыт соңғы құжаттан ерте", "Дата и время раньше последнего документа",
         "a correct date and time entered",
     Z_AREA_FULL, "Z-есептерге орын қалмады", "Нет места для Z-отчётов", "service replaces the accumulator",
+    INVALID_TOKEN, "ОФД токенді қабылдамады: дұрыс токенді енгізіңіз",
+        "ОФД не принял токен: введите правильный токен", "a token entered in the settings (KZ-41)",
     E_BAD_PASSWORD, "Құпиясөз қате", "Неверный пароль", "",
     E_LOCKED_OUT, "Қате әрекеттер көп: кейінірек көріңіз", "Много неверных попыток: повторите позже",
         "lockout time ends",
@@ -151,7 +154,7 @@ class Locked(Refused):
 # which flag locks leave which operations possible: Z and X must stay
 # possible under the 24 h, 72 h, accumulator-full and OFD-order locks
 # (KZ-14 note, KZ-29.7), so the shift can always be closed.
-_PAY_ONLY = (ACC_FULL, OFD_SUSPEND, DATA_MISMATCH, SHIFT_24H, OFFLINE_72H)
+_PAY_ONLY = (ACC_FULL, OFD_SUSPEND, DATA_MISMATCH, SHIFT_24H, OFFLINE_72H, INVALID_TOKEN)
 _KEEPS_SETTINGS = _PAY_ONLY + (NOT_FISCALISED, NO_PAPER, PRINTER_FAULT, CLOCK_BAD, Z_AREA_FULL)
 
 

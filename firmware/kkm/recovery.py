@@ -29,6 +29,7 @@ _CP_VERSION = const(2)  # 1: without the OFD session and the lockouts
 _F_OPEN = const(1)
 _F_SUSPEND = const(2)
 _F_MISMATCH = const(4)
+_F_TOKEN = const(8)  # INVALID_TOKEN: the OFD refused the token
 
 NONE = "none"
 RESTORED = "restored"
@@ -56,6 +57,8 @@ def state_bytes(reg, settings_seq, users_seq):
         flags |= _F_SUSPEND
     if reg.locks.is_set(L.DATA_MISMATCH):
         flags |= _F_MISMATCH
+    if reg.locks.is_set(L.INVALID_TOKEN):
+        flags |= _F_TOKEN
     head = struct.pack(_CP, _CP_VERSION, flags, reg.shift_open_ts,
                        0 if reg.shift_start is None else reg.shift_start, reg.doc_no, reg.last_doc_ts)
     # version 2: the OFD session record's payload (so that ring reuse never
@@ -89,7 +92,7 @@ def load_state(reg, data):
     reg.shift_start = start if start else None
     reg.doc_no = doc_no
     reg.last_doc_ts = last_ts
-    for f, code in ((_F_SUSPEND, L.OFD_SUSPEND), (_F_MISMATCH, L.DATA_MISMATCH)):
+    for f, code in ((_F_SUSPEND, L.OFD_SUSPEND), (_F_MISMATCH, L.DATA_MISMATCH), (_F_TOKEN, L.INVALID_TOKEN)):
         if flags & f:
             reg.locks.set(code)
 
@@ -163,6 +166,7 @@ def restore(reg):
             reg.auth.load(payload)
         elif rtype == R.R_SESSION:
             reg.ofd_session = payload  # the latest OFD session (ofd.port)
+            reg.token_entry = None  # a token entered before it is in it
         elif rtype == R.R_AUDIT:
             ev = payload[0]
             if ev < 16:  # kkm.auth's events: failure counts and lockouts
@@ -175,6 +179,14 @@ def restore(reg):
                     reg.locks.set(code)
                 else:
                     reg.locks.clear(code)
+            elif ev == R.EV_TOKEN:
+                # a token entered (KZ-41): the settings hold it, the lock it
+                # ends is off, and unless an R_SESSION follows (the port
+                # took it) the port takes it at bind (Register._enter_token)
+                (tok,) = struct.unpack_from("<I", payload, 2)
+                reg.settings.v["token"] = tok
+                reg.token_entry = tok
+                reg.locks.clear(L.INVALID_TOKEN)
     reg._quiet = False
     if pending is not None and not settle(pending):
         # the document is journalled but its sign is not: complete it offline

@@ -51,6 +51,7 @@ EV_SELFTEST = const(24)
 EV_RECOVERY = const(25)
 EV_FISCALISED = const(26)
 EV_PRINT_FAIL = const(27)
+EV_TOKEN = const(28)  # a token entered (KZ-41): user code, <I token
 
 PRINTER_OK = "ok"
 PRINTER_NO_PAPER = "no_paper"
@@ -127,6 +128,9 @@ class Register:
         self.notices = []  # text codes for the cashier (KZ-29.2, recovery)
         self.recovery = None  # what boot found: kkm.recovery.Report
         self.ofd_session = None  # payload of the latest R_SESSION (ofd.port)
+        # a token entered in the settings that the OFD session has not taken
+        # yet (the port journals it as the session token before use)
+        self.token_entry = None
         self._sizes = [0, 0]  # last R_SETTINGS, R_USERS payload lengths (0: unknown)
         self._quiet = False  # no audit records while replaying the journal
         acc.doc_reserve = (ACK_ROOM, SESSION_ROOM, SESSION_ROOM)
@@ -271,10 +275,13 @@ class Register:
         self.locks.require(op, now, self.shift_start, self.acc.oldest_unacked_ts())
         return now
 
-    def ofd_order(self, suspend=None, mismatch=None):
+    def ofd_order(self, suspend=None, mismatch=None, bad_token=None):
         # KZ-16: the OFD passes on an order to suspend (or resume) work;
-        # KZ-76.4: taxpayer / KKM data do not match (or match again)
-        for flag, code in ((suspend, L.OFD_SUSPEND), (mismatch, L.DATA_MISMATCH)):
+        # KZ-76.4: taxpayer / KKM data do not match (or match again);
+        # PROTOCOL.md section 12 code 2: the OFD refused the token (True;
+        # False: a token was entered). ofd.port relays result codes 15, 1, 2
+        # and the result 0 that ends them.
+        for flag, code in ((suspend, L.OFD_SUSPEND), (mismatch, L.DATA_MISMATCH), (bad_token, L.INVALID_TOKEN)):
             if flag is None:
                 continue
             if flag:
@@ -319,13 +326,58 @@ class Register:
         self.locks.clear(L.NOT_FISCALISED)
 
     def change_settings(self, changes):
+        # programming mode (administrator, service engineer); all or nothing
         u = self.auth.require(A.MODE_PROGRAMMING)
         self._require(L.OP_SETTINGS)
-        keys = self.settings.change(changes, self.shift_open)
-        self._append(R_SETTINGS, bytes([u.code]) + self.settings.encode())
+        keys = self.settings.check(changes, self.shift_open)
+        if "token" in keys:
+            self._journal_token(u.code, changes["token"])
+        if len(keys) > (1 if "token" in keys else 0):  # more than the token
+            old = self.settings.v.copy()
+            self.settings.change(changes, self.shift_open)
+            try:
+                self._append(R_SETTINGS, bytes([u.code]) + self.settings.encode())
+            except L.Locked:
+                self.settings.v = old  # not journalled: not applied
+                if "token" in keys:
+                    self.settings.v["token"] = changes["token"]  # journalled above
+                raise
         self.clock.offset = self.settings.get("tz_offset")
+        if "token" in keys:
+            self._enter_token()
         self._audit(EV_SETTINGS, u.code, ",".join(keys))
         return keys
+
+    def _journal_token(self, user, token):
+        # KZ-41: the token may be entered at any time; PROTOCOL.md section
+        # 12: after code 2 nothing is sent until a correct one is. The
+        # EV_TOKEN record (who, which token) is the journal of the entry:
+        # recovery replays it into the settings, the session (through the
+        # port) and the INVALID_TOKEN lock. It is tiny and may use the
+        # reserve when the log is full: the queue that keeps the log full
+        # drains only with a token the OFD accepts.
+        rec = bytes([EV_TOKEN, user & 0xFF]) + struct.pack("<I", token)
+        try:
+            self._append(R_AUDIT, rec)
+        except L.Locked as e:
+            if e.args[0] != L.ACC_FULL:
+                raise
+            self._append(R_AUDIT, rec, False, True)
+        self.settings.v["token"] = token
+
+    def _enter_token(self):
+        # the journalled token replaces the OFD session's: the port writes
+        # an R_SESSION with it before its client uses it (if it cannot now,
+        # before its next exchange); the INVALID_TOKEN lock clears
+        self.token_entry = self.settings.get("token")
+        apply = getattr(self.ofd, "apply_token", None)
+        if apply is not None:
+            try:
+                apply()
+            except L.Locked:
+                pass  # token_entry stays: the port retries before sending
+        if self.locks.is_set(L.INVALID_TOKEN):
+            self.ofd_order(bad_token=False)
 
     def set_clock(self, ts, confirm=None):
         u = self.auth.require(A.MODE_CLOCK)

@@ -196,8 +196,8 @@ class Settings:
         self.reg_ts = now
         return sorted(data)
 
-    def change(self, changes, shift_open):
-        # programming mode: all changes are validated before any is applied
+    def check(self, changes, shift_open):
+        # the checks of change() without applying anything: sorted keys
         keys = sorted(changes)
         for k in keys:
             if k == "factory_no" and self.fiscalised:
@@ -205,6 +205,11 @@ class Settings:
             if shift_open and (k in CONNECTION or k in REGISTRATION):
                 raise Refused(E_SHIFT_OPEN, k)  # KZ-41, KZ-ND-30
             validate(k, changes[k])
+        return keys
+
+    def change(self, changes, shift_open):
+        # programming mode: all changes are validated before any is applied
+        keys = self.check(changes, shift_open)
         for k in keys:
             self.v[k] = changes[k]
         return keys

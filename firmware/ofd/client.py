@@ -271,8 +271,9 @@ class OfdClient:
         out.token = token
         out.resent = resent
         if out.code is not None:
-            # a valid answer: adopt its token (write-ahead), the request is done
-            new_token = out.new_token
+            # a valid answer: adopt its token (write-ahead), the request is
+            # done; a code 2 answer refuses our token and grants none
+            new_token = self.token if out.code == 2 else out.new_token
             done = None
             if out.status == RETRY:
                 keep = self.pending

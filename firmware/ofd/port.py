@@ -14,6 +14,9 @@
 #                                             or ("offline", None, None)
 #   port.report_x(zx)                      -> Outcome or None (X to the OFD)
 #   port.probe(get_reg_info=True)          -> Outcome or None (COMMAND_SYSTEM)
+#   port.apply_token()                     a token entered in the settings
+#                                          (Register.token_entry) becomes
+#                                          the session token (journalled)
 #   port.last                              the last ofd.client.Outcome
 #
 # kind is "receipt", "placement" or "z"; payload is what the register
@@ -36,12 +39,20 @@
 # the sign it already gave instead of storing the document twice.
 # For placements and Z (no fiscal sign in the answer) the acknowledgement
 # text is "ack:<request number>".
+#
+# Result codes that change the register's state (PROTOCOL.md sections 12,
+# 13) go to Register.ofd_order: 15 (server block) engages OFD_SUSPEND, 1
+# (unknown id) DATA_MISMATCH, 2 (invalid token) INVALID_TOKEN; a result 0
+# ends the first two. While INVALID_TOKEN is on nothing is sent ("no
+# sending possible until the token is reset"): a token entered in the
+# settings clears it and becomes the session token.
 
 import struct
 
 from compat import const
 from kkm import counters as C
 from kkm import document as D
+from kkm import locks as L
 from kkm import register as R
 from ofd import ProtocolError
 from ofd import client as cl
@@ -108,6 +119,10 @@ class OfdPort:
         self.reg = reg
         self.restore()
         self.client.persist = self._persist
+        try:
+            self.apply_token()  # an entry a power cut left half done
+        except L.Locked:
+            pass  # taken before the next exchange
 
     # --- the session in the journal (R-79) -----------------------------------
 
@@ -138,6 +153,67 @@ class OfdPort:
         elif done is not None and done[0] in self.acc.unacked():
             c.pending = (done[0], b"", done[1], done[2], done[3])
         return True
+
+    def apply_token(self):
+        # a token entered in the settings (KZ-41; Register.token_entry)
+        # replaces the session token, journalled (R_SESSION) before the
+        # client uses it; raises Locked when that record cannot be written.
+        # REQNUM goes on (PROTOCOL.md section 2). A request still owed an
+        # answer keeps the TOKEN and REQNUM it was sent with: its resend is
+        # the same request, answered as a duplicate if the OFD stored it.
+        reg = self.reg
+        t = reg.token_entry
+        if t is None:
+            return
+        c = self.client
+        self._seed()
+        st = c.state()
+        st["token"] = t
+        self._persist(st)
+        c.token = t
+        reg.token_entry = None
+
+    def _ready(self):
+        # may the port send now? the session is seeded, a token entry is
+        # taken; not while the OFD's refusal of the token stands
+        self._seed()
+        if self.reg.token_entry is not None:
+            try:
+                self.apply_token()
+            except L.Locked:
+                return False
+        return not self.reg.locks.is_set(L.INVALID_TOKEN)
+
+    def _react(self, out):
+        # result codes that engage or end a lock (see the header)
+        code = out.code
+        if code is None:
+            return
+        reg = self.reg
+        lk = reg.locks
+        if code == 0:
+            if lk.is_set(L.OFD_SUSPEND):
+                reg.ofd_order(suspend=False)  # section 13: left on result 0
+            if lk.is_set(L.DATA_MISMATCH):
+                reg.ofd_order(mismatch=False)
+        elif code == 15:
+            if not lk.is_set(L.OFD_SUSPEND):
+                reg.ofd_order(suspend=True)
+        elif code == 1:
+            if not lk.is_set(L.DATA_MISMATCH):
+                reg.ofd_order(mismatch=True)
+        elif code == 2:
+            # refused the token the session holds now; the refusal of an
+            # older request's token (sent before a token was entered) says
+            # nothing about the entered one
+            if out.token == self.client.token and not lk.is_set(L.INVALID_TOKEN):
+                reg.ofd_order(bad_token=True)
+
+    def _exchange(self, req, key=None):
+        out = self.client.exchange(req, key)
+        self.last = out
+        self._react(out)
+        return out
 
     def _seed(self):
         # no session journalled yet: the token entered at fiscalisation
@@ -244,15 +320,15 @@ class OfdPort:
     def submit(self, kind, doc_seq, payload):
         # an unanswered earlier attempt of this document is sent again with
         # its TOKEN and REQNUM (ofd.client): the key is the journal sequence
-        self._seed()
+        if not self._ready():
+            return ("offline", None, None)
         c = self.client
         d = c.done
         if c.pending is None and d is not None and d[0] == doc_seq:
             # answered before, but the answer never reached the journal (its
             # ACK failed): the same request again, answered as a duplicate
             c.pending = (d[0], b"", d[1], d[2], d[3])
-        out = self.client.exchange(self.build(kind, doc_seq, payload), doc_seq)
-        self.last = out
+        out = self._exchange(self.build(kind, doc_seq, payload), doc_seq)
         if out.status != cl.OK:
             return ("offline", None, None)
         resp = out.response
@@ -273,23 +349,19 @@ class OfdPort:
 
     def report_x(self, zx):
         # the device's X report to the OFD (COMMAND_REPORT, REPORT_X)
-        if not self._idle() or not self._room():
+        if not self._idle() or not self._room() or not self._ready():
             return None
-        self._seed()
         off = self.reg.settings.get("tz_offset")
         rr = M.report(S.REPORT_X, zx, self.reg.clock.now() + off)
-        self.last = self.client.exchange(M.report_request(rr, self._service(False)))
-        return self.last
+        return self._exchange(M.report_request(rr, self._service(False)))
 
     def probe(self, get_reg_info=True):
         # COMMAND_SYSTEM: connection check, registration data and, while
         # documents wait, the offline period (PROTOCOL.md section 13)
-        if not self._idle() or not self._room():
+        if not self._idle() or not self._room() or not self._ready():
             return None
-        self._seed()
         queued = bool(self.acc.unacked())
         svc = self._service(queued)
         svc["get_reg_info"] = bool(get_reg_info)
         svc["software_information"] = M.software(self.version, model=self.model)
-        self.last = self.client.exchange(M.system_request(svc))
-        return self.last
+        return self._exchange(M.system_request(svc))
