@@ -3,20 +3,15 @@
 from kkm import locks as L
 from kkm import settings as S
 from regkit import refused
+from regkit import REG as _REG
 
 T0 = 1767225600
 
-REG = {
-    "factory_no": "KKM000000123",
-    "rnm": "010101234567",
-    "kkm_id": "39051",
-    "taxpayer": "ТОО Тест",
-    "bin": "990511400009",
-    "address": "Астана, Мәңгілік Ел 8",
-    "ofd_hosts": [["ofd.example.kz", 7777], ["10.0.0.2", 7777]],
-    "token": 12345678,
-    "channels": ["gsm", "wifi"],
-}
+# the register tests' registration data with a second OFD address and the
+# channels; the OFD name and check site are left at their defaults
+REG = dict(_REG, ofd_hosts=[["ofd.example.kz", 7777], ["10.0.0.2", 7777]], channels=["gsm", "wifi"])
+del REG["ofd_name"]
+del REG["check_url"]
 
 
 def test_kz_40_fiscalisation_inputs():
