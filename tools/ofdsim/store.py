@@ -311,15 +311,19 @@ class Store:
             (kkm_id, exchange_id, seq, shift_number, sign, operation, total, cash, date_time, offline_number,
              request, qr, _now(), _retain_until()))
 
-    def tickets(self, kkm_id, shift_number=None, upto_shift=None):
-        q, a = "SELECT * FROM tickets WHERE kkm_id=?", [kkm_id]
+    def _of_shifts(self, table, order, kkm_id, shift_number, upto_shift):
+        # rows of a register, of one shift or up to a shift (table and order are ours, never input)
+        q, a = "SELECT * FROM %s WHERE kkm_id=?" % table, [kkm_id]
         if shift_number is not None:
             q += " AND shift_number=?"
             a.append(shift_number)
         if upto_shift is not None:
             q += " AND shift_number<=?"
             a.append(upto_shift)
-        return self.db.execute(q + " ORDER BY seq", a).fetchall()
+        return self.db.execute(q + " ORDER BY " + order, a).fetchall()
+
+    def tickets(self, kkm_id, shift_number=None, upto_shift=None):
+        return self._of_shifts("tickets", "seq", kkm_id, shift_number, upto_shift)
 
     def offline_number_taken(self, kkm_id, number):
         return self.db.execute("SELECT 1 FROM tickets WHERE kkm_id=? AND offline_number=?",
@@ -346,14 +350,7 @@ class Store:
              _retain_until()))
 
     def money_placements(self, kkm_id, shift_number=None, upto_shift=None):
-        q, a = "SELECT * FROM money_placements WHERE kkm_id=?", [kkm_id]
-        if shift_number is not None:
-            q += " AND shift_number=?"
-            a.append(shift_number)
-        if upto_shift is not None:
-            q += " AND shift_number<=?"
-            a.append(upto_shift)
-        return self.db.execute(q + " ORDER BY id", a).fetchall()
+        return self._of_shifts("money_placements", "id", kkm_id, shift_number, upto_shift)
 
     def cash(self, kkm_id):
         """Cash in the drawer: cash parts of tickets plus deposits minus withdrawals."""
