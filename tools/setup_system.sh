@@ -9,5 +9,5 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing system packages: ${need[*]}"
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 else
-  echo "missing system packages (browser tests will fail): ${need[*]}" >&2
+  echo "missing system packages (the browser tests are skipped): ${need[*]}" >&2
 fi
