@@ -4,7 +4,7 @@ BIN     := $(abspath $(VENV))/bin
 PY      := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz mpy deploy clean
+.PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy clean
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
