@@ -27,24 +27,20 @@ def _groups(n):
     return " ".join(out)
 
 
-def fmt(tiyn):
-    # tiyn -> "1 234.56": groups of three digits split by a space, dot before tiyn
+def fmt(tiyn, groups=True):
+    # tiyn -> "1 234.56": groups of three digits split by a space, dot before
+    # tiyn; groups=False: "1234.56"
     sign = ""
     if tiyn < 0:
         sign = "-"
         tiyn = -tiyn
     b, c = divmod(tiyn, 100)
-    return "%s%s.%02d" % (sign, _groups(b), c)
+    return "%s%s.%02d" % (sign, _groups(b) if groups else str(b), c)
 
 
 def dotted(tiyn):
     # tiyn -> "696.90": no group separators (the QR payload's s= field)
-    sign = ""
-    if tiyn < 0:
-        sign = "-"
-        tiyn = -tiyn
-    b, c = divmod(tiyn, 100)
-    return "%s%d.%02d" % (sign, b, c)
+    return fmt(tiyn, False)
 
 
 _DIGITS = "0123456789"
