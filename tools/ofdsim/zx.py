@@ -15,7 +15,6 @@ from tools.ofdsim.pbutil import from_iso, set_dt, set_money, tiyn
 
 OPS = (0, 1, 2, 3)  # BUY, BUY_RETURN, SELL, SELL_RETURN
 CASH_IN = (1, 2)    # BUY_RETURN and SELL bring cash in; BUY and SELL_RETURN take it out
-PAY_TYPES = (0, 1, 2, 3, 4)
 
 # Item types
 COMMODITY, STORNO_COMMODITY, MARKUP, STORNO_MARKUP, DISCOUNT, STORNO_DISCOUNT = 1, 2, 3, 4, 5, 6
