@@ -52,7 +52,7 @@ fuzz: setup
 
 # Journal power-cut campaign: a cut at every byte offset of four more 310-operation scripts.
 fuzz-journal: setup
-	$(PY) -c "import sys; sys.path[:0] = ['tests/core', 'firmware', '.']; from test_journal_powercut import sweep; [print('seed', s, 'cut points', sweep(310, 1, s, 50)[0]) for s in (11, 12, 13, 14)]"
+	$(PY) -u -c "import sys; sys.path[:0] = ['tests/core', 'firmware', '.']; from test_journal_powercut import sweep; [print('seed', s, 'cut points', sweep(310, 1, s, 50)[0]) for s in (11, 12, 13, 14)]"
 
 # Device build: .mpy files for the ESP32 in build/mpy, and a copy to a board's /lib.
 mpy: setup
