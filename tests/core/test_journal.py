@@ -8,7 +8,6 @@ from journal import (
     Accumulator,
     JournalError,
     JournalFull,
-    JournalCorrupt,
     ACK,
     CHECKPOINT,
     ZCLOSE,
@@ -16,19 +15,9 @@ from journal import (
     ZMARK_LEN,
 )
 from journal.log import _Mac
-
-KEY = b"device-secret-0123456789abcdef"
-T0 = 1700000000
-
-
-def _new(log_blocks=8, fm_blocks=2, retention=3600):
-    log = NorFlash(log_blocks)
-    fm = NorFlash(fm_blocks)
-    return log, fm, Accumulator(log, fm, KEY, retention)
-
-
-def _reopen(log, fm, retention=3600):
-    return Accumulator(log, fm, KEY, retention)
+from journalkit import KEY, T0
+from journalkit import new as _new
+from journalkit import reopen as _reopen
 
 
 def test_mac_matches_compat_hmac():

@@ -8,18 +8,9 @@ from boards.sim.nor_flash import NorFlash, PowerCut
 from compat import crc32
 from journal import Accumulator, JournalError, JournalFull, ZCLOSE
 
-KEY = b"tamper-test-key-0123456789abcdef"
-T0 = 1700000000
-
-
-def _new(log_blocks=8, fm_blocks=2, retention=3600):
-    log = NorFlash(log_blocks)
-    fm = NorFlash(fm_blocks)
-    return log, fm, Accumulator(log, fm, KEY, retention)
-
-
-def _reopen(log, fm, retention=3600):
-    return Accumulator(log, fm, KEY, retention)
+from journalkit import KEY, T0
+from journalkit import new as _new
+from journalkit import reopen as _reopen
 
 
 def _fill(acc, n, ts=T0, size=40):

@@ -14,7 +14,7 @@ from kkm import register as R
 from ofd import client as cl
 from ofd.port import OfdPort, pack_session, unpack_session
 from ofdkit import KKM, MemOfd
-from regkit import REG, fiscalised_bench, line, sell
+from regkit import REG, fiscalised_bench, sell
 
 
 def _bench(log_blocks=8):
