@@ -58,10 +58,40 @@ MAX_PERCENT = const(100000)  # a stamped rate is below 100 % (kkm.tax)
 # Receipt record versions: 1 has no rates (older journals: the rates come
 # from the tax table in force on the document's local date); 2 carries the
 # seller's VAT status and each line's effective rate, stamped at
-# fiscalisation, so the printed, counted and sent VAT never changes
+# fiscalisation, so the printed, counted and sent VAT never changes; 3
+# also carries the issuer stamp: the operator's name and the UTC offset of
+# the local time (what the OFD request takes instead of today's settings)
 _V_TABLE = const(1)
 _V_STAMPED = const(2)
-_VERSION = const(1)  # placements
+_V_ISSUER = const(3)
+_VERSION = const(1)  # placements without the issuer stamp
+_V_PLACEMENT_ISSUER = const(2)  # placements with it
+# a Z document body: version 1 is ShiftCounters.encode() alone (its first
+# byte is the counters' version, 1); a stamped Z starts with this byte,
+# then the closing operator's code and name and the UTC offset
+Z_STAMPED = const(0x5A)
+OFFSET_BIAS = const(43200)  # UTC offsets -12 h .. +14 h stored as unsigned
+MAX_OPERATOR = const(40)  # bytes of an operator's name in a stamp
+
+
+def operator_stamp(name):
+    # an operator's name as stamped: at most MAX_OPERATOR bytes of UTF-8,
+    # cut on a character boundary (None or "" stays None)
+    if not name:
+        return None
+    b = name.encode()
+    if len(b) <= MAX_OPERATOR:
+        return name
+    n = MAX_OPERATOR
+    while n > 0 and (b[n] & 0xC0) == 0x80:
+        n -= 1
+    return b[:n].decode()
+
+
+def _offset(v):
+    if not isinstance(v, int) or not (-OFFSET_BIAS <= v <= 14 * 3600):
+        raise ValueError(v)
+    return v + OFFSET_BIAS
 
 
 class DocumentError(Exception):
@@ -324,6 +354,11 @@ class Receipt:
         # the seller's VAT status and the lines' rates as fiscalised
         # (stamp()); None: not stamped, rates come from a tax table
         self.vat_payer = None
+        # the issuer stamp (record version 3): the operator's name and the
+        # UTC offset of the local time at fiscalisation; utc_offset None:
+        # an older record, the reader takes them from the settings
+        self.operator_name = None
+        self.utc_offset = None
 
     def _open(self):
         if self.sealed:
@@ -333,13 +368,19 @@ class Receipt:
     def stamped(self):
         return self.vat_payer is not None
 
-    def stamp(self, table):
+    def stamp(self, table, operator_name=None, utc_offset=None):
         # fix the rates of the document: each line gets the effective rate
         # of its group in `table` (the table in force on the document's
         # local date), the receipt the seller's VAT status. From now on
         # taxes(), the layout, the counters and the OFD request use these
-        # values and never a table again (a fiscal document never changes)
+        # values and never a table again (a fiscal document never changes).
+        # utc_offset (seconds) with operator_name: the issuer stamp, which
+        # the OFD request takes instead of the settings of the day
         self._open()
+        if utc_offset is not None:
+            _offset(utc_offset)
+        self.operator_name = operator_stamp(operator_name) if utc_offset is not None else None
+        self.utc_offset = utc_offset
         for i in range(len(self.lines)):
             ln = self.lines[i]
             if table.get(ln.tax_code) is None:
@@ -484,7 +525,7 @@ class Receipt:
     def line_vat(self, i, table=None):
         return vat_in(self.lines[i].total(), self.rate(i, table))
 
-    def validate(self, table, seller_bin=None):
+    def validate(self, table, seller_bin=None, operator_name=None, utc_offset=None):
         # the whole receipt, just before fiscalisation; seller_bin: the
         # register's IIN/BIN, which the buyer's may not equal (the OFD
         # answers SAME_TAXPAYER_AND_CUSTOMER, protocol result 17). Stamps
@@ -525,7 +566,7 @@ class Receipt:
         if self.buyer_iin is not None and self.buyer_iin == seller_bin:
             _err(texts.E_SAME_TAXPAYER, self.buyer_iin)
         if not self.sealed:
-            self.stamp(table)
+            self.stamp(table, operator_name, utc_offset)
         n = len(self.encode())
         if n > MAX_ENCODED:
             _err(texts.E_TOO_MANY, n)
@@ -534,12 +575,16 @@ class Receipt:
         # version 2 when stamped (the register always stamps before it
         # journals), version 1 for a draft without rates
         st = self.vat_payer is not None
+        iss = st and self.utc_offset is not None
         w = Writer()
-        w.uint(_V_STAMPED if st else _V_TABLE)
+        w.uint(_V_ISSUER if iss else (_V_STAMPED if st else _V_TABLE))
         w.uint(self.op)
         w.uint(self.cashier_code)
         if st:
             w.uint(1 if self.vat_payer else 0)
+        if iss:
+            w.opt(self.operator_name)
+            w.uint(_offset(self.utc_offset))
         w.uint(len(self.lines))
         for ln in self.lines:
             w.text(ln.name)
@@ -591,16 +636,21 @@ class Receipt:
         try:
             r = Reader(b)
             v = r.uint()
-            if v != _V_STAMPED and v != _V_TABLE:
+            if v != _V_STAMPED and v != _V_TABLE and v != _V_ISSUER:
                 raise ValueError
-            st = v == _V_STAMPED
+            st = v != _V_TABLE
             rc = Receipt(r.uint(), r.uint())
             vat_payer = None
+            op_name = off = None
             if st:
                 f = r.uint()
                 if f > 1:
                     raise ValueError
                 vat_payer = f == 1
+            if v == _V_ISSUER:
+                op_name = r.opt()
+                off = r.uint() - OFFSET_BIAS
+                _offset(off)
             for _ in range(r.count(MAX_LINES)):
                 name = r.text()
                 price = r.uint()
@@ -637,44 +687,92 @@ class Receipt:
         except (ValueError, IndexError, UnicodeError):
             _err(texts.E_DECODE)
         rc.vat_payer = vat_payer
+        rc.operator_name = op_name
+        rc.utc_offset = off
         rc.sealed = True
         return rc
 
 
 class Placement:
-    # A money placement (KZ-27): DEPOSIT or WITHDRAWAL of amount tiyn
-    def __init__(self, kind, amount, cashier_code):
+    # A money placement (KZ-27): DEPOSIT or WITHDRAWAL of amount tiyn;
+    # utc_offset with operator_name: the issuer stamp (record version 2),
+    # None in older records (the reader takes them from the settings)
+    def __init__(self, kind, amount, cashier_code, operator_name=None, utc_offset=None):
         if kind not in (DEPOSIT, WITHDRAWAL):
             _err(texts.E_OP, kind)
         if not isinstance(amount, int) or not (0 < amount <= MAX_AMOUNT):
             _err(texts.E_AMOUNT, amount)
         if not isinstance(cashier_code, int) or not (0 < cashier_code < 1 << 32):
             _err(texts.E_CASHIER, cashier_code)
+        if utc_offset is not None:
+            try:
+                _offset(utc_offset)
+            except ValueError:
+                _err(texts.E_DECODE, utc_offset)
         self.kind = kind
         self.amount = amount
         self.cashier_code = cashier_code
+        self.operator_name = operator_stamp(operator_name) if utc_offset is not None else None
+        self.utc_offset = utc_offset
 
     def encode(self):
+        iss = self.utc_offset is not None
         w = Writer()
-        w.uint(_VERSION)
+        w.uint(_V_PLACEMENT_ISSUER if iss else _VERSION)
         w.uint(self.kind)
         w.uint(self.amount)
         w.uint(self.cashier_code)
+        if iss:
+            w.opt(self.operator_name)
+            w.uint(_offset(self.utc_offset))
         return w.done()
 
     @staticmethod
     def decode(b):
         try:
             r = Reader(b)
-            if r.uint() != _VERSION:
+            v = r.uint()
+            if v != _VERSION and v != _V_PLACEMENT_ISSUER:
                 raise ValueError
             p = Placement(r.uint(), r.uint(), r.uint())
+            if v == _V_PLACEMENT_ISSUER:
+                p.operator_name = r.opt()
+                p.utc_offset = r.uint() - OFFSET_BIAS
+                _offset(p.utc_offset)
             r.end()
         except DocumentError:
             raise
         except (ValueError, IndexError, UnicodeError):
             _err(texts.E_DECODE)
         return p
+
+
+def encode_z(counters, code, name, utc_offset):
+    # a stamped Z document body: who closed the shift and the UTC offset of
+    # its local time, then counters (ShiftCounters.encode() bytes)
+    w = Writer()
+    w.uint(Z_STAMPED)
+    w.uint(code)
+    w.opt(operator_stamp(name))
+    w.uint(_offset(utc_offset))
+    return w.done() + counters
+
+
+def decode_z(b):
+    # -> (operator code, name, utc_offset, counters bytes); an old body (the
+    # counters alone) -> (None, None, None, b)
+    if not b or b[0] != Z_STAMPED:
+        return None, None, None, bytes(b)
+    try:
+        r = Reader(b)
+        r.uint()
+        code = r.uint()
+        name = r.opt()
+        off = r.uint() - OFFSET_BIAS
+        _offset(off)
+    except (ValueError, IndexError, UnicodeError):
+        _err(texts.E_DECODE)
+    return code, name, off, bytes(b[r.i:])
 
 
 # Compact encoding: unsigned LEB128 varints; strings as length + UTF-8;

@@ -34,7 +34,7 @@ from kkm.settings import Settings, check_clock
 # record types of the register (the journal owns 0..15)
 R_RECEIPT = const(16)  # need_ack: header + Receipt.encode()
 R_PLACEMENT = const(17)  # need_ack: header + Placement.encode()
-R_ZDOC = const(18)  # need_ack: header + ShiftCounters.encode() at close
+R_ZDOC = const(18)  # need_ack: header + document.encode_z(counters, operator, offset)
 R_SIGN = const(19)  # autonomous fiscal sign of an offline document
 R_OPEN = const(20)  # a receipt was opened (tells recovery one was lost)
 R_AUDIT = const(21)  # login, failure, lockout, abandon, OFD order, ...
@@ -67,6 +67,7 @@ SESSION_ROOM = const(32)  # payload of an R_SESSION record, at most
 SIGN_ROOM = const(18)  # payload of an R_SIGN record
 DOC_ROOM = const(600)  # a document of unknown size (open_receipt, locks)
 GROW_ROOM = const(256)
+Z_STAMP_ROOM = const(12)  # a Z's stamp besides the operator's name (kkm.document.encode_z)
 _HDR = "<II"  # shift number, document number in the shift
 
 KIND = {R_RECEIPT: "receipt", R_PLACEMENT: "placement", R_ZDOC: "z"}
@@ -203,7 +204,13 @@ class Register:
         c = len(self.counters.encode()) + grow
         # checkpoint: state head, record seqs, session, lockouts, counters
         cp = 30 + len(self.ofd_session or b"") + 1 + 6 * len(self.auth.users) + c
-        self.acc.reserve = (8 + c, ACK_ROOM, SESSION_ROOM, SESSION_ROOM, ZMARK_LEN, sz[0], sz[1], cp)
+        # the Z document: header, the stamp with the longest operator name
+        zs = Z_STAMP_ROOM
+        for u in self.auth.users.values():
+            n = len((D.operator_stamp(u.name) or "").encode())
+            if Z_STAMP_ROOM + n > zs:
+                zs = Z_STAMP_ROOM + n
+        self.acc.reserve = (8 + zs + c, ACK_ROOM, SESSION_ROOM, SESSION_ROOM, ZMARK_LEN, sz[0], sz[1], cp)
 
     def _room(self, lens, now):
         # ACC_FULL is decided from the accumulator's room for a document
@@ -408,18 +415,26 @@ class Register:
 
     def _info(self, number, shift_no, ts, sign, offline, doc=None):
         # the layout's data; a receipt prints the rates and VAT status
-        # stamped in it, the table of its date is only for an old record
+        # stamped in it, the table of its date is only for an old record;
+        # the local time is the document's own (its stamped UTC offset)
         s = self.settings
+        off = getattr(doc, "utc_offset", None)
+        if off is None:
+            off = s.get("tz_offset")
         info = {
             "taxpayer": s.get("taxpayer"), "bin": s.get("bin"), "address": s.get("address"),
             "factory_no": s.get("factory_no"), "rnm": s.get("rnm"), "vat_payer": s.get("vat_payer"),
-            "number": number, "shift_no": shift_no, "ts": ts + s.get("tz_offset"), "fiscal_sign": sign,
+            "number": number, "shift_no": shift_no, "ts": ts + off, "fiscal_sign": sign,
             "offline": offline, "ofd_name": s.get("ofd_name"), "check_url": s.get("check_url"),
-            "utc_offset": s.get("tz_offset"), "cash": self.counters.cash,
+            "utc_offset": off, "cash": self.counters.cash,
         }
         if isinstance(doc, D.Receipt) and not doc.stamped():
             info["table"] = s.tax_table(ts)
         return info
+
+    def _name(self, code):
+        u = self.auth.users.get(code)
+        return u.name if u is not None else None
 
     def _check_cash(self, doc):
         # a withdrawal or a cash payout larger than the drawer is refused
@@ -435,8 +450,10 @@ class Register:
             raise L.Refused(L.E_NO_RECEIPT, None)
         now = self._require(L.OP_PAYMENT)
         # validate and stamp the rates in force on the document's local
-        # date: the paper, the counters and the OFD request use the stamps
-        r.validate(self.settings.tax_table(now), self.settings.get("bin"))
+        # date, the cashier's name and the UTC offset: the paper, the
+        # counters and the OFD request use the stamps
+        r.validate(self.settings.tax_table(now), self.settings.get("bin"), self._name(r.cashier_code),
+                   self.settings.get("tz_offset"))
         body = r.encode()
         if 8 + len(body) > DOC_ROOM:  # a long receipt: its own size
             self._require(L.OP_PAYMENT, (5, 8 + len(body), SIGN_ROOM))
@@ -457,7 +474,7 @@ class Register:
         if self.draft is not None:
             raise L.Refused(L.E_RECEIPT_OPEN, None)
         now = self._require(L.OP_PLACEMENT)
-        p = D.Placement(kind, amount, u.code)
+        p = D.Placement(kind, amount, u.code, u.name, self.settings.get("tz_offset"))
         self._check_cash(p)
         res = self._issue(R_PLACEMENT, p, p.encode(), now)
         return self._print(res, lang)
@@ -631,10 +648,10 @@ class Register:
             raise L.Locked(L.ACC_INTEGRITY, [L.ACC_INTEGRITY])
         shift_no = self.acc.z_count() + 1
         # 1. the Z document, from the reserve; offline it waits in the queue
-        # with its close time (KZ-29.7)
-        self._send(R_ZDOC, doc_header(shift_no, self.doc_no + 1) + self.counters.encode(), True, now)
+        # with its close time (KZ-29.7) and who closed the shift
+        body = D.encode_z(self.counters.encode(), u.code, u.name, self.settings.get("tz_offset"))
+        self._send(R_ZDOC, doc_header(shift_no, self.doc_no + 1) + body, True, now)
         zx = self.finish_z(shift_no, now)  # 2..4
-        del u
         try:
             self.printer.print(layout.report_lines(zx, lang or self.settings.get("lang")))
         except Exception:

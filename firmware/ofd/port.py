@@ -290,6 +290,8 @@ class OfdPort:
         acc = self.acc
         # a live document is the last record: its time without reading it back
         ts = acc.last_ts if doc_seq == acc.last_seq else acc.read(doc_seq)[1]
+        # the UTC offset and the operator's name stamped in the document at
+        # fiscalisation; an older record without them takes today's
         off = reg.settings.get("tz_offset")
         offline = self._offline(doc_seq)
         if rtype == R.R_ZDOC and self.acc.last_seq != doc_seq:
@@ -302,19 +304,32 @@ class OfdPort:
             # counters hold); only an old record without them takes the
             # table in force on the document's own date, never today's
             table = None if r.stamped() else reg.settings.tax_table(ts)
-            t = M.ticket(r, table, ts + off, shift_no, number,
-                         doc_seq if offline else None, self._operator_name(r.cashier_code), off)
+            name = self._operator_name(r.cashier_code)
+            if r.utc_offset is not None:
+                off = r.utc_offset
+                name = r.operator_name
+            t = M.ticket(r, table, ts + off, shift_no, number, doc_seq if offline else None, name, off)
             return M.ticket_request(t, self._service(offline))
         if rtype == R.R_PLACEMENT:
             p = D.Placement.decode(body)
-            mp = M.money_placement(p, ts + off, shift_no, number, offline, self._operator_name(p.cashier_code))
+            name = self._operator_name(p.cashier_code)
+            if p.utc_offset is not None:
+                off = p.utc_offset
+                name = p.operator_name
+            mp = M.money_placement(p, ts + off, shift_no, number, offline, name)
             return M.placement_request(mp, self._service(offline))
+        code, name, z_off, body = D.decode_z(body)
+        if code is None:
+            # an old Z record: whoever is logged in now (0 after a reboot)
+            cur = reg.auth.current
+            code = cur[0].code if cur else 0
+            name = self._operator_name(code) if code else None
+        else:
+            off = z_off
         counters = C.ShiftCounters.decode(body)
         open_ts = self._open_ts(shift_no, doc_seq, ts)
         zx = counters.zx_report(C.REPORT_Z, shift_no, ts + off, open_ts + off, ts + off)
-        cur = reg.auth.current
-        code = cur[0].code if cur else 0
-        cs = M.close_shift(zx, ts + off, shift_no, code, offline, self._operator_name(code) if code else None)
+        cs = M.close_shift(zx, ts + off, shift_no, code, offline, name)
         return M.close_shift_request(cs, self._service(offline))
 
     def submit(self, kind, doc_seq, payload):
