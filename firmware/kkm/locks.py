@@ -56,8 +56,6 @@ E_NOT_ENOUGH_CASH = const(601)
 E_NO_RECEIPT = const(602)
 E_RECEIPT_OPEN = const(603)
 E_NO_SHIFT = const(604)
-E_PRINT_FAILED = const(605)
-E_JOURNAL = const(606)
 # notices for the cashier (not refusals)
 N_OFFLINE = const(607)  # KZ-29.2
 N_RESTORED = const(608)  # power cut: the receipt being fiscalised was completed
@@ -112,8 +110,6 @@ _TEXTS = (
     E_NO_RECEIPT, "Ашық чек жоқ", "Нет открытого чека", "",
     E_RECEIPT_OPEN, "Алдымен ашық чекті аяқтаңыз", "Сначала завершите открытый чек", "",
     E_NO_SHIFT, "Ауысым ашылмаған", "Смена не открыта", "",
-    E_PRINT_FAILED, "Басып шығару сәтсіз: қайта басыңыз", "Печать не удалась: повторите печать", "",
-    E_JOURNAL, "Жинақтауышқа жазу қатесі", "Ошибка записи в накопитель", "",
     N_OFFLINE, "ОФД серверімен байланыс жоқ: БКМ автономды режимге өтті",
         "Нет связи с сервером ОФД: ККМ перешла в автономный режим", "",
     N_RESTORED, "Электр өшкенде ресімделген чек қалпына келтірілді",
