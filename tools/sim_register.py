@@ -462,6 +462,7 @@ class SimRegister:
                                         else "; %d documents wait for the OFD" % len(self.acc.unacked())))
 
     def cmd_sync(self):
+        self.client.refresh()  # a due retry of a failed name lookup, before (not inside) the exchanges
         before = len(self.acc.unacked())
         n = self.reg.replay()
         self._report_ofd()

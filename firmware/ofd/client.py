@@ -13,6 +13,10 @@
 # readinto), write(b) and close(), and optionally settimeout(s); OSError means
 # the channel failed. SocketTransport below is the plain-socket transport
 # (Wi-Fi on the device, loopback in tests); a modem driver offers the same.
+# A transport may also offer configure(hosts) and refresh(): the client
+# calls configure when its addresses are set (construction, set_hosts) and
+# refresh from c.refresh(); SocketTransport resolves names there and never
+# inside an exchange (KZ-29: a lookup cannot be bounded by the budget).
 #
 # Session rules:
 # - every new request takes the next REQNUM (65535 -> 0, section 15); the
@@ -49,6 +53,10 @@ from ofd import schema as S
 
 MIN_BUDGET_MS = const(5000)  # KZ-29: 5 seconds to get the OFD's answer
 RETRY_PAUSE_MS = const(200)
+# a host whose lookup failed is looked up again by refresh() at most once
+# per this pause (PROTOCOL.md section 13: retry interval at least 60 s)
+RESOLVE_PAUSE_MS = const(60000)
+EHOSTUNREACH = const(113)
 
 OK = "ok"
 RETRY = "retry"
@@ -164,15 +172,62 @@ class _Deadline:
 
 
 class SocketTransport:
-    # TCP through the runtime's socket module
+    # TCP through the runtime's socket module. Names are resolved once per
+    # configuration (configure: at the client's construction and whenever
+    # its addresses change) and the address is kept; connect() only uses
+    # the kept address, so an exchange never waits on DNS (a lookup blocks
+    # for as long as the resolver likes and cannot be bounded by the 5 s
+    # budget, KZ-29). A host whose lookup failed has no address: the client
+    # skips it at once (OfdClient._attempt); refresh() looks it up again, at
+    # most once per RESOLVE_PAUSE_MS (the bounded retry).
+    # resolver(host, port) -> getaddrinfo-style list; clock_ms() -> ms ticks
+    def __init__(self, resolver=None, clock_ms=None):
+        self.resolver = resolver
+        self.clock_ms = clock_ms or ticks_ms
+        self.hosts = []
+        self.addrs = {}  # (host, port) -> (family, sockaddr)
+        self.failed = {}  # (host, port) -> clock_ms() of the last failed lookup
+
+    def configure(self, hosts):
+        # a new configuration: forget every address, look each host up once
+        self.hosts = [(h, p) for h, p in hosts]
+        self.addrs = {}
+        self.failed = {}
+        self.refresh()
+
+    def refresh(self):
+        # look up the hosts without an address whose pause is over; returns
+        # how many hosts have an address
+        for hp in self.hosts:
+            if hp in self.addrs:
+                continue
+            t = self.failed.get(hp)
+            if t is not None and ticks_diff(self.clock_ms(), t) < RESOLVE_PAUSE_MS:
+                continue
+            try:
+                if self.resolver is None:
+                    import socket
+
+                    ai = socket.getaddrinfo(hp[0], hp[1], 0, socket.SOCK_STREAM)[0]
+                else:
+                    ai = self.resolver(hp[0], hp[1])[0]
+                self.addrs[hp] = (ai[0], ai[-1])
+                if t is not None:
+                    del self.failed[hp]
+            except (OSError, IndexError):
+                self.failed[hp] = self.clock_ms()
+        return len(self.addrs)
+
     def connect(self, host, port, timeout_s):
         import socket
 
-        ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
-        s = socket.socket(ai[0], socket.SOCK_STREAM)
+        a = self.addrs.get((host, port))
+        if a is None:
+            raise OSError(EHOSTUNREACH)  # no lookup here (see above)
+        s = socket.socket(a[0], socket.SOCK_STREAM)
         try:
             s.settimeout(timeout_s)
-            s.connect(ai[-1])
+            s.connect(a[1])
         except BaseException:
             s.close()
             raise
@@ -187,7 +242,8 @@ class OfdClient:
         if not hosts:
             raise ValueError("hosts")
         self.transport = transport
-        self.hosts = list(hosts)  # [(host, port), ...] in priority order
+        self.hosts = []
+        self.set_hosts(hosts)  # [(host, port), ...] in priority order
         self.kkm_id = kkm_id
         self.token = token
         self.reqnum = reqnum
@@ -202,6 +258,24 @@ class OfdClient:
         self.last = None
         self.host_index = 0
         self.done = None  # (key, command, reqnum, token) last answered with 0
+
+    def set_hosts(self, hosts):
+        # the OFD addresses (a configuration change): the transport resolves
+        # them now, outside any exchange
+        if not hosts:
+            raise ValueError("hosts")
+        self.hosts = list(hosts)
+        self.host_index = 0
+        conf = getattr(self.transport, "configure", None)
+        if conf is not None:
+            conf(self.hosts)
+
+    def refresh(self):
+        # the transport's bounded retry of failed lookups (never called by
+        # an exchange: the caller's idle time, e.g. the connection probe)
+        f = getattr(self.transport, "refresh", None)
+        if f is not None:
+            f()
 
     def state(self):
         # what persist() receives and what a restart needs back
@@ -251,6 +325,7 @@ class OfdClient:
         data = frame.build(payload, self.kkm_id, token, reqnum, self.version)
         out = None
         attempts = 0
+        unresolved = 0
         while True:
             attempts += 1
             left = ticks_diff(deadline, ticks_ms())
@@ -259,6 +334,14 @@ class OfdClient:
             out = self._attempt(data, command, reqnum, left)
             if out.status != RETRY:
                 break
+            if out.reason == "unresolved":
+                # no address for this host: the next one at once; none at
+                # all: offline now, not after the budget
+                unresolved += 1
+                if unresolved >= len(self.hosts):
+                    break
+                continue
+            unresolved = 0
             left = ticks_diff(deadline, ticks_ms())
             if left <= RETRY_PAUSE_MS:
                 break
@@ -293,6 +376,10 @@ class OfdClient:
     def _attempt(self, data, command, reqnum, left_ms):
         # one connection: Outcome; status RETRY with code None = no valid answer
         host, port = self.hosts[self.host_index % len(self.hosts)]
+        addrs = getattr(self.transport, "addrs", None)
+        if addrs is not None and (host, port) not in addrs:
+            self.host_index += 1  # its name has no address (SocketTransport)
+            return Outcome(RETRY, "unresolved")
         try:
             stream = self.transport.connect(host, port, left_ms / 1000)
         except OSError:

@@ -13,7 +13,9 @@
 #   port.submit(kind, doc_seq, payload)    -> ("online", fiscal_sign, qr)
 #                                             or ("offline", None, None)
 #   port.report_x(zx)                      -> Outcome or None (X to the OFD)
-#   port.probe(get_reg_info=True)          -> Outcome or None (COMMAND_SYSTEM)
+#   port.probe(get_reg_info=True)          -> Outcome or None (COMMAND_SYSTEM);
+#                                          first the client's refresh(): the
+#                                          due retry of a failed name lookup
 #   port.apply_token()                     a token entered in the settings
 #                                          (Register.token_entry) becomes
 #                                          the session token (journalled)
@@ -373,6 +375,7 @@ class OfdPort:
     def probe(self, get_reg_info=True):
         # COMMAND_SYSTEM: connection check, registration data and, while
         # documents wait, the offline period (PROTOCOL.md section 13)
+        self.client.refresh()  # retry due lookups of the OFD's name (never in an exchange)
         if not self._idle() or not self._room() or not self._ready():
             return None
         queued = bool(self.acc.unacked())

@@ -417,3 +417,63 @@ def test_kz_29_slow_answer_is_cut_at_the_total_transaction_time():
         srv.close()
     assert out.status == cl.RETRY and out.code is None and out.reason == "timeout"
     assert took <= BUDGET + SLACK_MS
+
+
+def test_kz_29_dns_is_resolved_once_and_a_hanging_resolver_never_delays_an_exchange(sim):
+    # the OFD's name resolves at configuration; afterwards the resolver
+    # hangs (a DNS server that never answers): exchanges use the kept
+    # address and finish well inside the budget without asking it
+    import threading
+
+    calls = []
+    hang = threading.Event()
+
+    def resolver(host, port):
+        calls.append(host)
+        if len(calls) > 1:
+            hang.wait(30)  # would block the exchange for 30 s
+            raise OSError(110, host)
+        return socket.getaddrinfo("127.0.0.1", port, 0, socket.SOCK_STREAM)
+
+    now = [0]
+    tr = cl.SocketTransport(resolver, lambda: now[0])
+    c = cl.OfdClient(tr, [("ofd.sim.test", sim.port)], sim.kkm_id, sim.token)
+    assert calls == ["ofd.sim.test"]
+    try:
+        for _ in range(3):
+            t0 = time.monotonic()
+            out = c.exchange(M.system_request(_svc()))
+            assert out.ok() and (time.monotonic() - t0) * 1000 < 1000
+        c.refresh()
+        assert calls == ["ofd.sim.test"]
+    finally:
+        hang.set()
+
+
+def test_kz_29_unresolved_name_goes_offline_at_once_then_the_retry_resolves(sim):
+    answers = {"ofd.sim.test": None}
+    calls = []
+
+    def resolver(host, port):
+        calls.append(host)
+        if answers[host] is None:
+            raise OSError(-3, "temporary failure in name resolution")
+        return socket.getaddrinfo(answers[host], port, 0, socket.SOCK_STREAM)
+
+    now = [0]
+    c = cl.OfdClient(cl.SocketTransport(resolver, lambda: now[0]), [("ofd.sim.test", sim.port)], sim.kkm_id,
+                     sim.token)
+    t0 = time.monotonic()
+    req = _ticket_req()
+    out = c.exchange(req, key=1)
+    assert (out.status, out.reason) == (cl.RETRY, "unresolved") and (time.monotonic() - t0) < 0.5
+    assert calls == ["ofd.sim.test"] and c.pending is not None
+    answers["ofd.sim.test"] = "127.0.0.1"
+    c.refresh()
+    assert len(calls) == 1  # within the pause: no lookup
+    now[0] += cl.RESOLVE_PAUSE_MS
+    c.refresh()
+    assert len(calls) == 2
+    # the pending request goes with its REQNUM and is stored once
+    out = c.exchange(req, key=1)
+    assert out.ok() and out.resent and out.reqnum == 1
