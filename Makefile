@@ -2,6 +2,9 @@
 VENV    ?= .venv
 BIN     := $(abspath $(VENV))/bin
 PY      := $(BIN)/python
+# The core suite keeps every test module loaded in one MicroPython process;
+# the device's own heap budget is guarded by tests/host/test_memory_budget.py.
+MPY_HEAP := -X heapsize=8M
 export PATH := $(BIN):$(PATH)
 
 .PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy clean
@@ -20,7 +23,7 @@ setup: $(VENV)/.installed
 test: setup
 	@status=0; \
 	$(PY) tools/check_device.py || status=1; \
-	micropython tests/run_core.py || status=1; \
+	micropython $(MPY_HEAP) tests/run_core.py || status=1; \
 	$(PY) -m pytest -n 2 -q tests; rc=$$?; [ $$rc -eq 5 ] && rc=0; [ $$rc -eq 0 ] || status=1; \
 	exit $$status
 
@@ -28,7 +31,7 @@ check-device: setup
 	$(PY) tools/check_device.py
 
 test-mpy: setup
-	micropython tests/run_core.py
+	micropython $(MPY_HEAP) tests/run_core.py
 
 test-host: setup
 	$(PY) -m pytest -q tests

@@ -8,6 +8,7 @@
 # A test is a module-level function named test_*; it passes when it returns.
 # The last line is "core (<runtime>): N passed, M failed".
 
+import gc
 import os
 import sys
 
@@ -57,6 +58,7 @@ def main(args):
             fn = getattr(mod, name)
             if not callable(fn):
                 continue
+            gc.collect()  # each test starts from a tidy heap (big flash images)
             try:
                 fn()
             except Exception as e:
