@@ -169,6 +169,11 @@ def restore(reg):
             reg.token_entry = None  # a token entered before it is in it
         elif rtype == R.R_AUDIT:
             ev = payload[0]
+            if ev & R.AUTH_RESERVED:
+                # a failed login journalled in the reserve (register._audit)
+                ev &= ~R.AUTH_RESERVED
+                u = payload[1]
+                reg.auth_spent[u] = reg.auth_spent.get(u, 0) + 1
             if ev < 16:  # kkm.auth's events: failure counts and lockouts
                 reg.auth.replay(ev, payload[1], payload[2:], ts)
             elif ev == R.EV_ABANDON or ev == R.EV_RECOVERY:

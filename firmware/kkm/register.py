@@ -68,6 +68,13 @@ SIGN_ROOM = const(18)  # payload of an R_SIGN record
 DOC_ROOM = const(600)  # a document of unknown size (open_receipt, locks)
 GROW_ROOM = const(256)
 Z_STAMP_ROOM = const(12)  # a Z's stamp besides the operator's name (kkm.document.encode_z)
+# Failed-login audit records (a wrong password, a lockout) that the full
+# log refuses go into the reserve: a share of AUTH_SHARE records (one
+# lockout cycle: five failures and the lockout) per user, flagged in the
+# record (event | AUTH_RESERVED) so that recovery counts what was spent
+AUTH_ROOM = const(6)  # payload of a failure or lockout audit record, at most
+AUTH_SHARE = const(6)
+AUTH_RESERVED = const(0x80)
 _HDR = "<II"  # shift number, document number in the shift
 
 KIND = {R_RECEIPT: "receipt", R_PLACEMENT: "placement", R_ZDOC: "z"}
@@ -134,6 +141,7 @@ class Register:
         self.token_entry = None
         self._sizes = [0, 0]  # last R_SETTINGS, R_USERS payload lengths (0: unknown)
         self._quiet = False  # no audit records while replaying the journal
+        self.auth_spent = {}  # user code -> reserve share used since the last checkpoint
         acc.doc_reserve = (ACK_ROOM, SESSION_ROOM, SESSION_ROOM)
         from kkm import recovery
 
@@ -162,12 +170,46 @@ class Register:
             return
         if isinstance(detail, str):
             detail = detail.encode()
+        rec = bytes([event, user & 0xFF]) + detail[:64]
         try:
-            self._append(R_AUDIT, bytes([event, user & 0xFF]) + detail[:64])
+            self._append(R_AUDIT, rec)
         except L.Locked:
             # a full or failed accumulator is already a lock; the audit trail
-            # must not also stop the login that leads to the shift close
-            pass
+            # must not also stop the login that leads to the shift close.
+            # A failure that counts towards a lockout (KZ-1) must survive a
+            # reboot: it goes into the user's share of the reserve
+            if self._counts(event, detail):
+                self._audit_reserved(rec, user)
+
+    @staticmethod
+    def _counts(event, detail):
+        return event == A.EV_LOCKOUT or (event == A.EV_LOGIN_FAIL and len(detail) > 1
+                                         and detail[1] == A.WHY_PASSWORD)
+
+    def _audit_reserved(self, rec, user):
+        sp = self.auth_spent
+        n = sp.get(user, 0)
+        if n >= AUTH_SHARE:
+            return
+        try:
+            self._append(R_AUDIT, bytes([rec[0] | AUTH_RESERVED]) + rec[1:], False, True)
+            sp[user] = n + 1
+        except L.Locked:
+            sp[user] = AUTH_SHARE  # not even the reserve: refuse its next attempts
+
+    def _login_recordable(self, code):
+        # KZ-1: a wrong password must be journalled, or a reboot would
+        # forget the failure count and lockout. With the log full (and the
+        # user's share of the reserve spent) a password is not even checked
+        u = self.auth.users.get(code)
+        now = self.clock.now()
+        if u is None or u.locked_until > now:
+            return True  # refused without a counted failure
+        need = 2 if u.fails >= A.MAX_FAILS - 1 else 1  # the failure, the lockout
+        if AUTH_SHARE - self.auth_spent.get(code, 0) >= need:
+            return True
+        self._set_reserve()
+        return self.acc.can_append((AUTH_ROOM,) * need, now)
 
     def checkpoint(self, reserve=False):
         # reserve=True: the checkpoint after a Z, which the reserve covers;
@@ -184,6 +226,7 @@ class Register:
         u_seq = self._append(R_USERS, ub, False, reserve)
         self.acc.checkpoint(recovery.state_bytes(self, s_seq, u_seq), self.clock.now())
         self.since_cp = 0
+        self.auth_spent = {}  # recovery counts the shares from the checkpoint on
 
     def save_session(self, data):
         # the OFD session (token, request number, request owed an answer)
@@ -210,7 +253,14 @@ class Register:
             n = len((D.operator_stamp(u.name) or "").encode())
             if Z_STAMP_ROOM + n > zs:
                 zs = Z_STAMP_ROOM + n
-        self.acc.reserve = (8 + zs + c, ACK_ROOM, SESSION_ROOM, SESSION_ROOM, ZMARK_LEN, sz[0], sz[1], cp)
+        # and each user's unspent share for failed logins
+        n = 0
+        for code in self.auth.users:
+            k = AUTH_SHARE - self.auth_spent.get(code, 0)
+            if k > 0:
+                n += k
+        self.acc.reserve = (8 + zs + c, ACK_ROOM, SESSION_ROOM, SESSION_ROOM, ZMARK_LEN, sz[0], sz[1],
+                            cp) + (AUTH_ROOM,) * n
 
     def _room(self, lens, now):
         # ACC_FULL is decided from the accumulator's room for a document
@@ -300,6 +350,8 @@ class Register:
     # --- users -------------------------------------------------------------
 
     def login(self, code, password, mode):
+        if not self._login_recordable(code):
+            raise L.Locked(L.ACC_FULL, [L.ACC_FULL])
         return self.auth.login(code, password, mode)
 
     def logout(self):
