@@ -178,13 +178,9 @@ class Register:
             # must not also stop the login that leads to the shift close.
             # A failure that counts towards a lockout (KZ-1) must survive a
             # reboot: it goes into the user's share of the reserve
-            if self._counts(event, detail):
+            if event == A.EV_LOCKOUT or (event == A.EV_LOGIN_FAIL and len(detail) > 1
+                                         and detail[1] == A.WHY_PASSWORD):
                 self._audit_reserved(rec, user)
-
-    @staticmethod
-    def _counts(event, detail):
-        return event == A.EV_LOCKOUT or (event == A.EV_LOGIN_FAIL and len(detail) > 1
-                                         and detail[1] == A.WHY_PASSWORD)
 
     def _audit_reserved(self, rec, user):
         sp = self.auth_spent
@@ -415,13 +411,7 @@ class Register:
         # port) and the INVALID_TOKEN lock. It is tiny and may use the
         # reserve when the log is full: the queue that keeps the log full
         # drains only with a token the OFD accepts.
-        rec = bytes([EV_TOKEN, user & 0xFF]) + struct.pack("<I", token)
-        try:
-            self._append(R_AUDIT, rec)
-        except L.Locked as e:
-            if e.args[0] != L.ACC_FULL:
-                raise
-            self._append(R_AUDIT, rec, False, True)
+        self._append(R_AUDIT, bytes([EV_TOKEN, user & 0xFF]) + struct.pack("<I", token), False, True)
         self.settings.v["token"] = token
 
     def _enter_token(self):
