@@ -47,7 +47,7 @@ EV_SETTINGS = const(20)
 EV_CLOCK = const(21)
 EV_ABANDON = const(22)
 EV_OFD_ORDER = const(23)
-EV_SELFTEST = const(24)
+# 24 was a self-test event: a failed self-test is a lock (KZ-3), not written into the journal it distrusts
 EV_RECOVERY = const(25)
 EV_FISCALISED = const(26)
 EV_PRINT_FAIL = const(27)
