@@ -87,3 +87,17 @@ def load():
 
 if __name__ == "__main__":
     print(compile_proto(force="--force" in sys.argv))
+
+
+def all_messages(module):
+    """Every message descriptor of ``module`` (a loaded ``_pb2``), nested ones included."""
+    out = []
+
+    def walk(d):
+        out.append(d)
+        for n in d.nested_types:
+            walk(n)
+
+    for d in module.DESCRIPTOR.message_types_by_name.values():
+        walk(d)
+    return out

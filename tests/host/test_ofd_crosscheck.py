@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import ofd
 from ofd import codec
-from tools.pb import PACKAGE, load
+from tools.pb import PACKAGE, all_messages, load
 
 pb = load()
 
@@ -85,19 +85,6 @@ def _fill(msg, d):
             setattr(msg, fd.name, v)
 
 
-def _all_messages():
-    out = []
-
-    def walk(d):
-        out.append(d)
-        for n in d.nested_types:
-            walk(n)
-
-    for d in pb.DESCRIPTOR.message_types_by_name.values():
-        walk(d)
-    return out
-
-
 def _cls(desc):
     c = pb
     for part in desc.full_name[len(PACKAGE) + 1 :].split("."):
@@ -120,8 +107,8 @@ def _check(desc, d):
     assert codec.decode(name, google_bytes) == d
 
 
-TOP = [d for d in _all_messages() if d.containing_type is None]
-NESTED = [d for d in _all_messages() if d.containing_type is not None]
+TOP = [d for d in all_messages(pb) if d.containing_type is None]
+NESTED = [d for d in all_messages(pb) if d.containing_type is not None]
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 

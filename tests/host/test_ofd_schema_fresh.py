@@ -5,7 +5,7 @@ import os
 import pytest
 
 from tools import gen_schema
-from tools.pb import load
+from tools.pb import all_messages, load
 
 pb = load()
 
@@ -16,23 +16,10 @@ def test_schema_py_is_not_stale():
     assert committed == gen_schema.build(), "run: python tools/gen_schema.py"
 
 
-def _all_messages():
-    out = []
-
-    def walk(d):
-        out.append(d)
-        for n in d.nested_types:
-            walk(n)
-
-    for d in pb.DESCRIPTOR.message_types_by_name.values():
-        walk(d)
-    return out
-
-
 def test_every_message_has_a_firmware_table():
     from ofd import codec, schema
 
-    msgs = _all_messages()
+    msgs = all_messages(pb)
     assert len(msgs) == len(schema.NAMES)
     for d in msgs:
         name = d.full_name[len("kkm.ofd.v203."):]
