@@ -33,6 +33,7 @@ State (flash images with the OFD session in the journal, the in-process OFD's da
 import argparse
 import json
 import os
+import socket
 import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -62,6 +63,9 @@ DEFAULT_TOKEN = 1000
 RNM = "010100012345"
 BIN = "990511400009"
 FACTORY_NO = "SIM0000001"
+# the OFD address entered at set-up; the simulated network resolves it to
+# the simulator of the current run (in-process or --ofd host:port)
+SIM_OFD = ("ofd.sim", 7777)
 SERVICE_USER = (9, "9999")
 ADMIN_USER = (2, "2222")
 CASHIER_USER = (1, "1234")
@@ -173,7 +177,7 @@ class SimRegister:
         self.acc = Accumulator(self.log, self.fm, self._key())
         # the OFD session lives in the journal as on the device (R_SESSION
         # records, restored by port.bind); `token` only seeds a fresh register
-        self.client = cl.OfdClient(cl.SocketTransport(), [self.ofd_addr], kkm_id, token)
+        self.client = cl.OfdClient(cl.SocketTransport(resolver=self._resolve), [SIM_OFD], kkm_id, token)
         self.port = OfdPort(self.client, self.acc, VERSION, "sim-register")
         self.printer = TermPrinter(out, print_file)
         self.reg = Register(self.acc, self.printer, self.port, Clock())
@@ -202,6 +206,13 @@ class SimRegister:
                 f.write(key)
             return key
 
+    def _resolve(self, host, port):
+        # the simulated network: the OFD name the register was set up with
+        # leads to the simulator of this run, wherever it listens
+        if (host, port) == SIM_OFD:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 0, "", self.ofd_addr)]
+        return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+
     def _register_in_sim(self, kkm_id, token):
         from tools.ofdsim.testkit import register_sample
 
@@ -219,7 +230,7 @@ class SimRegister:
         r.fiscalise_kkm({
             "factory_no": FACTORY_NO, "rnm": RNM, "kkm_id": str(kkm_id), "taxpayer": "ЖШС «Алма-Сауда»",
             "bin": BIN, "address": "Алматы қ., Абай даңғылы, 10",
-            "ofd_hosts": [[self.ofd_addr[0], self.ofd_addr[1]]], "token": token,
+            "ofd_hosts": [list(SIM_OFD)], "token": token,
             "ofd_name": "OFD simulator", "check_url": self.check_url, "lang": self.lang,
         })
         r.login(SERVICE_USER[0], SERVICE_USER[1], A.MODE_PROGRAMMING)

@@ -379,6 +379,13 @@ class Register:
         self.clock.offset = self.settings.get("tz_offset")
         self._audit(EV_FISCALISED, u.code)
         self.locks.clear(L.NOT_FISCALISED)
+        self._apply_hosts()
+
+    def _apply_hosts(self):
+        # KZ-40.1: the next exchange goes to the registered OFD addresses
+        apply = getattr(self.ofd, "apply_hosts", None)
+        if apply is not None:
+            apply()
 
     def change_settings(self, changes):
         # programming mode (administrator, service engineer); all or nothing
@@ -398,6 +405,8 @@ class Register:
                     self.settings.v["token"] = changes["token"]  # journalled above
                 raise
         self.clock.offset = self.settings.get("tz_offset")
+        if "ofd_hosts" in keys:
+            self._apply_hosts()
         if "token" in keys:
             self._enter_token()
         self._audit(EV_SETTINGS, u.code, ",".join(keys))

@@ -17,6 +17,7 @@
 #                                          first the client's refresh(): the
 #                                          due retry of a failed name lookup
 #   port.apply_token()                     a token entered in the settings
+#   port.apply_hosts()                     the OFD addresses of the settings
 #                                          (Register.token_entry) becomes
 #                                          the session token (journalled)
 #   port.last                              the last ofd.client.Outcome
@@ -121,6 +122,7 @@ class OfdPort:
         self.reg = reg
         self.restore()
         self.client.persist = self._persist
+        self.apply_hosts()
         try:
             self.apply_token()  # an entry a power cut left half done
         except L.Locked:
@@ -155,6 +157,14 @@ class OfdPort:
         elif done is not None and done[0] in self.acc.unacked():
             c.pending = (done[0], b"", done[1], done[2], done[3])
         return True
+
+    def apply_hosts(self):
+        # KZ-40.1: the OFD addresses of the settings, in priority order (the
+        # client resolves them now, outside any exchange); none configured:
+        # the client keeps the ones it was built with
+        hosts = self.reg.settings.get("ofd_hosts")
+        if hosts:
+            self.client.set_hosts([(h[0], h[1]) for h in hosts])
 
     def apply_token(self):
         # a token entered in the settings (KZ-41; Register.token_entry)
