@@ -94,6 +94,19 @@ def _offset(v):
     return v + OFFSET_BIAS
 
 
+# The issuer stamp of a journalled document: operator name, UTC offset.
+def _write_issuer(w, name, utc_offset):
+    w.opt(name)
+    w.uint(_offset(utc_offset))
+
+
+def _read_issuer(r):
+    name = r.opt()
+    off = r.uint() - OFFSET_BIAS
+    _offset(off)
+    return name, off
+
+
 class DocumentError(Exception):
     # args = (code from kkm.texts, detail); detail is a line index, value...
     pass
@@ -583,8 +596,7 @@ class Receipt:
         if st:
             w.uint(1 if self.vat_payer else 0)
         if iss:
-            w.opt(self.operator_name)
-            w.uint(_offset(self.utc_offset))
+            _write_issuer(w, self.operator_name, self.utc_offset)
         w.uint(len(self.lines))
         for ln in self.lines:
             w.text(ln.name)
@@ -648,9 +660,7 @@ class Receipt:
                     raise ValueError
                 vat_payer = f == 1
             if v == _V_ISSUER:
-                op_name = r.opt()
-                off = r.uint() - OFFSET_BIAS
-                _offset(off)
+                op_name, off = _read_issuer(r)
             for _ in range(r.count(MAX_LINES)):
                 name = r.text()
                 price = r.uint()
@@ -723,8 +733,7 @@ class Placement:
         w.uint(self.amount)
         w.uint(self.cashier_code)
         if iss:
-            w.opt(self.operator_name)
-            w.uint(_offset(self.utc_offset))
+            _write_issuer(w, self.operator_name, self.utc_offset)
         return w.done()
 
     @staticmethod
@@ -736,9 +745,7 @@ class Placement:
                 raise ValueError
             p = Placement(r.uint(), r.uint(), r.uint())
             if v == _V_PLACEMENT_ISSUER:
-                p.operator_name = r.opt()
-                p.utc_offset = r.uint() - OFFSET_BIAS
-                _offset(p.utc_offset)
+                p.operator_name, p.utc_offset = _read_issuer(r)
             r.end()
         except DocumentError:
             raise
@@ -753,8 +760,7 @@ def encode_z(counters, code, name, utc_offset):
     w = Writer()
     w.uint(Z_STAMPED)
     w.uint(code)
-    w.opt(operator_stamp(name))
-    w.uint(_offset(utc_offset))
+    _write_issuer(w, operator_stamp(name), utc_offset)
     return w.done() + counters
 
 
@@ -767,9 +773,7 @@ def decode_z(b):
         r = Reader(b)
         r.uint()
         code = r.uint()
-        name = r.opt()
-        off = r.uint() - OFFSET_BIAS
-        _offset(off)
+        name, off = _read_issuer(r)
     except (ValueError, IndexError, UnicodeError):
         _err(texts.E_DECODE)
     return code, name, off, bytes(b[r.i:])
