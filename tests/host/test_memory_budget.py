@@ -3,7 +3,7 @@
 The whole register day of ``tools/bench_memory.py`` (boot, fiscalisation,
 reboot with recovery, a 10-line sale online through ofd.port, one offline,
 replay, X, Z, reboot) must complete in a heap of ``BUDGET`` bytes. The
-budget is the smallest heap measured with ``make bench`` plus a small margin:
+budget is the smallest heap measured with ``make bench`` plus a 6 % margin:
 a change that makes the core keep or allocate noticeably more fails here.
 When the core gets leaner, lower the budget (the second test says when).
 """
@@ -19,12 +19,14 @@ BENCH = os.path.join(ROOT, "tools", "bench_memory.py")
 MICROPYTHON = shutil.which("micropython")  # the venv's first (tests/conftest.py)
 
 # bytes of heap (64-bit unix port, modules compiled from .py; 44 KB of it is
-# the emulated flash): first measured at 356.5 KB + 15.5 KB margin; the
-# stamped documents, the token lock and the DNS cache brought the smallest
-# heap to 368 KB (repeatable run to run), so the margin is now 4 KB: a new
-# feature that needs more must first win the room back elsewhere; see
-# docs/performance.md "Memory"
-BUDGET = 372 * 1024
+# the emulated flash). The smallest heap measured with `make bench` is
+# 368.5 KB (e65fb56). The margin is 6 %: the smallest heap is not the same
+# on every machine (the collector scans the C stack conservatively, and the
+# heap fragments differently), and with a 4 KB margin a clean CI machine ran
+# out at 372 KB where this one passed 20 runs out of 20. A feature that needs
+# more than the margin must first win room back; see docs/performance.md
+# "Memory"
+BUDGET = 392 * 1024
 
 pytestmark = pytest.mark.skipif(MICROPYTHON is None, reason="micropython is installed by make setup")
 
