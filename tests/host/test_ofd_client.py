@@ -422,7 +422,8 @@ def test_kz_29_slow_answer_is_cut_at_the_total_transaction_time():
 def test_kz_29_dns_is_resolved_once_and_a_hanging_resolver_never_delays_an_exchange(sim):
     # the OFD's name resolves at configuration; afterwards the resolver
     # hangs (a DNS server that never answers): exchanges use the kept
-    # address and finish well inside the budget without asking it
+    # address and finish well inside the budget without asking it (a
+    # lookup inside the exchange would block it for 30 s)
     import threading
 
     calls = []
@@ -443,7 +444,7 @@ def test_kz_29_dns_is_resolved_once_and_a_hanging_resolver_never_delays_an_excha
         for _ in range(3):
             t0 = time.monotonic()
             out = c.exchange(M.system_request(_svc()))
-            assert out.ok() and (time.monotonic() - t0) * 1000 < 1000
+            assert out.ok() and (time.monotonic() - t0) * 1000 < BUDGET // 2
         c.refresh()
         assert calls == ["ofd.sim.test"]
     finally:
@@ -466,7 +467,8 @@ def test_kz_29_unresolved_name_goes_offline_at_once_then_the_retry_resolves(sim)
     t0 = time.monotonic()
     req = _ticket_req()
     out = c.exchange(req, key=1)
-    assert (out.status, out.reason) == (cl.RETRY, "unresolved") and (time.monotonic() - t0) < 0.5
+    # at once: not after retrying for the budget
+    assert (out.status, out.reason) == (cl.RETRY, "unresolved") and (time.monotonic() - t0) * 1000 < BUDGET // 2
     assert calls == ["ofd.sim.test"] and c.pending is not None
     answers["ofd.sim.test"] = "127.0.0.1"
     c.refresh()
