@@ -8,6 +8,8 @@
     python -m tools.ofdsim fault --admin http://127.0.0.1:8080 delay --seconds 6 [--kkm-id N] [--count 1]
     python -m tools.ofdsim fault --admin http://127.0.0.1:8080 clear
     python -m tools.ofdsim block|unblock|message|token ... (through the admin API of a running server)
+    python -m tools.ofdsim zreports --kkm-id 203539     # each Z: the register's against the OFD's
+    python -m tools.ofdsim settings --reject-z-mismatch on|off
 """
 
 import argparse
@@ -21,7 +23,8 @@ import urllib.request
 
 from tools.ofdsim.faults import KINDS
 
-SUBCOMMANDS = ("serve", "register", "list", "fault", "block", "unblock", "message", "token", "status")
+SUBCOMMANDS = ("serve", "register", "list", "fault", "block", "unblock", "message", "token", "status", "zreports",
+               "settings")
 
 
 def _serve(argv):
@@ -45,6 +48,9 @@ def _serve(argv):
                     help="let non-loopback clients use the admin API (it has no authentication)")
     ap.add_argument("--read-timeout", type=float, default=30.0,
                     help="seconds a client has to send its whole request (and to take the answer)")
+    ap.add_argument("--reject-z-mismatch", action="store_true",
+                    help="answer CLOSE_SHIFT with 13 when the register's Z differs from the OFD's (default: accept"
+                         " it, store the differences and answer with the OFD's Z, as a real OFD does)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING, format="%(asctime)s %(message)s")
@@ -57,7 +63,7 @@ def _serve(argv):
                     public_url=a.public_url, read_timeout_s=a.read_timeout, admin_remote=a.admin_remote,
                     rotate_all=a.rotate_all, strict_reqnum=a.strict_reqnum,
                     versions=tuple(a.accept_version or (203,)), shift_clock=a.shift_clock,
-                    tz_offset_s=int(a.tz_offset * 3600))
+                    tz_offset_s=int(a.tz_offset * 3600), reject_z_mismatch=a.reject_z_mismatch)
 
     async def main():
         await srv.start()
@@ -147,7 +153,10 @@ def _admin(cmd, argv):
         ap.add_argument("--count", type=int, default=None, help="apply this many times, then drop")
         ap.add_argument("--duration", type=float, default=None, help="active for this many seconds")
         ap.add_argument("--id", type=int, default=None, help="remove: fault id")
-    elif cmd in ("block", "unblock", "message", "token"):
+    elif cmd == "settings":
+        ap.add_argument("--reject-z-mismatch", choices=("on", "off"), default=None,
+                        help="answer 13 to a CLOSE_SHIFT whose Z differs from the OFD's (default off)")
+    elif cmd in ("block", "unblock", "message", "token", "zreports"):
         ap.add_argument("--kkm-id", type=int, required=(cmd != "message"))
         if cmd == "block":
             ap.add_argument("--reason", default="")
@@ -160,6 +169,13 @@ def _admin(cmd, argv):
     base = a.admin.rstrip("/")
     if cmd == "status":
         st, out = _http("GET", base + "/admin/status")
+    elif cmd == "zreports":
+        st, out = _http("GET", base + "/admin/registers/%d/zreports" % a.kkm_id)
+    elif cmd == "settings":
+        if a.reject_z_mismatch is None:
+            st, out = _http("GET", base + "/admin/settings")
+        else:
+            st, out = _http("POST", base + "/admin/settings", {"reject_z_mismatch": a.reject_z_mismatch == "on"})
     elif cmd == "fault":
         if a.kind == "list":
             st, out = _http("GET", base + "/admin/faults")

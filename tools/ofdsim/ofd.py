@@ -7,10 +7,11 @@ answer exists) and returns the answer token and payload.
 """
 
 import json
+import logging
 import os
 import secrets
 
-from tools.ofdsim import zx
+from tools.ofdsim import zcheck, zx
 from tools.ofdsim.header import VERSION
 from tools.ofdsim.pbutil import (dt_tuple, from_iso, iso, now_local, set_dt, set_money, tiyn, to_epoch)
 from tools.ofdsim.sign import fiscal_sign, qr_payload
@@ -40,6 +41,8 @@ KNOWN_COMMANDS = (SYSTEM, TICKET, CLOSE_SHIFT, REPORT, NOMENCLATURE, INFO, MONEY
                   RESERVED)
 # Commands after which the protocol says the token may change.
 ROTATING = (TICKET, CLOSE_SHIFT, MONEY_PLACEMENT, CANCEL_TICKET, RESERVED)
+
+log = logging.getLogger("ofdsim")
 
 SHIFT_LIMIT_S = 24 * 3600
 TICKET_AD_INFO = 4
@@ -119,7 +122,8 @@ def load_catalogue(path=None):
 
 class Ofd:
     def __init__(self, store, base_url="http://127.0.0.1:8080", rotate_all=False, versions=(VERSION,),
-                 strict_reqnum=False, shift_clock="device", tz_offset_s=5 * 3600, catalogue=None):
+                 strict_reqnum=False, shift_clock="device", tz_offset_s=5 * 3600, catalogue=None,
+                 reject_z_mismatch=False):
         from tools.pb import load
         self.pb = load()
         self.store = store
@@ -132,7 +136,11 @@ class Ofd:
         self.shift_clock = shift_clock
         self.tz_offset_s = tz_offset_s
         self.catalogue = catalogue or load_catalogue()
-        self.stats = {"requests": 0, "duplicates": 0, "tickets": 0}
+        # A real OFD accepts a Z that differs from its own and answers with
+        # its own (the register re-synchronises); True answers 13 instead.
+        self.reject_z_mismatch = bool(reject_z_mismatch)
+        self.stats = {"requests": 0, "duplicates": 0, "tickets": 0, "z_matches": 0, "z_differs": 0,
+                      "z_rejected": 0}
         # kkm id -> REQNUM of the last request answered, stored or not (the
         # strict request-number rule follows it; unknown after a restart,
         # then the last stored exchange counts)
@@ -418,8 +426,22 @@ class Ofd:
             if cash > 0:
                 st.add_money_placement(kid, exid, n, 1, cash, cs.is_offline, iso(close_dt))
         rep = zx.build(self.pb, st, kid, n, close_dt, close_dt)
+        result = zcheck.check(cs.z_report if cs.HasField("z_report") else None, rep,
+                              cs.fr_shift_number if cs.HasField("fr_shift_number") else None)
+        if result["status"] != zcheck.ABSENT:
+            self.stats["z_" + result["status"]] += 1
+        if result["status"] == zcheck.DIFFERS:
+            line = zcheck.summary(result)
+            if self.reject_z_mismatch:
+                self.stats["z_rejected"] += 1
+                # Reject rolls the savepoint back: no Z, no withdrawal, the shift stays open
+                log.warning("kkm %d shift %d: the register's Z differs from the OFD's in %d field(s), rejected"
+                            " with 13: %s", kid, n, result["count"], line)
+                raise Reject(INCORRECT_REQUEST_DATA, ("Z differs: " + line)[:400])
+            log.warning("kkm %d shift %d: the register's Z differs from the OFD's in %d field(s): %s",
+                        kid, n, result["count"], line)
         st.add_z(kid, exid, n, iso(dt_tuple(rep.open_shift_time)), iso(close_dt), cs.is_offline,
-                 rep.SerializeToString())
+                 rep.SerializeToString(), result)
         resp = self._ok(CLOSE_SHIFT)
         resp.report.report = 0
         resp.report.zx_report.CopyFrom(rep)

@@ -141,8 +141,33 @@ class Store:
                     "CREATE TRIGGER IF NOT EXISTS no_%s_%s BEFORE %s ON %s BEGIN "
                     "SELECT RAISE(ABORT, 'fiscal data are kept for %d years: no %s'); END"
                     % (op.lower(), t, op, t, RETENTION_YEARS, op.lower()))
+        self._migrate()
         if self.meta("secret") is None:
             self.set_meta("secret", secrets.token_hex(32))
+
+    # Columns added after the first release, per table: (name, SQL type).
+    # A database made by an older simulator gets them on open (ALTER TABLE
+    # ADD COLUMN writes no row, so the append-only triggers are not
+    # involved); its old rows read NULL there ("not checked").
+    _ADDED_COLUMNS = {
+        "z_reports": (("zcheck_status", "TEXT"),   # matches / differs / absent (zcheck.py)
+                      ("zcheck", "TEXT")),         # JSON: {"status", "count", "differences"}
+    }
+
+    def _columns(self, table):
+        return {r[1] for r in self.db.execute("PRAGMA table_info(%s)" % table)}
+
+    def _migrate(self):
+        for table, cols in self._ADDED_COLUMNS.items():
+            for name, typ in cols:
+                if name in self._columns(table):
+                    continue
+                try:
+                    self.db.execute("ALTER TABLE %s ADD COLUMN %s %s" % (table, name, typ))
+                except sqlite3.OperationalError:
+                    # another process opening the same file added it first
+                    if name not in self._columns(table):
+                        raise
 
     def close(self):
         self.commit_pending()
@@ -286,12 +311,34 @@ class Store:
         return self.db.execute("SELECT * FROM z_reports WHERE kkm_id=? ORDER BY shift_number",
                                (kkm_id,)).fetchall()
 
-    def add_z(self, kkm_id, exchange_id, shift_number, opened_at, closed_at, offline, report):
+    def add_z(self, kkm_id, exchange_id, shift_number, opened_at, closed_at, offline, report, zcheck=None):
+        """zcheck: the comparison with the register's own Z (zcheck.check), stored with the shift."""
         self.db.execute(
             "INSERT INTO z_reports(kkm_id, exchange_id, shift_number, opened_at, closed_at, offline, report,"
-            " received_at, retain_until) VALUES (?,?,?,?,?,?,?,?,?)",
+            " received_at, retain_until, zcheck_status, zcheck) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (kkm_id, exchange_id, shift_number, opened_at, closed_at, 1 if offline else 0, report,
-             _now(), _retain_until()))
+             _now(), _retain_until(), None if zcheck is None else zcheck["status"],
+             None if zcheck is None else json.dumps(zcheck, ensure_ascii=False, sort_keys=True)))
+
+    @staticmethod
+    def zcheck_of(row):
+        """The stored comparison of a z_reports row as a dict; None for a Z
+        stored before the comparison existed (or by an older simulator)."""
+        if row["zcheck"] is None:
+            return None
+        return json.loads(row["zcheck"])
+
+    def z_checks(self, kkm_id):
+        """Every Z of a register with its comparison, oldest first (JSON-ready dicts)."""
+        out = []
+        for z in self.z_reports(kkm_id):
+            c = self.zcheck_of(z)
+            out.append({"shift_number": z["shift_number"], "opened_at": z["opened_at"], "closed_at": z["closed_at"],
+                        "offline": bool(z["offline"]), "exchange_id": z["exchange_id"],
+                        "zcheck": "not checked" if c is None else c["status"],
+                        "count": 0 if c is None else c["count"],
+                        "differences": [] if c is None else c["differences"]})
+        return out
 
     # ------------------------------------------------------------ tickets
     def next_ticket_seq(self, kkm_id):

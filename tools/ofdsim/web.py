@@ -39,6 +39,8 @@ td.num,th.num{text-align:right;white-space:nowrap}
 .status{padding:12px 16px;border-radius:4px;margin-bottom:16px;font-weight:bold}
 .found{background:#e3f4e6;color:#1b5e20}.not-found{background:#fdecea;color:#8e1b10}
 .mismatch{background:#fff4e0;color:#8a5300}
+.zmatch{color:#1b5e20;font-weight:bold}.zdiff{color:#8e1b10;font-weight:bold}.znone{color:#666}
+table.zdiffs{margin:4px 0;width:auto}table.zdiffs td{font-size:12px;padding:2px 6px;font-family:monospace}
 .total td{font-weight:bold;font-size:16px}
 .qr{float:right;margin-left:16px}
 .small{font-size:12px;color:#666;word-break:break-all}
@@ -81,6 +83,26 @@ def _loopback(remote):
         return ipaddress.ip_address((remote or "").split("%")[0]).is_loopback
     except ValueError:
         return False
+
+
+def _zcheck_cell(c):
+    """Register page cell: the register's Z against the OFD's (zcheck.py)."""
+    if c is None:
+        return '<td class="zcheck znone" data-zcheck="not-checked">%s</td>' % _bi("тексерілмеген", "не проверялся")
+    if c["status"] == "absent":
+        return '<td class="zcheck znone" data-zcheck="absent">%s</td>' % _bi("жіберілмеген", "не передан")
+    if c["status"] == "matches":
+        return ('<td class="zcheck"><span class="zmatch" data-zcheck="matches">matches</span>%s</td>'
+                % _bi("сәйкес", "совпадает"))
+    rows = "".join('<tr data-path="%s"><td>%s</td><td class="num">%s</td><td class="num">%s</td></tr>'
+                   % (_e(p), _e(p), _e("—" if dv is None else dv), _e("—" if sv is None else sv))
+                   for p, dv, sv in c["differences"])
+    more = c["count"] - len(c["differences"])
+    if more > 0:
+        rows += '<tr><td colspan="3">+%d</td></tr>' % more
+    return ('<td class="zcheck"><span class="zdiff" data-zcheck="differs">differs</span>%s'
+            '<table class="zdiffs"><tr><th>field</th><th class="num">%s</th><th class="num">%s</th></tr>%s'
+            '</table></td>' % (_bi("сәйкес емес", "не совпадает"), _bi("ККМ", "ККМ"), _bi("ОФД", "ОФД"), rows))
 
 
 def make_app(srv):
@@ -138,16 +160,23 @@ def make_app(srv):
         rows = []
         for k in store().kkms():
             kid = k["kkm_id"]
+            checks = store().z_checks(kid)
+            differ = sum(1 for c in checks if c["zcheck"] == "differs")
+            zcell = ('<td class="num" data-z="%d" data-z-differs="%d">%d%s</td>'
+                     % (len(checks), differ, len(checks),
+                        (' <span class="zdiff" data-zcheck="differs">(%d %s)</span>'
+                         % (differ, _e("differs"))) if differ else ""))
             rows.append('<tr data-kkm="%d"><td><a href="/registers/%d">%d</a></td><td>%s</td><td>%s</td>'
-                        '<td>%s</td><td>%s</td><td class="num">%d</td><td>%s</td></tr>'
+                        '<td>%s</td><td>%s</td><td class="num">%d</td>%s<td>%s</td></tr>'
                         % (kid, kid, kid, _e(k["rnm"]), _e(k["serial"]), _e(k["title"]), _e(k["bin"]),
-                           store().count("tickets", kid),
+                           store().count("tickets", kid), zcell,
                            _bi("бұғатталған", "заблокирована") if k["blocked"] else "—"))
         body = ('<h1>%s</h1><table id="registers"><tr><th>ID</th><th>%s</th><th>%s</th><th>%s</th>'
-                '<th>%s</th><th class="num">%s</th><th>%s</th></tr>%s</table>'
+                '<th>%s</th><th class="num">%s</th><th class="num">%s</th><th>%s</th></tr>%s</table>'
                 % (_bi("Тіркелген ККМ", "Зарегистрированные ККМ"), _bi("РНМ", "РНМ"),
                    _bi("Зауыттық нөмірі", "Заводской номер"), _bi("Салық төлеуші", "Налогоплательщик"),
-                   _bi("БСН/ЖСН", "БИН/ИИН"), _bi("Чектер", "Чеки"), _bi("Күйі", "Состояние"), "".join(rows)))
+                   _bi("БСН/ЖСН", "БИН/ИИН"), _bi("Чектер", "Чеки"), _bi("Z-есептер", "Z-отчёты"),
+                   _bi("Күйі", "Состояние"), "".join(rows)))
         return _page("ККМ / ККМ", body)
 
     async def register_page(request):
@@ -168,8 +197,9 @@ def make_app(srv):
                        % (t["seq"], t["shift_number"], _e(t["date_time"].replace("T", " ")),
                           _bi(*OPERATIONS[t["operation"]]), money_text(t["total"]), _e(href), _e(t["fiscal_sign"]),
                           "" if t["offline_number"] is None else _e(t["offline_number"])))
-        zs = "".join('<tr><td class="num">%d</td><td>%s</td><td>%s</td><td>%s</td></tr>'
-                     % (z["shift_number"], _e(z["opened_at"]), _e(z["closed_at"]), "offline" if z["offline"] else "")
+        zs = "".join('<tr data-shift="%d"><td class="num">%d</td><td>%s</td><td>%s</td><td>%s</td>%s</tr>'
+                     % (z["shift_number"], z["shift_number"], _e(z["opened_at"]), _e(z["closed_at"]),
+                        "offline" if z["offline"] else "", _zcheck_cell(st.zcheck_of(z)))
                      for z in st.z_reports(kid))
         mps = "".join('<tr><td>%s</td><td>%s</td><td class="num">%s</td></tr>'
                       % (_e(m["date_time"]), _bi("Салу", "Внесение") if m["operation"] == 0
@@ -177,7 +207,7 @@ def make_app(srv):
                       for m in st.money_placements(kid))
         body = ('<h1>%s %d</h1><p>%s — %s, %s: %s, %s: %s</p><h2>%s</h2><table id="tickets"><tr><th>№</th>'
                 '<th>%s</th><th>%s</th><th>%s</th><th class="num">%s</th><th>%s</th><th>%s</th></tr>%s</table>'
-                '<h2>%s</h2><table id="zreports"><tr><th>%s</th><th>%s</th><th>%s</th><th></th></tr>%s</table>'
+                '<h2>%s</h2><table id="zreports"><tr><th>%s</th><th>%s</th><th>%s</th><th></th><th>%s</th></tr>%s</table>'
                 '<h2>%s</h2><table id="money"><tr><th>%s</th><th>%s</th><th class="num">%s</th></tr>%s</table>'
                 '<p>%s: %s</p>'
                 % ("ККМ", kid, _e(k["title"]), _e(k["address"]), "РНМ", _e(k["rnm"]), "БИН", _e(k["bin"]),
@@ -185,7 +215,7 @@ def make_app(srv):
                    _bi("Сомасы", "Сумма"), _bi("Фискалдық белгі", "Фискальный признак"),
                    _bi("Дербес код", "Автономный код"), "".join(trs),
                    _bi("Z-есептер", "Z-отчёты"), _bi("Ауысым", "Смена"), _bi("Ашылды", "Открыта"),
-                   _bi("Жабылды", "Закрыта"), zs,
+                   _bi("Жабылды", "Закрыта"), _bi("ККМ Z-есебі", "Z-отчёт ККМ"), zs,
                    _bi("Қолма-қол ақшаны салу/алу", "Внесения/изъятия"), _bi("Күні", "Дата"),
                    _bi("Операция", "Операция"), _bi("Сомасы", "Сумма"), mps,
                    _bi("Кассадағы қолма-қол ақша", "Наличные в кассе"), money_text(st.cash(kid))))
@@ -211,7 +241,30 @@ def make_app(srv):
     async def status(request):
         return web.json_response({"port": srv.port, "http_port": srv.http_port, "stats": srv.ofd.stats,
                                   "down": srv.down_until is not None, "faults": srv.faults.list(),
-                                  "registers": store().count("kkms"), "connections": srv.connections})
+                                  "registers": store().count("kkms"), "connections": srv.connections,
+                                  "settings": _settings()})
+
+    def _settings():
+        return {"reject_z_mismatch": srv.ofd.reject_z_mismatch}
+
+    async def settings_get(request):
+        return web.json_response(_settings())
+
+    async def settings_post(request):
+        d = await _json(request)
+        if not isinstance(d, dict) or set(d) - {"reject_z_mismatch"}:
+            return _bad("known settings: reject_z_mismatch")
+        if "reject_z_mismatch" in d:
+            if not isinstance(d["reject_z_mismatch"], bool):
+                return _bad("reject_z_mismatch is true or false")
+            srv.ofd.reject_z_mismatch = d["reject_z_mismatch"]
+        return web.json_response(_settings())
+
+    async def zreports(request):
+        kid = _kid(request)
+        if kid is None:
+            return _bad("no such register", 404)
+        return web.json_response(store().z_checks(kid))
 
     async def faults_get(request):
         return web.json_response(srv.faults.list())
@@ -319,6 +372,9 @@ def make_app(srv):
     r.add_get("/registers/{kid}", register_page)
     r.add_get("/check", check)
     r.add_get("/admin/status", status)
+    r.add_get("/admin/settings", settings_get)
+    r.add_post("/admin/settings", settings_post)
+    r.add_get("/admin/registers/{kid}/zreports", zreports)
     r.add_get("/admin/faults", faults_get)
     r.add_post("/admin/faults", faults_post)
     r.add_delete("/admin/faults", faults_clear)

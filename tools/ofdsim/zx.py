@@ -1,10 +1,12 @@
 """Server-side X and Z reports, formed from the documents the OFD received.
 
 Money is integer tiyn throughout. Counters follow PROTOCOL.md §8:
-operations = item totals before modifiers, total_result = operations -
-discounts + markups, tickets_total_count over all shifts up to this one,
-revenue = sells - sell returns - buys + buy returns, non-nullable sums grow
-by every ticket total, cash follows the cash part of every ticket and every
+operations = commodity lines (count) and their sums before modifiers (as
+discounts and markups count their items), sections likewise per section,
+tax turnover = each line's sum after its own modifiers (the base of its
+VAT), total_result = operations - discounts + markups, tickets_total_count
+over all shifts up to this one, revenue = sells - sell returns - buys + buy
+returns, non-nullable sums grow by every ticket total, cash follows the cash part of every ticket and every
 deposit/withdrawal. The checksum is the hex SHA-256 of the report serialized
 deterministically with an empty checksum field.
 """
@@ -21,9 +23,16 @@ COMMODITY, STORNO_COMMODITY, MARKUP, STORNO_MARKUP, DISCOUNT, STORNO_DISCOUNT = 
 
 
 def ticket_figures(t):
-    """Figures of one pb TicketRequest: dict of integer tiyn values."""
+    """Figures of one pb TicketRequest: dict of integer tiyn values.
+
+    Counts follow the items: ``n_goods`` commodity lines (a storno line
+    takes one back), ``n_disc``/``n_mark`` modifiers, ``sections`` lines and
+    sums per section. A DISCOUNT or MARKUP item (and their stornos) right
+    after a commodity modifies that line: the line's tax turnover is its sum
+    after those modifiers, the amount its VAT was computed on (the register
+    sends each line's modifiers that way, PROTOCOL.md section 7)."""
     goods = discounts = markups = 0
-    n_disc = n_mark = 0
+    n_goods = n_disc = n_mark = 0
     sections = {}
     taxes = {}
 
@@ -34,32 +43,48 @@ def ticket_figures(t):
         taxes[key] = (turn + sign * base, s + sign * ts,
                       wo + sign * (base - ts if tax.is_in_total_sum else base))
 
+    line = None  # [taxes, sum after modifiers, sign] of the last commodity line
+
+    def close_line():
+        if line is not None:
+            for tax in line[0]:
+                add_tax(tax, line[1], line[2])
+
     for it in t.items:
         ty = it.type
-        if ty == COMMODITY:
-            c = it.commodity
+        if ty in (COMMODITY, STORNO_COMMODITY):
+            close_line()
+            c = it.commodity if ty == COMMODITY else it.storno_commodity
+            sign = 1 if ty == COMMODITY else -1
             v = tiyn(c.sum)
-            goods += v
-            sections[c.section_code] = sections.get(c.section_code, 0) + v
-            for tax in c.taxes:
-                add_tax(tax, v, 1)
-        elif ty == STORNO_COMMODITY:
-            c = it.storno_commodity
-            v = tiyn(c.sum)
-            goods -= v
-            sections[c.section_code] = sections.get(c.section_code, 0) - v
-            for tax in c.taxes:
-                add_tax(tax, v, -1)
-        elif ty == DISCOUNT:
-            discounts += tiyn(it.discount.sum)
+            goods += sign * v
+            n_goods += sign
+            sec = sections.setdefault(c.section_code, [0, 0])
+            sec[0] += sign
+            sec[1] += sign * v
+            line = [c.taxes, v, sign]
+            continue
+        if ty == DISCOUNT:
+            v = tiyn(it.discount.sum)
+            discounts += v
             n_disc += 1
         elif ty == STORNO_DISCOUNT:
-            discounts -= tiyn(it.storno_discount.sum)
+            v = -tiyn(it.storno_discount.sum)
+            discounts += v
+            n_disc -= 1
         elif ty == MARKUP:
-            markups += tiyn(it.markup.sum)
+            v = -tiyn(it.markup.sum)
+            markups -= v
             n_mark += 1
         elif ty == STORNO_MARKUP:
-            markups -= tiyn(it.storno_markup.sum)
+            v = tiyn(it.storno_markup.sum)
+            markups -= v
+            n_mark -= 1
+        else:
+            continue
+        if line is not None:
+            line[1] -= v  # a discount lowers the line's taxable sum, a markup raises it
+    close_line()
     a = t.amounts
     if a.HasField("discount"):
         discounts += tiyn(a.discount.sum)
@@ -80,7 +105,8 @@ def ticket_figures(t):
     # The change is given back from the cash payment when payments exceed the total.
     cash_part = cash_paid - change if paid == total + change and change else cash_paid
     return {
-        "goods": goods, "discounts": discounts, "markups": markups, "n_disc": n_disc, "n_mark": n_mark,
+        "goods": goods, "n_goods": n_goods, "discounts": discounts, "markups": markups, "n_disc": n_disc,
+        "n_mark": n_mark,
         "sections": sections, "taxes": taxes, "total": total, "payments": payments, "paid": paid,
         "change": change, "cash_part": cash_part,
     }
@@ -115,7 +141,7 @@ def build(pb, store, kkm_id, shift_number, report_dt, close_dt=None, open_hint=N
         f = ticket_figures(req.ticket)
         op = row["operation"]
         first_time = row["date_time"] if first_time is None or row["date_time"] < first_time else first_time
-        ops[op][0] += 1
+        ops[op][0] += f["n_goods"]
         ops[op][1] += f["goods"]
         disc[op][0] += f["n_disc"]
         disc[op][1] += f["discounts"]
@@ -123,8 +149,8 @@ def build(pb, store, kkm_id, shift_number, report_dt, close_dt=None, open_hint=N
         mark[op][1] += f["markups"]
         total[op][0] += 1
         total[op][1] += f["total"]
-        for code, v in f["sections"].items():
-            sections.setdefault(code, _zero())[op][0] += 1
+        for code, (n, v) in f["sections"].items():
+            sections.setdefault(code, _zero())[op][0] += n
             sections[code][op][1] += v
         for key, (turn, s, wo) in f["taxes"].items():
             d = taxes.setdefault(key, {o: [0, 0, 0] for o in OPS})[op]
