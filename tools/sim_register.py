@@ -20,13 +20,18 @@ Commands (one per line; ``#`` starts a comment):
     deposit <amount> / withdraw <amount>   cash in / cash out
     x                                      X report (printed and sent to the OFD)
     z                                      close the shift (Z report)
-    sync                                   send the offline queue
+    sync                                   send the offline queue now
     probe                                  COMMAND_SYSTEM to the OFD
+    wait <seconds>                         idle that long (the scheduler ticks every second)
+    skip <seconds>                         move the scheduler's clock on, then tick
     token <number>                         enter the OFD token (login ... prog first)
     fault <kind> [key=value ...] | fault clear   faults of the in-process OFD
     status, help, quit
 
 Amounts are tenge ("150", "150.50"); quantities are units ("2", "1.5").
+Before every other command the OFD scheduler (firmware/ofd/sync.py) ticks, as
+the device's idle loop does: the power-on connection test, the retries of the
+offline queue every retry interval (--retry, at least 60 s) and the probes.
 State (flash images with the OFD session in the journal, the in-process OFD's database) lives in --var.
 """
 
@@ -35,6 +40,7 @@ import json
 import os
 import socket
 import sys
+import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 for _p in (os.path.join(ROOT, "firmware"), ROOT):
@@ -53,6 +59,7 @@ from kkm.clock import Clock  # noqa: E402
 from kkm.register import Register  # noqa: E402
 from ofd import client as cl  # noqa: E402
 from ofd.port import OfdPort  # noqa: E402
+from ofd.sync import MIN_INTERVAL, OfdSync  # noqa: E402
 
 LOG_BLOCKS = 64  # 256 KB journal
 FM_BLOCKS = 4  # fiscal memory (Z summaries)
@@ -69,6 +76,11 @@ SIM_OFD = ("ofd.sim", 7777)
 SERVICE_USER = (9, "9999")
 ADMIN_USER = (2, "2222")
 CASHIER_USER = (1, "1234")
+
+# commands that do not tick the scheduler first: they talk to the OFD
+# themselves, move its clock or only show
+NO_TICK = ("sync", "probe", "wait", "skip", "status", "help", "quit", "exit")
+SKIP_TICKS = 50  # ticks at most after a skip (each sends at most a batch)
 
 MODES = {"sales": A.MODE_SALES, "z": A.MODE_SHIFT_CLOSE, "prog": A.MODE_PROGRAMMING, "clock": A.MODE_CLOCK,
          "service": A.MODE_SERVICE}
@@ -139,6 +151,12 @@ def parse_amount(s):
     return v
 
 
+def parse_seconds(s):
+    if not s.isdigit() or int(s) <= 0:
+        raise CommandError("bad number of seconds: %s" % s)
+    return int(s)
+
+
 def parse_qty(s):
     s = s.replace(",", ".")
     whole, _, frac = s.partition(".")
@@ -152,7 +170,7 @@ def parse_qty(s):
 
 class SimRegister:
     def __init__(self, var, out=sys.stdout, ofd=None, kkm_id=DEFAULT_KKM_ID, token=DEFAULT_TOKEN, print_file=None,
-                 http_port=0, ofd_port=0, lang="ru"):
+                 http_port=0, ofd_port=0, lang="ru", retry=MIN_INTERVAL):
         self.var = var
         self.out = out
         self.lang = lang
@@ -182,6 +200,10 @@ class SimRegister:
         self.printer = TermPrinter(out, print_file)
         self.reg = Register(self.acc, self.printer, self.port, Clock())
         self.port.bind(self.reg)
+        # the scheduler's clock: the register's plus the seconds skipped (the
+        # documents keep their real dates)
+        self.skipped = 0
+        self.sync = OfdSync(self.reg, self.port, retry, now=lambda: self.reg.clock.now() + self.skipped)
         self.receipts_path = os.path.join(var, "receipts.json")
         self.receipts = self._load_receipts()
         self.creds = None
@@ -338,12 +360,15 @@ class SimRegister:
         if fn is None:
             raise CommandError("unknown command %s (try help)" % cmd)
         try:
+            if cmd not in NO_TICK:
+                self.tick()
             fn(*args)
         except TypeError as e:
             if "positional argument" in str(e):
                 raise CommandError("wrong arguments for %s" % cmd)
             raise
         finally:
+            self.sync.note()  # a failure of this command starts the retry clock now
             self._save()
         return cmd not in ("quit", "exit")
 
@@ -472,7 +497,58 @@ class SimRegister:
         self.say("shift %d closed%s" % (zx["shift_number"], "" if not self.acc.unacked()
                                         else "; %d documents wait for the OFD" % len(self.acc.unacked())))
 
+    # --- the OFD scheduler --------------------------------------------------------
+
+    def tick(self):
+        """One tick of the scheduler; says what it did. -> what or None"""
+        waiting = len(self.acc.unacked())
+        what = self.sync.tick()
+        if what is None:
+            return None
+        self._report_ofd()
+        st = self.sync.status()
+        if what == "test":
+            head = "power-on connection test: %s" % self.sync.test
+        elif what == "replay":
+            head = "retry: sent %d of %d waiting documents" % (waiting - st["queue"], waiting)
+        else:
+            head = "probe: %s" % ("answered" if st["code"] is not None else "no answer")
+        self.say("[ofd] %s; %s" % (head, self.sync_line(st)))
+        return what
+
+    def sync_line(self, st=None):
+        st = st or self.sync.status()
+        parts = ["mode %s" % st["mode"], "queue %d" % st["queue"]]
+        if st["next"] is not None:
+            parts.append("next attempt in %d s" % st["next"])
+        if st["stuck"] is not None:
+            parts.append("journal %d refused (code %s): sync after analysis" % (st["stuck"], st["code"]))
+        if st["lock_in"] is not None:
+            h, m = divmod(st["lock_in"] // 60, 60)
+            parts.append("72 h lock in %d:%02d" % (h, m))
+        return ", ".join(parts)
+
+    def cmd_wait(self, seconds):
+        # idle in real time, ticking about once a second like the device loop
+        end = time.monotonic() + parse_seconds(seconds)
+        while True:
+            self.tick()
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(1.0, left))
+        self.say("[ofd] %s" % self.sync_line())
+
+    def cmd_skip(self, seconds):
+        # the scheduler's clock moves on at once (the register's does not)
+        self.skipped += parse_seconds(seconds)
+        for _ in range(SKIP_TICKS):
+            if self.tick() is None:
+                break
+        self.say("[ofd] %s" % self.sync_line())
+
     def cmd_sync(self):
+        self.sync.kick()  # an operator's "send now": also a refused document
         self.client.refresh()  # a due retry of a failed name lookup, before (not inside) the exchanges
         before = len(self.acc.unacked())
         n = self.reg.replay()
@@ -516,6 +592,7 @@ class SimRegister:
         self.say("shift open: %s, documents %d, waiting for OFD: %d, token %d, reqnum %d%s" % (
             self.reg.shift_open, self.reg.doc_no, len(self.acc.unacked()), self.client.token, self.client.reqnum,
             ", locks: " + ", ".join(T.text(c, self.lang) if T.has(c) else str(c) for c in locks) if locks else ""))
+        self.say("OFD: %s, power-on test %s" % (self.sync_line(), self.sync.test or "not yet"))
 
     def cmd_quit(self):
         pass
@@ -556,9 +633,13 @@ def main(argv=None, out=None):
     ap.add_argument("--http-port", type=int, default=0, help="web port of the in-process OFD (check page)")
     ap.add_argument("--ofd-port", type=int, default=0, help="protocol port of the in-process OFD")
     ap.add_argument("--lang", choices=("kk", "ru"), default="ru")
+    ap.add_argument("--retry", type=int, default=MIN_INTERVAL,
+                    help="retry interval of the OFD scheduler, seconds (at least %d)" % MIN_INTERVAL)
     a = ap.parse_args(argv)
+    if a.retry < MIN_INTERVAL:
+        ap.error("--retry: at least %d seconds (PROTOCOL.md section 13)" % MIN_INTERVAL)
     out = out or sys.stdout
-    sr = SimRegister(a.var, out, a.ofd, a.kkm_id, a.token, a.print_file, a.http_port, a.ofd_port, a.lang)
+    sr = SimRegister(a.var, out, a.ofd, a.kkm_id, a.token, a.print_file, a.http_port, a.ofd_port, a.lang, a.retry)
     try:
         if sr.sim is not None:
             sr.say("OFD simulator: protocol 127.0.0.1:%d, check page %s" % (sr.ofd_addr[1], sr.check_url))

@@ -9,6 +9,9 @@
 #       (ValueError below it); batch: documents sent per tick at most;
 #       now(): integer seconds of the schedule (default the register's clock)
 #   s.tick()    -> None, or what it did: "test", "probe", "replay"
+#   s.note()    take in the port's last exchange now (the register's own
+#               document or X report): the retry clock starts at the
+#               failure, not at the next tick; status() does it too
 #   s.kick()    the situation changed (an operator's "send now", a setting
 #               fixed after analysis): the next tick tries at once, also a
 #               document the OFD refused
@@ -150,6 +153,9 @@ class OfdSync:
 
     # --- the idle loop ------------------------------------------------------
 
+    def note(self):
+        self._observe(self.now())
+
     def kick(self):
         self.stuck = None
         self.due = None
@@ -234,6 +240,7 @@ class OfdSync:
         # lock_in: seconds until the 72 h lock (KZ-29.6, R-81), None when
         # nothing waits
         reg = self.reg
+        self.note()
         now = reg.clock.now()
         oldest = reg.acc.oldest_unacked_ts()
         mode = self.mode()

@@ -1,0 +1,113 @@
+# The OFD scheduler (firmware/ofd/sync.py) in the simulated register against
+# the real simulated OFD over TCP, with its faults: the power-on test, the
+# retry after the interval (not before), the server block (15) probed then
+# the queue sent in order, a refused document (13) not sent again until the
+# operator's sync. PROTOCOL.md section 13; KZ-2.4, KZ-30, R-81.
+
+import io
+import os
+import re
+import sqlite3
+import sys
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, ROOT)
+
+from tools import sim_register as S  # noqa: E402
+
+
+def _db(var):
+    return sqlite3.connect(os.path.join(var, "ofd.sqlite"))
+
+
+def _commands(var):
+    # the commands the OFD answered, in order (0 SYSTEM, 1 TICKET, 2 CLOSE_SHIFT)
+    return [r[0] for r in _db(var).execute("SELECT command FROM exchanges ORDER BY id")]
+
+
+def _hits(sr):
+    return sum(f["hits"] for f in sr.sim.call(sr.sim.server.faults.list))
+
+
+@pytest.fixture()
+def sim(tmp_path):
+    var = str(tmp_path / "var")
+    out = io.StringIO()
+    sr = S.SimRegister(var, out)
+    sr.var_path = var
+    try:
+        yield sr, out
+    finally:
+        sr.close()
+
+
+def _run(sr, out, lines):
+    n = S.run(sr, lines)
+    assert n == 0, out.getvalue()
+
+
+def test_power_on_test_then_retry_at_the_interval(sim):
+    sr, out = sim
+    _run(sr, out, ["login 1 1234"])  # the first tick: the connection test (KZ-2.4)
+    assert "[ofd] power-on connection test: ok" in out.getvalue()
+    assert _commands(sr.var_path) == [0]
+    _run(sr, out, ["fault refuse", "sale Нан 250 1", "pay cash 250"])
+    seq = int(re.search(r"journal (\d+)\): offline", out.getvalue()).group(1))
+    hits = _hits(sr)
+    _run(sr, out, ["skip 59"])
+    assert _hits(sr) == hits  # not before the interval: no connection at all
+    assert "next attempt in 1 s" in out.getvalue().splitlines()[-1]
+    _run(sr, out, ["fault clear", "skip 1"])
+    assert "[ofd] retry: sent 1 of 1 waiting documents; mode online" in out.getvalue()
+    db = _db(sr.var_path)
+    assert db.execute("SELECT offline_number FROM tickets").fetchall() == [(seq,)]  # KZ-30.3
+    assert db.execute("SELECT COUNT(*) FROM offline_periods").fetchone()[0] == 1  # KZ-30.1
+    _run(sr, out, ["status"])
+    assert out.getvalue().splitlines()[-1] == "OFD: mode online, queue 0, power-on test ok"
+
+
+def test_server_block_probe_then_queue_in_order(sim):
+    sr, out = sim
+    _run(sr, out, ["login 1 1234", "fault result code=15", "sale Нан 250 1", "pay cash 250", "z"])
+    assert len(sr.acc.unacked()) == 2  # the sale and the Z wait (KZ-29.7)
+    assert "mode server_blocked" in sr.sync_line()
+    before = _commands(sr.var_path)
+    hits = _hits(sr)
+    _run(sr, out, ["skip 59"])
+    assert _hits(sr) == hits
+    _run(sr, out, ["skip 1"])  # COMMAND_SYSTEM with reg_info, answered 15 again
+    assert _hits(sr) == hits + 1 and "[ofd] probe: answered; mode server_blocked" in out.getvalue()
+    _run(sr, out, ["fault clear", "skip 60"])  # result 0 ends the block, then the queue
+    assert sr.acc.unacked() == [] and "mode online" in sr.sync_line()
+    assert _commands(sr.var_path)[len(before):] == [0, 1, 2]  # probe, the sale, the Z: in order
+    db = _db(sr.var_path)
+    assert db.execute("SELECT COUNT(*) FROM tickets WHERE offline_number IS NOT NULL").fetchone()[0] == 1
+    assert db.execute("SELECT offline FROM z_reports").fetchall() == [(1,)]
+
+
+def test_refused_document_waits_for_the_operator(sim):
+    sr, out = sim
+    _run(sr, out, ["login 1 1234", "fault result code=13", "sale Нан 250 1", "pay cash 250"])
+    hits = _hits(sr)
+    assert hits == 1
+    for _ in range(5):
+        _run(sr, out, ["skip 600"])
+    assert _hits(sr) == hits  # no retry storm
+    assert "mode blocked" in sr.sync_line() and "refused (code 13)" in sr.sync_line()
+    _run(sr, out, ["fault clear", "skip 600"])
+    assert len(sr.acc.unacked()) == 1  # still waiting for the operator
+    _run(sr, out, ["sync"])  # after analysis: send now
+    assert "sent 1 of 1" in out.getvalue() and sr.acc.unacked() == []
+
+
+def test_wait_idles_and_retry_below_60_s_is_refused(sim, capsys):
+    sr, out = sim
+    _run(sr, out, ["wait 1"])
+    assert "[ofd] power-on connection test: ok" in out.getvalue()
+    assert out.getvalue().splitlines()[-1] == "[ofd] mode online, queue 0"
+    assert S.run(sr, ["wait x", "skip 0"]) == 2
+    with pytest.raises(SystemExit) as e:
+        S.main(["--retry", "59"])
+    assert e.value.code == 2
