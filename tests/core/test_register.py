@@ -256,6 +256,24 @@ def test_kz_3_kz_43_1_boot_locks():
     assert refused(r.open_receipt, D.OP_SELL)[0] == L.SELFTEST_HW
 
 
+def test_kz_3_2_failed_software_test_locks_until_a_passing_boot():
+    b = fiscalised_bench()
+    from journal import Accumulator
+    from regkit import KEY
+
+    def boot(sw_ok):
+        return R.Register(Accumulator(b.log, b.fm, KEY), b.printer, b.ofd, b.clock, True, None, lambda: sw_ok)
+
+    r = boot(False)
+    assert r.active_locks() == [L.SELFTEST_SW]
+    r.login(1, "1111", A.MODE_SALES)
+    assert refused(r.open_receipt, D.OP_SELL)[0] == L.SELFTEST_SW
+    r = boot(True)
+    assert r.active_locks() == []
+    r.login(1, "1111", A.MODE_SALES)
+    r.open_receipt(D.OP_SELL)
+
+
 def test_not_fiscalised_register_refuses_documents():
     b = Bench()
     r = b.boot()
@@ -263,7 +281,6 @@ def test_not_fiscalised_register_refuses_documents():
     # the first user of a new register cannot be a cashier
     assert refused(r.set_user, 1, "c", A.ROLE_CASHIER, "1111")[0] == L.E_NO_RIGHT
     r.set_user(2, "Админ", A.ROLE_ADMIN, "2222")
-    r.set_user(1, "c", A.ROLE_CASHIER, "1111") if False else None
     r.login(2, "2222", A.MODE_PROGRAMMING)
     r.set_user(1, "c", A.ROLE_CASHIER, "1111")
     r.login(1, "1111", A.MODE_SALES)
