@@ -41,7 +41,10 @@
 #   entered; nothing is tried until the lock is gone;
 # - any other refusing code for a queued document: BLOCKED; that document
 #   is not sent again until kick(), a reboot or the queue's head changes
-#   (no retry storm; section 13: until the message is dealt with).
+#   (no retry storm; section 13: until the message is dealt with). A
+#   refusal the register's own exchange got is taken for the queue's head
+#   when documents wait (a live document refused joins the queue's head;
+#   an X report refused while documents wait is taken for one as well).
 # Each tick makes at most one probe or one replay of at most batch
 # documents, and nothing while a receipt is being entered (reg.draft): an
 # exchange may take the whole transaction time (5 s).

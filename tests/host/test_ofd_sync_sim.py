@@ -102,7 +102,7 @@ def test_refused_document_waits_for_the_operator(sim):
     assert "sent 1 of 1" in out.getvalue() and sr.acc.unacked() == []
 
 
-def test_wait_idles_and_retry_below_60_s_is_refused(sim, capsys):
+def test_wait_idles_and_retry_below_60_s_is_refused(sim):
     sr, out = sim
     _run(sr, out, ["wait 1"])
     assert "[ofd] power-on connection test: ok" in out.getvalue()
