@@ -117,11 +117,16 @@ def ticket(when, lines, operation=2, payments=None, offline_number=None, offline
     return r
 
 
-def close_shift(when, withdraw_money=False, offline=False):
+def close_shift(when, withdraw_money=False, offline=False, z_report=None, fr_shift_number=None):
+    """z_report: the register's own pb ZXReport (compared with the OFD's, zcheck.py)."""
     p = _pb()
     r = p.Request(command=p.COMMAND_CLOSE_SHIFT)
     cs = r.close_shift
     set_dt(cs.close_time, when)
+    if z_report is not None:
+        cs.z_report.CopyFrom(z_report)
+    if fr_shift_number is not None:
+        cs.fr_shift_number = fr_shift_number
     cs.operator.code = 1
     cs.operator.name = "Кассир"
     if withdraw_money:
