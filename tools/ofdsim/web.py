@@ -41,6 +41,7 @@ td.num,th.num{text-align:right;white-space:nowrap}
 .mismatch{background:#fff4e0;color:#8a5300}
 .zmatch{color:#1b5e20;font-weight:bold}.zdiff{color:#8e1b10;font-weight:bold}.znone{color:#666}
 table.zdiffs{margin:4px 0;width:auto}table.zdiffs td{font-size:12px;padding:2px 6px;font-family:monospace}
+table.zdiffs td:first-child{word-break:break-all}
 .total td{font-weight:bold;font-size:16px}
 .qr{float:right;margin-left:16px}
 .small{font-size:12px;color:#666;word-break:break-all}
