@@ -493,6 +493,7 @@ class SimRegister:
         if self.acc.unacked():
             self.cmd_sync()
         zx = self._with_mode(A.MODE_SHIFT_CLOSE, lambda: self.reg.close_shift(self.lang))
+        self.sync.retest()  # KZ-2: the connection test at the Z report too (the next tick)
         self._report_ofd()
         self.say("shift %d closed%s" % (zx["shift_number"], "" if not self.acc.unacked()
                                         else "; %d documents wait for the OFD" % len(self.acc.unacked())))
@@ -508,7 +509,7 @@ class SimRegister:
         self._report_ofd()
         st = self.sync.status()
         if what == "test":
-            head = "power-on connection test: %s" % self.sync.test
+            head = "connection test: %s" % self.sync.test
         elif what == "replay":
             head = "retry: sent %d of %d waiting documents" % (waiting - st["queue"], waiting)
         else:
@@ -592,7 +593,7 @@ class SimRegister:
         self.say("shift open: %s, documents %d, waiting for OFD: %d, token %d, reqnum %d%s" % (
             self.reg.shift_open, self.reg.doc_no, len(self.acc.unacked()), self.client.token, self.client.reqnum,
             ", locks: " + ", ".join(T.text(c, self.lang) if T.has(c) else str(c) for c in locks) if locks else ""))
-        self.say("OFD: %s, power-on test %s" % (self.sync_line(), self.sync.test or "not yet"))
+        self.say("OFD: %s, connection test %s" % (self.sync_line(), self.sync.test or "not yet"))
 
     def cmd_quit(self):
         pass

@@ -15,6 +15,8 @@
 #   s.kick()    the situation changed (an operator's "send now", a setting
 #               fixed after analysis): the next tick tries at once, also a
 #               document the OFD refused
+#   s.retest()  the next tick runs the connection test again (KZ-2: the
+#               self-test also runs when the Z report is taken)
 #   s.status()  -> dict for the display (see status())
 #   s.test      None until the first tick, then the power-on connection
 #               test's result: "ok", "failed" or "not_sent"; s.test_code
@@ -158,6 +160,10 @@ class OfdSync:
 
     def note(self):
         self._observe(self.now())
+
+    def retest(self):
+        self.test = None
+        self.test_code = None
 
     def kick(self):
         self.stuck = None

@@ -430,3 +430,21 @@ def test_schedule_survives_the_clock_going_back():
     b.link.restore()
     b.clock.advance(60)
     assert s.tick() == "replay" and b.reg.acc.unacked() == []
+
+
+def test_kz_2_connection_test_again_at_the_z_report():
+    b, s = _online()
+    r = b.reg
+    sell(r)
+    r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+    r.close_shift()
+    s.retest()  # KZ-2: the self-test runs when the Z report is taken too
+    assert s.status()["test"] is None and s.status()["next"] == 0
+    n = len(b.link.log)
+    assert s.tick() == "test" and s.test == Y.TEST_OK
+    assert b.link.commands(n) == [S.COMMAND_SYSTEM]
+    assert s.tick() is None  # once
+    s.retest()
+    b.link.cut()
+    before = r.active_locks()
+    assert s.tick() == "test" and s.test == Y.TEST_FAILED and r.active_locks() == before
