@@ -134,6 +134,7 @@ class Register:
         self.draft = None
         self.last = None  # Fiscalised, for a copy
         self.notices = []  # text codes for the cashier (KZ-29.2, recovery)
+        self.ofd_texts = None  # KZ-17: kkm.ofdtexts.OfdTexts from the first text on
         self.recovery = None  # what boot found: kkm.recovery.Report
         self.ofd_session = None  # payload of the latest R_SESSION (ofd.port)
         # a token entered in the settings that the OFD session has not taken
@@ -631,6 +632,8 @@ class Register:
             self._printer()
             self._audit(EV_PRINT_FAIL, 0, struct.pack("<I", res.seq))
             self._notice(L.N_REPRINT)
+            return res
+        self.print_ofd_texts(lang)  # KZ-17: after the document, on its own slip
         return res
 
     def copy_last(self, lang=None):
@@ -639,6 +642,34 @@ class Register:
             raise L.Refused(L.E_NO_RECEIPT, None)
         self._require(L.OP_X)
         return self._print(self.last, lang)
+
+    # --- texts from the OFD (KZ-17, kkm.ofdtexts) ---------------------------
+    # ofd.port hands the texts of every answer to take_ofd_texts; the UI
+    # reads ofd_texts.pending(SHOW) and acknowledges each (done). A new text
+    # is printed once on a non-fiscal slip of its own when the printer is
+    # next free: right after the document or report whose exchange brought
+    # it, or after a probe (ofd.port). The fiscal receipt is never changed:
+    # its details are those of R-56, the same on paper, in a copy and at
+    # the OFD. The store and its module are loaded with the first text.
+
+    def take_ofd_texts(self, ads, blocked=False):
+        if self.ofd_texts is None:
+            from kkm.ofdtexts import OfdTexts
+
+            self.ofd_texts = OfdTexts()
+        return self.ofd_texts.take(ads, blocked)
+
+    def print_ofd_texts(self, lang=None):
+        t = self.ofd_texts
+        return None if t is None else t.print_pending(self, lang)
+
+    def lock_message(self, code, lang=None):
+        # the cashier's text for a lock or refusal code; the server block
+        # (OFD_SUSPEND) shows the OFD's last INFO text after it (section 13)
+        m = L.message(code, lang or self.settings.get("lang"))
+        t = self.ofd_texts
+        t = t.text[4] if t is not None and code == L.OFD_SUSPEND else None  # 4: TICKET_AD_INFO
+        return m + "\n" + t if t else m
 
     # --- OFD queue ---------------------------------------------------------
 
@@ -659,6 +690,7 @@ class Register:
         if n:
             if not self.acc.unacked() and L.N_OFFLINE in self.notices:
                 self.notices.remove(L.N_OFFLINE)
+        self.print_ofd_texts()  # texts that came with the answers (KZ-17)
         return n
 
     # --- reports (KZ-10(1), KZ-12, KZ-31) ------------------------------------
@@ -671,6 +703,7 @@ class Register:
                                      (self.shift_open_ts or now) + off)
         lines = layout.report_lines(zx, lang or self.settings.get("lang"))
         self.printer.print(lines)
+        self.print_ofd_texts(lang)
         return zx
 
     def cashier_report(self, lang=None):
@@ -708,6 +741,8 @@ class Register:
         except Exception:
             self._printer()
             self._notice(L.N_REPRINT)
+            return zx
+        self.print_ofd_texts(lang)  # texts that came with the Z's answer
         return zx
 
     def finish_z(self, shift_no, ts, write=True):

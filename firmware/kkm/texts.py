@@ -103,6 +103,8 @@ L_CASHIER_REPORT = const(261)
 L_SECTION_REPORT = const(262)
 L_CHECKSUM = const(263)
 L_COPY = const(264)
+L_OFD_TEXT = const(265)  # KZ-17: a text of the OFD (TicketAd types OFD, ORG, POS, KKM)
+L_OFD_INFO = const(266)  # KZ-17: an information message (TICKET_AD_INFO)
 
 # code, kk, ru for every string, as one flat tuple of constants: no dict and
 # no pair tuples are built at import (on the device the tuple is frozen into
@@ -170,6 +172,8 @@ _T = (
     L_SECTION_REPORT, "БӨЛІМДЕР БОЙЫНША ЕСЕП", "ОТЧЁТ ПО СЕКЦИЯМ",
     L_CHECKSUM, "Бақылау сомасы", "Контрольная сумма",
     L_COPY, "КӨШІРМЕ", "КӨШІРМЕ / КОПИЯ",
+    L_OFD_TEXT, "ФДО ХАБАРЛАМАСЫ", "СООБЩЕНИЕ ОФД",
+    L_OFD_INFO, "АҚПАРАТТЫҚ ХАБАРЛАМА", "ИНФОРМАЦИОННОЕ СООБЩЕНИЕ",
     E_NO_LINES, "Чекте тауар жоқ", "В чеке нет позиций",
     E_LINE, "Баға немесе саны қате", "Неверная цена или количество",
     E_TAX_GROUP, "Салық тобы белгісіз", "Неизвестная налоговая группа",

@@ -43,6 +43,14 @@
 # For placements and Z (no fiscal sign in the answer) the acknowledgement
 # text is "ack:<request number>".
 #
+# Texts from the OFD (KZ-17, PROTOCOL.md section 9): the ticket_ads of every
+# answer (the decoded Response in Outcome.response, any result code) go to
+# Register.take_ofd_texts (kkm.ofdtexts); every request reports the versions
+# the register holds (service.ticket_ad_infos), so the OFD sends only newer
+# texts. The register prints new texts after the document it is issuing;
+# after a probe or an X report sent here, the port asks it to print them at
+# once.
+#
 # Result codes that change the register's state (PROTOCOL.md sections 12,
 # 13) go to Register.ofd_order: 15 (server block) engages OFD_SUSPEND, 1
 # (unknown id) DATA_MISMATCH, 2 (invalid token) INVALID_TOKEN; a result 0
@@ -225,7 +233,19 @@ class OfdPort:
         out = self.client.exchange(req, key)
         self.last = out
         self._react(out)
+        self._texts(out)
         return out
+
+    def _texts(self, out):
+        # KZ-17: the texts of the answer to the register (see the header)
+        resp = out.response
+        svc = resp.get("service") if resp is not None else None
+        ads = svc.get("ticket_ads") if svc is not None else None
+        if ads:
+            try:
+                self.reg.take_ofd_texts(ads, out.code == 15)
+            except Exception:
+                pass  # a text must never cost a document its OFD answer
 
     def _seed(self):
         # no session journalled yet: the token entered at fiscalisation
@@ -281,14 +301,16 @@ class OfdPort:
         s = self.reg.settings
         reg_info = M.reg_info(s.get("rnm"), s.get("factory_no"), s.get("kkm_id"), s.get("taxpayer"),
                               s.get("address"), s.get("bin"))
+        t = self.reg.ofd_texts
+        ads = None if t is None else t.infos()  # the texts' versions held (KZ-17)
         if not offline:
-            return M.service(reg_info)
+            return M.service(reg_info, ad_infos=ads)
         off = s.get("tz_offset")
         begin = self.acc.oldest_unacked_ts()
         now = self.reg.clock.now()
         if begin is None or begin > now:
             begin = now
-        return M.service(reg_info, begin + off, now + off)
+        return M.service(reg_info, begin + off, now + off, ad_infos=ads)
 
     # --- requests -------------------------------------------------------------
 
@@ -380,7 +402,9 @@ class OfdPort:
             return None
         off = self.reg.settings.get("tz_offset")
         rr = M.report(S.REPORT_X, zx, self.reg.clock.now() + off)
-        return self._exchange(M.report_request(rr, self._service(False)))
+        out = self._exchange(M.report_request(rr, self._service(False)))
+        self.reg.print_ofd_texts()
+        return out
 
     def probe(self, get_reg_info=True):
         # COMMAND_SYSTEM: connection check, registration data and, while
@@ -392,4 +416,6 @@ class OfdPort:
         svc = self._service(queued)
         svc["get_reg_info"] = bool(get_reg_info)
         svc["software_information"] = M.software(self.version, model=self.model)
-        return self._exchange(M.system_request(svc))
+        out = self._exchange(M.system_request(svc))
+        self.reg.print_ofd_texts()  # KZ-17: a text is printed when received
+        return out
