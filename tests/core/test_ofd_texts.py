@@ -268,3 +268,18 @@ def test_kz_17_a_failing_text_never_costs_the_receipt_its_fiscal_sign():
     r.take_ofd_texts = broken
     res = sell(r, [line()])
     assert not res.offline and r.acc.unacked() == []
+
+
+def test_kz_17_text_with_the_z_answer_printed_after_the_z_report():
+    b = _bench()
+    r = b.reg
+    sell(r)
+    r.logout()
+    r.login(2, "2222", A.MODE_SHIFT_CLOSE)
+    b.ads.ads[S.TICKET_AD_ORG] = (9, "Ұйымға / Для организации")
+    n = len(b.printer.printed)
+    r.close_shift()
+    pages = b.printer.printed[n:]
+    assert len(pages) == 2 and _slips(b.printer) == _slips(b.printer)[-1:]
+    assert "Ұйымға / Для организации" in [t for st, t in pages[1]]
+    assert r.ofd_texts.pending(OT.PRINT) == []
