@@ -9,7 +9,8 @@
     python -m tools.ofdsim fault --admin http://127.0.0.1:8080 clear
     python -m tools.ofdsim block|unblock|message|token ... (through the admin API of a running server)
     python -m tools.ofdsim zreports --kkm-id 203539     # each Z: the register's against the OFD's
-    python -m tools.ofdsim settings --reject-z-mismatch on|off
+    python -m tools.ofdsim xcheck --kkm-id 203539       # the last X: the register's against the OFD's
+    python -m tools.ofdsim settings --reject-z-mismatch on|off   # kept in the database
 """
 
 import argparse
@@ -24,7 +25,7 @@ import urllib.request
 from tools.ofdsim.faults import KINDS
 
 SUBCOMMANDS = ("serve", "register", "list", "fault", "block", "unblock", "message", "token", "status", "zreports",
-               "settings")
+               "xcheck", "settings")
 
 
 def _serve(argv):
@@ -48,9 +49,11 @@ def _serve(argv):
                     help="let non-loopback clients use the admin API (it has no authentication)")
     ap.add_argument("--read-timeout", type=float, default=30.0,
                     help="seconds a client has to send its whole request (and to take the answer)")
-    ap.add_argument("--reject-z-mismatch", action="store_true",
-                    help="answer CLOSE_SHIFT with 13 when the register's Z differs from the OFD's (default: accept"
-                         " it, store the differences and answer with the OFD's Z, as a real OFD does)")
+    ap.add_argument("--reject-z-mismatch", action=argparse.BooleanOptionalAction, default=None,
+                    help="answer CLOSE_SHIFT with 13 when the register's Z differs from the OFD's (off: accept"
+                         " it, store the differences and answer with the OFD's Z, as a real OFD does); stored in"
+                         " the database: without the flag the last setting (also one made at run time) holds,"
+                         " off in a new database")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING, format="%(asctime)s %(message)s")
@@ -156,7 +159,7 @@ def _admin(cmd, argv):
     elif cmd == "settings":
         ap.add_argument("--reject-z-mismatch", choices=("on", "off"), default=None,
                         help="answer 13 to a CLOSE_SHIFT whose Z differs from the OFD's (default off)")
-    elif cmd in ("block", "unblock", "message", "token", "zreports"):
+    elif cmd in ("block", "unblock", "message", "token", "zreports", "xcheck"):
         ap.add_argument("--kkm-id", type=int, required=(cmd != "message"))
         if cmd == "block":
             ap.add_argument("--reason", default="")
@@ -171,6 +174,8 @@ def _admin(cmd, argv):
         st, out = _http("GET", base + "/admin/status")
     elif cmd == "zreports":
         st, out = _http("GET", base + "/admin/registers/%d/zreports" % a.kkm_id)
+    elif cmd == "xcheck":
+        st, out = _http("GET", base + "/admin/registers/%d/xcheck" % a.kkm_id)
     elif cmd == "settings":
         if a.reject_z_mismatch is None:
             st, out = _http("GET", base + "/admin/settings")

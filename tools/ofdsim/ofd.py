@@ -46,6 +46,9 @@ log = logging.getLogger("ofdsim")
 
 SHIFT_LIMIT_S = 24 * 3600
 TICKET_AD_INFO = 4
+# Answers whose service block carries the texts (ticket_ads) newer than the
+# versions the request reports (PROTOCOL.md section 9)
+TEXT_COMMANDS = (SYSTEM, TICKET, CLOSE_SHIFT, REPORT, INFO, MONEY_PLACEMENT)
 
 TEXTS = {
     OK: "OK",
@@ -123,7 +126,7 @@ def load_catalogue(path=None):
 class Ofd:
     def __init__(self, store, base_url="http://127.0.0.1:8080", rotate_all=False, versions=(VERSION,),
                  strict_reqnum=False, shift_clock="device", tz_offset_s=5 * 3600, catalogue=None,
-                 reject_z_mismatch=False):
+                 reject_z_mismatch=None):
         from tools.pb import load
         self.pb = load()
         self.store = store
@@ -138,13 +141,29 @@ class Ofd:
         self.catalogue = catalogue or load_catalogue()
         # A real OFD accepts a Z that differs from its own and answers with
         # its own (the register re-synchronises); True answers 13 instead.
-        self.reject_z_mismatch = bool(reject_z_mismatch)
+        # Kept in the store's settings table: None takes the stored value
+        # (off in a new database), True/False sets and stores it.
+        if reject_z_mismatch is None:
+            self._reject_z = bool(store.setting("reject_z_mismatch", False))
+        else:
+            self.reject_z_mismatch = reject_z_mismatch
         self.stats = {"requests": 0, "duplicates": 0, "tickets": 0, "z_matches": 0, "z_differs": 0,
-                      "z_rejected": 0}
+                      "z_rejected": 0, "x_matches": 0, "x_differs": 0}
         # kkm id -> REQNUM of the last request answered, stored or not (the
         # strict request-number rule follows it; unknown after a restart,
         # then the last stored exchange counts)
         self.last_reqnum = {}
+
+    @property
+    def reject_z_mismatch(self):
+        return self._reject_z
+
+    @reject_z_mismatch.setter
+    def reject_z_mismatch(self, on):
+        # written into the store's open transaction, if any: the caller makes
+        # it durable (the admin API awaits OfdServer.durable())
+        self._reject_z = bool(on)
+        self.store.set_setting("reject_z_mismatch", self._reject_z)
 
     # ------------------------------------------------------------ answers
     def _response(self, command, code, detail=""):
@@ -226,7 +245,8 @@ class Ofd:
         if kkm["blocked"]:
             info["result"] = BLOCKED
             r = self._response(cmd, BLOCKED, kkm["block_reason"])
-            self._add_ads(r, kkm, None, block_text=kkm["block_reason"])
+            self._add_ads(r, kkm, self._reported_versions(payload), blocked=True,
+                          block_text=kkm["block_reason"] or TEXTS[BLOCKED])
             return head.token, r.SerializeToString(), info
 
         req = self.pb.Request()
@@ -259,6 +279,9 @@ class Ofd:
                     raise Reject(UNSUPPORTED_COMMAND, "command %d" % cmd)
                 resp = handler(self, kkm, req, payload, exid)
                 code = resp.result.result_code
+                if code == OK and cmd in TEXT_COMMANDS:
+                    s = req.service if req.HasField("service") else None
+                    self._add_ads(resp, kkm, s.ticket_ad_infos if s is not None else None)
             except Reject as rj:
                 st.rollback_savepoint()
                 st.savepoint()
@@ -282,25 +305,47 @@ class Ofd:
     def _ok(self, cmd):
         return self._response(cmd, OK)
 
-    def _add_ads(self, resp, kkm, reported, block_text=None):
-        """Put newer text messages into resp.service.ticket_ads."""
+    def _reported_versions(self, payload):
+        """service.ticket_ad_infos of a request not processed otherwise (the
+        server block); None when the payload does not decode."""
+        req = self.pb.Request()
+        try:
+            req.ParseFromString(payload)
+        except Exception:  # google.protobuf.message.DecodeError
+            return None
+        return req.service.ticket_ad_infos if req.HasField("service") else None
+
+    def _add_ads(self, resp, kkm, reported, blocked=False, block_text=""):
+        """Put the texts newer than the reported versions into
+        resp.service.ticket_ads (a type not reported counts as version 0).
+
+        blocked: a server-block answer (15). Its TICKET_AD_INFO text is the
+        block reason, always, with the version the register reported for
+        INFO (0 if none): never newer than the one it holds, so the
+        register's version does not move (kkm.ofdtexts shows a blocked
+        answer's INFO text in place of the held one without taking its
+        version). The newer INFO messages stay back until the block ends: in
+        the same answer the reason would replace them on the register before
+        they were shown, and their version would be taken as read."""
         have = {}
         if reported is not None:
             for a in reported:
                 have[int(a.type)] = int(a.version)
         added = False
         for row in self.store.ads(kkm["kkm_id"]):
+            if blocked and row["type"] == TICKET_AD_INFO:
+                continue
             if row["id"] > have.get(row["type"], 0):
                 ad = resp.service.ticket_ads.add()
                 ad.info.type = row["type"]
                 ad.info.version = row["id"]
                 ad.text = row["text"]
                 added = True
-        if block_text is not None and not any(a.info.type == TICKET_AD_INFO for a in resp.service.ticket_ads):
+        if blocked:
             ad = resp.service.ticket_ads.add()
             ad.info.type = TICKET_AD_INFO
-            ad.info.version = 0
-            ad.text = block_text or TEXTS[BLOCKED]
+            ad.info.version = have.get(TICKET_AD_INFO, 0)
+            ad.text = block_text
             added = True
         return added
 
@@ -326,7 +371,6 @@ class Ofd:
 
     def _service_block(self, resp, kkm, req):
         s = req.service if req.HasField("service") else None
-        self._add_ads(resp, kkm, s.ticket_ad_infos if s is not None else None)
         if s is not None and s.get_reg_info:
             self._fill_reg_info(resp.service.reg_info, kkm)
         if s is not None and s.get_binded_taxation:
@@ -464,10 +508,25 @@ class Ofd:
         dt = dt_tuple(rr.date_time)
         if rr.report == 1:
             n, _ = self.store.current_shift(kkm["kkm_id"])
-            resp.report.zx_report.CopyFrom(zx.build(self.pb, self.store, kkm["kkm_id"], n, dt))
+            rep = zx.build(self.pb, self.store, kkm["kkm_id"], n, dt)
+            self._x_check(kkm, exid, n, dt, rr.zx_report if rr.HasField("zx_report") else None, rep)
+            resp.report.zx_report.CopyFrom(rep)
         else:
             resp.report.zx_report.CopyFrom(self._last_z(kkm, dt))
         return resp
+
+    def _x_check(self, kkm, exid, n, dt, device, rep):
+        """The register's X against the server's (zcheck.check_x): counted,
+        a difference logged, the result kept as the register's last X check.
+        Never a reason to refuse the report."""
+        kid = kkm["kkm_id"]
+        result = zcheck.check_x(device, rep)
+        if result["status"] != zcheck.ABSENT:
+            self.stats["x_" + result["status"]] += 1
+        if result["status"] == zcheck.DIFFERS:
+            log.warning("kkm %d shift %d: the register's X differs from the OFD's in %d field(s): %s",
+                        kid, n, result["count"], zcheck.summary(result))
+        self.store.set_x_check(kid, exid, n, iso(dt), result)
 
     def _info(self, kkm, req, payload, exid):
         resp = self._ok(INFO)

@@ -4,7 +4,9 @@ Fiscal tables (exchanges, tickets, money placements, Z reports, offline
 periods) are append-only: triggers abort every UPDATE and DELETE on them,
 and the code has no delete path at all (5-year retention, R-79, R-83). The
 register table keeps the mutable state a real OFD keeps per KKM: the current
-valid token and the blocked flag.
+valid token and the blocked flag. Also mutable, and no fiscal data: the
+simulator's own settings (``settings``) and each register's last X check
+(``x_checks``, one row per register).
 """
 
 import json
@@ -111,6 +113,20 @@ CREATE TABLE IF NOT EXISTS ads (
   text TEXT NOT NULL,
   created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  changed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS x_checks (
+  kkm_id INTEGER PRIMARY KEY,
+  exchange_id INTEGER NOT NULL,
+  shift_number INTEGER NOT NULL,
+  report_time TEXT NOT NULL,
+  checked_at TEXT NOT NULL,
+  status TEXT NOT NULL,
+  result TEXT NOT NULL
+);
 """
 
 
@@ -180,6 +196,21 @@ class Store:
 
     def set_meta(self, key, value):
         self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # ------------------------------------------------------------ settings
+    # The simulator's settings that can change at run time (admin API), as
+    # JSON values; a database made before the table existed gets it on open
+    # (CREATE TABLE IF NOT EXISTS) and reads the defaults.
+    def setting(self, key, default=None):
+        row = self.db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_setting(self, key, value):
+        self.db.execute("INSERT OR REPLACE INTO settings(key, value, changed_at) VALUES (?, ?, ?)",
+                        (key, json.dumps(value), _now()))
+
+    def settings(self):
+        return {r[0]: json.loads(r[1]) for r in self.db.execute("SELECT key, value FROM settings ORDER BY key")}
 
     @property
     def secret(self):
@@ -339,6 +370,25 @@ class Store:
                         "count": 0 if c is None else c["count"],
                         "differences": [] if c is None else c["differences"]})
         return out
+
+    # ------------------------------------------------------------ X checks
+    def set_x_check(self, kkm_id, exchange_id, shift_number, report_time, result):
+        """Keep the last X check of a register (zcheck.check_x), replacing the previous one."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO x_checks(kkm_id, exchange_id, shift_number, report_time, checked_at, status,"
+            " result) VALUES (?,?,?,?,?,?,?)",
+            (kkm_id, exchange_id, shift_number, report_time, _now(), result["status"],
+             json.dumps(result, ensure_ascii=False, sort_keys=True)))
+
+    def x_check(self, kkm_id):
+        """The register's last X check as a JSON-ready dict, or None (no X yet)."""
+        row = self.db.execute("SELECT * FROM x_checks WHERE kkm_id=?", (kkm_id,)).fetchone()
+        if row is None:
+            return None
+        r = json.loads(row["result"])
+        return {"shift_number": row["shift_number"], "report_time": row["report_time"],
+                "checked_at": row["checked_at"], "exchange_id": row["exchange_id"], "xcheck": r["status"],
+                "count": r["count"], "differences": r["differences"]}
 
     # ------------------------------------------------------------ tickets
     def next_ticket_seq(self, kkm_id):

@@ -8,6 +8,7 @@ import json
 
 from aiohttp import web
 
+from tools.ofdsim import zcheck
 from tools.ofdsim.faults import FaultError
 from tools.ofdsim.pbutil import from_iso, money_text, qr_time, tiyn
 
@@ -86,24 +87,43 @@ def _loopback(remote):
         return False
 
 
-def _zcheck_cell(c):
-    """Register page cell: the register's Z against the OFD's (zcheck.py)."""
+def _shown(path, value):
+    """A differing value on the page: money in tenge (1 190.00), counts as counts, times as they are."""
+    v = zcheck.display(path, value)
+    return "—" if v is None else v
+
+
+def _zcheck_cell(c, attr="zcheck"):
+    """Register page cell: the register's Z (or X, attr="xcheck") against the OFD's (zcheck.py)."""
     if c is None:
-        return '<td class="zcheck znone" data-zcheck="not-checked">%s</td>' % _bi("тексерілмеген", "не проверялся")
+        return '<td class="zcheck znone" data-%s="not-checked">%s</td>' % (attr, _bi("тексерілмеген", "не проверялся"))
     if c["status"] == "absent":
-        return '<td class="zcheck znone" data-zcheck="absent">%s</td>' % _bi("жіберілмеген", "не передан")
+        return '<td class="zcheck znone" data-%s="absent">%s</td>' % (attr, _bi("жіберілмеген", "не передан"))
     if c["status"] == "matches":
-        return ('<td class="zcheck"><span class="zmatch" data-zcheck="matches">matches</span>%s</td>'
-                % _bi("сәйкес", "совпадает"))
+        return ('<td class="zcheck"><span class="zmatch" data-%s="matches">matches</span>%s</td>'
+                % (attr, _bi("сәйкес", "совпадает")))
     rows = "".join('<tr data-path="%s"><td>%s</td><td class="num">%s</td><td class="num">%s</td></tr>'
-                   % (_e(p), _e(p), _e("—" if dv is None else dv), _e("—" if sv is None else sv))
+                   % (_e(p), _e(p), _e(_shown(p, dv)), _e(_shown(p, sv)))
                    for p, dv, sv in c["differences"])
     more = c["count"] - len(c["differences"])
     if more > 0:
         rows += '<tr><td colspan="3">+%d</td></tr>' % more
-    return ('<td class="zcheck"><span class="zdiff" data-zcheck="differs">differs</span>%s'
+    return ('<td class="zcheck"><span class="zdiff" data-%s="differs">differs</span>%s'
             '<table class="zdiffs"><tr><th>field</th><th class="num">%s</th><th class="num">%s</th></tr>%s'
-            '</table></td>' % (_bi("сәйкес емес", "не совпадает"), _bi("ККМ", "ККМ"), _bi("ОФД", "ОФД"), rows))
+            '</table></td>' % (attr, _bi("сәйкес емес", "не совпадает"), _bi("ККМ", "ККМ"), _bi("ОФД", "ОФД"), rows))
+
+
+def _xcheck_table(x):
+    """Register page: the register's last X against the OFD's X of that moment."""
+    if x is None:
+        return ('<table id="xcheck"><tr><td class="zcheck znone" data-xcheck="none">%s</td></tr></table>'
+                % _bi("X-есеп жіберілмеген", "X-отчёт не передавался"))
+    return ('<table id="xcheck"><tr><th>%s</th><th>%s</th><th>%s</th></tr>'
+            '<tr data-shift="%d"><td class="num">%d</td><td>%s</td>%s</tr></table>'
+            % (_bi("Ауысым", "Смена"), _bi("X-есеп уақыты", "Время X-отчёта"), _bi("ККМ X-есебі", "X-отчёт ККМ"),
+               x["shift_number"], x["shift_number"], _e(x["report_time"].replace("T", " ")),
+               _zcheck_cell({"status": x["xcheck"], "count": x["count"], "differences": x["differences"]},
+                            "xcheck")))
 
 
 def make_app(srv):
@@ -209,6 +229,7 @@ def make_app(srv):
         body = ('<h1>%s %d</h1><p>%s — %s, %s: %s, %s: %s</p><h2>%s</h2><table id="tickets"><tr><th>№</th>'
                 '<th>%s</th><th>%s</th><th>%s</th><th class="num">%s</th><th>%s</th><th>%s</th></tr>%s</table>'
                 '<h2>%s</h2><table id="zreports"><tr><th>%s</th><th>%s</th><th>%s</th><th></th><th>%s</th></tr>%s</table>'
+                '<h2>%s</h2>%s'
                 '<h2>%s</h2><table id="money"><tr><th>%s</th><th>%s</th><th class="num">%s</th></tr>%s</table>'
                 '<p>%s: %s</p>'
                 % ("ККМ", kid, _e(k["title"]), _e(k["address"]), "РНМ", _e(k["rnm"]), "БИН", _e(k["bin"]),
@@ -217,6 +238,7 @@ def make_app(srv):
                    _bi("Дербес код", "Автономный код"), "".join(trs),
                    _bi("Z-есептер", "Z-отчёты"), _bi("Ауысым", "Смена"), _bi("Ашылды", "Открыта"),
                    _bi("Жабылды", "Закрыта"), _bi("ККМ Z-есебі", "Z-отчёт ККМ"), zs,
+                   _bi("Соңғы X-есеп", "Последний X-отчёт"), _xcheck_table(st.x_check(kid)),
                    _bi("Қолма-қол ақшаны салу/алу", "Внесения/изъятия"), _bi("Күні", "Дата"),
                    _bi("Операция", "Операция"), _bi("Сомасы", "Сумма"), mps,
                    _bi("Кассадағы қолма-қол ақша", "Наличные в кассе"), money_text(st.cash(kid))))
@@ -246,6 +268,7 @@ def make_app(srv):
                                   "settings": _settings()})
 
     def _settings():
+        # kept in the database (Store settings table): a restart keeps them
         return {"reject_z_mismatch": srv.ofd.reject_z_mismatch}
 
     async def settings_get(request):
@@ -259,6 +282,7 @@ def make_app(srv):
             if not isinstance(d["reject_z_mismatch"], bool):
                 return _bad("reject_z_mismatch is true or false")
             srv.ofd.reject_z_mismatch = d["reject_z_mismatch"]
+            await srv.durable()
         return web.json_response(_settings())
 
     async def zreports(request):
@@ -266,6 +290,12 @@ def make_app(srv):
         if kid is None:
             return _bad("no such register", 404)
         return web.json_response(store().z_checks(kid))
+
+    async def xcheck(request):
+        kid = _kid(request)
+        if kid is None:
+            return _bad("no such register", 404)
+        return web.json_response(store().x_check(kid))
 
     async def faults_get(request):
         return web.json_response(srv.faults.list())
@@ -376,6 +406,7 @@ def make_app(srv):
     r.add_get("/admin/settings", settings_get)
     r.add_post("/admin/settings", settings_post)
     r.add_get("/admin/registers/{kid}/zreports", zreports)
+    r.add_get("/admin/registers/{kid}/xcheck", xcheck)
     r.add_get("/admin/faults", faults_get)
     r.add_post("/admin/faults", faults_post)
     r.add_delete("/admin/faults", faults_clear)

@@ -1,5 +1,8 @@
 """Compare the register's own Z (CloseShiftRequest.z_report) with the Z the
-simulated OFD forms from the documents it received (PROTOCOL.md section 8).
+simulated OFD forms from the documents it received (PROTOCOL.md section 8),
+and the register's X (ReportRequest.zx_report of a REPORT X) with the
+server's X of the open shift (``check_x``: the same walk without the fields
+only a Z has).
 
 Both reports are first turned into a normalised flat dict ``path -> value``:
 
@@ -40,6 +43,14 @@ DIFFERS = "differs"
 ABSENT = "absent"          # CLOSE_SHIFT without z_report: nothing to compare
 
 MAX_STORED = 50            # differences kept with the shift (the count is kept in full)
+
+# Normalised leaves only a Z has: an X is made while the shift is open
+Z_ONLY = ("close_shift_time",)
+
+# Normalised leaves (the last part of a path) that are money, in tiyn; the
+# others are counts or times
+MONEY_LEAVES = frozenset(("sum", "turnover", "turnover_without_tax", "tickets_sum", "discount_sum", "markup_sum",
+                          "change_sum", "operations_sum", "cash_sum", "revenue"))
 
 
 def _name(names, v):
@@ -136,10 +147,13 @@ def normalise(rep):
     return f.d
 
 
-def compare(device, server):
+def compare(device, server, skip=()):
     """Differences of two pb ZXReports: sorted [[path, device value, server value]].
-    An empty list means they match."""
+    An empty list means they match. skip: normalised paths left out."""
     d, s = normalise(device), normalise(server)
+    for path in skip:
+        d.pop(path, None)
+        s.pop(path, None)
     out = []
     for path in sorted(set(d) | set(s)):
         dv, sv = d.get(path), s.get(path)
@@ -164,6 +178,38 @@ def check(device, server, fr_shift_number=None):
     if fr_shift_number is not None and int(fr_shift_number) != int(server.shift_number):
         diffs.append(["close_shift.fr_shift_number", int(fr_shift_number), int(server.shift_number)])
     return {"status": DIFFERS if diffs else MATCHES, "count": len(diffs), "differences": diffs[:MAX_STORED]}
+
+
+def check_x(device, server):
+    """The stored result of one X: {"status", "count", "differences"} as
+    check() gives for a Z, without the fields only a Z has (Z_ONLY).
+    device: the register's pb ZXReport or None (not sent)."""
+    if device is None:
+        return {"status": ABSENT, "count": 0, "differences": []}
+    diffs = compare(device, server, Z_ONLY)
+    return {"status": DIFFERS if diffs else MATCHES, "count": len(diffs), "differences": diffs[:MAX_STORED]}
+
+
+def is_money(path):
+    """True for a normalised path whose value is money in tiyn."""
+    leaf = path.rsplit(".", 1)[-1]
+    return leaf in MONEY_LEAVES
+
+
+def tenge(v):
+    """Integer tiyn -> '1 190.00' (a space between thousands, '-' before a negative sum)."""
+    sign = "-" if v < 0 else ""
+    whole, frac = divmod(abs(int(v)), 100)
+    g = "{:,}".format(whole).replace(",", " ")
+    return "%s%s.%02d" % (sign, g, frac)
+
+
+def display(path, value):
+    """A difference's value for people: money in tenge, counts as counts,
+    times as they are, None (absent) as None."""
+    if value is None or isinstance(value, str):
+        return value
+    return tenge(value) if is_money(path) else str(int(value))
 
 
 def summary(result, limit=8):
