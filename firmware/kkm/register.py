@@ -19,6 +19,10 @@
 #   printer.status() -> "ok" | "no_paper" | "fault"; printer.print(lines)
 #   ofd.submit(kind, doc_seq, payload) -> ("online", fiscal_sign, qr) or
 #       ("offline", None, None); kind is "receipt", "placement" or "z"
+#   optional: ofd.report_x(zx) -> outcome, ofd.server_x(outcome) -> the
+#       OFD's X or None (x_report); ofd.apply_hosts(), ofd.apply_timeout()
+#       (the settings' addresses and total transaction time, at boot by the
+#       port itself, at fiscalisation and on a change)
 
 import struct
 
@@ -34,7 +38,7 @@ from kkm.settings import Settings, check_clock
 # record types of the register (the journal owns 0..15)
 R_RECEIPT = const(16)  # need_ack: header + Receipt.encode()
 R_PLACEMENT = const(17)  # need_ack: header + Placement.encode()
-R_ZDOC = const(18)  # need_ack: header + document.encode_z(counters, operator, offset)
+R_ZDOC = const(18)  # need_ack: header + z_body(open time, document.encode_z(...))
 R_SIGN = const(19)  # autonomous fiscal sign of an offline document
 R_OPEN = const(20)  # a receipt was opened (tells recovery one was lost)
 R_AUDIT = const(21)  # login, failure, lockout, abandon, OFD order, ...
@@ -67,7 +71,11 @@ SESSION_ROOM = const(32)  # payload of an R_SESSION record, at most
 SIGN_ROOM = const(18)  # payload of an R_SIGN record
 DOC_ROOM = const(600)  # a document of unknown size (open_receipt, locks)
 GROW_ROOM = const(256)
-Z_STAMP_ROOM = const(12)  # a Z's stamp besides the operator's name (kkm.document.encode_z)
+Z_STAMP_ROOM = const(17)  # a Z's stamps besides the operator's name (z_body, kkm.document.encode_z)
+# an R_ZDOC body that begins with this byte carries the shift's open time
+# (<I, UTC) before the document.encode_z body; older bodies begin with
+# document.Z_STAMPED or the counters' version and have none
+Z_OPENED = const(0x5B)
 # Failed-login audit records (a wrong password, a lockout) that the full
 # log refuses go into the reserve: a share of AUTH_SHARE records (one
 # lockout cycle: five failures and the lockout) per user, flagged in the
@@ -95,6 +103,20 @@ def doc_header(shift_no, number):
 def split_doc(payload):
     shift_no, number = struct.unpack_from(_HDR, payload, 0)
     return shift_no, number, bytes(payload[8:])
+
+
+def z_body(open_ts, stamped):
+    # the Z record's body: the shift's open time (the first document's),
+    # so that the OFD request built from the record is the same on every
+    # attempt, also after the shift is closed (ofd.port)
+    return struct.pack("<BI", Z_OPENED, open_ts) + stamped
+
+
+def split_z(body):
+    # -> (open time or None for an older record, the document.encode_z body)
+    if len(body) >= 5 and body[0] == Z_OPENED:
+        return struct.unpack_from("<I", body, 1)[0], bytes(body[5:])
+    return None, body
 
 
 def sign_payload(doc_seq, sign):
@@ -133,6 +155,7 @@ class Register:
         self.since_cp = 0
         self.draft = None
         self.last = None  # Fiscalised, for a copy
+        self.x_source = None  # the last X printed: "ofd" or "own" (x_report)
         self.notices = []  # text codes for the cashier (KZ-29.2, recovery)
         self.ofd_texts = None  # KZ-17: kkm.ofdtexts.OfdTexts from the first text on
         self.recovery = None  # what boot found: kkm.recovery.Report
@@ -380,11 +403,14 @@ class Register:
         self.clock.offset = self.settings.get("tz_offset")
         self._audit(EV_FISCALISED, u.code)
         self.locks.clear(L.NOT_FISCALISED)
-        self._apply_hosts()
+        self._apply_link("apply_hosts")
+        self._apply_link("apply_timeout")
 
-    def _apply_hosts(self):
+    def _apply_link(self, name):
         # KZ-40.1: the next exchange goes to the registered OFD addresses
-        apply = getattr(self.ofd, "apply_hosts", None)
+        # (apply_hosts); PROTOCOL.md section 13: within the total transaction
+        # time of the settings (apply_timeout)
+        apply = getattr(self.ofd, name, None)
         if apply is not None:
             apply()
 
@@ -407,7 +433,9 @@ class Register:
                 raise
         self.clock.offset = self.settings.get("tz_offset")
         if "ofd_hosts" in keys:
-            self._apply_hosts()
+            self._apply_link("apply_hosts")
+        if "timeout_s" in keys:
+            self._apply_link("apply_timeout")
         if "token" in keys:
             self._enter_token()
         self._audit(EV_SETTINGS, u.code, ",".join(keys))
@@ -696,11 +724,25 @@ class Register:
     # --- reports (KZ-10(1), KZ-12, KZ-31) ------------------------------------
 
     def x_report(self, lang=None):
+        # KZ-31.4: the register's X goes to the OFD (ofd.report_x); when the
+        # OFD answers with its own X, that one is printed, else (offline, no
+        # answer, documents still queued: the OFD lacks them) the register's.
+        # x_source says which: "ofd" or "own". Returns the printed X
         self.auth.require(A.MODE_SALES)
         now = self._require(L.OP_X)
         off = self.settings.get("tz_offset")
         zx = self.counters.zx_report(C.REPORT_X, self.acc.z_count() + 1, now + off,
                                      (self.shift_open_ts or now) + off)
+        self.x_source = "own"
+        send = getattr(self.ofd, "report_x", None)
+        if send is not None and not self.acc.unacked():
+            try:
+                srv = self.ofd.server_x(send(zx))
+            except Exception:  # the link failing means the register's own X
+                srv = None
+            if srv is not None:
+                zx = srv
+                self.x_source = "ofd"
         lines = layout.report_lines(zx, lang or self.settings.get("lang"))
         self.printer.print(lines)
         self.print_ofd_texts(lang)
@@ -733,7 +775,8 @@ class Register:
         shift_no = self.acc.z_count() + 1
         # 1. the Z document, from the reserve; offline it waits in the queue
         # with its close time (KZ-29.7) and who closed the shift
-        body = D.encode_z(self.counters.encode(), u.code, u.name, self.settings.get("tz_offset"))
+        body = z_body(self.shift_open_ts or now,
+                      D.encode_z(self.counters.encode(), u.code, u.name, self.settings.get("tz_offset")))
         self._send(R_ZDOC, doc_header(shift_no, self.doc_no + 1) + body, True, now)
         zx = self.finish_z(shift_no, now)  # 2..4
         try:

@@ -30,7 +30,10 @@ MIN_RNM = const(12)  # KZ-40.2
 DAY = const(86400)
 CHANNELS = ("wifi", "gsm", "eth")
 
-CONNECTION = ("ofd_hosts", "rnm", "kkm_id", "channels", "wifi_ssid", "wifi_key", "gsm_apn", "timeout_s")
+# timeout_s: the OFD exchange's total transaction time, retry_s: the retry
+# interval of the offline queue and the idle-break probe (PROTOCOL.md
+# section 13: at least 5 s and 60 s)
+CONNECTION = ("ofd_hosts", "rnm", "kkm_id", "channels", "wifi_ssid", "wifi_key", "gsm_apn", "timeout_s", "retry_s")
 REGISTRATION = ("taxpayer", "bin", "address", "vat_payer", "tax_groups", "tz_offset")
 FREE = ("token", "ofd_name", "check_url", "lang")
 FISCAL_REQUIRED = ("factory_no", "rnm", "kkm_id", "taxpayer", "bin", "address", "ofd_hosts", "token")
@@ -57,6 +60,7 @@ def _defaults():
         "wifi_key": "",
         "gsm_apn": "",
         "timeout_s": 5,
+        "retry_s": 60,
         "ofd_name": "",
         "check_url": "",
         "lang": "kk",
@@ -127,7 +131,10 @@ def validate(key, v):
         if not _str(v, 0, 128):
             _bad(key)
     elif key == "timeout_s":
-        if not isinstance(v, int) or not (5 <= v <= 60):
+        if not isinstance(v, int) or isinstance(v, bool) or not (5 <= v <= 60):
+            _bad(key)
+    elif key == "retry_s":
+        if not isinstance(v, int) or isinstance(v, bool) or not (60 <= v <= 3600):
             _bad(key)
     elif key == "lang":
         if v not in ("kk", "ru"):

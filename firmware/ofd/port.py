@@ -12,14 +12,25 @@
 #                                          # journal (else the settings token)
 #   port.submit(kind, doc_seq, payload)    -> ("online", fiscal_sign, qr)
 #                                             or ("offline", None, None)
-#   port.report_x(zx)                      -> Outcome or None (X to the OFD)
-#   port.probe(get_reg_info=True)          -> Outcome or None (COMMAND_SYSTEM);
+#   port.report_x(zx)                      -> Outcome or None (X to the OFD;
+#                                          Register.x_report calls it)
+#   port.server_x(out)                     -> the OFD's X of that answer in
+#                                          the shape of ShiftCounters.
+#                                          zx_report (kkm.layout prints
+#                                          it), or None (KZ-31.4)
+#   port.probe(get_reg_info=True, offline_since=None)
+#                                          -> Outcome or None (COMMAND_SYSTEM);
 #                                          first the client's refresh(): the
-#                                          due retry of a failed name lookup
+#                                          due retry of a failed name lookup;
+#                                          offline_since: register time the
+#                                          idle break began (ofd.sync)
 #   port.apply_token()                     a token entered in the settings
-#   port.apply_hosts()                     the OFD addresses of the settings
 #                                          (Register.token_entry) becomes
 #                                          the session token (journalled)
+#   port.apply_hosts()                     the OFD addresses of the settings
+#   port.apply_timeout()                   the settings' total transaction
+#                                          time (timeout_s, >= 5 s) becomes
+#                                          the client's budget
 #   port.last                              the last ofd.client.Outcome
 #
 # kind is "receipt", "placement" or "z"; payload is what the register
@@ -39,9 +50,17 @@
 # placements and Z, and service.offline_period from the oldest unsent
 # document to now (KZ-30.1). A request whose answer was lost is sent again
 # with the same token and request number (ofd.client), so the OFD returns
-# the sign it already gave instead of storing the document twice.
+# the sign it already gave instead of storing the document twice. Only a
+# document holds the session that way: an unanswered probe or X report (no
+# key) is not resent, the next request takes a new number.
 # For placements and Z (no fiscal sign in the answer) the acknowledgement
 # text is "ack:<request number>".
+#
+# A Z's open_shift_time is the time of the shift's first document, which
+# the register stamps in the Z record (kkm.register.z_body); an older Z
+# record without it takes the register's open shift, else the first
+# document of its shift found in the journal before it (acknowledged or
+# not, at most SCAN_BACK records back), else its close time.
 #
 # Texts from the OFD (KZ-17, PROTOCOL.md section 9): the ticket_ads of every
 # answer (the decoded Response in Outcome.response, any result code) go to
@@ -71,6 +90,7 @@ from ofd import messages as M
 from ofd import schema as S
 
 SCAN_AFTER = const(16)  # records looked at after a document for its R_SIGN
+SCAN_BACK = const(600)  # records looked at before an old Z for its shift's start
 KINDS = {"receipt": R.R_RECEIPT, "placement": R.R_PLACEMENT, "z": R.R_ZDOC}
 
 # R_SESSION payload: version, token, reqnum, flags (1: pending, 2: done),
@@ -131,6 +151,7 @@ class OfdPort:
         self.restore()
         self.client.persist = self._persist
         self.apply_hosts()
+        self.apply_timeout()
         try:
             self.apply_token()  # an entry a power cut left half done
         except L.Locked:
@@ -160,10 +181,12 @@ class OfdPort:
         c.reqnum = reqnum
         c.pending = None
         c.done = done
-        if pend is not None:
+        if pend is not None and pend[0] is not None:
             c.pending = (pend[0], b"", pend[1], pend[2], pend[3])
         elif done is not None and done[0] in self.acc.unacked():
             c.pending = (done[0], b"", done[1], done[2], done[3])
+        # an unanswered probe or X report (no key) is not kept: the next
+        # request takes a new number (see the header)
         return True
 
     def apply_hosts(self):
@@ -173,6 +196,13 @@ class OfdPort:
         hosts = self.reg.settings.get("ofd_hosts")
         if hosts:
             self.client.set_hosts([(h[0], h[1]) for h in hosts])
+
+    def apply_timeout(self):
+        # PROTOCOL.md section 13: the total transaction time of the settings
+        # (kkm.settings refuses less than 5 s; the client as well)
+        t = self.reg.settings.get("timeout_s")
+        if isinstance(t, int) and t * 1000 >= cl.MIN_BUDGET_MS:
+            self.client.budget_ms = t * 1000
 
     def apply_token(self):
         # a token entered in the settings (KZ-41; Register.token_entry)
@@ -279,25 +309,30 @@ class OfdPort:
         return False
 
     def _open_ts(self, shift_no, doc_seq, close_ts):
-        # the opening time of the shift a Z document closes
+        # the opening time of the shift an old Z record (without the stamp)
+        # closes: see the header
         reg = self.reg
         if reg.shift_open and reg.shift_open_ts and reg.acc.z_count() + 1 == shift_no:
             return reg.shift_open_ts
-        un = self.acc.unacked()
-        if un:
-            for seq, rtype, ts, payload in self.acc.records(un[0]):
+        acc = self.acc
+        try:
+            for seq, rtype, ts, payload in acc.records(max(acc.oldest_seq, doc_seq - SCAN_BACK)):
                 if seq >= doc_seq:
                     break
                 if rtype == R.R_RECEIPT or rtype == R.R_PLACEMENT:
                     if R.split_doc(payload)[0] == shift_no:
                         return ts
+        except Exception:  # JournalError: the records are gone
+            pass
         return close_ts
 
     def _operator_name(self, code):
         u = self.reg.auth.users.get(code)
         return u.name if u is not None else None
 
-    def _service(self, offline):
+    def _service(self, offline, since=None):
+        # since: register time the link broke while idle (the probe's
+        # offline period begins then, or at the oldest unsent document)
         s = self.reg.settings
         reg_info = M.reg_info(s.get("rnm"), s.get("factory_no"), s.get("kkm_id"), s.get("taxpayer"),
                               s.get("address"), s.get("bin"))
@@ -307,6 +342,8 @@ class OfdPort:
             return M.service(reg_info, ad_infos=ads)
         off = s.get("tz_offset")
         begin = self.acc.oldest_unacked_ts()
+        if since is not None and (begin is None or since < begin):
+            begin = since
         now = self.reg.clock.now()
         if begin is None or begin > now:
             begin = now
@@ -352,6 +389,7 @@ class OfdPort:
                 name = p.operator_name
             mp = M.money_placement(p, ts + off, shift_no, number, offline, name)
             return M.placement_request(mp, self._service(offline))
+        open_ts, body = R.split_z(body)
         code, name, z_off, body = D.decode_z(body)
         if code is None:
             # an old Z record: whoever is logged in now (0 after a reboot)
@@ -361,7 +399,8 @@ class OfdPort:
         else:
             off = z_off
         counters = C.ShiftCounters.decode(body)
-        open_ts = self._open_ts(shift_no, doc_seq, ts)
+        if open_ts is None:
+            open_ts = self._open_ts(shift_no, doc_seq, ts)
         zx = counters.zx_report(C.REPORT_Z, shift_no, ts + off, open_ts + off, ts + off)
         cs = M.close_shift(zx, ts + off, shift_no, code, offline, name)
         return M.close_shift_request(cs, self._service(offline))
@@ -373,7 +412,8 @@ class OfdPort:
             return ("offline", None, None)
         c = self.client
         d = c.done
-        if c.pending is None and d is not None and d[0] == doc_seq:
+        p = c.pending
+        if (p is None or p[0] is None) and d is not None and d[0] == doc_seq:
             # answered before, but the answer never reached the journal (its
             # ACK failed): the same request again, answered as a duplicate
             c.pending = (d[0], b"", d[1], d[2], d[3])
@@ -393,29 +433,85 @@ class OfdPort:
         return ("online", "ack:%d" % out.reqnum, None)
 
     def _idle(self):
-        # nothing owed an answer: a new request would spoil duplicate detection
-        return self.client.pending is None
+        # may a request without a document go now? Not while a document is
+        # owed an answer, or answered but not acknowledged in the journal:
+        # its resend must keep its TOKEN and REQNUM (duplicate detection).
+        # An unanswered probe or X report holds nothing back (see the header)
+        c = self.client
+        p = c.pending
+        if p is not None and p[0] is not None:
+            return False
+        d = c.done
+        return d is None or d[0] not in self.acc.unacked()
 
     def report_x(self, zx):
-        # the device's X report to the OFD (COMMAND_REPORT, REPORT_X)
+        # the device's X report to the OFD (COMMAND_REPORT, REPORT_X); the
+        # caller prints (Register.x_report: the OFD's X when it answers
+        # with one, server_x; then the texts that came with it)
         if not self._idle() or not self._room() or not self._ready():
             return None
         off = self.reg.settings.get("tz_offset")
         rr = M.report(S.REPORT_X, zx, self.reg.clock.now() + off)
-        out = self._exchange(M.report_request(rr, self._service(False)))
-        self.reg.print_ofd_texts()
-        return out
+        return self._exchange(M.report_request(rr, self._service(False)))
 
-    def probe(self, get_reg_info=True):
+    def server_x(self, out):
+        # KZ-31.4: the OFD's X of an answered X report, completed to the shape
+        # kkm.layout.report_lines prints (proto2: an absent field is zero,
+        # every operation listed); None: no answer or no report in it
+        if out is None or out.status != cl.OK:
+            return None
+        rep = (out.response or {}).get("report") or {}
+        zx = rep.get("zx_report")
+        if not zx or "date_time" not in zx or "shift_number" not in zx or "cash_sum" not in zx:
+            return None
+        r = dict(zx)
+        r.pop("close_shift_time", None)  # an X has none
+        z = {"bills": 0, "coins": 0}
+        r.setdefault("open_shift_time", r["date_time"])
+        r.setdefault("revenue", {"sum": z, "is_negative": False})
+        r.setdefault("sections", [])
+        r.setdefault("taxes", [])
+        for k in ("operations", "discounts", "markups", "total_result"):
+            r[k] = _every_op(r.get(k), 4, {"count": 0, "sum": z})
+        for k in ("start_shift_non_nullable_sums", "non_nullable_sums"):
+            r[k] = _every_op(r.get(k), 4, {"sum": z})
+        r["money_placements"] = _every_op(r.get("money_placements"), 2, {
+            "operations_total_count": 0, "operations_count": 0, "operations_sum": z, "offline_count": 0})
+        r["ticket_operations"] = _every_op(r.get("ticket_operations"), 4, {
+            "tickets_total_count": 0, "tickets_count": 0, "tickets_sum": z, "payments": [], "offline_count": 0,
+            "discount_sum": z, "markup_sum": z, "change_sum": z})
+        for t in r["ticket_operations"]:
+            for p in t["payments"]:
+                p.setdefault("count", 0)
+        return r
+
+    def probe(self, get_reg_info=True, offline_since=None):
         # COMMAND_SYSTEM: connection check, registration data and, while
-        # documents wait, the offline period (PROTOCOL.md section 13)
+        # documents wait or after an idle break (offline_since: register
+        # time of the first failure, ofd.sync), the offline period
+        # (PROTOCOL.md section 13)
         self.client.refresh()  # retry due lookups of the OFD's name (never in an exchange)
         if not self._idle() or not self._room() or not self._ready():
             return None
         queued = bool(self.acc.unacked())
-        svc = self._service(queued)
+        svc = self._service(queued or offline_since is not None, offline_since)
         svc["get_reg_info"] = bool(get_reg_info)
         svc["software_information"] = M.software(self.version, model=self.model)
         out = self._exchange(M.system_request(svc))
         self.reg.print_ofd_texts()  # KZ-17: a text is printed when received
         return out
+
+
+def _every_op(lst, n, blank):
+    # entries for operations 0..n-1 in order, absent fields and operations
+    # taken as zero (proto2 decoding leaves them out)
+    have = {}
+    for e in lst or ():
+        have[e.get("operation", 0)] = e
+    out = []
+    for op in range(n):
+        e = dict(blank)
+        e["operation"] = op
+        e.update(have.get(op) or {})
+        out.append(e)
+    return out

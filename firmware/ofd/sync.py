@@ -3,10 +3,12 @@
 # clock-driven: no threads, no sleeping; the caller calls tick() from its
 # idle loop and reads status() for the display.
 #
-#   s = OfdSync(reg, port=None, interval=60, batch=4, now=None)
+#   s = OfdSync(reg, port=None, interval=None, batch=4, now=None)
 #       reg: kkm.register.Register; port: its ofd.port.OfdPort (reg.ofd);
 #       interval: the retry interval in seconds, at least MIN_INTERVAL
-#       (ValueError below it); batch: documents sent per tick at most;
+#       (ValueError below it); None: the register's setting retry_s, read
+#       again at every tick (a change applies from the next attempt
+#       planned); batch: documents sent per tick at most;
 #       now(): integer seconds of the schedule (default the register's clock)
 #   s.tick()    -> None, or what it did: "test", "probe", "replay"
 #   s.note()    take in the port's last exchange now (the register's own
@@ -34,8 +36,9 @@
 #   interval after every failed attempt; while the queue is not empty the
 #   attempt is Register.replay(batch) (the port adds the offline period,
 #   KZ-30.1; documents go in journal order, KZ-30.2), with an empty queue a
-#   COMMAND_SYSTEM probe (the idle break); after a success the rest of the
-#   queue goes on the next ticks, batch documents per tick;
+#   COMMAND_SYSTEM probe (the idle break) carrying the offline period from
+#   the first failure (port.probe(offline_since=...)); after a success the
+#   rest of the queue goes on the next ticks, batch documents per tick;
 # - result 15 (OFD_SUSPEND) and 1 (DATA_MISMATCH): the server block; a
 #   probe with reg_info every interval; a result 0 ends the lock (the port
 #   does that) and the queue follows in order;
@@ -68,14 +71,16 @@ TEST_NOT_SENT = "not_sent"
 
 
 class OfdSync:
-    def __init__(self, reg, port=None, interval=MIN_INTERVAL, batch=4, now=None):
-        if not isinstance(interval, int) or interval < MIN_INTERVAL:
+    def __init__(self, reg, port=None, interval=None, batch=4, now=None):
+        if interval is not None and (not isinstance(interval, int) or interval < MIN_INTERVAL):
             raise ValueError("interval", interval)
         if not isinstance(batch, int) or batch < 1:
             raise ValueError("batch", batch)
         self.reg = reg
         self.port = port if port is not None else reg.ofd
-        self.interval = interval
+        self.fixed = interval  # None: the setting retry_s
+        self.interval = MIN_INTERVAL
+        self._period()
         self.batch = batch
         self.now = now if now is not None else reg.clock.now
         self.test = None
@@ -88,6 +93,16 @@ class OfdSync:
         self.seen = self.port.last  # the last Outcome looked at
 
     # --- what the register and the port say ----------------------------------
+
+    def _period(self):
+        # the retry interval: the one given, else the register's setting
+        v = self.fixed
+        if v is None:
+            v = self.reg.settings.get("retry_s")
+            if not isinstance(v, int) or v < MIN_INTERVAL:
+                v = MIN_INTERVAL
+        self.interval = v
+        return v
 
     def _queued(self):
         return self.reg.acc.oldest_unacked_ts() is not None
@@ -159,6 +174,7 @@ class OfdSync:
     # --- the idle loop ------------------------------------------------------
 
     def note(self):
+        self._period()
         self._observe(self.now())
 
     def retest(self):
@@ -174,6 +190,7 @@ class OfdSync:
         if reg.draft is not None:
             return None  # the cashier is entering a receipt
         t = self.now()
+        self._period()
         self._observe(t)
         if self.test is None:
             return self._power_on(t)
@@ -219,7 +236,9 @@ class OfdSync:
         return "test"
 
     def _probe(self, t):
-        if self.port.probe(True) is None:
+        # the idle break and the server block: the offline period from the
+        # first failure (PROTOCOL.md section 13)
+        if self.port.probe(True, self.since) is None:
             self.due = t + self.interval  # the port would not send: later
             return None
         self._observe(t, True, False)

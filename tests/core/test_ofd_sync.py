@@ -4,6 +4,11 @@
 # an address that is gone (the client gives up at once, no 5 s wait), the
 # schedule's time is the register's manual clock.
 from kkm import auth as A
+from kkm import counters as C
+from kkm import document as D
+from kkm import layout
+from kkm import register as R
+from kkm.counters import date_time
 from kkm import locks as L
 from ofd import client as cl
 from ofd import codec
@@ -26,6 +31,7 @@ class Link(MemOfd):
         self.addrs = {HOST: 1}  # client: a host without an address is skipped
         self.code = None
         self.log = []
+        self.x = None  # the OFD's X for COMMAND_REPORT answers (None: no report)
 
     def cut(self):
         self.addrs.clear()
@@ -37,6 +43,12 @@ class Link(MemOfd):
         h, body = frame.split(data)
         req = codec.decode(S.Request, body)
         self.log.append((req["command"], req))
+        if self.code is None and self.x is not None and req["command"] == S.COMMAND_REPORT \
+                and h.token == self.token:
+            resp = {"command": req["command"], "result": {"result_code": 0},
+                    "report": {"report": S.REPORT_X, "zx_report": self.x}}
+            self.token += 1
+            return frame.build(codec.encode(S.Response, resp), KKM, self.token, h.reqnum)
         if self.code is None:
             return MemOfd.handle(self, data)
         resp = {"command": req["command"], "result": {"result_code": self.code}}
@@ -46,29 +58,20 @@ class Link(MemOfd):
         return [c for c, r in self.log[since:]]
 
 
-class FixedPort(OfdPort):
-    # the change proposed for ofd.port: an unanswered request without a
-    # document key (COMMAND_SYSTEM, an X report) does not hold back the
-    # next probe; only an unanswered document must be resent first
-    def _idle(self):
-        p = self.client.pending
-        return p is None or p[0] is None
-
-
-def _bench(port_class=OfdPort):
-    link = Link(REG["token"])
+def _bench(link=None):
+    link = link or Link(REG["token"])
 
     def make(acc):
-        return port_class(cl.OfdClient(link, [HOST], KKM, 1), acc)
+        return OfdPort(cl.OfdClient(link, [HOST], KKM, 1), acc)
 
     b = fiscalised_bench(log_blocks=12, make_ofd=make)
     b.link = link
     return b
 
 
-def _online(port_class=OfdPort, **kw):
+def _online(**kw):
     # a register whose power-on test passed
-    b = _bench(port_class)
+    b = _bench()
     s = Y.OfdSync(b.reg, **kw)
     assert s.tick() == "test" and s.test == Y.TEST_OK
     b.sync = s
@@ -252,7 +255,7 @@ def test_power_on_with_an_unanswered_document_resends_it_first():
 def test_idle_break_probes_every_interval():
     # the last exchange failed with nothing queued (here the power-on test):
     # COMMAND_SYSTEM every interval until it is answered
-    b = _bench(FixedPort)
+    b = _bench()
     b.link.cut()
     s = Y.OfdSync(b.reg)
     assert s.tick() == "test" and s.test == Y.TEST_FAILED
@@ -270,23 +273,62 @@ def test_idle_break_probes_every_interval():
     assert s.tick() is None and len(b.link.log) == 1
 
 
-def test_idle_break_with_todays_port_never_spins():
-    # today ofd.port sends no probe while an earlier probe is unanswered
-    # (client.pending without a key): the scheduler waits an interval
-    # between the refusals instead of asking on every tick, and the next
-    # live document (a new request) brings it back online
+def test_protocol_13_unanswered_probe_does_not_hold_back_the_next():
+    # a probe (or X report) that got no answer is no document: the next
+    # probe takes a new request number instead of waiting for a document
+    # to go out; also after a reboot, which restores the session
     b = _bench()
     b.link.cut()
     s = Y.OfdSync(b.reg)
     assert s.tick() == "test" and s.test == Y.TEST_FAILED
+    assert b.port.client.pending is not None  # the probe's request, unanswered
     b.link.restore()
     b.clock.advance(60)
-    assert s.tick() is None and b.link.log == []  # the port declined
-    assert s.status()["next"] == 60
+    assert s.tick() == "probe" and b.link.commands() == [S.COMMAND_SYSTEM]
+    assert s.status()["mode"] == Y.ONLINE and b.link.duplicates == 0
+    # the same after a power cut with the unanswered probe in the journal
+    b.link.cut()
+    assert b.port.probe().status == cl.RETRY
+    n = b.port.client.reqnum
+    b.link.restore()
+    r = b.boot()
+    s = Y.OfdSync(r)
+    assert s.tick() == "test" and s.test == Y.TEST_OK
+    assert b.link.commands(1) == [S.COMMAND_SYSTEM] and b.port.client.reqnum == n + 1
+    # an X report that got no answer holds nothing back either
+    b.link.cut()
+    assert r.ofd.report_x(r.counters.zx_report(C.REPORT_X, 1, b.clock.now(), b.clock.now())).status == cl.RETRY
+    b.link.restore()
+    assert r.ofd.probe().ok()
+
+
+def test_protocol_13_idle_break_probe_carries_the_offline_period():
+    # section 13: a break while idle is probed with COMMAND_SYSTEM carrying
+    # the offline period, from the first failure to now
+    b = _bench()
+    b.link.cut()
+    s = Y.OfdSync(b.reg)
+    t0 = b.clock.now()
+    assert s.tick() == "test" and s.test == Y.TEST_FAILED and s.status()["since"] == t0
+    b.link.restore()
+    b.clock.advance(60)
+    assert s.tick() == "probe"
+    svc = b.link.log[0][1]["service"]
+    off = b.reg.settings.get("tz_offset")
+    assert svc["offline_period"]["begin_time"] == date_time(t0 + off)
+    assert svc["offline_period"]["end_time"] == date_time(t0 + 60 + off)
+    assert b.reg.acc.unacked() == []
+    # back online: the next probe (a connection test) has none
+    s.retest()
+    assert s.tick() == "test" and "offline_period" not in b.link.log[-1][1]["service"]
+    # with documents waiting the period begins at the earlier of the two
+    b.link.cut()
+    assert sell(b.reg).offline
+    t1 = b.clock.now()
     b.clock.advance(30)
-    assert s.tick() is None
-    assert not sell(b.reg).offline
-    assert s.tick() is None and s.status()["mode"] == Y.ONLINE
+    for since, begin in ((t1 + 10, t1), (t1 - 100, t1 - 100), (None, t1)):
+        period = b.port._service(True, since)["offline_period"]
+        assert period["begin_time"] == date_time(begin + off) and period["end_time"] == date_time(t1 + 30 + off)
 
 
 def test_protocol_13_server_block_probes_then_flushes_in_order():
@@ -448,3 +490,181 @@ def test_kz_2_connection_test_again_at_the_z_report():
     b.link.cut()
     before = r.active_locks()
     assert s.tick() == "test" and s.test == Y.TEST_FAILED and r.active_locks() == before
+
+
+# --- the Z's open_shift_time (PROTOCOL.md section 8, KZ-22) -------------------
+
+def _z_request(b, n):
+    zs = [req for c, req in b.link.log[n:] if c == S.COMMAND_CLOSE_SHIFT]
+    assert len(zs) == 1
+    return zs[0]["close_shift"]
+
+
+def test_kz_22_z_sent_from_the_queue_carries_the_shift_open_time():
+    # a shift closed offline whose Z goes out later from the queue: its
+    # open_shift_time is the shift's first document, not the close time,
+    # whether the shift began online (documents acknowledged before the
+    # break) or offline, and after a reboot as well (the register no longer
+    # has the shift open; the request is a pure function of the record)
+    b, s = _online()
+    r = b.reg
+    off = r.settings.get("tz_offset")
+    for first_online in (True, False):
+        r.login(1, "1111", A.MODE_SALES)
+        t_open = b.clock.now()
+        if first_online:
+            b.link.restore()
+            assert not sell(r).offline
+            b.clock.advance(600)
+        b.link.cut()
+        assert sell(r).offline
+        b.clock.advance(600)
+        r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+        r.close_shift()
+        t_close = b.clock.now()
+        assert len(r.acc.unacked()) == 2  # the offline sale and the Z
+        r = b.boot()
+        s = Y.OfdSync(r)
+        s.test = Y.TEST_FAILED  # (the power-on test is not what this checks)
+        s.failing = True
+        b.link.restore()
+        n = len(b.link.log)
+        b.clock.advance(60)
+        assert s.tick() == "replay" and r.acc.unacked() == []
+        cs = _z_request(b, n)
+        z = cs["z_report"]
+        assert z["open_shift_time"] == date_time(t_open + off), first_online
+        assert z["close_shift_time"] == date_time(t_close + off) and cs["is_offline"] is True
+        b.clock.advance(600)
+
+
+def test_kz_22_z_record_stamp_and_an_old_z_record():
+    # the Z record carries the open time (register.z_body); an older one
+    # without it is still decoded, and its shift's first document is looked
+    # up in the journal whether acknowledged or not
+    body = D.encode_z(b"\x01", 1, "A", 18000)
+    assert R.split_z(R.z_body(1234567, body)) == (1234567, body)
+    assert R.split_z(body) == (None, body)
+    assert R.split_z(b"\x01\x02") == (None, b"\x01\x02")
+    b, s = _online()
+    r = b.reg
+    off = r.settings.get("tz_offset")
+    t_open = b.clock.now()
+    assert not sell(r).offline  # acknowledged at once
+    b.clock.advance(300)
+    assert not sell(r).offline
+    b.clock.advance(300)
+    shift_no = r.acc.z_count() + 1
+    old = R.doc_header(shift_no, 3) + D.encode_z(r.counters.encode(), 1, "Айгүл", off)
+    seq = r.acc.append(R.R_ZDOC, old, b.clock.now(), True)
+    r.shift_open = False  # as after the close (the register's own state is not used)
+    z = b.port.build("z", seq, old)["close_shift"]["z_report"]
+    assert z["open_shift_time"] == date_time(t_open + off)
+    assert z["close_shift_time"] == date_time(b.clock.now() + off)
+
+
+# --- settings that reach the link (PROTOCOL.md section 13) --------------------
+
+def test_protocol_13_total_transaction_time_of_the_settings_reaches_the_client():
+    b = _bench()
+    r = b.reg
+    assert r.settings.get("timeout_s") == 5 and b.port.client.budget_ms == 5000
+    r.login(2, "2222", A.MODE_PROGRAMMING)
+    assert refused(r.change_settings, {"timeout_s": 4}) == (L.E_BAD_SETTING, "timeout_s")
+    r.change_settings({"timeout_s": 12})
+    assert b.port.client.budget_ms == 12000  # on change
+    r = b.boot()
+    assert b.port.client.budget_ms == 12000  # at boot (port.bind)
+    # a CONNECTION setting: not while a shift is open
+    r.login(1, "1111", A.MODE_SALES)
+    sell(r)
+    r.login(2, "2222", A.MODE_PROGRAMMING)
+    assert refused(r.change_settings, {"timeout_s": 8}) == (L.E_SHIFT_OPEN, "timeout_s")
+    assert b.port.client.budget_ms == 12000
+
+
+def test_protocol_13_timeout_at_fiscalisation():
+    link = Link(REG["token"])
+    from regkit import Bench
+
+    b = Bench(log_blocks=12, make_ofd=lambda acc: OfdPort(cl.OfdClient(link, [HOST], KKM, 1), acc))
+    r = b.boot()
+    r.set_user(9, "Service", A.ROLE_SERVICE, "9999")
+    r.login(9, "9999", A.MODE_SERVICE)
+    r.fiscalise_kkm(dict(REG, timeout_s=20))
+    assert b.port.client.budget_ms == 20000
+
+
+def test_protocol_13_retry_interval_of_the_settings():
+    b, s = _online()
+    r = b.reg
+    assert r.settings.get("retry_s") == 60 and s.interval == 60 and s.fixed is None
+    r.login(2, "2222", A.MODE_PROGRAMMING)
+    for bad in (59, 0, "120", 3601, True):
+        assert refused(r.change_settings, {"retry_s": bad}) == (L.E_BAD_SETTING, "retry_s")
+    r.change_settings({"retry_s": 180})
+    r.login(1, "1111", A.MODE_SALES)
+    _queue(b, 1)
+    assert s.tick() is None and s.interval == 180  # picked up at the next tick
+    assert s.status()["next"] == 180
+    b.link.restore()
+    b.clock.advance(179)
+    assert s.tick() is None
+    b.clock.advance(1)
+    assert s.tick() == "replay" and r.acc.unacked() == []
+    # an interval given to the scheduler wins over the setting
+    assert Y.OfdSync(r, interval=300).interval == 300
+    # a CONNECTION setting: not while a shift is open
+    r.login(2, "2222", A.MODE_PROGRAMMING)
+    assert refused(r.change_settings, {"retry_s": 60}) == (L.E_SHIFT_OPEN, "retry_s")
+
+
+# --- KZ-31.4: the X report, the OFD's when online --------------------------------
+
+def test_kz_31_4_x_report_is_the_ofds_when_online_the_registers_offline():
+    b, s = _online()
+    r = b.reg
+    sell(r)
+    lang = r.settings.get("lang")
+    # the OFD's X differs from the register's (here: the cash sum) and leaves
+    # out what is zero (proto2): sections, zero operations, optional fields
+    own = r.counters.zx_report(C.REPORT_X, 1, b.clock.now(), b.clock.now())
+    srv = dict(own)
+    srv["cash_sum"] = {"bills": 777, "coins": 50}
+    del srv["sections"]
+    del srv["checksum"]
+    srv["operations"] = [e for e in own["operations"] if e["count"]]
+    srv["ticket_operations"] = [{"operation": t["operation"], "tickets_total_count": t["tickets_total_count"],
+                                 "tickets_count": t["tickets_count"], "tickets_sum": t["tickets_sum"]}
+                                for t in own["ticket_operations"] if t["tickets_count"]]
+    b.link.x = srv
+    n = len(b.printer.printed)
+    n_log = len(b.link.log)
+    zx = r.x_report()
+    assert b.link.commands(n_log) == [S.COMMAND_REPORT]
+    assert r.x_source == "ofd" and zx["cash_sum"] == {"bills": 777, "coins": 50}
+    assert [t["operation"] for t in zx["ticket_operations"]] == [0, 1, 2, 3]
+    assert zx["ticket_operations"][0]["tickets_count"] == 0 and zx["ticket_operations"][0]["payments"] == []
+    assert zx["sections"] == [] and "close_shift_time" not in zx
+    assert b.printer.printed[n:] == [layout.report_lines(zx, lang)]
+    assert any("777" in text for style, text in b.printer.printed[n])
+    # offline: the register's own X
+    b.link.cut()
+    n = len(b.printer.printed)
+    zx = r.x_report()
+    assert r.x_source == "own" and zx["cash_sum"] == {"bills": r.counters.cash // 100, "coins": r.counters.cash % 100}
+    assert b.printer.printed[n:] == [layout.report_lines(zx, lang)]
+    # documents queued: the OFD lacks them, nothing is sent, the register's own
+    b.link.restore()
+    s.tick()
+    _queue(b, 1)
+    b.link.restore()
+    n_log = len(b.link.log)
+    zx = r.x_report()
+    assert r.x_source == "own" and len(b.link.log) == n_log
+    # an answer without a report: the register's own
+    b.clock.advance(60)
+    assert s.tick() == "replay" and r.acc.unacked() == []
+    b.link.x = None
+    zx = r.x_report()
+    assert r.x_source == "own" and b.link.commands(n_log)[-1] == S.COMMAND_REPORT

@@ -127,3 +127,26 @@ def test_default_medicines_group_moves_to_10_percent_on_2027_01_01_local():
     t = S.Settings()
     t.load(s.encode())
     assert t.tax_table(new_year + 366 * 86400).rate(2) == 12000
+
+
+def test_protocol_13_total_transaction_time_and_retry_interval():
+    # PROTOCOL.md section 13: the total transaction time (timeout_s) is at
+    # least 5 s, the retry interval (retry_s) at least 60 s; both CONNECTION
+    # settings (only with the shift closed, KZ-41); an older settings record
+    # without retry_s loads with the default
+    s = S.Settings()
+    assert s.get("timeout_s") == 5 and s.get("retry_s") == 60
+    s.fiscalise(REG, T0)
+    for key, bad in (("timeout_s", 4), ("timeout_s", 0), ("timeout_s", 61), ("timeout_s", "5"), ("timeout_s", True),
+                     ("retry_s", 59), ("retry_s", 3601), ("retry_s", 60.0), ("retry_s", None)):
+        assert refused(s.change, {key: bad}, False) == (L.E_BAD_SETTING, key)
+    for key, good in (("timeout_s", 5), ("timeout_s", 30), ("retry_s", 60), ("retry_s", 600)):
+        assert refused(s.change, {key: good}, True) == (L.E_SHIFT_OPEN, key)
+        assert s.change({key: good}, False) == [key] and s.get(key) == good
+    t = S.Settings()
+    t.load(s.encode())
+    assert t.get("timeout_s") == 30 and t.get("retry_s") == 600
+    old = s.encode().replace(b'["retry_s",600],', b"")
+    assert old != s.encode()
+    t.load(old)
+    assert t.get("retry_s") == 60 and t.get("timeout_s") == 30
