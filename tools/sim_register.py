@@ -18,20 +18,22 @@ Commands (one per line; ``#`` starts a comment):
     cancel                                 abandon the open receipt
     return <seq>                           full return of the receipt with that journal number
     deposit <amount> / withdraw <amount>   cash in / cash out
-    x                                      X report (printed and sent to the OFD)
+    x                                      X report: sent to the OFD, the OFD's X printed (the register's offline)
     z                                      close the shift (Z report)
     sync                                   send the offline queue now
     probe                                  COMMAND_SYSTEM to the OFD
     wait <seconds>                         idle that long (the scheduler ticks every second)
     skip <seconds>                         move the scheduler's clock on, then tick
     token <number>                         enter the OFD token (login ... prog first)
+    texts                                  the OFD's texts not shown yet (then marked as read)
     fault <kind> [key=value ...] | fault clear   faults of the in-process OFD
     status, help, quit
 
 Amounts are tenge ("150", "150.50"); quantities are units ("2", "1.5").
 Before every other command the OFD scheduler (firmware/ofd/sync.py) ticks, as
 the device's idle loop does: the power-on connection test, the retries of the
-offline queue every retry interval (--retry, at least 60 s) and the probes.
+offline queue every retry interval (the setting retry_s, or --retry; at least 60 s)
+and the probes.
 State (flash images with the OFD session in the journal, the in-process OFD's database) lives in --var.
 """
 
@@ -56,6 +58,7 @@ from kkm import locks as L  # noqa: E402
 from kkm import money  # noqa: E402
 from kkm import texts as T  # noqa: E402
 from kkm.clock import Clock  # noqa: E402
+from kkm.ofdtexts import SHOW  # noqa: E402
 from kkm.register import Register  # noqa: E402
 from ofd import client as cl  # noqa: E402
 from ofd.port import OfdPort  # noqa: E402
@@ -79,8 +82,10 @@ CASHIER_USER = (1, "1234")
 
 # commands that do not tick the scheduler first: they talk to the OFD
 # themselves, move its clock or only show
-NO_TICK = ("sync", "probe", "wait", "skip", "status", "help", "quit", "exit")
+NO_TICK = ("sync", "probe", "wait", "skip", "status", "texts", "help", "quit", "exit")
 SKIP_TICKS = 50  # ticks at most after a skip (each sends at most a batch)
+
+TEXT_TYPES = ("OFD", "ORG", "POS", "KKM", "INFO")  # TicketAdTypeEnum (PROTOCOL.md section 9)
 
 MODES = {"sales": A.MODE_SALES, "z": A.MODE_SHIFT_CLOSE, "prog": A.MODE_PROGRAMMING, "clock": A.MODE_CLOCK,
          "service": A.MODE_SERVICE}
@@ -170,7 +175,7 @@ def parse_qty(s):
 
 class SimRegister:
     def __init__(self, var, out=sys.stdout, ofd=None, kkm_id=DEFAULT_KKM_ID, token=DEFAULT_TOKEN, print_file=None,
-                 http_port=0, ofd_port=0, lang="ru", retry=MIN_INTERVAL):
+                 http_port=0, ofd_port=0, lang="ru", retry=None):
         self.var = var
         self.out = out
         self.lang = lang
@@ -201,7 +206,8 @@ class SimRegister:
         self.reg = Register(self.acc, self.printer, self.port, Clock())
         self.port.bind(self.reg)
         # the scheduler's clock: the register's plus the seconds skipped (the
-        # documents keep their real dates)
+        # documents keep their real dates); retry None: the register's
+        # setting retry_s
         self.skipped = 0
         self.sync = OfdSync(self.reg, self.port, retry, now=lambda: self.reg.clock.now() + self.skipped)
         self.receipts_path = os.path.join(var, "receipts.json")
@@ -479,15 +485,18 @@ class SimRegister:
         self._done(self.reg.withdraw(parse_amount(amount), self.lang))
 
     def cmd_x(self):
+        # KZ-31.4: the register sends its X; the OFD's X is printed when it
+        # answers with one, the register's own otherwise
+        before = self.port.last
         zx = self.reg.x_report(self.lang)
-        out = self.port.report_x(zx)
-        if out is None:
-            self.say("X report not sent: documents wait for the OFD")
-        elif out.ok():
-            server = out.response.get("report", {}).get("zx_report", {})
-            self.say("X report sent to the OFD; OFD shift %s" % server.get("shift_number"))
+        if self.reg.x_source == "ofd":
+            self.say("X report sent to the OFD; the OFD's X printed (OFD shift %s)" % zx["shift_number"])
+            return
+        if self.port.last is before:
+            self.say("X report of the register printed; not sent: documents wait for the OFD")
         else:
             self._report_ofd()
+            self.say("X report of the register printed (no X from the OFD)")
 
     def cmd_z(self):
         if self.acc.unacked():
@@ -590,10 +599,24 @@ class SimRegister:
 
     def cmd_status(self):
         locks = self.reg.active_locks()
-        self.say("shift open: %s, documents %d, waiting for OFD: %d, token %d, reqnum %d%s" % (
-            self.reg.shift_open, self.reg.doc_no, len(self.acc.unacked()), self.client.token, self.client.reqnum,
-            ", locks: " + ", ".join(T.text(c, self.lang) if T.has(c) else str(c) for c in locks) if locks else ""))
+        self.say("shift open: %s, documents %d, waiting for OFD: %d, token %d, reqnum %d" % (
+            self.reg.shift_open, self.reg.doc_no, len(self.acc.unacked()), self.client.token, self.client.reqnum))
+        for c in locks:
+            # the cashier's message; the server block adds the OFD's reason
+            self.say("lock %d: %s" % (c, self.reg.lock_message(c, self.lang).replace("\n", " / ")))
         self.say("OFD: %s, connection test %s" % (self.sync_line(), self.sync.test or "not yet"))
+
+    def cmd_texts(self):
+        # KZ-17: the display's list of texts from the OFD not read yet; listed
+        # once, then acknowledged (kkm.ofdtexts SHOW)
+        t = self.reg.ofd_texts
+        todo = [] if t is None else t.pending(SHOW)
+        if not todo:
+            self.say("no new texts from the OFD")
+            return
+        for k, v, text in todo:
+            self.say("text %s (type %d, version %d): %s" % (TEXT_TYPES[k], k, v, text.replace("\n", " / ")))
+            t.done(k, v, SHOW)
 
     def cmd_quit(self):
         pass
@@ -634,10 +657,11 @@ def main(argv=None, out=None):
     ap.add_argument("--http-port", type=int, default=0, help="web port of the in-process OFD (check page)")
     ap.add_argument("--ofd-port", type=int, default=0, help="protocol port of the in-process OFD")
     ap.add_argument("--lang", choices=("kk", "ru"), default="ru")
-    ap.add_argument("--retry", type=int, default=MIN_INTERVAL,
-                    help="retry interval of the OFD scheduler, seconds (at least %d)" % MIN_INTERVAL)
+    ap.add_argument("--retry", type=int, default=None,
+                    help="retry interval of the OFD scheduler, seconds (at least %d; default: the register's "
+                         "setting retry_s)" % MIN_INTERVAL)
     a = ap.parse_args(argv)
-    if a.retry < MIN_INTERVAL:
+    if a.retry is not None and a.retry < MIN_INTERVAL:
         ap.error("--retry: at least %d seconds (PROTOCOL.md section 13)" % MIN_INTERVAL)
     out = out or sys.stdout
     sr = SimRegister(a.var, out, a.ofd, a.kkm_id, a.token, a.print_file, a.http_port, a.ofd_port, a.lang, a.retry)

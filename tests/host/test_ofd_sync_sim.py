@@ -112,3 +112,67 @@ def test_wait_idles_and_retry_below_60_s_is_refused(sim):
     with pytest.raises(SystemExit) as e:
         S.main(["--retry", "59"])
     assert e.value.code == 2
+
+
+def _post(sr, path, body):
+    import json
+    import urllib.request
+
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (sr.sim.http_port, path),
+                                 data=json.dumps(body).encode("utf-8"),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read().decode("utf-8"))
+
+
+def test_texts_and_status_lock_messages(sim):
+    # KZ-17: `texts` lists the OFD's texts not shown yet and acknowledges
+    # them; `status` shows each lock with the cashier's message, the server
+    # block (OFD_SUSPEND) with the OFD's reason
+    from kkm import locks as L
+
+    sr, out = sim
+    _run(sr, out, ["texts"])
+    assert out.getvalue().splitlines()[-1] == "no new texts from the OFD"
+    _post(sr, "/admin/registers/%d/messages" % sr.kkm_id, {"type": "ORG", "text": "Акция / Скидка 10 %"})
+    reason = "ОФД-ға хабарласыңыз / Обратитесь в ОФД"
+    _post(sr, "/admin/registers/%d/block" % sr.kkm_id, {"reason": reason})
+    _run(sr, out, ["probe", "texts"])
+    lines = out.getvalue().splitlines()
+    listed = [ln for ln in lines if ln.startswith("text ")]
+    assert listed[0] == "text ORG (type 1, version %d): Акция / Скидка 10 %%" % sr.reg.ofd_texts.ver[1], listed
+    assert listed[1].startswith("text INFO (type 4, version ") and listed[1].endswith(reason) and len(listed) == 2
+    n = len(lines)
+    _run(sr, out, ["texts"])  # acknowledged: not listed again
+    assert out.getvalue().splitlines()[n:] == ["no new texts from the OFD"]
+    _run(sr, out, ["status"])
+    msg = L.message(L.OFD_SUSPEND, "ru")
+    assert "lock %d: %s / %s" % (L.OFD_SUSPEND, msg, reason) in out.getvalue().splitlines()
+    # unblocked: no lock line, nothing new to read
+    _post(sr, "/admin/registers/%d/unblock" % sr.kkm_id, {})
+    n = len(out.getvalue().splitlines())
+    _run(sr, out, ["probe", "status", "texts"])
+    new = out.getvalue().splitlines()[n:]
+    assert not [ln for ln in new if ln.startswith("lock ")] and new[-1] == "no new texts from the OFD", new
+
+
+def test_kz_31_4_x_is_the_ofds_online_the_registers_offline(sim):
+    sr, out = sim
+    _run(sr, out, ["login 1 1234", "sale Нан 250 2", "pay cash 500", "x"])
+    assert "X report sent to the OFD; the OFD's X printed (OFD shift 1)" in out.getvalue()
+    assert sr.reg.x_source == "ofd"
+    _run(sr, out, ["fault refuse", "x"])
+    assert out.getvalue().splitlines()[-1] == "X report of the register printed (no X from the OFD)"
+    assert sr.reg.x_source == "own"
+
+
+def test_retry_interval_from_the_registers_setting(sim):
+    # without --retry the scheduler takes retry_s of the settings (CONNECTION:
+    # with the shift closed), and a change applies from the next tick
+    sr, out = sim
+    assert sr.sync.fixed is None and sr.sync.interval == 60
+    _run(sr, out, ["login 2 2222 prog"])
+    sr.reg.change_settings({"retry_s": 120})
+    _run(sr, out, ["login 1 1234", "fault refuse", "sale Нан 250 1", "pay cash 250", "skip 60"])
+    assert sr.sync.interval == 120
+    assert "next attempt in 60 s" in out.getvalue().splitlines()[-1]
