@@ -668,3 +668,23 @@ def test_kz_31_4_x_report_is_the_ofds_when_online_the_registers_offline():
     b.link.x = None
     zx = r.x_report()
     assert r.x_source == "own" and b.link.commands(n_log)[-1] == S.COMMAND_REPORT
+
+
+def test_answered_but_unacknowledged_document_keeps_its_request_number():
+    # a document the OFD answered whose answer is not in the journal yet (its
+    # ACK failed) is resent with the same TOKEN and REQNUM: a probe or an X
+    # report in between would take that place (the client remembers only
+    # the last answered request), so the port sends neither until then
+    b, s = _online()
+    r = b.reg
+    seqs = _queue(b, 1)
+    b.link.restore()
+    rtype, ts, payload = r.acc.read(seqs[0])
+    mode, sign, qr = b.port.submit("receipt", seqs[0], payload)  # answered, not acknowledged
+    assert mode == "online" and r.acc.unacked() == seqs
+    stored = len(b.link.stored)
+    assert b.port.probe() is None
+    assert b.port.report_x(r.counters.zx_report(C.REPORT_X, 1, ts, ts)) is None
+    assert r.replay() == 1 and r.acc.unacked() == []
+    assert b.link.duplicates == 1 and len(b.link.stored) == stored  # stored once
+    assert b.port.probe().ok()

@@ -283,3 +283,18 @@ def test_kz_17_text_with_the_z_answer_printed_after_the_z_report():
     assert len(pages) == 2 and _slips(b.printer) == _slips(b.printer)[-1:]
     assert "Ұйымға / Для организации" in [t for st, t in pages[1]]
     assert r.ofd_texts.pending(OT.PRINT) == []
+
+
+def test_kz_17_text_with_the_x_answer_is_printed_after_the_x_report():
+    # the X goes to the OFD before it is printed (KZ-31.4: the OFD's X when it
+    # sends one); a text in that answer comes on its own slip after the report
+    b = _bench()
+    r = b.reg
+    sell(r)
+    b.ads.ads[S.TICKET_AD_ORG] = (3, "Дүкен жабық / Магазин закрыт 1 мая")
+    n = len(b.printer.printed)
+    r.x_report()
+    pages = b.printer.printed[n:]
+    assert len(pages) == 2 and r.x_source == "own"  # the in-memory OFD answers without an X
+    assert pages[0][0][1].strip() == layout.T.text(layout.T.L_X_REPORT, r.settings.get("lang"))
+    assert _slips(b.printer)[-1].find("Магазин") >= 0
