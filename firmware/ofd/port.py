@@ -455,35 +455,18 @@ class OfdPort:
         return self._exchange(M.report_request(rr, self._service(False)))
 
     def server_x(self, out):
-        # KZ-31.4: the OFD's X of an answered X report, completed to the shape
-        # kkm.layout.report_lines prints (proto2: an absent field is zero,
-        # every operation listed); None: no answer or no report in it
+        # KZ-31.4: the OFD's X of an answered X report in the shape
+        # kkm.layout.report_lines prints (ofd.xreport, loaded with the first
+        # one); None: no answer or no report in it
         if out is None or out.status != cl.OK:
             return None
         rep = (out.response or {}).get("report") or {}
         zx = rep.get("zx_report")
         if not zx or "date_time" not in zx or "shift_number" not in zx or "cash_sum" not in zx:
             return None
-        r = dict(zx)
-        r.pop("close_shift_time", None)  # an X has none
-        z = {"bills": 0, "coins": 0}
-        r.setdefault("open_shift_time", r["date_time"])
-        r.setdefault("revenue", {"sum": z, "is_negative": False})
-        r.setdefault("sections", [])
-        r.setdefault("taxes", [])
-        for k in ("operations", "discounts", "markups", "total_result"):
-            r[k] = _every_op(r.get(k), 4, {"count": 0, "sum": z})
-        for k in ("start_shift_non_nullable_sums", "non_nullable_sums"):
-            r[k] = _every_op(r.get(k), 4, {"sum": z})
-        r["money_placements"] = _every_op(r.get("money_placements"), 2, {
-            "operations_total_count": 0, "operations_count": 0, "operations_sum": z, "offline_count": 0})
-        r["ticket_operations"] = _every_op(r.get("ticket_operations"), 4, {
-            "tickets_total_count": 0, "tickets_count": 0, "tickets_sum": z, "payments": [], "offline_count": 0,
-            "discount_sum": z, "markup_sum": z, "change_sum": z})
-        for t in r["ticket_operations"]:
-            for p in t["payments"]:
-                p.setdefault("count", 0)
-        return r
+        from ofd.xreport import complete
+
+        return complete(zx)
 
     def probe(self, get_reg_info=True, offline_since=None):
         # COMMAND_SYSTEM: connection check, registration data and, while
@@ -501,17 +484,3 @@ class OfdPort:
         self.reg.print_ofd_texts()  # KZ-17: a text is printed when received
         return out
 
-
-def _every_op(lst, n, blank):
-    # entries for operations 0..n-1 in order, absent fields and operations
-    # taken as zero (proto2 decoding leaves them out)
-    have = {}
-    for e in lst or ():
-        have[e.get("operation", 0)] = e
-    out = []
-    for op in range(n):
-        e = dict(blank)
-        e["operation"] = op
-        e.update(have.get(op) or {})
-        out.append(e)
-    return out
