@@ -5,10 +5,13 @@
 # token, request number and command as its last exchange) with its stored
 # answer, refuses a wrong token with result 2, and stores every other
 # request.
+from ofd import client as cl
 from ofd import codec
 from ofd import frame
 from ofd import schema as S
-from regkit import REG
+from ofd import sync as Y
+from ofd.port import OfdPort
+from regkit import REG, fiscalised_bench, sell
 
 KKM = int(REG["kkm_id"])
 
@@ -80,3 +83,73 @@ class _Stream:
 
     def close(self):
         pass
+
+
+# --- a register on the in-memory OFD behind a link that can break ------------
+# (ofd.port and ofd.client run for real; a broken link is an address that is
+# gone: the client gives up at once, no 5 s wait)
+
+HOST = (REG["ofd_hosts"][0][0], REG["ofd_hosts"][0][1])
+
+
+class Link(MemOfd):
+    # the in-memory OFD behind a link that can break; `code` set: every
+    # request is answered with that result code; log: (command, request)
+    def __init__(self, token):
+        MemOfd.__init__(self, token)
+        self.addrs = {HOST: 1}  # client: a host without an address is skipped
+        self.code = None
+        self.log = []
+        self.x = None  # the OFD's X for COMMAND_REPORT answers (None: no report)
+
+    def cut(self):
+        self.addrs.clear()
+
+    def restore(self):
+        self.addrs[HOST] = 1
+
+    def handle(self, data):
+        h, body = frame.split(data)
+        req = codec.decode(S.Request, body)
+        self.log.append((req["command"], req))
+        if self.code is None and self.x is not None and req["command"] == S.COMMAND_REPORT \
+                and h.token == self.token:
+            resp = {"command": req["command"], "result": {"result_code": 0},
+                    "report": {"report": S.REPORT_X, "zx_report": self.x}}
+            self.token += 1
+            return frame.build(codec.encode(S.Response, resp), KKM, self.token, h.reqnum)
+        if self.code is None:
+            return MemOfd.handle(self, data)
+        resp = {"command": req["command"], "result": {"result_code": self.code}}
+        return frame.build(codec.encode(S.Response, resp), KKM, h.token, h.reqnum)
+
+    def commands(self, since=0):
+        return [c for c, r in self.log[since:]]
+
+
+def link_bench(link=None):
+    link = link or Link(REG["token"])
+
+    def make(acc):
+        return OfdPort(cl.OfdClient(link, [HOST], KKM, 1), acc)
+
+    b = fiscalised_bench(log_blocks=12, make_ofd=make)
+    b.link = link
+    return b
+
+
+def online_bench(**kw):
+    # a register whose power-on test passed
+    b = link_bench()
+    s = Y.OfdSync(b.reg, **kw)
+    assert s.tick() == "test" and s.test == Y.TEST_OK
+    b.sync = s
+    return b, s
+
+
+def queue_offline(b, n):
+    # n sales issued offline (the link is down)
+    b.link.cut()
+    for _ in range(n):
+        assert sell(b.reg).offline
+    return list(b.reg.acc.unacked())

@@ -1,93 +1,23 @@
 # The OFD connection scheduler (ofd.sync; PROTOCOL.md section 13, KZ-2.4,
 # KZ-29, KZ-30, R-81). The register, ofd.port and ofd.client run for real
-# on the NOR emulator against the in-memory OFD of ofdkit; a broken link is
-# an address that is gone (the client gives up at once, no 5 s wait), the
-# schedule's time is the register's manual clock.
+# on the NOR emulator against the in-memory OFD of ofdkit (Link); a broken
+# link is an address that is gone (the client gives up at once, no 5 s
+# wait), the schedule's time is the register's manual clock.
 from kkm import auth as A
 from kkm import counters as C
-from kkm import document as D
-from kkm import layout
-from kkm import register as R
 from kkm.counters import date_time
 from kkm import locks as L
 from ofd import client as cl
-from ofd import codec
-from ofd import frame
 from ofd import schema as S
 from ofd import sync as Y
-from ofd.port import OfdPort
-from ofdkit import KKM, MemOfd
-from regkit import REG, fiscalised_bench, refused, sell
+from ofdkit import link_bench, online_bench, queue_offline
+from regkit import refused, sell
 
-HOST = (REG["ofd_hosts"][0][0], REG["ofd_hosts"][0][1])
 UNKNOWN = 424242
 
 
-class Link(MemOfd):
-    # the in-memory OFD behind a link that can break; `code` set: every
-    # request is answered with that result code; log: (command, request)
-    def __init__(self, token):
-        MemOfd.__init__(self, token)
-        self.addrs = {HOST: 1}  # client: a host without an address is skipped
-        self.code = None
-        self.log = []
-        self.x = None  # the OFD's X for COMMAND_REPORT answers (None: no report)
-
-    def cut(self):
-        self.addrs.clear()
-
-    def restore(self):
-        self.addrs[HOST] = 1
-
-    def handle(self, data):
-        h, body = frame.split(data)
-        req = codec.decode(S.Request, body)
-        self.log.append((req["command"], req))
-        if self.code is None and self.x is not None and req["command"] == S.COMMAND_REPORT \
-                and h.token == self.token:
-            resp = {"command": req["command"], "result": {"result_code": 0},
-                    "report": {"report": S.REPORT_X, "zx_report": self.x}}
-            self.token += 1
-            return frame.build(codec.encode(S.Response, resp), KKM, self.token, h.reqnum)
-        if self.code is None:
-            return MemOfd.handle(self, data)
-        resp = {"command": req["command"], "result": {"result_code": self.code}}
-        return frame.build(codec.encode(S.Response, resp), KKM, h.token, h.reqnum)
-
-    def commands(self, since=0):
-        return [c for c, r in self.log[since:]]
-
-
-def _bench(link=None):
-    link = link or Link(REG["token"])
-
-    def make(acc):
-        return OfdPort(cl.OfdClient(link, [HOST], KKM, 1), acc)
-
-    b = fiscalised_bench(log_blocks=12, make_ofd=make)
-    b.link = link
-    return b
-
-
-def _online(**kw):
-    # a register whose power-on test passed
-    b = _bench()
-    s = Y.OfdSync(b.reg, **kw)
-    assert s.tick() == "test" and s.test == Y.TEST_OK
-    b.sync = s
-    return b, s
-
-
-def _queue(b, n):
-    # n sales issued offline (the link is down)
-    b.link.cut()
-    for _ in range(n):
-        assert sell(b.reg).offline
-    return list(b.reg.acc.unacked())
-
-
 def test_protocol_13_retry_interval_at_least_60_s():
-    b = _bench()
+    b = link_bench()
     for bad in (0, 59, -60, "60", 60.0):
         try:
             Y.OfdSync(b.reg, interval=bad)
@@ -107,7 +37,7 @@ def test_protocol_13_retry_interval_at_least_60_s():
 
 
 def test_kz_2_4_power_on_test_is_command_system():
-    b = _bench()
+    b = link_bench()
     s = Y.OfdSync(b.reg)
     assert s.test is None and s.status()["next"] == 0
     assert s.tick() == "test"
@@ -125,7 +55,7 @@ def test_kz_2_4_power_on_test_is_command_system():
 
 
 def test_kz_2_4_failed_power_on_test_is_not_a_lock():
-    b = _bench()
+    b = link_bench()
     r = b.reg
     before = r.active_locks()
     b.link.cut()
@@ -140,9 +70,9 @@ def test_kz_2_4_failed_power_on_test_is_not_a_lock():
 
 
 def test_protocol_13_replay_not_before_the_interval_and_at_it():
-    b, s = _online()
+    b, s = online_bench()
     r = b.reg
-    _queue(b, 1)
+    queue_offline(b, 1)
     assert s.tick() is None  # sees the failure: the retry clock starts now
     st = s.status()
     assert st["mode"] == Y.OFFLINE and st["queue"] == 1 and st["next"] == 60
@@ -161,8 +91,8 @@ def test_protocol_13_replay_not_before_the_interval_and_at_it():
 
 
 def test_protocol_13_every_interval_after_a_failed_attempt():
-    b, s = _online()
-    _queue(b, 1)
+    b, s = online_bench()
+    queue_offline(b, 1)
     assert s.tick() is None
     first = s.status()["since"]
     sent = 0
@@ -180,9 +110,9 @@ def test_protocol_13_every_interval_after_a_failed_attempt():
 
 
 def test_kz_30_2_queue_in_order_new_documents_behind_it():
-    b, s = _online()
+    b, s = online_bench()
     r = b.reg
-    seqs = _queue(b, 3)
+    seqs = queue_offline(b, 3)
     s.tick()
     b.link.restore()
     n = len(b.link.log)
@@ -202,9 +132,9 @@ def test_kz_30_2_queue_in_order_new_documents_behind_it():
 
 
 def test_bounded_work_per_tick():
-    b, s = _online(batch=2)
+    b, s = online_bench(batch=2)
     r = b.reg
-    _queue(b, 5)
+    queue_offline(b, 5)
     s.tick()
     b.link.restore()
     b.clock.advance(60)
@@ -222,9 +152,9 @@ def test_bounded_work_per_tick():
 
 
 def test_no_exchange_while_a_receipt_is_entered():
-    b, s = _online()
+    b, s = online_bench()
     r = b.reg
-    _queue(b, 1)
+    queue_offline(b, 1)
     s.tick()
     b.link.restore()
     b.clock.advance(120)
@@ -236,10 +166,10 @@ def test_no_exchange_while_a_receipt_is_entered():
 
 
 def test_power_on_with_an_unanswered_document_resends_it_first():
-    b = _bench()
+    b = link_bench()
     r = b.reg
     assert Y.OfdSync(r).tick() == "test"
-    seqs = _queue(b, 2)
+    seqs = queue_offline(b, 2)
     r = b.boot()  # a power cut: the client owes the first sale an answer
     b.link.restore()
     s = Y.OfdSync(r)
@@ -255,7 +185,7 @@ def test_power_on_with_an_unanswered_document_resends_it_first():
 def test_idle_break_probes_every_interval():
     # the last exchange failed with nothing queued (here the power-on test):
     # COMMAND_SYSTEM every interval until it is answered
-    b = _bench()
+    b = link_bench()
     b.link.cut()
     s = Y.OfdSync(b.reg)
     assert s.tick() == "test" and s.test == Y.TEST_FAILED
@@ -277,7 +207,7 @@ def test_protocol_13_unanswered_probe_does_not_hold_back_the_next():
     # a probe (or X report) that got no answer is no document: the next
     # probe takes a new request number instead of waiting for a document
     # to go out; also after a reboot, which restores the session
-    b = _bench()
+    b = link_bench()
     b.link.cut()
     s = Y.OfdSync(b.reg)
     assert s.tick() == "test" and s.test == Y.TEST_FAILED
@@ -305,7 +235,7 @@ def test_protocol_13_unanswered_probe_does_not_hold_back_the_next():
 def test_protocol_13_idle_break_probe_carries_the_offline_period():
     # section 13: a break while idle is probed with COMMAND_SYSTEM carrying
     # the offline period, from the first failure to now
-    b = _bench()
+    b = link_bench()
     b.link.cut()
     s = Y.OfdSync(b.reg)
     t0 = b.clock.now()
@@ -332,9 +262,9 @@ def test_protocol_13_idle_break_probe_carries_the_offline_period():
 
 
 def test_protocol_13_server_block_probes_then_flushes_in_order():
-    b, s = _online()
+    b, s = online_bench()
     r = b.reg
-    seqs = _queue(b, 2)
+    seqs = queue_offline(b, 2)
     s.tick()
     b.link.restore()
     b.link.code = S.RESULT_TYPE_BLOCKED  # 15
@@ -364,9 +294,9 @@ def test_protocol_13_server_block_probes_then_flushes_in_order():
 
 
 def test_protocol_13_refused_document_is_not_hammered():
-    b, s = _online()
+    b, s = online_bench()
     r = b.reg
-    seqs = _queue(b, 1)
+    seqs = queue_offline(b, 1)
     s.tick()
     b.link.restore()
     b.link.code = S.RESULT_TYPE_INCORRECT_REQUEST_DATA  # 13: fix before going on
@@ -390,8 +320,8 @@ def test_protocol_13_refused_document_is_not_hammered():
 
 
 def test_refused_document_one_attempt_per_boot():
-    b, s = _online()
-    _queue(b, 1)
+    b, s = online_bench()
+    queue_offline(b, 1)
     s.tick()
     b.link.restore()
     b.link.code = S.RESULT_TYPE_INCORRECT_REQUEST_DATA
@@ -410,9 +340,9 @@ def test_refused_document_one_attempt_per_boot():
 
 
 def test_invalid_token_waits_for_a_token_entry():
-    b, s = _online()
+    b, s = online_bench()
     r = b.reg
-    seqs = _queue(b, 1)
+    seqs = queue_offline(b, 1)
     s.tick()
     b.link.restore()
     b.link.token = UNKNOWN  # the OFD refuses the device's token: result 2
@@ -435,10 +365,10 @@ def test_invalid_token_waits_for_a_token_entry():
 
 
 def test_kz_29_6_status_counts_down_to_the_72_h_lock():
-    b, s = _online()
+    b, s = online_bench()
     r = b.reg
     t0 = b.clock.now()
-    _queue(b, 1)
+    queue_offline(b, 1)
     s.tick()
     b.clock.advance(10 * 3600)
     st = s.status()
@@ -451,7 +381,7 @@ def test_kz_29_6_status_counts_down_to_the_72_h_lock():
 
 
 def test_a_live_document_answered_brings_the_mode_back():
-    b, s = _online()
+    b, s = online_bench()
     r = b.reg
     b.link.cut()
     b.link.log = []
@@ -464,8 +394,8 @@ def test_a_live_document_answered_brings_the_mode_back():
 
 
 def test_schedule_survives_the_clock_going_back():
-    b, s = _online()
-    _queue(b, 1)
+    b, s = online_bench()
+    queue_offline(b, 1)
     s.tick()
     b.clock.t -= 3600  # the RTC was set back: the next attempt is one interval away
     assert s.tick() is None and s.status()["next"] == 60
@@ -475,7 +405,7 @@ def test_schedule_survives_the_clock_going_back():
 
 
 def test_kz_2_connection_test_again_at_the_z_report():
-    b, s = _online()
+    b, s = online_bench()
     r = b.reg
     sell(r)
     r.login(1, "1111", A.MODE_SHIFT_CLOSE)
@@ -492,111 +422,8 @@ def test_kz_2_connection_test_again_at_the_z_report():
     assert s.tick() == "test" and s.test == Y.TEST_FAILED and r.active_locks() == before
 
 
-# --- the Z's open_shift_time (PROTOCOL.md section 8, KZ-22) -------------------
-
-def _z_request(b, n):
-    zs = [req for c, req in b.link.log[n:] if c == S.COMMAND_CLOSE_SHIFT]
-    assert len(zs) == 1
-    return zs[0]["close_shift"]
-
-
-def test_kz_22_z_sent_from_the_queue_carries_the_shift_open_time():
-    # a shift closed offline whose Z goes out later from the queue: its
-    # open_shift_time is the shift's first document, not the close time,
-    # whether the shift began online (documents acknowledged before the
-    # break) or offline, and after a reboot as well (the register no longer
-    # has the shift open; the request is a pure function of the record)
-    b, s = _online()
-    r = b.reg
-    off = r.settings.get("tz_offset")
-    for first_online in (True, False):
-        r.login(1, "1111", A.MODE_SALES)
-        t_open = b.clock.now()
-        if first_online:
-            b.link.restore()
-            assert not sell(r).offline
-            b.clock.advance(600)
-        b.link.cut()
-        assert sell(r).offline
-        b.clock.advance(600)
-        r.login(1, "1111", A.MODE_SHIFT_CLOSE)
-        r.close_shift()
-        t_close = b.clock.now()
-        assert len(r.acc.unacked()) == 2  # the offline sale and the Z
-        r = b.boot()
-        s = Y.OfdSync(r)
-        s.test = Y.TEST_FAILED  # (the power-on test is not what this checks)
-        s.failing = True
-        b.link.restore()
-        n = len(b.link.log)
-        b.clock.advance(60)
-        assert s.tick() == "replay" and r.acc.unacked() == []
-        cs = _z_request(b, n)
-        z = cs["z_report"]
-        assert z["open_shift_time"] == date_time(t_open + off), first_online
-        assert z["close_shift_time"] == date_time(t_close + off) and cs["is_offline"] is True
-        b.clock.advance(600)
-
-
-def test_kz_22_z_record_stamp_and_an_old_z_record():
-    # the Z record carries the open time (register.z_body); an older one
-    # without it is still decoded, and its shift's first document is looked
-    # up in the journal whether acknowledged or not
-    body = D.encode_z(b"\x01", 1, "A", 18000)
-    assert R.split_z(R.z_body(1234567, body)) == (1234567, body)
-    assert R.split_z(body) == (None, body)
-    assert R.split_z(b"\x01\x02") == (None, b"\x01\x02")
-    b, s = _online()
-    r = b.reg
-    off = r.settings.get("tz_offset")
-    t_open = b.clock.now()
-    assert not sell(r).offline  # acknowledged at once
-    b.clock.advance(300)
-    assert not sell(r).offline
-    b.clock.advance(300)
-    shift_no = r.acc.z_count() + 1
-    old = R.doc_header(shift_no, 3) + D.encode_z(r.counters.encode(), 1, "Айгүл", off)
-    seq = r.acc.append(R.R_ZDOC, old, b.clock.now(), True)
-    r.shift_open = False  # as after the close (the register's own state is not used)
-    z = b.port.build("z", seq, old)["close_shift"]["z_report"]
-    assert z["open_shift_time"] == date_time(t_open + off)
-    assert z["close_shift_time"] == date_time(b.clock.now() + off)
-
-
-# --- settings that reach the link (PROTOCOL.md section 13) --------------------
-
-def test_protocol_13_total_transaction_time_of_the_settings_reaches_the_client():
-    b = _bench()
-    r = b.reg
-    assert r.settings.get("timeout_s") == 5 and b.port.client.budget_ms == 5000
-    r.login(2, "2222", A.MODE_PROGRAMMING)
-    assert refused(r.change_settings, {"timeout_s": 4}) == (L.E_BAD_SETTING, "timeout_s")
-    r.change_settings({"timeout_s": 12})
-    assert b.port.client.budget_ms == 12000  # on change
-    r = b.boot()
-    assert b.port.client.budget_ms == 12000  # at boot (port.bind)
-    # a CONNECTION setting: not while a shift is open
-    r.login(1, "1111", A.MODE_SALES)
-    sell(r)
-    r.login(2, "2222", A.MODE_PROGRAMMING)
-    assert refused(r.change_settings, {"timeout_s": 8}) == (L.E_SHIFT_OPEN, "timeout_s")
-    assert b.port.client.budget_ms == 12000
-
-
-def test_protocol_13_timeout_at_fiscalisation():
-    link = Link(REG["token"])
-    from regkit import Bench
-
-    b = Bench(log_blocks=12, make_ofd=lambda acc: OfdPort(cl.OfdClient(link, [HOST], KKM, 1), acc))
-    r = b.boot()
-    r.set_user(9, "Service", A.ROLE_SERVICE, "9999")
-    r.login(9, "9999", A.MODE_SERVICE)
-    r.fiscalise_kkm(dict(REG, timeout_s=20))
-    assert b.port.client.budget_ms == 20000
-
-
 def test_protocol_13_retry_interval_of_the_settings():
-    b, s = _online()
+    b, s = online_bench()
     r = b.reg
     assert r.settings.get("retry_s") == 60 and s.interval == 60 and s.fixed is None
     r.login(2, "2222", A.MODE_PROGRAMMING)
@@ -604,7 +431,7 @@ def test_protocol_13_retry_interval_of_the_settings():
         assert refused(r.change_settings, {"retry_s": bad}) == (L.E_BAD_SETTING, "retry_s")
     r.change_settings({"retry_s": 180})
     r.login(1, "1111", A.MODE_SALES)
-    _queue(b, 1)
+    queue_offline(b, 1)
     assert s.tick() is None and s.interval == 180  # picked up at the next tick
     assert s.status()["next"] == 180
     b.link.restore()
@@ -617,74 +444,3 @@ def test_protocol_13_retry_interval_of_the_settings():
     # a CONNECTION setting: not while a shift is open
     r.login(2, "2222", A.MODE_PROGRAMMING)
     assert refused(r.change_settings, {"retry_s": 60}) == (L.E_SHIFT_OPEN, "retry_s")
-
-
-# --- KZ-31.4: the X report, the OFD's when online --------------------------------
-
-def test_kz_31_4_x_report_is_the_ofds_when_online_the_registers_offline():
-    b, s = _online()
-    r = b.reg
-    sell(r)
-    lang = r.settings.get("lang")
-    # the OFD's X differs from the register's (here: the cash sum) and leaves
-    # out what is zero (proto2): sections, zero operations, optional fields
-    own = r.counters.zx_report(C.REPORT_X, 1, b.clock.now(), b.clock.now())
-    srv = dict(own)
-    srv["cash_sum"] = {"bills": 777, "coins": 50}
-    del srv["sections"]
-    del srv["checksum"]
-    srv["operations"] = [e for e in own["operations"] if e["count"]]
-    srv["ticket_operations"] = [{"operation": t["operation"], "tickets_total_count": t["tickets_total_count"],
-                                 "tickets_count": t["tickets_count"], "tickets_sum": t["tickets_sum"]}
-                                for t in own["ticket_operations"] if t["tickets_count"]]
-    b.link.x = srv
-    n = len(b.printer.printed)
-    n_log = len(b.link.log)
-    zx = r.x_report()
-    assert b.link.commands(n_log) == [S.COMMAND_REPORT]
-    assert r.x_source == "ofd" and zx["cash_sum"] == {"bills": 777, "coins": 50}
-    assert [t["operation"] for t in zx["ticket_operations"]] == [0, 1, 2, 3]
-    assert zx["ticket_operations"][0]["tickets_count"] == 0 and zx["ticket_operations"][0]["payments"] == []
-    assert zx["sections"] == [] and "close_shift_time" not in zx
-    assert b.printer.printed[n:] == [layout.report_lines(zx, lang)]
-    assert any("777" in text for style, text in b.printer.printed[n])
-    # offline: the register's own X
-    b.link.cut()
-    n = len(b.printer.printed)
-    zx = r.x_report()
-    assert r.x_source == "own" and zx["cash_sum"] == {"bills": r.counters.cash // 100, "coins": r.counters.cash % 100}
-    assert b.printer.printed[n:] == [layout.report_lines(zx, lang)]
-    # documents queued: the OFD lacks them, nothing is sent, the register's own
-    b.link.restore()
-    s.tick()
-    _queue(b, 1)
-    b.link.restore()
-    n_log = len(b.link.log)
-    zx = r.x_report()
-    assert r.x_source == "own" and len(b.link.log) == n_log
-    # an answer without a report: the register's own
-    b.clock.advance(60)
-    assert s.tick() == "replay" and r.acc.unacked() == []
-    b.link.x = None
-    zx = r.x_report()
-    assert r.x_source == "own" and b.link.commands(n_log)[-1] == S.COMMAND_REPORT
-
-
-def test_answered_but_unacknowledged_document_keeps_its_request_number():
-    # a document the OFD answered whose answer is not in the journal yet (its
-    # ACK failed) is resent with the same TOKEN and REQNUM: a probe or an X
-    # report in between would take that place (the client remembers only
-    # the last answered request), so the port sends neither until then
-    b, s = _online()
-    r = b.reg
-    seqs = _queue(b, 1)
-    b.link.restore()
-    rtype, ts, payload = r.acc.read(seqs[0])
-    mode, sign, qr = b.port.submit("receipt", seqs[0], payload)  # answered, not acknowledged
-    assert mode == "online" and r.acc.unacked() == seqs
-    stored = len(b.link.stored)
-    assert b.port.probe() is None
-    assert b.port.report_x(r.counters.zx_report(C.REPORT_X, 1, ts, ts)) is None
-    assert r.replay() == 1 and r.acc.unacked() == []
-    assert b.link.duplicates == 1 and len(b.link.stored) == stored  # stored once
-    assert b.port.probe().ok()
