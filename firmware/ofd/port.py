@@ -31,6 +31,10 @@
 #   port.apply_timeout()                   the settings' total transaction
 #                                          time (timeout_s, >= 5 s) becomes
 #                                          the client's budget
+#   port.owed()                            True while a document holds the
+#                                          session (owed an answer, or its
+#                                          answer not journalled): no probe
+#                                          or X report is sent before it
 #   port.last                              the last ofd.client.Outcome
 #
 # kind is "receipt", "placement" or "z"; payload is what the register
@@ -432,23 +436,24 @@ class OfdPort:
             return ("online", t["ticket_number"], qr)
         return ("online", "ack:%d" % out.reqnum, None)
 
-    def _idle(self):
-        # may a request without a document go now? Not while a document is
-        # owed an answer, or answered but not acknowledged in the journal:
-        # its resend must keep its TOKEN and REQNUM (duplicate detection).
-        # An unanswered probe or X report holds nothing back (see the header)
+    def owed(self):
+        # does a document hold the session? Owed an answer, or answered but
+        # not acknowledged in the journal: its resend must keep its TOKEN
+        # and REQNUM (duplicate detection), so no probe or X report goes
+        # before it (ofd.sync resends it instead; it heads the queue). An
+        # unanswered probe or X report holds nothing back (see the header)
         c = self.client
         p = c.pending
         if p is not None and p[0] is not None:
-            return False
+            return True
         d = c.done
-        return d is None or d[0] not in self.acc.unacked()
+        return d is not None and d[0] in self.acc.unacked()
 
     def report_x(self, zx):
         # the device's X report to the OFD (COMMAND_REPORT, REPORT_X); the
         # caller prints (Register.x_report: the OFD's X when it answers
         # with one, server_x; then the texts that came with it)
-        if not self._idle() or not self._room() or not self._ready():
+        if self.owed() or not self._room() or not self._ready():
             return None
         off = self.reg.settings.get("tz_offset")
         rr = M.report(S.REPORT_X, zx, self.reg.clock.now() + off)
@@ -474,7 +479,7 @@ class OfdPort:
         # time of the first failure, ofd.sync), the offline period
         # (PROTOCOL.md section 13)
         self.client.refresh()  # retry due lookups of the OFD's name (never in an exchange)
-        if not self._idle() or not self._room() or not self._ready():
+        if self.owed() or not self._room() or not self._ready():
             return None
         queued = bool(self.acc.unacked())
         svc = self._service(queued or offline_since is not None, offline_since)

@@ -40,8 +40,10 @@
 #   the first failure (port.probe(offline_since=...)); after a success the
 #   rest of the queue goes on the next ticks, batch documents per tick;
 # - result 15 (OFD_SUSPEND) and 1 (DATA_MISMATCH): the server block; a
-#   probe with reg_info every interval; a result 0 ends the lock (the port
-#   does that) and the queue follows in order;
+#   probe with reg_info every interval (while a document is owed an answer,
+#   e.g. a Z closed under the block, the port sends no probe: that document
+#   goes again instead); a result 0 ends the lock (the port does that) and
+#   the queue follows in order;
 # - result 2 (INVALID_TOKEN): the port sends nothing until a token is
 #   entered; nothing is tried until the lock is gone;
 # - any other refusing code for a queued document: BLOCKED; that document
@@ -239,15 +241,21 @@ class OfdSync:
         # the idle break and the server block: the offline period from the
         # first failure (PROTOCOL.md section 13)
         if self.port.probe(True, self.since) is None:
+            if self.port.owed():
+                # a document holds the session (e.g. a Z closed under the
+                # server block whose answer was lost): the port sends no
+                # probe before it, so it goes again alone (section 13: the
+                # last unanswered command first; it heads the queue)
+                return self._replay(t, 1)
             self.due = t + self.interval  # the port would not send: later
             return None
         self._observe(t, True, False)
         return "probe"
 
-    def _replay(self, t):
+    def _replay(self, t, batch=0):
         reg = self.reg
         before = self.port.last
-        n = reg.replay(self.batch)
+        n = reg.replay(batch or self.batch)
         if self.port.last is before:
             self.due = t + self.interval  # nothing was sent (a lock, no room)
             return None

@@ -1,0 +1,118 @@
+# A document owed an answer by the OFD (sent, no answer) keeps the session:
+# its resend with the same TOKEN and REQNUM is the only request the port
+# may send (duplicate detection, PROTOCOL.md sections 2, 13, 15). These
+# tests check that the scheduler (ofd.sync) and the register never leave
+# such a document waiting while they try something the port will not send.
+# The register, ofd.port and ofd.client run for real on the NOR emulator
+# against the in-memory OFD of ofdkit behind a link that can break.
+from kkm import auth as A
+from kkm import locks as L
+from ofd import client as cl
+from ofd import codec
+from ofd import frame
+from ofd import schema as S
+from ofd import sync as Y
+from ofd.port import OfdPort
+from ofdkit import KKM, MemOfd
+from regkit import REG, fiscalised_bench, sell
+
+HOST = (REG["ofd_hosts"][0][0], REG["ofd_hosts"][0][1])
+
+
+class _Link(MemOfd):
+    # `code` set: every request is answered with that result code; cut():
+    # the address is gone (the client gives up at once)
+    def __init__(self, token):
+        MemOfd.__init__(self, token)
+        self.addrs = {HOST: 1}
+        self.code = None
+        self.log = []
+
+    def cut(self):
+        self.addrs.clear()
+
+    def restore(self):
+        self.addrs[HOST] = 1
+
+    def handle(self, data):
+        h, body = frame.split(data)
+        req = codec.decode(S.Request, body)
+        self.log.append(req["command"])
+        if self.code is None:
+            return MemOfd.handle(self, data)
+        resp = {"command": req["command"], "result": {"result_code": self.code}}
+        return frame.build(codec.encode(S.Response, resp), KKM, h.token, h.reqnum)
+
+
+def _online():
+    link = _Link(REG["token"])
+
+    def make(acc):
+        return OfdPort(cl.OfdClient(link, [HOST], KKM, 1), acc)
+
+    b = fiscalised_bench(log_blocks=12, make_ofd=make)
+    b.link = link
+    s = Y.OfdSync(b.reg)
+    assert s.tick() == "test" and s.test == Y.TEST_OK
+    return b, s
+
+
+def test_protocol_13_server_block_z_owed_an_answer_is_resent_not_left_waiting():
+    # KZ-16, KZ-29.7: under the server block (result 15) the shift can still
+    # be closed; the Z goes to the OFD at once (nothing queued) and its
+    # answer is lost. The port will not send the block's COMMAND_SYSTEM
+    # probe while the Z is owed an answer, so the scheduler must resend the
+    # Z itself (section 13: the last unanswered command first): otherwise
+    # the Z waits, and the block stays on, until the next power-on.
+    b, s = _online()
+    r = b.reg
+    assert not sell(r).offline
+    b.link.code = 15
+    assert b.port.probe().code == 15 and r.locks.is_set(L.OFD_SUSPEND)
+    s.note()
+    r.login(2, "2222", A.MODE_SHIFT_CLOSE)
+    b.link.cut()
+    r.close_shift()
+    z = r.acc.unacked()
+    assert len(z) == 1 and b.port.client.pending[0] == z[0]
+    s.note()
+    # the block is over and the link is back
+    b.link.code = None
+    b.link.restore()
+    n = len(b.link.log)
+    for _ in range(3):
+        b.clock.advance(s.interval)
+        s.tick()
+    assert b.link.log[n] == S.COMMAND_CLOSE_SHIFT  # the Z first, as it was sent
+    assert r.acc.unacked() == [] and not r.locks.is_set(L.OFD_SUSPEND)
+    assert s.status()["mode"] == Y.ONLINE
+    # stored once
+    assert len([c for c in b.link.log if c == S.COMMAND_CLOSE_SHIFT]) == 1 + b.link.duplicates
+
+
+def test_protocol_13_server_block_continues_while_the_owed_z_is_refused():
+    # the Z's resend is answered 15 again: the block goes on with probes
+    # (the Z no longer holds the session), and ends with a result 0
+    b, s = _online()
+    r = b.reg
+    sell(r)
+    b.link.code = 15
+    b.port.probe()
+    s.note()
+    r.login(2, "2222", A.MODE_SHIFT_CLOSE)
+    b.link.cut()
+    r.close_shift()
+    s.note()
+    b.link.restore()
+    n = len(b.link.log)
+    b.clock.advance(s.interval)
+    s.tick()
+    assert b.link.log[n:] == [S.COMMAND_CLOSE_SHIFT] and b.port.client.pending is None
+    assert r.locks.is_set(L.OFD_SUSPEND) and len(r.acc.unacked()) == 1
+    b.clock.advance(s.interval)
+    assert s.tick() == "probe" and b.link.log[-1] == S.COMMAND_SYSTEM
+    b.link.code = None
+    b.clock.advance(s.interval)
+    assert s.tick() == "probe" and not r.locks.is_set(L.OFD_SUSPEND)
+    s.tick()
+    assert r.acc.unacked() == [] and b.link.log[-1] == S.COMMAND_CLOSE_SHIFT
