@@ -13,8 +13,9 @@ def complete(zx):
     z = {"bills": 0, "coins": 0}
     r.setdefault("open_shift_time", r["date_time"])
     r.setdefault("revenue", {"sum": z, "is_negative": False})
-    r.setdefault("sections", [])
-    r.setdefault("taxes", [])
+    # a tax or section listed without operations has no "operations" key
+    r["sections"] = [_with_ops(e) for e in r.get("sections") or ()]
+    r["taxes"] = [_with_ops(e) for e in r.get("taxes") or ()]
     for k in ("operations", "discounts", "markups", "total_result"):
         r[k] = every_op(r.get(k), 4, {"count": 0, "sum": z})
     for k in ("start_shift_non_nullable_sums", "non_nullable_sums"):
@@ -43,3 +44,11 @@ def every_op(lst, n, blank):
         e.update(have.get(op) or {})
         out.append(e)
     return out
+
+
+def _with_ops(e):
+    if "operations" in e:
+        return e
+    e = dict(e)
+    e["operations"] = []
+    return e
