@@ -7,14 +7,10 @@ import pytest
 from tools.ofdsim import build, client
 from tools.ofdsim.header import frame, parse_header, HEADER_SIZE
 from tools.ofdsim.sign import fiscal_sign
-from tools.ofdsim.testkit import BIN, RNM, Sim
+from tools.ofdsim.testkit import BIN, RNM, Sim, at
 
 DAY = (2026, 3, 2, 9, 0, 0)
 LINE = [("Нан / Хлеб", 2000, 18000, "1")]
-
-
-def at(h, m=0, s=0, day=2):
-    return (2026, 3, day, h, m, s)
 
 
 @pytest.fixture()

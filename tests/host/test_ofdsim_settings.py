@@ -10,31 +10,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import urllib.request
 
 from tools.ofdsim import build
 from tools.ofdsim.pbutil import pb, set_money
 from tools.ofdsim.store import Store
-from tools.ofdsim.testkit import Sim, register_sample
+from tools.ofdsim.testkit import Sim, register_sample, at, get_json as get, post_json as post
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 LINE = [("Нан / Хлеб", 2000, 18000, "1")]
-
-
-def at(h, m=0, s=0, day=2):
-    return (2026, 3, day, h, m, s)
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return json.loads(r.read().decode("utf-8"))
-
-
-def post(url, body):
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read().decode("utf-8"))
 
 
 def wrong_z_answer(sim):

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from tools.ofdsim import build
-from tools.ofdsim.testkit import Sim
+from tools.ofdsim.testkit import Sim, at
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "firmware"))
@@ -23,10 +23,6 @@ from kkm import ofdtexts as OT  # noqa: E402
 OFD, ORG, INFO = 0, 1, 4
 LINE = [("Нан / Хлеб", 2000, 18000, "1")]
 REASON = "ОФД-ға хабарласыңыз / Обратитесь в ОФД"
-
-
-def at(h, m=0, s=0, day=2):
-    return (2026, 3, day, h, m, s)
 
 
 def report(versions, req):

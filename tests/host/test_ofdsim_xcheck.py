@@ -20,22 +20,13 @@ import pytest
 
 from tools.ofdsim import browser, build, zcheck
 from tools.ofdsim.pbutil import pb, set_dt, set_money, tiyn
-from tools.ofdsim.testkit import Sim
+from tools.ofdsim.testkit import Sim, at, get_text as get
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 needs_chromium = pytest.mark.skipif(browser.chromium() is None,
                                     reason="chromium not installed (make setup runs tools/setup_system.sh)")
 LINE = [("Нан / Хлеб", 2000, 18000, "1")]      # 360.00 in cash
 DEPOSIT = 10000
-
-
-def at(h, m=0, s=0, day=2):
-    return (2026, 3, day, h, m, s)
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return r.read().decode("utf-8")
 
 
 def x_request(when, zx):

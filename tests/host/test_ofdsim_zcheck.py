@@ -13,33 +13,16 @@ import re
 import sqlite3
 import subprocess
 import sys
-import urllib.request
 
 import pytest
 
 from tools.ofdsim import build, zcheck
 from tools.ofdsim.pbutil import pb as _pb, set_dt, set_money, tiyn
 from tools.ofdsim.store import Store
-from tools.ofdsim.testkit import Sim, register_sample
+from tools.ofdsim.testkit import Sim, register_sample, at, get_text as get, post_json as post
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SELL = 2
-
-
-def at(h, m=0, s=0, day=2):
-    return (2026, 3, day, h, m, s)
-
-
-def get(url):
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return r.read().decode("utf-8")
-
-
-def post(url, body):
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read().decode("utf-8"))
 
 
 # ---------------------------------------------------------------- a day by hand

@@ -1,8 +1,10 @@
 """Helpers for tests and tools: a simulator on free loopback ports with one
 registered register, and a tiny device-side session (token + request number)."""
 
+import json
 import os
 import tempfile
+import urllib.request
 
 from tools.ofdsim import client
 from tools.ofdsim.server import ServerThread
@@ -15,6 +17,27 @@ def register_sample(store, kkm_id=203539, token=1000, rnm=RNM, serial=None, titl
                     bin=BIN, address="Алматы қ., Абай даңғылы, 10"):
     return store.register(kkm_id, rnm, serial or "SN%06d" % kkm_id, title, bin, address, token,
                           address_kz=address, pos_title="«Алма» дүкені / Магазин «Алма»")
+
+
+def at(h, m=0, s=0, day=2):
+    """A local date and time on the tests' sample day (2026-03-<day>)."""
+    return (2026, 3, day, h, m, s)
+
+
+def get_text(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return r.read().decode("utf-8")
+
+
+def get_json(url):
+    return json.loads(get_text(url))
+
+
+def post_json(url, body):
+    req = urllib.request.Request(url, data=json.dumps(body).encode("utf-8"), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read().decode("utf-8"))
 
 
 class Session:
