@@ -357,13 +357,20 @@ def micropython():
 
 
 def run_mp(args, heap=None, timeout=120):
+    # runs this script from the project root by its relative path: the heap a
+    # run needs depends on the length of the modules' paths (the smallest
+    # heap of the flow was 11 KB larger as /work/main/tools/bench_memory.py
+    # than as tools/bench_memory.py), so the figures must not depend on where
+    # the project is checked out (tests/host/test_memory_budget.py does the same)
+    import os
     import subprocess
 
     cmd = [micropython()]
     if heap is not None:
         cmd += ["-X", "heapsize=%d" % heap]
-    cmd += [__file__] + list(args)
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    cmd += ["tools/" + os.path.basename(__file__)] + list(args)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root)
 
 
 def min_heap(extra=(), lo=8 * 1024, hi=1024 * 1024, step=512, upto=None):

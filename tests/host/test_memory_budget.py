@@ -3,7 +3,7 @@
 The whole register day of ``tools/bench_memory.py`` (boot, fiscalisation,
 reboot with recovery, a 10-line sale online through ofd.port, one offline,
 replay, X, Z, reboot) must complete in a heap of ``BUDGET`` bytes. The
-budget is the smallest heap measured with ``make bench`` plus a 6 % margin:
+budget is the smallest heap measured with ``make bench`` plus a 7 % margin:
 a change that makes the core keep or allocate noticeably more fails here.
 When the core gets leaner, lower the budget (the second test says when).
 """
@@ -15,23 +15,26 @@ import subprocess
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BENCH = os.path.join(ROOT, "tools", "bench_memory.py")
+BENCH = "tools/bench_memory.py"  # from ROOT: see run_flow
 MICROPYTHON = shutil.which("micropython")  # the venv's first (tests/conftest.py)
 
 # bytes of heap (64-bit unix port, modules compiled from .py; 44 KB of it is
-# the emulated flash). The smallest heap measured with `make bench` is
-# 368.5 KB (e65fb56). The margin is 6 %: the smallest heap is not the same
-# on every machine (the collector scans the C stack conservatively, and the
-# heap fragments differently), and with a 4 KB margin a clean CI machine ran
-# out at 372 KB where this one passed 20 runs out of 20. A feature that needs
-# more than the margin must first win room back; see docs/performance.md
-# "Memory"
-BUDGET = 392 * 1024
+# the emulated flash). The smallest heap with `make bench` is 370.5 KB
+# (docs/performance.md "Memory"), but the heap fragments, so success is not
+# monotonic near it (371-375 KB failed where 370.5 and 376 passed), and the
+# collector scans the C stack conservatively, which differs by machine: with
+# a 4 KB margin a clean CI machine once ran out where this one passed 20 runs
+# out of 20. Hence a 7 % margin (25.5 KB). A feature that needs more than the
+# margin must first win room back.
+BUDGET = 396 * 1024
 
 pytestmark = pytest.mark.skipif(MICROPYTHON is None, reason="micropython is installed by make setup")
 
 
 def run_flow(heap):
+    # by its relative path from the project root, as `make bench` runs it: the
+    # heap needed grows with the length of the modules' paths (11 KB more
+    # from /work/main/tools/...), and CI checks out elsewhere
     return subprocess.run([MICROPYTHON, "-X", "heapsize=%d" % heap, BENCH, "--flow", "--quiet"],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
 
