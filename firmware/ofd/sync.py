@@ -45,7 +45,9 @@
 #   goes again instead); a result 0 ends the lock (the port does that) and
 #   the queue follows in order;
 # - result 2 (INVALID_TOKEN): the port sends nothing until a token is
-#   entered; nothing is tried until the lock is gone;
+#   entered; nothing is tried until the lock is gone (a code 2 for an older
+#   token, the one a document owed an answer was sent with before a token
+#   was entered, sets no lock: the document goes again at once);
 # - any other refusing code for a queued document: BLOCKED; that document
 #   is not sent again until kick(), a reboot or the queue's head changes
 #   (no retry storm; section 13: until the message is dealt with). A
@@ -166,10 +168,14 @@ class OfdSync:
             # refused (section 13: BLOCKED): the link works; a queued
             # document (ours, or the register's live one now at the head of
             # the queue) is not sent again until the situation changes
+            # A code 2 without the INVALID_TOKEN lock refused an older token
+            # (a document owed an answer keeps the token it was sent with; a
+            # token was entered since, ofd.port): no refusal of the document,
+            # it goes again at once with the entered token
             self.failing = False
             self.due = None
             un = self.reg.acc.unacked()
-            if un and doc:
+            if un and doc and out.code != 2:
                 self.stuck = un[0]
         return out
 

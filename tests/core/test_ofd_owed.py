@@ -116,3 +116,31 @@ def test_protocol_13_server_block_continues_while_the_owed_z_is_refused():
     assert s.tick() == "probe" and not r.locks.is_set(L.OFD_SUSPEND)
     s.tick()
     assert r.acc.unacked() == [] and b.link.log[-1] == S.COMMAND_CLOSE_SHIFT
+
+
+def test_kz_41_old_token_refused_for_the_owed_document_then_sent_with_the_entered_one():
+    # a sale's answer is lost (it is owed one, with the token of then); the
+    # OFD's token changes and the engineer enters the new one. The resend
+    # keeps the old TOKEN and REQNUM (a duplicate if the OFD stored it);
+    # the OFD refuses that token (code 2). That refusal is of the old
+    # token, not of the document and not of the entered token (no lock):
+    # the document goes again at once with the entered token, and is not
+    # left as a refused document until someone kicks the scheduler
+    b, s = _online()
+    r = b.reg
+    b.link.cut()
+    res = sell(r)
+    assert res.offline and b.port.client.pending is not None
+    s.note()
+    b.link.token = 424242  # moved while the register was offline
+    r.login(9, "9999", A.MODE_PROGRAMMING)
+    r.change_settings({"token": 424242})
+    r.login(1, "1111", A.MODE_SALES)
+    b.link.restore()
+    stored = len(b.link.stored)
+    for _ in range(3):
+        b.clock.advance(s.interval)
+        s.tick()
+    assert b.link.log[-2:] == [S.COMMAND_TICKET, S.COMMAND_TICKET]
+    assert r.acc.unacked() == [] and len(b.link.stored) == stored + 1
+    assert not r.locks.is_set(L.INVALID_TOKEN) and s.status()["mode"] == Y.ONLINE
