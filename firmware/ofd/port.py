@@ -70,9 +70,8 @@
 # answer (the decoded Response in Outcome.response, any result code) go to
 # Register.take_ofd_texts (kkm.ofdtexts); every request reports the versions
 # the register holds (service.ticket_ad_infos), so the OFD sends only newer
-# texts. The register prints new texts after the document it is issuing;
-# after a probe or an X report sent here, the port asks it to print them at
-# once.
+# texts. The register prints new texts after the document or the X report
+# it is issuing; after a probe the port asks it to print them at once.
 #
 # Result codes that change the register's state (PROTOCOL.md sections 12,
 # 13) go to Register.ofd_order: 15 (server block) engages OFD_SUSPEND, 1

@@ -53,7 +53,7 @@
 #   (no retry storm; section 13: until the message is dealt with). A
 #   refusal the register's own exchange got is taken for the queue's head
 #   when documents wait (a live document refused joins the queue's head;
-#   an X report refused while documents wait is taken for one as well).
+#   the register sends an X report only when nothing waits).
 # Each tick makes at most one probe or one replay of at most batch
 # documents, and nothing while a receipt is being entered (reg.draft): an
 # exchange may take the whole transaction time (5 s).
