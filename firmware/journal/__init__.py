@@ -25,7 +25,10 @@
 #   acc.ack(doc_seq, payload, ts) -> seq
 #       ACK record for the oldest unacknowledged document (acks come in
 #       order); any other doc_seq raises JournalError
-#   acc.unacked() -> list of seq in order; acc.oldest_unacked_ts() -> int or None
+#   acc.unacked(limit=None) -> list of seq in order (a copy: the oldest
+#       `limit`); acc.oldest_unacked_ts() -> int or None; without copying:
+#       acc.unacked_count(), acc.first_unacked() -> seq or None,
+#       acc.is_unacked(seq) -> bool
 #   acc.read(seq) -> (rtype, ts, payload); JournalError if unknown or reused.
 #       For ACK records the payload is the 4-byte little-endian document
 #       seq followed by the caller's payload.

@@ -573,8 +573,32 @@ class Accumulator:
     def last_checkpoint(self):
         return self._ckpt
 
-    def unacked(self):
-        return self._docs[self._d0 :]
+    def unacked(self, limit=None):
+        # a copy: the oldest `limit` (all when None)
+        end = len(self._docs) if limit is None else min(len(self._docs), self._d0 + limit)
+        return self._docs[self._d0 : end]
+
+    def unacked_count(self):
+        return len(self._docs) - self._d0
+
+    def first_unacked(self):
+        # seq of the oldest unacknowledged document, or None (no copy)
+        if self._d0 < len(self._docs):
+            return self._docs[self._d0]
+        return None
+
+    def is_unacked(self, seq):
+        # binary search: the unacknowledged documents are kept in seq order
+        d = self._docs
+        lo = self._d0
+        hi = len(d)
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if d[mid] < seq:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo < len(d) and d[lo] == seq
 
     def oldest_unacked_ts(self):
         if self._d0 < len(self._docs):

@@ -565,7 +565,7 @@ class Register:
         # overtakes the offline queue); 3. the OFD's sign as the document's
         # ACK. -> (seq, sign); sign None: offline, or the ACK did not fit
         # (the document stays queued and is resent as a duplicate)
-        queued = bool(self.acc.unacked())
+        queued = self.acc.unacked_count() > 0
         seq = self._append(rtype, payload, True, reserve, now)
         sign = None if queued else self._submit(rtype, seq, payload)
         if sign is not None:
@@ -705,7 +705,7 @@ class Register:
         # send unacknowledged documents in journal order; stop at the first
         # that is not accepted (KZ-30.2). Returns how many were acknowledged.
         n = 0
-        for seq in self.acc.unacked()[:limit]:
+        for seq in self.acc.unacked(limit):
             rtype, ts, payload = self.acc.read(seq)
             sign = self._submit(rtype, seq, payload)
             if sign is None:
@@ -716,7 +716,7 @@ class Register:
                 break
             n += 1
         if n:
-            if not self.acc.unacked() and L.N_OFFLINE in self.notices:
+            if not self.acc.unacked_count() and L.N_OFFLINE in self.notices:
                 self.notices.remove(L.N_OFFLINE)
         self.print_ofd_texts()  # texts that came with the answers (KZ-17)
         return n
@@ -735,7 +735,7 @@ class Register:
                                      (self.shift_open_ts or now) + off)
         self.x_source = "own"
         send = getattr(self.ofd, "report_x", None)
-        if send is not None and not self.acc.unacked():
+        if send is not None and not self.acc.unacked_count():
             try:
                 srv = self.ofd.server_x(send(zx))
             except Exception:  # the link failing means the register's own X

@@ -186,7 +186,7 @@ class OfdPort:
         c.done = done
         if pend is not None and pend[0] is not None:
             c.pending = (pend[0], b"", pend[1], pend[2], pend[3])
-        elif done is not None and done[0] in self.acc.unacked():
+        elif done is not None and self.acc.is_unacked(done[0]):
             c.pending = (done[0], b"", done[1], done[2], done[3])
         # an unanswered probe or X report (no key) is not kept: the next
         # request takes a new number (see the header)
@@ -446,7 +446,7 @@ class OfdPort:
         if p is not None and p[0] is not None:
             return True
         d = c.done
-        return d is not None and d[0] in self.acc.unacked()
+        return d is not None and self.acc.is_unacked(d[0])
 
     def report_x(self, zx):
         # the device's X report to the OFD (COMMAND_REPORT, REPORT_X); the
@@ -480,7 +480,7 @@ class OfdPort:
         self.client.refresh()  # retry due lookups of the OFD's name (never in an exchange)
         if self.owed() or not self._room() or not self._ready():
             return None
-        queued = bool(self.acc.unacked())
+        queued = self.acc.unacked_count() > 0
         svc = self._service(queued or offline_since is not None, offline_since)
         svc["get_reg_info"] = bool(get_reg_info)
         svc["software_information"] = M.software(self.version, model=self.model)

@@ -136,8 +136,7 @@ class OfdSync:
 
     def _stuck(self):
         # the refused document still heads the queue?
-        un = self.reg.acc.unacked()
-        if un and un[0] == self.stuck:
+        if self.reg.acc.first_unacked() == self.stuck:
             return True
         self.stuck = None  # the situation changed
         return False
@@ -174,9 +173,9 @@ class OfdSync:
             # it goes again at once with the entered token
             self.failing = False
             self.due = None
-            un = self.reg.acc.unacked()
-            if un and doc and out.code != 2:
-                self.stuck = un[0]
+            head = self.reg.acc.first_unacked()
+            if head is not None and doc and out.code != 2:
+                self.stuck = head
         return out
 
     # --- the idle loop ------------------------------------------------------
@@ -296,7 +295,7 @@ class OfdSync:
         return {
             "mode": mode,
             "test": self.test,
-            "queue": len(reg.acc.unacked()),
+            "queue": reg.acc.unacked_count(),
             "next": nxt,
             "code": self.code,
             "lock": self._lock(),

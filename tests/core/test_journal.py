@@ -89,6 +89,25 @@ def test_kz_8_acks_in_order_and_unacked_index():
         pass
 
 
+def test_unacked_queries_without_a_copy_agree_with_the_list():
+    log, fm, acc = _new()
+    assert (acc.unacked_count(), acc.first_unacked(), acc.is_unacked(1)) == (0, None, False)
+    docs = []
+    for i in range(40):
+        docs.append(acc.append(16, b"doc", T0 + i, need_ack=True))
+        acc.append(20, b"note", T0 + i)
+    for k in range(35):  # past the point where the index is compacted
+        acc.ack(docs[k], b"FP", T0 + 100)
+        rest = docs[k + 1 :]
+        assert acc.unacked() == rest and acc.unacked(3) == rest[:3] and acc.unacked(0) == []
+        assert acc.unacked_count() == len(rest) and acc.first_unacked() == rest[0]
+        assert not acc.is_unacked(docs[k]) and not acc.is_unacked(docs[k] + 1)  # acked; a note
+        assert acc.is_unacked(rest[0]) and acc.is_unacked(rest[-1])
+        assert not acc.is_unacked(rest[-1] + 2)  # not written yet
+    acc2 = _reopen(log, fm)
+    assert acc2.unacked_count() == 5 and acc2.first_unacked() == docs[35] and acc2.is_unacked(docs[39])
+
+
 def test_checkpoint_survives_reopen():
     log, fm, acc = _new()
     assert acc.last_checkpoint() is None
