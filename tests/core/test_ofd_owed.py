@@ -4,57 +4,13 @@
 # tests check that the scheduler (ofd.sync) and the register never leave
 # such a document waiting while they try something the port will not send.
 # The register, ofd.port and ofd.client run for real on the NOR emulator
-# against the in-memory OFD of ofdkit behind a link that can break.
+# against the in-memory OFD of ofdkit behind a link that can break (Link).
 from kkm import auth as A
 from kkm import locks as L
-from ofd import client as cl
-from ofd import codec
-from ofd import frame
 from ofd import schema as S
 from ofd import sync as Y
-from ofd.port import OfdPort
-from ofdkit import KKM, MemOfd
-from regkit import REG, fiscalised_bench, sell
-
-HOST = (REG["ofd_hosts"][0][0], REG["ofd_hosts"][0][1])
-
-
-class _Link(MemOfd):
-    # `code` set: every request is answered with that result code; cut():
-    # the address is gone (the client gives up at once)
-    def __init__(self, token):
-        MemOfd.__init__(self, token)
-        self.addrs = {HOST: 1}
-        self.code = None
-        self.log = []
-
-    def cut(self):
-        self.addrs.clear()
-
-    def restore(self):
-        self.addrs[HOST] = 1
-
-    def handle(self, data):
-        h, body = frame.split(data)
-        req = codec.decode(S.Request, body)
-        self.log.append(req["command"])
-        if self.code is None:
-            return MemOfd.handle(self, data)
-        resp = {"command": req["command"], "result": {"result_code": self.code}}
-        return frame.build(codec.encode(S.Response, resp), KKM, h.token, h.reqnum)
-
-
-def _online():
-    link = _Link(REG["token"])
-
-    def make(acc):
-        return OfdPort(cl.OfdClient(link, [HOST], KKM, 1), acc)
-
-    b = fiscalised_bench(log_blocks=12, make_ofd=make)
-    b.link = link
-    s = Y.OfdSync(b.reg)
-    assert s.tick() == "test" and s.test == Y.TEST_OK
-    return b, s
+from ofdkit import online_bench
+from regkit import sell
 
 
 def test_protocol_13_server_block_z_owed_an_answer_is_resent_not_left_waiting():
@@ -64,7 +20,7 @@ def test_protocol_13_server_block_z_owed_an_answer_is_resent_not_left_waiting():
     # probe while the Z is owed an answer, so the scheduler must resend the
     # Z itself (section 13: the last unanswered command first): otherwise
     # the Z waits, and the block stays on, until the next power-on.
-    b, s = _online()
+    b, s = online_bench()
     r = b.reg
     assert not sell(r).offline
     b.link.code = 15
@@ -79,21 +35,21 @@ def test_protocol_13_server_block_z_owed_an_answer_is_resent_not_left_waiting():
     # the block is over and the link is back
     b.link.code = None
     b.link.restore()
-    n = len(b.link.log)
+    n = len(b.link.commands())
     for _ in range(3):
         b.clock.advance(s.interval)
         s.tick()
-    assert b.link.log[n] == S.COMMAND_CLOSE_SHIFT  # the Z first, as it was sent
+    assert b.link.commands()[n] == S.COMMAND_CLOSE_SHIFT  # the Z first, as it was sent
     assert r.acc.unacked() == [] and not r.locks.is_set(L.OFD_SUSPEND)
     assert s.status()["mode"] == Y.ONLINE
     # stored once
-    assert len([c for c in b.link.log if c == S.COMMAND_CLOSE_SHIFT]) == 1 + b.link.duplicates
+    assert len([c for c in b.link.commands() if c == S.COMMAND_CLOSE_SHIFT]) == 1 + b.link.duplicates
 
 
 def test_protocol_13_server_block_continues_while_the_owed_z_is_refused():
     # the Z's resend is answered 15 again: the block goes on with probes
     # (the Z no longer holds the session), and ends with a result 0
-    b, s = _online()
+    b, s = online_bench()
     r = b.reg
     sell(r)
     b.link.code = 15
@@ -104,18 +60,18 @@ def test_protocol_13_server_block_continues_while_the_owed_z_is_refused():
     r.close_shift()
     s.note()
     b.link.restore()
-    n = len(b.link.log)
+    n = len(b.link.commands())
     b.clock.advance(s.interval)
     s.tick()
-    assert b.link.log[n:] == [S.COMMAND_CLOSE_SHIFT] and b.port.client.pending is None
+    assert b.link.commands()[n:] == [S.COMMAND_CLOSE_SHIFT] and b.port.client.pending is None
     assert r.locks.is_set(L.OFD_SUSPEND) and len(r.acc.unacked()) == 1
     b.clock.advance(s.interval)
-    assert s.tick() == "probe" and b.link.log[-1] == S.COMMAND_SYSTEM
+    assert s.tick() == "probe" and b.link.commands()[-1] == S.COMMAND_SYSTEM
     b.link.code = None
     b.clock.advance(s.interval)
     assert s.tick() == "probe" and not r.locks.is_set(L.OFD_SUSPEND)
     s.tick()
-    assert r.acc.unacked() == [] and b.link.log[-1] == S.COMMAND_CLOSE_SHIFT
+    assert r.acc.unacked() == [] and b.link.commands()[-1] == S.COMMAND_CLOSE_SHIFT
 
 
 def test_kz_41_old_token_refused_for_the_owed_document_then_sent_with_the_entered_one():
@@ -126,7 +82,7 @@ def test_kz_41_old_token_refused_for_the_owed_document_then_sent_with_the_entere
     # token, not of the document and not of the entered token (no lock):
     # the document goes again at once with the entered token, and is not
     # left as a refused document until someone kicks the scheduler
-    b, s = _online()
+    b, s = online_bench()
     r = b.reg
     b.link.cut()
     res = sell(r)
@@ -141,6 +97,6 @@ def test_kz_41_old_token_refused_for_the_owed_document_then_sent_with_the_entere
     for _ in range(3):
         b.clock.advance(s.interval)
         s.tick()
-    assert b.link.log[-2:] == [S.COMMAND_TICKET, S.COMMAND_TICKET]
+    assert b.link.commands()[-2:] == [S.COMMAND_TICKET, S.COMMAND_TICKET]
     assert r.acc.unacked() == [] and len(b.link.stored) == stored + 1
     assert not r.locks.is_set(L.INVALID_TOKEN) and s.status()["mode"] == Y.ONLINE
