@@ -275,6 +275,32 @@ def ofd_text_lines(texts, info, lang, width=WIDE):
     return o.lines
 
 
+def aside_lines(info, lang, width=WIDE):
+    # PROTOCOL.md section 13: the non-fiscal slip of a document the OFD
+    # refused and the service engineer set aside (kkm.register.set_aside).
+    # info: factory_no, rnm, ts (local seconds, now), shift_no, number, seq
+    # (journal), sign (its autonomous fiscal sign; None for a Z), code (the
+    # OFD's result code), text (the OFD's result text or None)
+    o = _Out(width, lang)
+    o.text(o.t(T.L_NOT_FISCAL), CENTRE | BOLD)
+    o.lv(o.t(T.L_FACTORY), str(info["factory_no"]))
+    o.lv(o.t(T.L_RNM), str(info["rnm"]))
+    o.lv(o.t(T.L_DATETIME), date_text(info["ts"]))
+    o.rule()
+    o.text(o.t(T.L_REFUSED), CENTRE | BOLD)
+    o.lv(o.t(T.L_SHIFT), str(info["shift_no"]))
+    o.lv(o.t(T.L_DOC_NO), str(info["number"]))
+    o.lv(o.t(T.L_JOURNAL_NO), str(info["seq"]))
+    if info.get("sign"):
+        o.lv(o.t(T.L_OFFLINE_SIGN), info["sign"])
+    o.lv(o.t(T.L_RESULT_CODE), str(info["code"]))
+    if info.get("text"):
+        o.text(info["text"])
+    o.text(o.t(T.L_SET_ASIDE), CENTRE)
+    o.rule()
+    return o.lines
+
+
 def _m(v):
     return money.fmt(v["bills"] * 100 + v["coins"])
 

@@ -22,7 +22,9 @@
 #   optional: ofd.report_x(zx) -> outcome, ofd.server_x(outcome) -> the
 #       OFD's X or None (x_report); ofd.apply_hosts(), ofd.apply_timeout()
 #       (the settings' addresses and total transaction time, at boot by the
-#       port itself, at fiscalisation and on a change)
+#       port itself, at fiscalisation and on a change); ofd.refusal: (doc
+#       seq, result code, text) of the last document the OFD refused, or
+#       None (set_aside)
 
 import struct
 
@@ -33,6 +35,7 @@ from kkm import counters as C
 from kkm import document as D
 from kkm import layout
 from kkm import locks as L
+from kkm import texts as T
 from kkm.settings import Settings, check_clock
 
 # record types of the register (the journal owns 0..15)
@@ -56,6 +59,13 @@ EV_RECOVERY = const(25)
 EV_FISCALISED = const(26)
 EV_PRINT_FAIL = const(27)
 EV_TOKEN = const(28)  # a token entered (KZ-41): user code, <I token
+EV_SET_ASIDE = const(29)  # a refused document set aside (set_aside): user code, <IH seq, result code
+
+# set_aside: result codes a document is never set aside for: 0 accepted;
+# 254, 255, 6, 7 (no verdict on it: retried); 2 (ends when a token is
+# entered); 1 and 15 (the server block, ends with the OFD's result 0)
+KEEP_CODES = (0, 1, 2, 6, 7, 15, 254, 255)
+ASIDE_ACK = b"refused:"  # + the result code: a set-aside document's ACK payload (no fiscal sign)
 
 PRINTER_OK = "ok"
 PRINTER_NO_PAPER = "no_paper"
@@ -169,7 +179,13 @@ class Register:
         acc.doc_reserve = (ACK_ROOM, SESSION_ROOM, SESSION_ROOM)
         from kkm import recovery
 
+        tail = self._aside_tail()
         self.recovery = recovery.restore(self)
+        if tail is not None:
+            try:
+                self._aside_ack(tail[0], tail[1])  # a set-aside cut before its ACK
+            except L.Locked:
+                pass  # the lock says why; the next boot tries again
         clock.offset = self.settings.get("tz_offset")  # local time: one source
         self._boot_checks(firmware_ok, hw_test, sw_test)
 
@@ -720,6 +736,91 @@ class Register:
                 self.notices.remove(L.N_OFFLINE)
         self.print_ofd_texts()  # texts that came with the answers (KZ-17)
         return n
+
+    # --- a document the OFD refuses (PROTOCOL.md section 13) -----------------
+    # "Any answer other than 0/254/255 -> BLOCKED until the offending message
+    # is removed after analysis". The service engineer removes the queue's
+    # head that the OFD refused (the port's refusal names it) from the
+    # queue, never from the journal: an R_AUDIT record (EV_SET_ASIDE: who,
+    # which document, the code), then the document's ACK with the payload
+    # ASIDE_ACK + code instead of a fiscal sign. The counters stay: the
+    # document happened, the Z counts it, its paper keeps its autonomous
+    # sign. A power cut between the two records: the next boot writes the
+    # ACK (_aside_tail). Then the queue goes on with the next document and
+    # the 72 h clock runs from it (ofd.sync: kick()). docs/register.md.
+
+    def set_aside(self, seq, lang=None):
+        # -> the service slip's lines, or None when it was not printed (the
+        # printer is not a condition: the journal is)
+        u = self.auth.require(A.MODE_SERVICE)
+        if self.draft is not None:
+            raise L.Refused(L.E_RECEIPT_OPEN, None)
+        ref = getattr(self.ofd, "refusal", None)
+        acc = self.acc
+        if ref is None or ref[0] != seq or acc.first_unacked() != seq or ref[1] in KEEP_CODES:
+            raise L.Refused(T.E_NOT_REFUSED, seq)
+        rtype, ts, payload = acc.read(seq)
+        sign = None
+        if rtype != R_ZDOC:
+            sign = self._sign_of(seq)
+            if sign is None:  # the autonomous sign is completed at a boot first
+                raise L.Refused(T.E_NOT_REFUSED, seq)
+        code = ref[1]
+        # the document's reserve unit covers both: its two session records
+        # are never needed now
+        self._append(R_AUDIT, bytes([EV_SET_ASIDE, u.code & 0xFF]) + struct.pack("<IH", seq, code), False, True)
+        self._aside_ack(seq, code)
+        self.ofd.refusal = None
+        if not acc.unacked_count() and L.N_OFFLINE in self.notices:
+            self.notices.remove(L.N_OFFLINE)
+        s = self.settings
+        shift_no, number = struct.unpack_from(_HDR, payload, 0)
+        info = {"factory_no": s.get("factory_no"), "rnm": s.get("rnm"), "ts": self.clock.now() + s.get("tz_offset"),
+                "shift_no": shift_no, "number": number, "seq": seq, "sign": sign, "code": code, "text": ref[2]}
+        lines = layout.aside_lines(info, lang or s.get("lang"))
+        if self.printer.status() == PRINTER_OK:
+            try:
+                self.printer.print(lines)
+                return lines
+            except Exception:
+                self._printer()
+        return None
+
+    def _aside_ack(self, seq, code):
+        try:
+            self.acc.ack(seq, ASIDE_ACK + str(code).encode(), self.clock.now())
+        except JournalError:
+            self.locks.set(L.ACC_FAULT)
+            raise L.Locked(L.ACC_FAULT, [L.ACC_FAULT])
+
+    def _aside_tail(self):
+        # (seq, code) when the journal ends with a set-aside's audit record
+        # whose document still heads the queue (the ACK was cut), else None
+        acc = self.acc
+        head = acc.first_unacked()
+        if head is None:
+            return None
+        try:
+            rtype, ts, p = acc.read(acc.last_seq)
+        except JournalError:
+            return None
+        if rtype == R_AUDIT and len(p) >= 8 and p[0] == EV_SET_ASIDE:
+            seq, code = struct.unpack_from("<IH", p, 2)
+            if seq == head:
+                return seq, code
+        return None
+
+    def _sign_of(self, seq):
+        # the autonomous sign journalled for document seq (its R_SIGN comes
+        # a few records after it, before the next document), or None
+        n = 0
+        for s, rtype, ts, p in self.acc.records(seq + 1):
+            if rtype == R_SIGN and struct.unpack_from("<I", p, 0)[0] == seq:
+                return bytes(p[4:]).decode()
+            n += 1
+            if rtype == R_RECEIPT or rtype == R_PLACEMENT or rtype == R_ZDOC or n > 16:
+                break
+        return None
 
     # --- reports (KZ-10(1), KZ-12, KZ-31) ------------------------------------
 

@@ -105,6 +105,16 @@ L_CHECKSUM = const(263)
 L_COPY = const(264)
 L_OFD_TEXT = const(265)  # KZ-17: a text of the OFD (TicketAd types OFD, ORG, POS, KKM)
 L_OFD_INFO = const(266)  # KZ-17: an information message (TICKET_AD_INFO)
+# a document the OFD refused, set aside by the service engineer (PROTOCOL.md
+# section 13; kkm.register.set_aside, kkm.layout.aside_lines)
+L_REFUSED = const(267)
+L_SET_ASIDE = const(268)
+L_RESULT_CODE = const(269)
+L_DOC_NO = const(270)
+L_JOURNAL_NO = const(271)
+
+# kkm.register refusals (kkm.locks holds the others)
+E_NOT_REFUSED = const(620)  # set_aside: no document the OFD refused heads the queue
 
 # code, kk, ru for every string, as one flat tuple of constants: no dict and
 # no pair tuples are built at import (on the device the tuple is frozen into
@@ -174,6 +184,12 @@ _T = (
     L_COPY, "КӨШІРМЕ", "КӨШІРМЕ / КОПИЯ",
     L_OFD_TEXT, "ФДО ХАБАРЛАМАСЫ", "СООБЩЕНИЕ ОФД",
     L_OFD_INFO, "АҚПАРАТТЫҚ ХАБАРЛАМА", "ИНФОРМАЦИОННОЕ СООБЩЕНИЕ",
+    L_REFUSED, "ФДО ҚАБЫЛДАМАҒАН ҚҰЖАТ", "ДОКУМЕНТ НЕ ПРИНЯТ ОФД",
+    L_SET_ASIDE, "Талдаудан кейін кезектен алынды", "Снят с очереди после анализа",
+    L_RESULT_CODE, "ФДО жауабының коды", "Код ответа ОФД",
+    L_DOC_NO, "Құжат №", "Документ №",
+    L_JOURNAL_NO, "Журналдағы №", "№ в журнале",
+    E_NOT_REFUSED, "Кезек басында ФДО қабылдамаған құжат жоқ", "В начале очереди нет документа, отклонённого ОФД",
     E_NO_LINES, "Чекте тауар жоқ", "В чеке нет позиций",
     E_LINE, "Баға немесе саны қате", "Неверная цена или количество",
     E_TAX_GROUP, "Салық тобы белгісіз", "Неизвестная налоговая группа",

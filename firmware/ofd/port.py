@@ -36,6 +36,11 @@
 #                                          answer not journalled): no probe
 #                                          or X report is sent before it
 #   port.last                              the last ofd.client.Outcome
+#   port.refusal                           (doc seq, result code, the OFD's
+#                                          text or None) of the last document
+#                                          the OFD refused (status BLOCKED),
+#                                          or None: a service engineer sets
+#                                          it aside (Register.set_aside)
 #
 # kind is "receipt", "placement" or "z"; payload is what the register
 # journalled: kkm.register.doc_header(shift, number) + the document's bytes.
@@ -79,6 +84,15 @@
 # ends the first two. While INVALID_TOKEN is on nothing is sent ("no
 # sending possible until the token is reset"): a token entered in the
 # settings clears it and becomes the session token.
+#
+# A document refused (any other blocking code: PROTOCOL.md section 13,
+# "BLOCKED until the offending message is removed after analysis") stays
+# the queue's head; refusal keeps the OFD's word on it. It is replaced by
+# the next refusal and cleared when the same document's next attempt ends
+# otherwise (answered 0, or 254/255 or no answer: then the OFD may hold the
+# request, and only a fresh refusal allows setting it aside). RAM only:
+# after a reboot the scheduler sends the head once and the refusal comes
+# again (docs/register.md, "A document the OFD refuses").
 
 import struct
 
@@ -94,6 +108,7 @@ from ofd import schema as S
 
 SCAN_AFTER = const(16)  # records looked at after a document for its R_SIGN
 SCAN_BACK = const(600)  # records looked at before an old Z for its shift's start
+MAX_TEXT = const(160)  # characters of the OFD's result text kept with a refusal
 KINDS = {"receipt": R.R_RECEIPT, "placement": R.R_PLACEMENT, "z": R.R_ZDOC}
 
 # R_SESSION payload: version, token, reqnum, flags (1: pending, 2: done),
@@ -148,6 +163,7 @@ class OfdPort:
         self.version = version
         self.model = model
         self.last = None
+        self.refusal = None  # (doc seq, code, text) of the last refusal (see the header)
 
     def bind(self, reg):
         self.reg = reg
@@ -421,6 +437,17 @@ class OfdPort:
             # ACK failed): the same request again, answered as a duplicate
             c.pending = (d[0], b"", d[1], d[2], d[3])
         out = self._exchange(self.build(kind, doc_seq, payload), doc_seq)
+        r = self.refusal
+        if out.status == cl.BLOCKED:
+            t = out.text
+            if isinstance(t, str):
+                # printed on the service slip: no printer commands (ESC, GS)
+                t = "".join([c if c >= " " else " " for c in t[:MAX_TEXT]])
+            else:
+                t = None
+            self.refusal = (doc_seq, out.code, t)
+        elif r is not None and r[0] == doc_seq:
+            self.refusal = None  # see the header
         if out.status != cl.OK:
             return ("offline", None, None)
         resp = out.response

@@ -15,8 +15,10 @@
 #               document or X report): the retry clock starts at the
 #               failure, not at the next tick; status() does it too
 #   s.kick()    the situation changed (an operator's "send now", a setting
-#               fixed after analysis): the next tick tries at once, also a
-#               document the OFD refused
+#               fixed after analysis, a refused document set aside by the
+#               service engineer, Register.set_aside): the next tick tries
+#               at once, also a document the OFD refused (a set-aside alone
+#               does it too: the queue's head changed)
 #   s.retest()  the next tick runs the connection test again (KZ-2: the
 #               self-test also runs when the Z report is taken)
 #   s.status()  -> dict for the display (see status())
@@ -50,7 +52,9 @@
 #   was entered, sets no lock: the document goes again at once);
 # - any other refusing code for a queued document: BLOCKED; that document
 #   is not sent again until kick(), a reboot or the queue's head changes
-#   (no retry storm; section 13: until the message is dealt with). A
+#   (no retry storm; section 13: until the message is dealt with; the
+#   service engineer sets it aside after analysis, Register.set_aside, and
+#   the queue goes on with the next document at the next tick). A
 #   refusal the register's own exchange got is taken for the queue's head
 #   when documents wait (a live document refused joins the queue's head;
 #   the register sends an X report only when nothing waits).
@@ -279,7 +283,8 @@ class OfdSync:
         # None; stuck: the refused document's journal seq; since: offline
         # since (register time); oldest: time of the oldest unsent document;
         # lock_in: seconds until the 72 h lock (KZ-29.6, R-81), None when
-        # nothing waits
+        # nothing waits; refusal: the port's last refusal of a document
+        # (seq, code, text) or None (ofd.port; Register.set_aside)
         reg = self.reg
         self.note()
         now = reg.clock.now()
@@ -303,4 +308,5 @@ class OfdSync:
             "since": self.since,
             "oldest": oldest,
             "lock_in": None if oldest is None else max(0, L.SECONDS_72H - (now - oldest)),
+            "refusal": getattr(self.port, "refusal", None),
         }
