@@ -25,6 +25,8 @@ Commands (one per line; ``#`` starts a comment):
     wait <seconds>                         idle that long (the scheduler ticks every second)
     skip <seconds>                         move the scheduler's clock on, then tick
     token <number>                         enter the OFD token (login ... prog first)
+    aside [<seq>]                          set aside the queue's head the OFD refused (login ... service
+                                           first; default: the refused document), print the service slip
     texts                                  the OFD's texts not shown yet (then marked as read)
     fault <kind> [key=value ...] | fault clear   faults of the in-process OFD
     status, help, quit
@@ -532,7 +534,7 @@ class SimRegister:
         if st["next"] is not None:
             parts.append("next attempt in %d s" % st["next"])
         if st["stuck"] is not None:
-            parts.append("journal %d refused (code %s): sync after analysis" % (st["stuck"], st["code"]))
+            parts.append("journal %d refused (code %s): sync or aside after analysis" % (st["stuck"], st["code"]))
         if st["lock_in"] is not None:
             h, m = divmod(st["lock_in"] // 60, 60)
             parts.append("72 h lock in %d:%02d" % (h, m))
@@ -575,6 +577,22 @@ class SimRegister:
             return
         self.say("OFD: %s (%s)" % (out.status, out.reason))
 
+    def cmd_aside(self, seq=None):
+        # PROTOCOL.md section 13: the service engineer takes the document the
+        # OFD refused out of the queue after analysis (Register.set_aside:
+        # journalled, counted, never deleted); the queue goes on at once
+        ref = self.port.refusal
+        if seq is None:
+            if ref is None:
+                raise CommandError("no document refused by the OFD (see status)")
+            seq = str(ref[0])
+        if not seq.isdigit():
+            raise CommandError("aside [<journal number>]")
+        lines = self.reg.set_aside(int(seq), self.lang)
+        self.sync.kick()
+        self.say("journal %s set aside (refused by the OFD, code %d)%s; %d documents wait" % (
+            seq, ref[1], "" if lines else ", slip not printed", len(self.acc.unacked())))
+
     def cmd_token(self, value):
         # KZ-41: the administrator or service engineer enters the token at
         # any time; it becomes the OFD session's token (journalled first)
@@ -604,6 +622,10 @@ class SimRegister:
         for c in locks:
             # the cashier's message; the server block adds the OFD's reason
             self.say("lock %d: %s" % (c, self.reg.lock_message(c, self.lang).replace("\n", " / ")))
+        ref = self.port.refusal
+        if ref is not None:
+            # the OFD's last refusal of a document (ofd.port; `aside` sets the head aside)
+            self.say("OFD refused journal %d: code %d%s" % (ref[0], ref[1], ": " + ref[2] if ref[2] else ""))
         self.say("OFD: %s, connection test %s" % (self.sync_line(), self.sync.test or "not yet"))
 
     def cmd_texts(self):

@@ -103,6 +103,44 @@ def test_refused_document_waits_for_the_operator(sim):
     assert "sent 1 of 1" in out.getvalue() and sr.acc.unacked() == []
 
 
+def test_protocol_13_refused_document_set_aside_by_the_service_engineer(sim):
+    # the OFD refuses a sale with 13 (with its text); the next sale queues
+    # behind it; the cashier may not set it aside, the service engineer
+    # does (the slip is printed), and the queue goes on at the next tick
+    from kkm import register as R
+    from kkm import texts as T
+
+    sr, out = sim
+    _run(sr, out, ["login 1 1234", "fault result code=13 count=1", "sale Нан 250 1", "pay cash 250"])
+    first = int(re.search(r"journal (\d+)\): offline", out.getvalue()).group(1))
+    text = "Сұрау деректері қате / Некорректные данные запроса: injected"  # the simulator's text
+    assert sr.port.refusal == (first, 13, text)
+    _run(sr, out, ["sale Сүт 300 1", "pay cash 300", "status"])
+    second = sr.acc.unacked()[-1]
+    assert sr.acc.unacked() == [first, second] and "mode blocked" in sr.sync_line()
+    assert "OFD refused journal %d: code 13: %s" % (first, text) in out.getvalue().splitlines()
+    assert S.run(sr, ["aside"]) == 1  # the cashier: no right
+    assert out.getvalue().splitlines()[-1] == "error: %s (404)" % T.text(404, "ru")
+    n = len(out.getvalue())
+    _run(sr, out, ["login 9 9999 service", "aside"])
+    said = out.getvalue()[n:]
+    assert "journal %d set aside (refused by the OFD, code 13); 1 documents wait" % first in said
+    slip = sr.printer.pages[-1]
+    body = "\n".join(t for st, t in slip)
+    assert T.text(T.L_REFUSED, "ru") in body and R.autonomous_sign(S.FACTORY_NO, first) in body
+    assert "Некорректные" in body and "injected" in body  # the OFD's text (wrapped)
+    _run(sr, out, ["skip 1"])  # the next tick: the second sale goes out
+    assert sr.acc.unacked() == [] and "mode online" in sr.sync_line()
+    db = _db(sr.var_path)
+    assert db.execute("SELECT offline_number FROM tickets").fetchall() == [(second,)]
+    # the refused sale stays in the journal and in receipts.json with its autonomous sign
+    assert sr.receipts[str(first)]["sign"] == R.autonomous_sign(S.FACTORY_NO, first)
+    assert sr.port.refusal is None
+    n = len(out.getvalue())
+    _run(sr, out, ["status"])
+    assert "OFD refused" not in out.getvalue()[n:]
+
+
 def test_wait_idles_and_retry_below_60_s_is_refused(sim):
     sr, out = sim
     _run(sr, out, ["wait 1"])
