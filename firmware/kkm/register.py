@@ -65,7 +65,7 @@ EV_SET_ASIDE = const(29)  # a refused document set aside (set_aside): user code,
 # 254, 255, 6, 7 (no verdict on it: retried); 2 (ends when a token is
 # entered); 1 and 15 (the server block, ends with the OFD's result 0)
 KEEP_CODES = (0, 1, 2, 6, 7, 15, 254, 255)
-ASIDE_ACK = b"refused:"  # + the result code: a set-aside document's ACK payload (no fiscal sign)
+ASIDE_ACK = b"refused:"  # + b"<code>:<user>": a set-aside document's ACK payload (no fiscal sign)
 
 PRINTER_OK = "ok"
 PRINTER_NO_PAPER = "no_paper"
@@ -179,13 +179,7 @@ class Register:
         acc.doc_reserve = (ACK_ROOM, SESSION_ROOM, SESSION_ROOM)
         from kkm import recovery
 
-        tail = self._aside_tail()
         self.recovery = recovery.restore(self)
-        if tail is not None:
-            try:
-                self._aside_ack(tail[0], tail[1])  # a set-aside cut before its ACK
-            except L.Locked:
-                pass  # the lock says why; the next boot tries again
         clock.offset = self.settings.get("tz_offset")  # local time: one source
         self._boot_checks(firmware_ok, hw_test, sw_test)
 
@@ -741,13 +735,14 @@ class Register:
     # "Any answer other than 0/254/255 -> BLOCKED until the offending message
     # is removed after analysis". The service engineer removes the queue's
     # head that the OFD refused (the port's refusal names it) from the
-    # queue, never from the journal: an R_AUDIT record (EV_SET_ASIDE: who,
-    # which document, the code), then the document's ACK with the payload
-    # ASIDE_ACK + code instead of a fiscal sign. The counters stay: the
+    # queue, never from the journal: one record decides it, the document's
+    # ACK with the payload ASIDE_ACK + b"<code>:<user>" instead of a fiscal
+    # sign (atomic like every record); an R_AUDIT record (EV_SET_ASIDE: who,
+    # which document, the code) follows for the audit trail, and a power cut
+    # before it loses nothing the ACK does not say. The counters stay: the
     # document happened, the Z counts it, its paper keeps its autonomous
-    # sign. A power cut between the two records: the next boot writes the
-    # ACK (_aside_tail). Then the queue goes on with the next document and
-    # the 72 h clock runs from it (ofd.sync: kick()). docs/register.md.
+    # sign. Then the queue goes on with the next document and the 72 h clock
+    # runs from it (ofd.sync: kick()). docs/register.md.
 
     def set_aside(self, seq, lang=None):
         # -> the service slip's lines, or None when it was not printed (the
@@ -766,10 +761,17 @@ class Register:
             if sign is None:  # the autonomous sign is completed at a boot first
                 raise L.Refused(T.E_NOT_REFUSED, seq)
         code = ref[1]
-        # the document's reserve unit covers both: its two session records
-        # are never needed now
-        self._append(R_AUDIT, bytes([EV_SET_ASIDE, u.code & 0xFF]) + struct.pack("<IH", seq, code), False, True)
-        self._aside_ack(seq, code)
+        try:
+            self.acc.ack(seq, ASIDE_ACK + ("%d:%d" % (code, u.code)).encode(), self.clock.now())
+        except JournalError:
+            self.locks.set(L.ACC_FAULT)
+            raise L.Locked(L.ACC_FAULT, [L.ACC_FAULT])
+        try:
+            # room: the document's reserve unit, its two session records are
+            # never needed now
+            self._append(R_AUDIT, bytes([EV_SET_ASIDE, u.code & 0xFF]) + struct.pack("<IH", seq, code), False, True)
+        except L.Locked:
+            pass  # the ACK already names who and why
         self.ofd.refusal = None
         if not acc.unacked_count() and L.N_OFFLINE in self.notices:
             self.notices.remove(L.N_OFFLINE)
@@ -784,30 +786,6 @@ class Register:
                 return lines
             except Exception:
                 self._printer()
-        return None
-
-    def _aside_ack(self, seq, code):
-        try:
-            self.acc.ack(seq, ASIDE_ACK + str(code).encode(), self.clock.now())
-        except JournalError:
-            self.locks.set(L.ACC_FAULT)
-            raise L.Locked(L.ACC_FAULT, [L.ACC_FAULT])
-
-    def _aside_tail(self):
-        # (seq, code) when the journal ends with a set-aside's audit record
-        # whose document still heads the queue (the ACK was cut), else None
-        acc = self.acc
-        head = acc.first_unacked()
-        if head is None:
-            return None
-        try:
-            rtype, ts, p = acc.read(acc.last_seq)
-        except JournalError:
-            return None
-        if rtype == R_AUDIT and len(p) >= 8 and p[0] == EV_SET_ASIDE:
-            seq, code = struct.unpack_from("<IH", p, 2)
-            if seq == head:
-                return seq, code
         return None
 
     def _sign_of(self, seq):
