@@ -229,3 +229,21 @@ def test_names_are_escaped_and_queries_parameterised():
             assert st == 404
         assert sim.store("kkm", 77)["rnm"] == SQL
         assert sim.store("count", "tickets") == 1
+
+
+# --- memory: what a stranger can make the server remember ------------------------
+
+def test_requests_of_unknown_ids_leave_no_per_register_state(sim):
+    # A header with an unaccepted version is answered 3 before the register
+    # is looked up; ids that are not registered must not each leave a
+    # request-number entry behind (4 bytes of id space: unbounded memory).
+    from tools.ofdsim.client import raw_exchange
+    from tools.ofdsim.header import build_header
+
+    body = build.system().SerializeToString()
+    before = dict(sim.server.ofd.last_reqnum)
+    for kid in range(900000, 900040):
+        for version in (202, 203):
+            answer = raw_exchange("127.0.0.1", sim.port, build_header(kid, 1, 1, len(body), version) + body)
+            assert len(answer) > 18
+    assert sim.server.ofd.last_reqnum == before

@@ -193,7 +193,8 @@ class Ofd:
         self.stats["requests"] += 1
         info = {"stored": False, "duplicate": False, "result": None}
         out = self._handle(head, payload, info)
-        if info["result"] not in (None, UNKNOWN_ID) and not info.get("reqnum_refused"):
+        # registered ids only: a stranger's id must leave nothing behind
+        if info.get("known") and not info.get("reqnum_refused"):
             self.last_reqnum[head.kkm_id] = head.reqnum
         return out
 
@@ -210,11 +211,13 @@ class Ofd:
         cmd = _command_of(payload)
         if head.version not in self.versions:
             info["result"] = PROTOCOL_ERROR
+            info["known"] = self.store.kkm(head.kkm_id) is not None
             return head.token, self.error_answer(cmd, PROTOCOL_ERROR, "version %d" % head.version), info
         kkm = self.store.kkm(head.kkm_id)
         if kkm is None:
             info["result"] = UNKNOWN_ID
             return head.token, self.error_answer(cmd, UNKNOWN_ID, "id %d" % head.kkm_id), info
+        info["known"] = True
         if cmd is None:
             info["result"] = PROTOCOL_ERROR
             return head.token, self.error_answer(None, PROTOCOL_ERROR, "no command"), info
