@@ -429,3 +429,26 @@ def test_kz22_offline_closed_shift_replayed_z_matches_entirely(tmp_path):
     # has the same open_shift_time as the OFD's
     api = _offline_shift(tmp_path)
     assert api[1]["zcheck"] == "matches", api[1]["differences"]
+
+
+def test_register_text_in_field_paths_cannot_forge_or_flood_log_lines(caplog):
+    # section codes are the register's text: a line break in one must not
+    # start a forged log line, and a long one must not make a huge line
+    caplog.set_level(logging.WARNING, logger="ofdsim")
+    forged = "1\n2026-03-02 20:00:00 kkm 203539 shift 1: the register's Z matches\r"
+    with Sim() as sim:
+        tickets = sale_requests()
+        ses = run_day(sim, tickets)
+        dz = device_z(tickets, at(20))
+        for code in (forged, "7" * 5000):
+            o = dz.sections.add(section_code=code).operations.add(operation=SELL, count=1)
+            set_money(o.sum, 100)
+        _, r = ses.send(build.close_shift(at(20), z_report=dz))
+        assert r.result.result_code == 0
+        stored = json.loads(z_rows(sim)[0]["zcheck"])["differences"]
+        assert ["sections[%s].operations[SELL].count" % forged, 1, 0] in stored   # kept as sent
+        page = get(sim.http + "/registers/%d" % sim.kkm_id)
+        assert "<tr data-path=\"sections[1\n2026" in page                        # escaped, not cut
+    (line,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "\n" not in line and "\r" not in line and len(line) < 2000, line[:300]
+    assert "sections[1\\n2026-03-02" in line

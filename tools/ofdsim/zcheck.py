@@ -212,9 +212,17 @@ def display(path, value):
     return tenge(value) if is_money(path) else str(int(value))
 
 
+def _one_line(text, limit=80):
+    # a path holds the register's text (section codes): no line breaks or
+    # other control characters in a log line, and no more than limit of it
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def summary(result, limit=8):
     """One English line listing the first differences (log lines, 13 answers)."""
-    parts = ["%s device=%s server=%s" % (p, "absent" if dv is None else dv, "absent" if sv is None else sv)
+    parts = ["%s device=%s server=%s" % (_one_line(p), "absent" if dv is None else _one_line(dv),
+                                         "absent" if sv is None else _one_line(sv))
              for p, dv, sv in result["differences"][:limit]]
     more = result["count"] - len(parts)
     if more > 0:
