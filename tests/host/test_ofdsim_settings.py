@@ -125,3 +125,24 @@ def test_cli_settings_survive_a_restart_and_the_flag_sets_them_at_start(tmp_path
         assert p.settings() == {"reject_z_mismatch": True}
     finally:
         p.stop()
+
+
+def test_switch_that_could_not_be_stored_is_not_changed_either(tmp_path):
+    # the stored value is the truth (a restart reads it): a write that fails,
+    # e.g. SQLite busy past its timeout, leaves the running switch as it was
+    from tools.ofdsim.ofd import Ofd
+    st = Store(str(tmp_path / "ofd.sqlite"))
+    try:
+        ofd = Ofd(st)
+        assert ofd.reject_z_mismatch is False
+
+        def locked(key, value):
+            raise sqlite3.OperationalError("database is locked")
+        st.set_setting = locked
+        try:
+            ofd.reject_z_mismatch = True
+        except sqlite3.OperationalError:
+            pass
+        assert ofd.reject_z_mismatch is False and st.setting("reject_z_mismatch", False) is False
+    finally:
+        st.close()

@@ -161,9 +161,10 @@ class Ofd:
     @reject_z_mismatch.setter
     def reject_z_mismatch(self, on):
         # written into the store's open transaction, if any: the caller makes
-        # it durable (the admin API awaits OfdServer.durable())
+        # it durable (the admin API awaits OfdServer.durable()); stored
+        # first, so a write that fails leaves the switch as it was
+        self.store.set_setting("reject_z_mismatch", bool(on))
         self._reject_z = bool(on)
-        self.store.set_setting("reject_z_mismatch", self._reject_z)
 
     # ------------------------------------------------------------ answers
     def _response(self, command, code, detail=""):
