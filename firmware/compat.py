@@ -98,6 +98,20 @@ def crc32(data, crc=0):
     return binascii.crc32(data, crc) & 0xFFFFFFFF
 
 
+# CRC-32 of a str's UTF-8 bytes. MicroPython's str is a read buffer of its
+# UTF-8 bytes: no encoded copy per call; CPython needs the bytes.
+try:
+    binascii.crc32("")
+
+    def crc32_text(s, crc=0):
+        return binascii.crc32(s, crc)
+
+except TypeError:  # pragma: no cover - CPython
+
+    def crc32_text(s, crc=0):
+        return binascii.crc32(s.encode(), crc)
+
+
 # Civil calendar from unix seconds (no datetime module on the device).
 # Algorithm: Howard Hinnant's days_from_civil / civil_from_days.
 

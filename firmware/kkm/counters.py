@@ -24,7 +24,7 @@
 #   non_nullable[op] never-reset sum of receipt totals; the shift starts
 #                    from the previous shift's end values
 
-from compat import const, civil_from_unix, crc32
+from compat import const, civil_from_unix, crc32, crc32_text
 from kkm import document as D
 from kkm.money import split
 
@@ -422,19 +422,45 @@ def _read_dict_pairs(r, n):
 # bool -> "1"/"0"; str -> the string itself.
 
 
+_DIGITS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
+
+
 class _Crc:
-    # CRC-32 fed piece by piece: the canonical text is never built whole
+    # CRC-32 fed piece by piece: the canonical text is never built whole,
+    # and no piece is copied (crc32_text reads a str as it is; an int goes
+    # digit by digit instead of through str())
     def __init__(self):
         self.v = 0
 
     def add(self, s):
-        self.v = crc32(s.encode(), self.v)
+        self.v = crc32_text(s, self.v)
+
+    def num(self, n):
+        if n < 0:
+            self.add("-")
+            n = -n
+        p = 1
+        while p * 10 <= n:
+            p *= 10
+        while p:
+            d = n // p
+            self.add(_DIGITS[d])
+            n -= d * p
+            p //= 10
 
 
 def _canon(v, out):
     if isinstance(v, dict):
+        # keys in sorted order without a sorted copy: each round takes the
+        # smallest key above the previous one (a report's dicts are small)
         out.add("{")
-        for k in sorted(v):
+        prev = None
+        for _ in range(len(v)):
+            k = None
+            for c in v:
+                if (prev is None or c > prev) and (k is None or c < k):
+                    k = c
+            prev = k
             if k == "checksum":
                 continue
             out.add(k)
@@ -450,6 +476,10 @@ def _canon(v, out):
         out.add("]")
     elif isinstance(v, bool):
         out.add("1" if v else "0")
+    elif isinstance(v, int):
+        out.num(v)
+    elif isinstance(v, str):
+        out.add(v)
     else:
         out.add(str(v))
 

@@ -40,3 +40,12 @@ def test_signed_from_bytes():
 
 def test_crc32_is_unsigned():
     assert compat.crc32(b"123456789") == 0xCBF43926
+
+
+def test_crc32_text_is_the_crc_of_the_utf8_bytes():
+    for s in ("", "123456789", "Ауысым №", "қазақ тілі"):
+        assert compat.crc32_text(s) == compat.crc32(s.encode())
+        assert compat.crc32_text(s, 0xCBF43926) == compat.crc32(s.encode(), 0xCBF43926)
+    # chained pieces give the CRC of the whole text
+    assert compat.crc32_text("Ауысым", compat.crc32_text("X-")) == compat.crc32("X-Ауысым".encode())
+    assert compat.crc32_text("123456789") == 0xCBF43926
