@@ -1,6 +1,7 @@
 """Web side of the simulator (aiohttp): the receipt check page the QR code
 points to, the list of registers and their documents, and the JSON admin API
-(faults, registers, blocking, text messages, tokens)."""
+(faults, registers, blocking, text messages, tokens, settings, the Z and X
+checks)."""
 
 import html
 import ipaddress
