@@ -168,26 +168,23 @@ def compare(device, server, skip=()):
     return out
 
 
-def check(device, server, fr_shift_number=None):
+def check(device, server, fr_shift_number=None, skip=()):
     """The stored result of one Z: {"status", "count", "differences"}.
     device: the register's pb ZXReport or None (not sent); fr_shift_number:
-    CloseShiftRequest.fr_shift_number when the register sent it."""
+    CloseShiftRequest.fr_shift_number when the register sent it; skip as
+    for compare()."""
     if device is None:
         return {"status": ABSENT, "count": 0, "differences": []}
-    diffs = compare(device, server)
+    diffs = compare(device, server, skip)
     if fr_shift_number is not None and int(fr_shift_number) != int(server.shift_number):
         diffs.append(["close_shift.fr_shift_number", int(fr_shift_number), int(server.shift_number)])
     return {"status": DIFFERS if diffs else MATCHES, "count": len(diffs), "differences": diffs[:MAX_STORED]}
 
 
 def check_x(device, server):
-    """The stored result of one X: {"status", "count", "differences"} as
-    check() gives for a Z, without the fields only a Z has (Z_ONLY).
-    device: the register's pb ZXReport or None (not sent)."""
-    if device is None:
-        return {"status": ABSENT, "count": 0, "differences": []}
-    diffs = compare(device, server, Z_ONLY)
-    return {"status": DIFFERS if diffs else MATCHES, "count": len(diffs), "differences": diffs[:MAX_STORED]}
+    """The stored result of one X: check() without the fields only a Z has
+    (Z_ONLY). device: the register's pb ZXReport or None (not sent)."""
+    return check(device, server, skip=Z_ONLY)
 
 
 def is_money(path):

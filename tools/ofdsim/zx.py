@@ -124,8 +124,9 @@ def _m(parent, amount):
     set_money(parent, max(0, amount))
 
 
-def build(pb, store, kkm_id, shift_number, report_dt, close_dt=None, open_hint=None):
-    """Build a pb ZXReport for this register's shift (X when close_dt is None)."""
+def build(pb, store, kkm_id, shift_number, report_dt, close_dt=None):
+    """Build a pb ZXReport for this register's shift (X when close_dt is None).
+    A shift without documents opens at the report's time."""
     Z = pb.ZXReport
     rep = Z()
     set_dt(rep.date_time, report_dt)
@@ -260,7 +261,7 @@ def build(pb, store, kkm_id, shift_number, report_dt, close_dt=None, open_hint=N
     if first_time is not None:
         set_dt(rep.open_shift_time, from_iso(first_time))
     else:
-        set_dt(rep.open_shift_time, open_hint or report_dt)
+        set_dt(rep.open_shift_time, report_dt)
     if close_dt is not None:
         set_dt(rep.close_shift_time, close_dt)
     rep.checksum = ""
