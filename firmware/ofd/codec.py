@@ -107,11 +107,20 @@ def _int_value(kind, v, name):
 
 def _enc_value(out, num, kind, sub, v, name, depth):
     if kind == _T_MESSAGE:
-        body = bytearray()
-        _enc_msg(body, sub, v, depth + 1)
+        # the body goes straight into out after a one-byte length (no copy
+        # of it per nesting level); a body of 128 bytes or more then gets
+        # its longer length in place of that byte
         _put_varint(out, (num << 3) | _WT_LEN)
-        _put_varint(out, len(body))
-        out.extend(body)
+        at = len(out)
+        out.append(0)
+        _enc_msg(out, sub, v, depth + 1)
+        n = len(out) - at - 1
+        if n < 0x80:
+            out[at] = n
+        else:
+            ln = bytearray()
+            _put_varint(ln, n)
+            out[at:at + 1] = ln
     elif kind == _T_STRING:
         if not isinstance(v, str):
             raise ProtocolError("not a str", name)
