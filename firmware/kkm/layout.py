@@ -60,29 +60,43 @@ def wrap(s, width):
 
 
 class _Out:
+    # every line is built by one formatting of its pieces: no intermediate
+    # strings per line (a report or a receipt has a hundred lines or more)
     def __init__(self, width, lang):
         self.w = width
         self.lang = lang
         self.lines = []
+        self._rule = None  # (ch, the rule line) of the last rule()
 
     def t(self, code):
         return T.text(code, self.lang)
 
     def text(self, s, style=NORMAL):
+        if len(s) <= self.w and "\n" not in s:
+            self._line(style, s)  # one line: nothing to wrap
+            return
         for part in wrap(s, self.w):
-            if style & CENTRE:
-                part = pad(part, self.w, "^").rstrip()
-            self.lines.append((style, part))
+            self._line(style, part)
+
+    def _line(self, style, part):
+        if style & CENTRE:
+            # centred: the left half of the gap; the right half would be
+            # stripped with the line's trailing spaces
+            gap = (self.w - len(part)) // 2
+            if gap > 0:
+                part = "%s%s" % (" " * gap, part)
+            part = part.rstrip()
+        self.lines.append((style, part))
 
     def lv(self, label, value, style=NORMAL, colon=True):
         # "label:       value" on one line, or the label and then the value
         # right-aligned when they do not fit together
-        if colon:
-            label = label + ":"
-        if len(label) + 1 + len(value) <= self.w:
-            self.lines.append((style, label + pad(value, self.w - len(label), ">")))
+        n = len(label) + 1 if colon else len(label)
+        if n + 1 + len(value) <= self.w:
+            self.lines.append((style, "%s%s%s%s" % (label, ":" if colon else "", " " * (self.w - n - len(value)),
+                                                    value)))
             return
-        self.text(label, style)
+        self.text(label + ":" if colon else label, style)
         for part in wrap(value, self.w):
             self.lines.append((style, pad(part, self.w, ">")))
 
@@ -91,7 +105,10 @@ class _Out:
             self.text(self.t(T.L_COPY), CENTRE | BOLD)
 
     def rule(self, ch="-"):
-        self.lines.append((NORMAL, ch * self.w))
+        r = self._rule
+        if r is None or r[0] != ch:
+            r = self._rule = (ch, ch * self.w)
+        self.lines.append((NORMAL, r[1]))
 
 
 def receipt_lines(receipt, info, lang, width=WIDE):
@@ -301,8 +318,12 @@ def aside_lines(info, lang, width=WIDE):
     return o.lines
 
 
+_ZERO = money.fmt(0)  # most amounts of a report are zero: formatted once
+
+
 def _m(v):
-    return money.fmt(v["bills"] * 100 + v["coins"])
+    t = v["bills"] * 100 + v["coins"]
+    return money.fmt(t) if t else _ZERO
 
 
 def _dt(v):
