@@ -98,18 +98,19 @@ def crc32(data, crc=0):
     return binascii.crc32(data, crc) & 0xFFFFFFFF
 
 
-# CRC-32 of a str's UTF-8 bytes. MicroPython's str is a read buffer of its
-# UTF-8 bytes: no encoded copy per call; CPython needs the bytes.
+def crc32_text(s, crc=0):
+    # CRC-32 of a str's UTF-8 bytes. MicroPython's str is a read buffer of
+    # its UTF-8 bytes (no encoded copy per call); CPython needs the bytes.
+    if isinstance(s, str) and not _STR_BUFFER:
+        s = s.encode()
+    return binascii.crc32(s, crc)
+
+
 try:
     binascii.crc32("")
-
-    def crc32_text(s, crc=0):
-        return binascii.crc32(s, crc)
-
+    _STR_BUFFER = True
 except TypeError:  # pragma: no cover - CPython
-
-    def crc32_text(s, crc=0):
-        return binascii.crc32(s.encode(), crc)
+    _STR_BUFFER = False
 
 
 # Civil calendar from unix seconds (no datetime module on the device).
