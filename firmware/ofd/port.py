@@ -97,6 +97,7 @@
 import struct
 
 from compat import const
+from journal import JournalError
 from kkm import counters as C
 from kkm import document as D
 from kkm import locks as L
@@ -341,7 +342,7 @@ class OfdPort:
                 if rtype == R.R_RECEIPT or rtype == R.R_PLACEMENT:
                     if R.split_doc(payload)[0] == shift_no:
                         return ts
-        except Exception:  # JournalError: the records are gone
+        except JournalError:  # the records are gone
             pass
         return close_ts
 

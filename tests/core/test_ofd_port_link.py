@@ -192,3 +192,32 @@ def test_answered_but_unacknowledged_document_keeps_its_request_number():
     assert r.replay() == 1 and r.acc.unacked() == []
     assert b.link.duplicates == 1 and len(b.link.stored) == stored  # stored once
     assert b.port.probe().ok()
+
+
+def test_kz_22_old_z_open_time_lookup_hides_no_programming_error():
+    # only a journal that no longer has the records (JournalError) makes an
+    # old Z record fall back to its close time; any other exception in the
+    # lookup is a fault of the code and must reach the caller, not become a
+    # wrong open_shift_time in a fiscal request
+    b, s = online_bench()
+    r = b.reg
+    off = r.settings.get("tz_offset")
+    assert not sell(r).offline
+    b.clock.advance(300)
+    old = R.doc_header(r.acc.z_count() + 1, 2) + D.encode_z(r.counters.encode(), 1, "Айгүл", off)
+    seq = r.acc.append(R.R_ZDOC, old, b.clock.now(), True)
+    r.shift_open = False
+    acc = r.acc
+
+    def broken(since_seq):
+        raise TypeError("bug")
+
+    acc.records = broken  # the journal scan of the lookup, and only it
+    try:
+        b.port.build("z", seq, old)
+        raised = None
+    except TypeError as e:
+        raised = e.args
+    finally:
+        del acc.records
+    assert raised == ("bug",)
