@@ -135,7 +135,10 @@ class OfdSync:
         if self.stuck is not None and self._stuck():
             return BLOCKED
         if self.failing or self._queued():
-            return OFFLINE  # new documents go to the queue (autonomous signs)
+            # documents wait, or the last exchange failed: a new document goes
+            # behind a non-empty queue (autonomous sign); with an empty queue
+            # the register still tries it live (Register._send)
+            return OFFLINE
         return ONLINE
 
     def _stuck(self):
