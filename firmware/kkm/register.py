@@ -63,8 +63,10 @@ EV_SET_ASIDE = const(29)  # a refused document set aside (set_aside): user code,
 
 # set_aside: result codes a document is never set aside for: 0 accepted;
 # 254, 255, 6, 7 (no verdict on it: retried); 2 (ends when a token is
-# entered); 1 and 15 (the server block, ends with the OFD's result 0)
-KEEP_CODES = (0, 1, 2, 6, 7, 15, 254, 255)
+# entered); 1 and 15 (the server block, ends with the OFD's result 0); 8, 9
+# (the session's request number or token, not the document) and 11 (the
+# shift's time, not returned for offline replay): sent again (ofd.sync)
+KEEP_CODES = (0, 1, 2, 6, 7, 8, 9, 11, 15, 254, 255)
 ASIDE_ACK = b"refused:"  # + b"<code>:<user>": a set-aside document's ACK payload (no fiscal sign)
 
 PRINTER_OK = "ok"

@@ -50,6 +50,8 @@
 #   entered; nothing is tried until the lock is gone (a code 2 for an older
 #   token, the one a document owed an answer was sent with before a token
 #   was entered, sets no lock: the document goes again at once);
+# - 8, 9 (request number or token of the session) and 11 (the shift's
+#   time): nothing against the document; it goes again after the interval;
 # - any other refusing code for a queued document: BLOCKED; that document
 #   is not sent again until kick(), a reboot or the queue's head changes
 #   (no retry storm; section 13: until the message is dealt with; the
@@ -67,6 +69,7 @@ from kkm import locks as L
 from ofd import client as cl
 
 MIN_INTERVAL = const(60)  # PROTOCOL.md section 13: retry interval >= 60 s
+AGAIN_CODES = (8, 9, 11)  # refusals that say nothing against the document (_observe)
 
 ONLINE = "online"
 OFFLINE = "offline"
@@ -162,6 +165,14 @@ class OfdSync:
             self.failing = False
             self.since = None
             self.due = None
+        elif st == cl.BLOCKED and out.code in AGAIN_CODES and self._lock() is None:
+            # the link works and the document is not at fault: the session's
+            # request number or token did not match (8, 9; the client takes
+            # a new number next time), or the OFD still counts the shift as
+            # open (11, "not returned for offline replay"): the same
+            # document again after the retry interval, never stuck
+            self.failing = False
+            self.due = t + self.interval
         elif st != cl.BLOCKED or self._lock() is not None:
             # no answer, 254/255, 6/7; or the server block: the retry clock
             # runs from the first failure, and from each attempt of ours

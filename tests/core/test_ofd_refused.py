@@ -128,8 +128,9 @@ def test_refusal_with_254_or_a_cut_link_or_a_lock_code_cannot_be_set_aside():
         _refuse_head(b, s, code)
         assert b.port.refusal is None
         assert refused(r.set_aside, seqs[0]) == (T.E_NOT_REFUSED, seqs[0])
-    # 15, 1: the server block ends by itself; 2: a token is entered
-    for code in (15, 1, 2):
+    # 15, 1: the server block ends by itself; 2: a token is entered; 8, 9:
+    # the session's numbers; 11: the shift's time (sent again)
+    for code in (15, 1, 2, 8, 9, 11):
         b.link.code = code
         s.kick()
         r.replay(1)

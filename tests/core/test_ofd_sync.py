@@ -319,6 +319,28 @@ def test_protocol_13_refused_document_is_not_hammered():
     assert s.status()["mode"] == Y.ONLINE and s.status()["stuck"] is None
 
 
+def test_protocol_12_codes_8_9_11_are_no_verdict_on_the_document():
+    # 8, 9: the session's request number or token; 11: the shift's time:
+    # the document goes again after the retry interval, never stuck
+    b, s = online_bench()
+    r = b.reg
+    seqs = queue_offline(b, 1)
+    s.tick()
+    b.link.restore()
+    for code in (8, 9, 11):
+        b.link.code = code
+        b.clock.advance(60)
+        assert s.tick() == "replay" and r.acc.unacked() == seqs
+        st = s.status()
+        assert (st["mode"], st["stuck"], st["code"], st["next"]) == (Y.OFFLINE, None, code, 60)
+        b.clock.advance(59)
+        assert s.tick() is None  # not before the interval
+    b.link.code = None
+    b.clock.advance(1)
+    assert s.tick() == "replay" and r.acc.unacked() == []
+    assert s.status()["mode"] == Y.ONLINE
+
+
 def test_refused_document_one_attempt_per_boot():
     b, s = online_bench()
     queue_offline(b, 1)
