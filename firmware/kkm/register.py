@@ -88,6 +88,7 @@ Z_STAMP_ROOM = const(17)  # a Z's stamps besides the operator's name (z_body, kk
 # (<I, UTC) before the document.encode_z body; older bodies begin with
 # document.Z_STAMPED or the counters' version and have none
 Z_OPENED = const(0x5B)
+SIGN_SCAN = const(16)  # records looked at after a document for its R_SIGN (sign_of)
 # Failed-login audit records (a wrong password, a lockout) that the full
 # log refuses go into the reserve: a share of AUTH_SHARE records (one
 # lockout cycle: five failures and the lockout) per user, flagged in the
@@ -129,6 +130,24 @@ def split_z(body):
     if len(body) >= 5 and body[0] == Z_OPENED:
         return struct.unpack_from("<I", body, 1)[0], bytes(body[5:])
     return None, body
+
+
+def sign_of(acc, doc_seq):
+    # the autonomous sign journalled for a document (its R_SIGN comes a few
+    # records after it, before the next document), or None: the document
+    # was not issued offline (or its sign is not written yet)
+    if doc_seq >= acc.last_seq:
+        return None  # nothing after it (a live document): no scan
+    n = 0
+    for seq, rtype, ts, p in acc.records(doc_seq + 1):
+        if rtype == R_SIGN and len(p) >= 4 and struct.unpack_from("<I", p, 0)[0] == doc_seq:
+            return bytes(p[4:]).decode()
+        if rtype == R_RECEIPT or rtype == R_PLACEMENT or rtype == R_ZDOC:
+            return None
+        n += 1
+        if n >= SIGN_SCAN:
+            return None
+    return None
 
 
 def sign_payload(doc_seq, sign):
@@ -759,7 +778,7 @@ class Register:
         rtype, ts, payload = acc.read(seq)
         sign = None
         if rtype != R_ZDOC:
-            sign = self._sign_of(seq)
+            sign = sign_of(acc, seq)
             if sign is None:  # the autonomous sign is completed at a boot first
                 raise L.Refused(T.E_NOT_REFUSED, seq)
         code = ref[1]
@@ -788,18 +807,6 @@ class Register:
                 return lines
             except Exception:
                 self._printer()
-        return None
-
-    def _sign_of(self, seq):
-        # the autonomous sign journalled for document seq (its R_SIGN comes
-        # a few records after it, before the next document), or None
-        n = 0
-        for s, rtype, ts, p in self.acc.records(seq + 1):
-            if rtype == R_SIGN and struct.unpack_from("<I", p, 0)[0] == seq:
-                return bytes(p[4:]).decode()
-            n += 1
-            if rtype == R_RECEIPT or rtype == R_PLACEMENT or rtype == R_ZDOC or n > 16:
-                break
         return None
 
     # --- reports (KZ-10(1), KZ-12, KZ-31) ------------------------------------

@@ -107,7 +107,6 @@ from ofd import client as cl
 from ofd import messages as M
 from ofd import schema as S
 
-SCAN_AFTER = const(16)  # records looked at after a document for its R_SIGN
 SCAN_BACK = const(600)  # records looked at before an old Z for its shift's start
 MAX_TEXT = const(160)  # characters of the OFD's result text kept with a refusal
 KINDS = {"receipt": R.R_RECEIPT, "placement": R.R_PLACEMENT, "z": R.R_ZDOC}
@@ -312,22 +311,6 @@ class OfdPort:
 
     # --- reading the journal ------------------------------------------------
 
-    def _offline(self, doc_seq):
-        # True when the register gave the document an autonomous sign
-        if doc_seq >= self.acc.last_seq:
-            return False  # nothing after it (a live document): no scan
-        n = 0
-        for seq, rtype, ts, payload in self.acc.records(doc_seq + 1):
-            if rtype == R.R_SIGN and len(payload) >= 4:
-                if payload[0] | payload[1] << 8 | payload[2] << 16 | payload[3] << 24 == doc_seq:
-                    return True
-            if rtype in (R.R_RECEIPT, R.R_PLACEMENT, R.R_ZDOC):
-                return False
-            n += 1
-            if n >= SCAN_AFTER:
-                break
-        return False
-
     def _open_ts(self, shift_no, doc_seq, close_ts):
         # the opening time of the shift an old Z record (without the stamp)
         # closes: see the header
@@ -384,7 +367,7 @@ class OfdPort:
         # the UTC offset and the operator's name stamped in the document at
         # fiscalisation; an older record without them takes today's
         off = reg.settings.get("tz_offset")
-        offline = self._offline(doc_seq)
+        offline = R.sign_of(self.acc, doc_seq) is not None  # issued offline
         if rtype == R.R_ZDOC and self.acc.last_seq != doc_seq:
             # the register writes no autonomous sign for a Z: a Z sent after
             # other records (from the queue) was closed offline (KZ-29.7)
