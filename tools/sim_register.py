@@ -501,19 +501,19 @@ class SimRegister:
             self.say("X report of the register printed (no X from the OFD)")
 
     def cmd_z(self):
-        if self.acc.unacked():
+        if self.acc.unacked_count():
             self.cmd_sync()
         zx = self._with_mode(A.MODE_SHIFT_CLOSE, lambda: self.reg.close_shift(self.lang))
         self.sync.retest()  # KZ-2: the connection test at the Z report too (the next tick)
         self._report_ofd()
-        self.say("shift %d closed%s" % (zx["shift_number"], "" if not self.acc.unacked()
-                                        else "; %d documents wait for the OFD" % len(self.acc.unacked())))
+        self.say("shift %d closed%s" % (zx["shift_number"], "" if not self.acc.unacked_count()
+                                        else "; %d documents wait for the OFD" % self.acc.unacked_count()))
 
     # --- the OFD scheduler --------------------------------------------------------
 
     def tick(self):
         """One tick of the scheduler; says what it did. -> what or None"""
-        waiting = len(self.acc.unacked())
+        waiting = self.acc.unacked_count()
         what = self.sync.tick()
         if what is None:
             return None
@@ -562,7 +562,7 @@ class SimRegister:
     def cmd_sync(self):
         self.sync.kick()  # an operator's "send now": also a refused document
         self.client.refresh()  # a due retry of a failed name lookup, before (not inside) the exchanges
-        before = len(self.acc.unacked())
+        before = self.acc.unacked_count()
         n = self.reg.replay()
         self._report_ofd()
         self.say("sent %d of %d waiting documents" % (n, before))
@@ -591,7 +591,7 @@ class SimRegister:
         lines = self.reg.set_aside(int(seq), self.lang)
         self.sync.kick()
         self.say("journal %s set aside (refused by the OFD, code %d)%s; %d documents wait" % (
-            seq, ref[1], "" if lines else ", slip not printed", len(self.acc.unacked())))
+            seq, ref[1], "" if lines else ", slip not printed", self.acc.unacked_count()))
 
     def cmd_token(self, value):
         # KZ-41: the administrator or service engineer enters the token at
@@ -618,7 +618,7 @@ class SimRegister:
     def cmd_status(self):
         locks = self.reg.active_locks()
         self.say("shift open: %s, documents %d, waiting for OFD: %d, token %d, reqnum %d" % (
-            self.reg.shift_open, self.reg.doc_no, len(self.acc.unacked()), self.client.token, self.client.reqnum))
+            self.reg.shift_open, self.reg.doc_no, self.acc.unacked_count(), self.client.token, self.client.reqnum))
         for c in locks:
             # the cashier's message; the server block adds the OFD's reason
             self.say("lock %d: %s" % (c, self.reg.lock_message(c, self.lang).replace("\n", " / ")))

@@ -114,7 +114,6 @@ def restore(reg):
     if cp is not None:
         load_state(reg, acc.read(cp)[2])
         since = cp
-    unacked = acc.unacked()
     pending = None  # [seq, rtype, ts, doc, number, shift_no, sign or None]
     opened = False
 
@@ -124,7 +123,7 @@ def restore(reg):
         seq, rtype, ts, doc, number, shift_no, sign = p
         if sign is not None:
             offline = True
-        elif seq not in unacked:
+        elif not acc.is_unacked(seq):
             offline = False
         else:
             return False
