@@ -18,12 +18,14 @@
 #                                          the shape of ShiftCounters.
 #                                          zx_report (kkm.layout prints
 #                                          it), or None (KZ-31.4)
-#   port.probe(get_reg_info=True, offline_since=None)
-#                                          -> Outcome or None (COMMAND_SYSTEM);
+#   port.probe(get_reg_info=True)          -> Outcome or None (COMMAND_SYSTEM);
 #                                          first the client's refresh(): the
-#                                          due retry of a failed name lookup;
-#                                          offline_since: register time the
-#                                          idle break began (ofd.sync)
+#                                          due retry of a failed name lookup
+#   port.broken                            register time of the first
+#                                          exchange without an answer since
+#                                          the last accepted one: every
+#                                          request carries the offline
+#                                          period from it (section 13)
 #   port.apply_token()                     a token entered in the settings
 #                                          (Register.token_entry) becomes
 #                                          the session token (journalled)
@@ -164,6 +166,11 @@ class OfdPort:
         self.model = model
         self.last = None
         self.refusal = None  # (doc seq, code, text) of the last refusal (see the header)
+        # register time of the first exchange that got no answer since the
+        # last one accepted: the offline period of the next request, whatever
+        # it is (section 13: from the first failed attempt until a successful
+        # connection; a break while idle too)
+        self.broken = None
 
     def bind(self, reg):
         self.reg = reg
@@ -281,6 +288,10 @@ class OfdPort:
     def _exchange(self, req, key=None):
         out = self.client.exchange(req, key)
         self.last = out
+        if out.status == cl.OK:
+            self.broken = None
+        elif out.status == cl.RETRY and self.broken is None:
+            self.broken = self.reg.clock.now()
         self._react(out)
         self._texts(out)
         return out
@@ -334,14 +345,18 @@ class OfdPort:
         return u.name if u is not None else None
 
     def _service(self, offline, since=None):
-        # since: register time the link broke while idle (the probe's
-        # offline period begins then, or at the oldest unsent document)
+        # the offline period begins at the earliest of: the oldest unsent
+        # document (offline: the request is a queued document's, or one sent
+        # while documents wait), the first failed exchange (self.broken) and
+        # since; without any of them there is none
+        if self.broken is not None and (since is None or self.broken < since):
+            since = self.broken
         s = self.reg.settings
         reg_info = M.reg_info(s.get("rnm"), s.get("factory_no"), s.get("kkm_id"), s.get("taxpayer"),
                               s.get("address"), s.get("bin"))
         t = self.reg.ofd_texts
         ads = None if t is None else t.infos()  # the texts' versions held (KZ-17)
-        if not offline:
+        if not offline and since is None:
             return M.service(reg_info, ad_infos=ads)
         off = s.get("tz_offset")
         begin = self.acc.oldest_unacked_ts()
@@ -483,16 +498,15 @@ class OfdPort:
 
         return complete(zx)
 
-    def probe(self, get_reg_info=True, offline_since=None):
+    def probe(self, get_reg_info=True):
         # COMMAND_SYSTEM: connection check, registration data and, while
-        # documents wait or after an idle break (offline_since: register
-        # time of the first failure, ofd.sync), the offline period
-        # (PROTOCOL.md section 13)
+        # documents wait or after an idle break (self.broken), the offline
+        # period (PROTOCOL.md section 13)
         self.client.refresh()  # retry due lookups of the OFD's name (never in an exchange)
         if self.owed() or not self._room() or not self._ready():
             return None
         queued = self.acc.unacked_count() > 0
-        svc = self._service(queued or offline_since is not None, offline_since)
+        svc = self._service(queued)
         svc["get_reg_info"] = bool(get_reg_info)
         svc["software_information"] = M.software(self.version, model=self.model)
         out = self._exchange(M.system_request(svc))

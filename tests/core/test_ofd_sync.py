@@ -261,6 +261,28 @@ def test_protocol_13_idle_break_probe_carries_the_offline_period():
         assert period["begin_time"] == date_time(begin + off) and period["end_time"] == date_time(t1 + 30 + off)
 
 
+def test_protocol_13_idle_break_period_goes_with_the_first_answered_request():
+    # the break came while idle (the power-on test got no answer); before
+    # the next probe a sale goes out live: it carries the offline period,
+    # the request after it does not
+    b = link_bench()
+    b.link.cut()
+    s = Y.OfdSync(b.reg)
+    t0 = b.clock.now()
+    assert s.tick() == "test" and s.test == Y.TEST_FAILED and b.port.broken == t0
+    b.link.restore()
+    b.clock.advance(20)
+    n = len(b.link.log)
+    assert not sell(b.reg).offline
+    off = b.reg.settings.get("tz_offset")
+    svc = b.link.log[n][1]["service"]
+    assert b.link.log[n][0] == S.COMMAND_TICKET
+    assert svc["offline_period"]["begin_time"] == date_time(t0 + off)
+    assert svc["offline_period"]["end_time"] == date_time(t0 + 20 + off)
+    assert b.port.broken is None
+    assert not sell(b.reg).offline and "offline_period" not in b.link.log[-1][1]["service"]
+
+
 def test_protocol_13_server_block_probes_then_flushes_in_order():
     b, s = online_bench()
     r = b.reg
