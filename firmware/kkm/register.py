@@ -434,13 +434,13 @@ class Register:
         self.clock.offset = self.settings.get("tz_offset")
         self._audit(EV_FISCALISED, u.code)
         self.locks.clear(L.NOT_FISCALISED)
-        self._apply_hosts()
-        self._apply_hosts("apply_timeout")
+        self._to_port("apply_hosts")
+        self._to_port("apply_timeout")
 
-    def _apply_hosts(self, name="apply_hosts"):
-        # KZ-40.1: the next exchange goes to the registered OFD addresses;
-        # name "apply_timeout": within the settings' total transaction time
-        # (PROTOCOL.md section 13)
+    def _to_port(self, name):
+        # a connection setting reaches the OFD port, if it takes it:
+        # "apply_hosts", the registered OFD addresses (KZ-40.1); "apply_timeout",
+        # the total transaction time (PROTOCOL.md section 13)
         apply = getattr(self.ofd, name, None)
         if apply is not None:
             apply()
@@ -464,9 +464,9 @@ class Register:
                 raise
         self.clock.offset = self.settings.get("tz_offset")
         if "ofd_hosts" in keys:
-            self._apply_hosts()
+            self._to_port("apply_hosts")
         if "timeout_s" in keys:
-            self._apply_hosts("apply_timeout")
+            self._to_port("apply_timeout")
         if "token" in keys:
             self._enter_token()
         self._audit(EV_SETTINGS, u.code, ",".join(keys))
