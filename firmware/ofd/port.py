@@ -441,7 +441,7 @@ class OfdPort:
             t = out.text
             if isinstance(t, str):
                 # printed on the service slip: no printer commands (ESC, GS)
-                t = "".join([c if c >= " " else " " for c in t[:MAX_TEXT]])
+                t = "".join([c if c >= " " and c != "\x7f" else " " for c in t[:MAX_TEXT]])
             else:
                 t = None
             self.refusal = (doc_seq, out.code, t)

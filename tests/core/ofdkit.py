@@ -101,6 +101,7 @@ class Link(MemOfd):
         self.code = None
         self.log = []
         self.x = None  # the OFD's X for COMMAND_REPORT answers (None: no report)
+        self.text = None  # result_text of the answers with `code`
 
     def cut(self):
         self.addrs.clear()
@@ -121,6 +122,8 @@ class Link(MemOfd):
         if self.code is None:
             return MemOfd.handle(self, data)
         resp = {"command": req["command"], "result": {"result_code": self.code}}
+        if self.text is not None:
+            resp["result"]["result_text"] = self.text
         return frame.build(codec.encode(S.Response, resp), KKM, h.token, h.reqnum)
 
     def commands(self, since=0):

@@ -164,6 +164,18 @@ def test_refusal_of_another_code_replaces_it_and_an_answer_clears_it():
     assert b.port.refusal is None and r.acc.unacked() == []
 
 
+def test_refusal_text_is_kept_short_and_without_printer_commands():
+    b, s = online_bench()
+    r = b.reg
+    seqs = queue_offline(b, 1)
+    s.tick()
+    b.link.text = "Неверные\x1b@ данные\x7f\n" + "ы" * 300
+    _refuse_head(b, s)
+    seq, code, text = b.port.refusal
+    assert (seq, code) == (seqs[0], 13) and len(text) == 160
+    assert text.startswith("Неверные @ данные  ы") and text == text.replace("\x1b", "").replace("\x7f", "")
+
+
 def test_only_the_head_can_be_set_aside():
     b, s = online_bench()
     r = b.reg
