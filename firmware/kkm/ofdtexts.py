@@ -50,9 +50,14 @@ def clip(s, limit=MAX_BYTES):
             k -= 1  # a continuation byte: cut before its character
         s = b[:k].decode()
     for ch in s:
-        if (ch < " " and ch != "\n") or ch == "\x7f":
-            return "".join([" " if (c < " " and c != "\n") or c == "\x7f" else c for c in s])
-    return s
+        if not _printable(ch):
+            return "".join([c if _printable(c) else " " for c in s])
+    return s  # the usual case: no copy
+
+
+def _printable(c):
+    # a line break, or no control character (ESC, GS: printer commands)
+    return c == "\n" or (c >= " " and c != "\x7f")
 
 
 class OfdTexts:
