@@ -46,6 +46,12 @@ else:  # pragma: no cover - CPython
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=file)  # CPython only
 
 
+def is_int(v):
+    # an integer and not a bool: CPython's bool is an int, MicroPython's is
+    # not, so True as a price or a count is refused on both
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
 # Seconds between 1970-01-01 and the runtime's epoch (2000 on the ESP32 port).
 EPOCH_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0
 

@@ -14,7 +14,8 @@ Commands (one per line; ``#`` starts a comment):
     sale <barcode|name> <price> [qty]      add a line (opens a sale receipt)
     discount <amount>                      discount on the last line
     buyer <iin>                            buyer's IIN/BIN on the receipt
-    pay cash|card|mobile <amount>          pay; the receipt is fiscalised when paid
+    pay cash|card|mobile <amount>          pay (cash may come in parts); the receipt is fiscalised when
+                                           paid, a payment that does not fiscalise is taken off
     cancel                                 abandon the open receipt
     return <seq>                           full return of the receipt with that journal number
     deposit <amount> / withdraw <amount>   cash in / cash out
@@ -400,8 +401,6 @@ class SimRegister:
         gtin = what if what.isdigit() and D.check_gtin(what) else None
         name = item["title_ru"] if item else what.replace("_", " ")
         unit = item["measure_unit_code"] if item else (D.UNIT_PIECE if q % 1000 == 0 else D.UNIT_KG)
-        if not D.is_measured(unit) and q % 1000:
-            unit = D.UNIT_KG
         r = self._draft()
         r.add_line(D.Line(name, parse_amount(price), q, unit, 1, 1, gtin=gtin))
         self.say("%s x %s = %s; total %s" % (name, money.qty_text(q, D.is_measured(unit)), money.fmt(
@@ -433,24 +432,18 @@ class SimRegister:
         r = self.reg.draft
         if r is None or not r.lines:
             raise CommandError("no open receipt")
-        v = parse_amount(amount)
-        due = r.total() - r.paid()
-        if kinds[kind] == D.PAY_CASH:
-            applied = min(v, due)
-            r.add_payment(D.Payment(D.PAY_CASH, applied, tendered=v))
-        else:
-            if v > due:
-                raise CommandError("non-cash payment over the amount due")
-            extra = {"terminal": "SIM-POS", "auth_code": "000001", "rrn": "000000000001"} if kind == "card" \
-                else {"qr_id": "SIM-QR"}
-            r.add_payment(D.Payment(kinds[kind], v, **extra))
-        if r.paid() >= r.total():
-            res = self.reg.fiscalise(self.lang)
-            if r.change():
-                self.say("change: %s" % money.fmt(r.change()))
-            self._done(res)
-        else:
+        extra = {}
+        if kind == "card":
+            extra = {"terminal": "SIM-POS", "auth_code": "000001", "rrn": "000000000001"}
+        elif kind == "mobile":
+            extra = {"qr_id": "SIM-QR"}
+        res = self.reg.pay(kinds[kind], parse_amount(amount), self.lang, **extra)
+        if res is None:
             self.say("due: %s" % money.fmt(r.total() - r.paid()))
+            return
+        if r.change():
+            self.say("change: %s" % money.fmt(r.change()))
+        self._done(res)
 
     def cmd_cancel(self):
         self.reg.abandon()

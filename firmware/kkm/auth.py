@@ -12,7 +12,7 @@
 import os
 import struct
 
-from compat import const, hmac_sha256
+from compat import const, hmac_sha256, is_int
 from kkm.locks import (
     Refused,
     E_BAD_PASSWORD,
@@ -119,7 +119,7 @@ class Auth:
 
     def set_user(self, code, name, role, password):
         # add or replace a user (programming mode; the register checks rights)
-        if not (1 <= code <= 255) or role not in (ROLE_CASHIER, ROLE_ADMIN, ROLE_SERVICE):
+        if not is_int(code) or not (1 <= code <= 255) or role not in (ROLE_CASHIER, ROLE_ADMIN, ROLE_SERVICE):
             raise Refused(E_BAD_SETTING, code)
         _check_password(password)
         salt = self._salt(8)

@@ -8,7 +8,7 @@
 # there is no "cancel": a correction is a return receipt whose Parent names
 # the original (S001-4, KZ-15).
 
-from compat import const
+from compat import const, is_int
 from kkm import money
 from kkm import texts
 from kkm.tax import vat_in
@@ -89,7 +89,7 @@ def operator_stamp(name):
 
 
 def _offset(v):
-    if not isinstance(v, int) or not (-OFFSET_BIAS <= v <= 14 * 3600):
+    if not is_int(v) or not (-OFFSET_BIAS <= v <= 14 * 3600):
         raise ValueError(v)
     return v + OFFSET_BIAS
 
@@ -247,14 +247,16 @@ class Line:
         if not isinstance(self.name, str) or not self.name.strip() or len(self.name) > MAX_NAME:
             _err(texts.E_NAME, i)
         for v in (self.price, self.qty_milli, self.discount, self.markup, self.section, self.tax_code):
-            if not isinstance(v, int):
+            if not is_int(v):
                 _err(texts.E_LINE, i)
-        if not (0 <= self.price <= MAX_AMOUNT) or not (0 < self.qty_milli <= MAX_QTY):
+        if self.price < 0 or not (0 < self.qty_milli <= MAX_QTY):
             _err(texts.E_LINE, i)
+        if self.price > MAX_AMOUNT or self.gross() > MAX_AMOUNT:
+            _err(texts.E_LINE_SUM, i)
         if self.unit_code not in UNITS:
             _err(texts.E_UNIT, i)
         if not is_measured(self.unit_code) and self.qty_milli % 1000:
-            _err(texts.E_LINE, i)
+            _err(texts.E_QTY_WHOLE, i)  # pieces and services are counted whole
         if not (1 <= self.section <= 99):
             _err(texts.E_SECTION, i)
         if self.discount < 0 or self.markup < 0 or (self.discount and self.markup):
@@ -301,16 +303,16 @@ class Payment:
         return self.taken() - self.amount
 
     def check(self):
-        if self.kind not in PAY_KINDS:
+        if not is_int(self.kind) or self.kind not in PAY_KINDS:
             _err(texts.E_PAY_KIND, self.kind)
-        if not isinstance(self.amount, int) or not (0 < self.amount <= MAX_AMOUNT):
+        if not is_int(self.amount) or not (0 < self.amount <= MAX_AMOUNT):
             _err(texts.E_AMOUNT, self.amount)
         if self.kind == PAY_CASH:
             if self.terminal is not None or self.auth_code is not None or self.rrn is not None \
                     or self.qr_id is not None:
                 _err(texts.E_PAY_FIELDS, self.kind)
             if self.tendered is not None:
-                if not isinstance(self.tendered, int) or self.tendered < self.amount \
+                if not is_int(self.tendered) or self.tendered < self.amount \
                         or self.tendered > MAX_AMOUNT:
                     _err(texts.E_TENDERED, self.tendered)
         else:
@@ -343,17 +345,17 @@ class Parent:
             _err(texts.E_PARENT_REQUIRED, "number")
         if not isinstance(self.kkm_rnm, str) or not (0 < len(self.kkm_rnm) <= 40):
             _err(texts.E_PARENT_REQUIRED, "rnm")
-        if not isinstance(self.ts, int) or self.ts <= 0:
+        if not is_int(self.ts) or self.ts <= 0:
             _err(texts.E_PARENT_REQUIRED, "ts")
-        if not isinstance(self.total, int) or not (0 < self.total <= MAX_AMOUNT):
+        if not is_int(self.total) or not (0 < self.total <= MAX_AMOUNT):
             _err(texts.E_PARENT_REQUIRED, "total")
 
 
 class Receipt:
     def __init__(self, op, cashier_code):
-        if op not in OPS:
+        if not is_int(op) or op not in OPS:
             _err(texts.E_OP, op)
-        if not isinstance(cashier_code, int) or not (0 < cashier_code < 1 << 32):
+        if not is_int(cashier_code) or not (0 < cashier_code < 1 << 32):
             _err(texts.E_CASHIER, cashier_code)
         self.op = op
         self.cashier_code = cashier_code
@@ -428,21 +430,36 @@ class Receipt:
     def remove_line(self, i):
         # before fiscalisation only (not a fiscal event)
         self._open()
-        if not isinstance(i, int) or not (0 <= i < len(self.lines)):
+        if not is_int(i) or not (0 <= i < len(self.lines)):
             _err(texts.E_INDEX, i)
         self.lines.pop(i)
 
     def add_payment(self, p):
+        # the protocol has one payment per kind: cash handed over in parts
+        # adds up to one cash payment; a second card or mobile payment is
+        # refused
         self._open()
         p.check()
-        for q in self.payments:
-            if q.kind == p.kind:
+        for i in range(len(self.payments)):
+            q = self.payments[i]
+            if q.kind != p.kind:
+                continue
+            if p.kind != PAY_CASH:
                 _err(texts.E_PAY_DUP, p.kind)
+            exact = q.tendered is None and p.tendered is None
+            both = Payment(PAY_CASH, q.amount + p.amount, None if exact else q.taken() + p.taken())
+            both.check()
+            self.payments[i] = both
+            return
         self.payments.append(p)
 
-    def clear_payments(self):
+    def set_payments(self, payments):
+        # the payments as they were before one that did not fiscalise
         self._open()
-        self.payments = []
+        self.payments = list(payments)
+
+    def clear_payments(self):
+        self.set_payments(())
 
     def set_buyer(self, iin=None, email=None, phone=None):
         # R-57, KZ-24¶2: the buyer's IIN/BIN on request; contacts optional
@@ -708,11 +725,11 @@ class Placement:
     # utc_offset with operator_name: the issuer stamp (record version 2),
     # None in older records (the reader takes them from the settings)
     def __init__(self, kind, amount, cashier_code, operator_name=None, utc_offset=None):
-        if kind not in (DEPOSIT, WITHDRAWAL):
+        if not is_int(kind) or kind not in (DEPOSIT, WITHDRAWAL):
             _err(texts.E_OP, kind)
-        if not isinstance(amount, int) or not (0 < amount <= MAX_AMOUNT):
+        if not is_int(amount) or not (0 < amount <= MAX_AMOUNT):
             _err(texts.E_AMOUNT, amount)
-        if not isinstance(cashier_code, int) or not (0 < cashier_code < 1 << 32):
+        if not is_int(cashier_code) or not (0 < cashier_code < 1 << 32):
             _err(texts.E_CASHIER, cashier_code)
         if utc_offset is not None:
             try:
@@ -788,7 +805,7 @@ class Writer:
         self.buf = bytearray()
 
     def uint(self, v):
-        if not isinstance(v, int) or v < 0:
+        if not is_int(v) or v < 0:
             raise ValueError(v)
         while v >= 0x80:
             self.buf.append((v & 0x7F) | 0x80)

@@ -28,7 +28,7 @@
 
 import struct
 
-from compat import const, crc32
+from compat import const, crc32, is_int
 from journal import JournalFull, JournalError, ACK_ROOM, ZMARK_LEN
 from kkm import auth as A
 from kkm import counters as C
@@ -572,6 +572,37 @@ class Register:
         res = self._issue(R_RECEIPT, r, body, now)
         self.draft = None
         return self._print(res, lang)
+
+    def pay(self, kind, amount, lang=None, terminal=None, auth_code=None, rrn=None, qr_id=None):
+        # a payment of the open receipt: cash `amount` handed over (above
+        # the amount due it is change; cash may come in parts), non-cash
+        # `amount` charged (at most the amount due). The paid receipt is
+        # fiscalised; a payment that did not fiscalise (a lock, a refused
+        # line) is taken off again, so the cashier can pay anew.
+        # -> Fiscalised, or None while an amount is still due
+        self.auth.require(A.MODE_SALES)
+        r = self.draft
+        if r is None:
+            raise L.Refused(L.E_NO_RECEIPT, None)
+        if not is_int(amount) or amount <= 0:
+            raise D.DocumentError(T.E_AMOUNT, amount)
+        due = r.total() - r.paid()
+        if kind == D.PAY_CASH:
+            p = D.Payment(kind, min(amount, due), amount)
+        elif amount > due:
+            raise D.DocumentError(T.E_PAY_OVER, amount)
+        else:
+            p = D.Payment(kind, amount, None, terminal, auth_code, rrn, qr_id)
+        before = r.payments[:]
+        r.add_payment(p)
+        if r.paid() < r.total():
+            return None
+        try:
+            return self.fiscalise(lang)
+        except Exception:
+            if not r.sealed:
+                r.set_payments(before)
+            raise
 
     def deposit(self, amount, lang=None):
         return self._placement(D.DEPOSIT, amount, lang)

@@ -14,7 +14,7 @@
 
 import json
 
-from compat import const, civil_from_unix
+from compat import const, civil_from_unix, is_int
 from kkm.locks import (
     Refused,
     E_SHIFT_OPEN,
@@ -112,11 +112,11 @@ def validate(key, v):
         for hp in v:
             if not isinstance(hp, list) or len(hp) != 2 or not _str(hp[0], 1, 64):
                 _bad(key)
-            if not isinstance(hp[1], int) or not (1 <= hp[1] <= 65535):
+            if not is_int(hp[1]) or not (1 <= hp[1] <= 65535):
                 _bad(key)
     elif key == "token":
         # KZ-40.4: the initial token, a number
-        if not isinstance(v, int) or isinstance(v, bool) or not (0 < v < (1 << 32)):
+        if not is_int(v) or not (0 < v < (1 << 32)):
             _bad(key)
     elif key == "channels":
         # KZ-40.5: priority order, no repeats
@@ -131,10 +131,10 @@ def validate(key, v):
         if not _str(v, 0, 128):
             _bad(key)
     elif key == "timeout_s":
-        if not isinstance(v, int) or isinstance(v, bool) or not (5 <= v <= 60):
+        if not is_int(v) or not (5 <= v <= 60):
             _bad(key)
     elif key == "retry_s":
-        if not isinstance(v, int) or isinstance(v, bool) or not (60 <= v <= 3600):
+        if not is_int(v) or not (60 <= v <= 3600):
             _bad(key)
     elif key == "lang":
         if v not in ("kk", "ru"):
@@ -143,7 +143,7 @@ def validate(key, v):
         if v is not True and v is not False:
             _bad(key)
     elif key == "tz_offset":
-        if not isinstance(v, int) or not (-12 * 3600 <= v <= 14 * 3600):
+        if not is_int(v) or not (-12 * 3600 <= v <= 14 * 3600):
             _bad(key)
     elif key == "tax_groups":
         if not isinstance(v, list) or not v:

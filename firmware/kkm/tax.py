@@ -2,7 +2,7 @@
 # thousandths of a percent, names) and whether the taxpayer pays VAT at all.
 # VAT is included in the price; see docs/money-and-tax.md for the rounding rule.
 
-from compat import const
+from compat import const, is_int
 
 TAX_TYPE_VAT = const(100)  # TaxTypeEnum VAT in the OFD protocol
 MAX_PERCENT_MILLI = const(100000)  # 100 %
@@ -24,7 +24,7 @@ def vat_in(amount, percent_milli):
 
 def _valid_day(day):
     # yyyymmdd as an int, a plausible calendar date
-    if not isinstance(day, int) or isinstance(day, bool):
+    if not is_int(day):
         return False
     y, md = divmod(day, 10000)
     m, d = divmod(md, 100)
@@ -39,15 +39,15 @@ class TaxGroup:
     # group: 5 % in 2026, 10 % from 20270101), so a register in service on
     # the day of the change needs no re-programming.
     def __init__(self, code, percent_milli, name_kk, name_ru, exempt=False, changes=None):
-        if not (0 <= code <= 255):
+        if not is_int(code) or not (0 <= code <= 255):
             raise ValueError(code)
-        if not (0 <= percent_milli < MAX_PERCENT_MILLI):
+        if not is_int(percent_milli) or not (0 <= percent_milli < MAX_PERCENT_MILLI):
             raise ValueError(percent_milli)
         if exempt and percent_milli:
             raise ValueError(percent_milli)
         steps = []
         for ch in changes or ():
-            if len(ch) != 2 or not _valid_day(ch[0]) or not (0 <= ch[1] < MAX_PERCENT_MILLI):
+            if len(ch) != 2 or not _valid_day(ch[0]) or not is_int(ch[1]) or not (0 <= ch[1] < MAX_PERCENT_MILLI):
                 raise ValueError(ch)
             if exempt:
                 raise ValueError(ch)

@@ -39,6 +39,8 @@ E_CASHIER = const(128)
 E_DECODE = const(129)
 E_PAY_FIELDS = const(130)
 E_SAME_TAXPAYER = const(131)  # protocol result 17 SAME_TAXPAYER_AND_CUSTOMER
+E_QTY_WHOLE = const(132)  # a piece unit sold in a fraction
+E_LINE_SUM = const(133)  # price or price x quantity over MAX_AMOUNT
 
 # kkm.layout labels
 L_SELL = const(201)
@@ -222,6 +224,8 @@ _T = (
     E_PAY_FIELDS, "Карта/QR төлем деректері қате", "Неверные данные оплаты картой/QR",
     E_SAME_TAXPAYER, "Сатып алушының ЖСН/БСН-і сатушыныкімен бірдей",
         "ИИН/БИН покупателя совпадает с ИИН/БИН продавца",
+    E_QTY_WHOLE, "Дана тауардың саны бүтін болуы керек", "Штучный товар: количество должно быть целым",
+    E_LINE_SUM, "Баға немесе позиция сомасы тым үлкен", "Слишком большая цена или сумма позиции",
 )
 
 _tables = [_T]  # flat tables: this one and those of add_table()

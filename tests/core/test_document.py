@@ -150,7 +150,7 @@ def test_line_checks():
     assert _err(r.validate, TABLE) == texts.E_NO_LINES
     assert _err(r.add_line, Line("", 100, 1000, D.UNIT_PIECE, 1, 1)) == texts.E_NAME
     assert _err(r.add_line, _line(qty=0)) == texts.E_LINE
-    assert _err(r.add_line, _line(qty=1500)) == texts.E_LINE  # 1.5 pieces
+    assert _err(r.add_line, _line(qty=1500)) == texts.E_QTY_WHOLE  # 1.5 pieces
     assert _err(r.add_line, _line(price=-1)) == texts.E_LINE
     assert _err(r.add_line, _line(unit="999")) == texts.E_UNIT
     assert _err(r.add_line, _line(section=0)) == texts.E_SECTION

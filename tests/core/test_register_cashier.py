@@ -1,0 +1,97 @@
+# What a cashier types at the register: payments in parts and after a
+# failure, quantities of piece goods, values of the wrong type, and the
+# messages the refusals show (KZ-24, R-56(9), KZ-1, KZ-16, KZ-42).
+from kkm import auth as A
+from kkm import document as D
+from kkm import locks as L
+from kkm import settings as S
+from kkm import texts as T
+from regkit import fiscalised_bench, line, refused
+
+
+def test_cash_in_two_parts_fiscalises_one_cash_payment_with_change():
+    b = fiscalised_bench()
+    r = b.reg
+    rc = r.open_receipt(D.OP_SELL)
+    rc.add_line(line(price=150000))
+    assert r.pay(D.PAY_CASH, 100000) is None  # 500 tenge still due
+    res = r.pay(D.PAY_CASH, 100000)
+    assert res is not None and r.draft is None
+    assert len(res.doc.payments) == 1
+    p = res.doc.payments[0]
+    assert (p.kind, p.amount, p.tendered) == (D.PAY_CASH, 150000, 200000)
+    assert res.doc.change() == 50000 and r.counters.cash == 150000
+    # card, then the rest in cash; a second card payment is refused
+    rc = r.open_receipt(D.OP_SELL)
+    rc.add_line(line(price=150000))
+    assert r.pay(D.PAY_CARD, 100000, None, "T1", "123456", "123456789012") is None
+    assert refused(r.pay, D.PAY_CARD, 10000, None, "T1", "123456", "123456789012")[0] == T.E_PAY_DUP
+    assert refused(r.pay, D.PAY_MOBILE, 60000, None, None, None, None, "QR1")[0] == T.E_PAY_OVER
+    res = r.pay(D.PAY_CASH, 50000)
+    assert [(q.kind, q.amount) for q in res.doc.payments] == [(D.PAY_CARD, 100000), (D.PAY_CASH, 50000)]
+
+
+def test_a_payment_that_did_not_fiscalise_is_taken_off_the_receipt():
+    b = fiscalised_bench()
+    r = b.reg
+    rc = r.open_receipt(D.OP_SELL)
+    rc.add_line(line(price=150000))
+    assert r.pay(D.PAY_CASH, 50000) is None
+    b.printer.state = "no_paper"
+    assert refused(r.pay, D.PAY_CASH, 100000)[0] == L.NO_PAPER
+    # the failed part is gone, the first part stays
+    assert r.draft is rc and rc.paid() == 50000 and rc.payments[0].tendered == 50000
+    b.printer.state = "ok"
+    res = r.pay(D.PAY_CASH, 100000)
+    assert res.printed and res.doc.payments[0].amount == 150000
+    # a line the register refuses at fiscalisation (its tax group is gone)
+    rc = r.open_receipt(D.OP_SELL)
+    rc.add_line(line(tax=9))
+    assert refused(r.pay, D.PAY_CASH, 25000)[0] == T.E_TAX_GROUP
+    assert rc.payments == []
+    rc.remove_line(0)
+    rc.add_line(line())
+    assert r.pay(D.PAY_CASH, 25000).doc.total() == 25000
+    assert refused(r.pay, D.PAY_CASH, 100)[0] == L.E_NO_RECEIPT
+
+
+def test_r_56_9_piece_goods_are_sold_in_whole_units():
+    b = fiscalised_bench()
+    r = b.reg
+    rc = r.open_receipt(D.OP_SELL)
+    loaf = line(qty=1500, unit=D.UNIT_PIECE, gtin="4870001000011")
+    assert refused(rc.add_line, loaf) == (T.E_QTY_WHOLE, 0)
+    assert refused(rc.add_line, line(qty=500, unit=D.UNIT_SERVICE))[0] == T.E_QTY_WHOLE
+    rc.add_line(line(qty=1500, unit=D.UNIT_KG))  # weighed goods may be fractional
+    rc.add_line(line(qty=2000, unit=D.UNIT_PIECE))
+    for lang in ("kk", "ru"):
+        assert T.text(T.E_QTY_WHOLE, lang) != T.text(T.E_LINE, lang)
+
+
+def test_booleans_are_not_numbers_on_either_runtime():
+    # CPython's True is an int, MicroPython's is not: both refuse it
+    for kw in ({"price": True}, {"qty": True}, {"section": True}, {"tax": True}, {"discount": True}):
+        assert refused(line(**kw).check)[0] == T.E_LINE
+    assert refused(D.Payment(D.PAY_CASH, True).check)[0] == T.E_AMOUNT
+    assert refused(D.Payment(True, 100).check)[0] == T.E_PAY_KIND
+    assert refused(D.Placement, D.DEPOSIT, True, 1)[0] == T.E_AMOUNT
+    assert refused(D.Receipt, D.OP_SELL, True)[0] == T.E_CASHIER
+    assert refused(D.Receipt, True, 1)[0] == T.E_OP
+    for key, v in (("tz_offset", True), ("timeout_s", True), ("ofd_hosts", [["h", True]])):
+        assert refused(S.validate, key, v)[0] == L.E_BAD_SETTING
+    b = fiscalised_bench()
+    r = b.reg
+    r.open_receipt(D.OP_SELL).add_line(line())
+    assert refused(r.pay, D.PAY_CASH, True)[0] == T.E_AMOUNT
+    r.login(2, "2222", A.MODE_PROGRAMMING)
+    assert refused(r.set_user, True, "x", A.ROLE_CASHIER, "1234")[0] == L.E_BAD_SETTING
+
+
+def test_a_too_large_price_says_so_not_bad_discount():
+    big = D.MAX_AMOUNT
+    assert refused(line(price=big, qty=2000).check)[0] == T.E_LINE_SUM
+    assert refused(line(price=big + 1).check)[0] == T.E_LINE_SUM
+    line(price=big).check()
+    assert refused(line(price=1000, discount=1001).check)[0] == T.E_MODIFIER
+    for lang in ("kk", "ru"):
+        assert T.text(T.E_LINE_SUM, lang) != T.text(T.E_MODIFIER, lang)
