@@ -52,6 +52,8 @@ E_BAD_RNM = const(504)  # KZ-40.2
 E_BAD_BIN = const(505)
 E_BAD_SETTING = const(506)
 E_ALREADY_FISCALISED = const(507)
+E_CLOCK_RANGE = const(508)  # a time the journal cannot keep (after 2106-02-07)
+E_SETTINGS_SIZE = const(509)  # the settings would not fit one journal record
 E_NOT_ENOUGH_CASH = const(601)
 E_NO_RECEIPT = const(602)
 E_RECEIPT_OPEN = const(603)
@@ -87,8 +89,9 @@ _TEXTS = (
     FIRMWARE, "Бағдарлама тұтастығы бұзылған", "Нарушена целостность программы", "service installs verified firmware",
     DATA_MISMATCH, "Салық төлеуші немесе БКМ деректері сәйкес емес", "Данные налогоплательщика или ККМ не совпадают",
         "corrected registration data accepted by the OFD",
-    CLOCK_BAD, "Күн мен уақыт соңғы құжаттан ерте", "Дата и время раньше последнего документа",
-        "a correct date and time entered",
+    CLOCK_BAD, "Күн мен уақыт соңғы құжаттан ерте: ауысымды жабып, уақытты орнатыңыз",
+        "Дата и время раньше последнего документа: закройте смену и установите время",
+        "the clock no longer behind the last document (set after the Z, or the RTC itself)",
     Z_AREA_FULL, "Z-есептерге орын қалмады", "Нет места для Z-отчётов", "service replaces the accumulator",
     INVALID_TOKEN, "ОФД токенді қабылдамады: дұрыс токенді енгізіңіз",
         "ОФД не принял токен: введите правильный токен", "a token entered in the settings (KZ-41)",
@@ -106,6 +109,10 @@ _TEXTS = (
     E_BAD_BIN, "ЖСН/БСН қате", "Неверный ИИН/БИН", "",
     E_BAD_SETTING, "Параметр қате", "Неверный параметр", "",
     E_ALREADY_FISCALISED, "БКМ фискалдандырылған", "ККМ уже фискализирована", "",
+    E_CLOCK_RANGE, "Күн мен уақыт қате: 2106 жылдан кейін болмауы керек",
+        "Неверные дата и время: не позднее 2106 года", "",
+    E_SETTINGS_SIZE, "Баптаулар 2 КБ-қа сыймайды: мәндерді қысқартыңыз",
+        "Настройки не помещаются в 2 КБ: сократите значения", "",
     E_NOT_ENOUGH_CASH, "Кассада қолма-қол ақша жеткіліксіз", "Недостаточно наличных в кассе", "",
     E_NO_RECEIPT, "Ашық чек жоқ", "Нет открытого чека", "",
     E_RECEIPT_OPEN, "Алдымен ашық чекті аяқтаңыз", "Сначала завершите открытый чек", "",
@@ -149,9 +156,10 @@ class Locked(Refused):
 
 # which flag locks leave which operations possible: Z and X must stay
 # possible under the 24 h, 72 h, accumulator-full and OFD-order locks
-# (KZ-14 note, KZ-29.7), so the shift can always be closed.
-_PAY_ONLY = (ACC_FULL, OFD_SUSPEND, DATA_MISMATCH, SHIFT_24H, OFFLINE_72H, INVALID_TOKEN)
-_KEEPS_SETTINGS = _PAY_ONLY + (NOT_FISCALISED, NO_PAPER, PRINTER_FAULT, CLOCK_BAD, Z_AREA_FULL)
+# (KZ-14 note, KZ-29.7), so the shift can always be closed; under the clock
+# lock too, as the clock may be set only after the Z (KZ-41)
+_PAY_ONLY = (ACC_FULL, OFD_SUSPEND, DATA_MISMATCH, SHIFT_24H, OFFLINE_72H, INVALID_TOKEN, CLOCK_BAD)
+_KEEPS_SETTINGS = _PAY_ONLY + (NOT_FISCALISED, NO_PAPER, PRINTER_FAULT, Z_AREA_FULL)
 
 
 def blocks(code, op):

@@ -335,9 +335,17 @@ class Register:
         self._acc_test()
         if not self.settings.fiscalised:
             self.locks.set(L.NOT_FISCALISED)
-        if self.clock.now() < self.last_doc_ts:
-            self.locks.set(L.CLOCK_BAD)  # KZ-42: the RTC went back
+        self._clock_check(self.clock.now())
         self._z_area()
+
+    def _clock_check(self, now):
+        # KZ-42, KZ-ND-32: the clock lock stands while the clock is behind
+        # the last document, and goes once it is not (set after the Z, or
+        # the RTC itself put right)
+        if now < self.last_doc_ts:
+            self.locks.set(L.CLOCK_BAD)
+        else:
+            self.locks.clear(L.CLOCK_BAD)
 
     def _acc_test(self):
         r = self.acc.self_test()
@@ -366,6 +374,7 @@ class Register:
     def active_locks(self):
         self._printer()
         now = self.clock.now()
+        self._clock_check(now)
         self._room((5, DOC_ROOM, SIGN_ROOM), now)  # as open_receipt asks
         return self.locks.active(now, self.shift_start, self.acc.oldest_unacked_ts())
 
@@ -375,8 +384,7 @@ class Register:
         # at least an R_OPEN and a DOC_ROOM document, so the lock is one
         # state for receipts and placements alike
         now = self.clock.now()
-        if now < self.last_doc_ts:
-            self.locks.set(L.CLOCK_BAD)
+        self._clock_check(now)
         self._printer()
         if op == L.OP_PAYMENT or op == L.OP_PLACEMENT:
             self._room(lens or (5, DOC_ROOM, SIGN_ROOM), now)
@@ -889,6 +897,11 @@ class Register:
         now = self._require(L.OP_Z)
         if not self.shift_open:
             raise L.Refused(L.E_NO_SHIFT, None)
+        if now < self.last_doc_ts:
+            # the clock went back in the shift (CLOCK_BAD): the Z, the
+            # shift's last document, is dated at the last document, and
+            # the clock may be set after it (KZ-41, KZ-42)
+            now = self.last_doc_ts
         if not self._acc_test():  # KZ-2 / KZ-13 at Z
             raise L.Locked(L.ACC_INTEGRITY, [L.ACC_INTEGRITY])
         shift_no = self.acc.z_count() + 1

@@ -15,19 +15,25 @@
 import json
 
 from compat import const, civil_from_unix, is_int
+from journal import MAX_PAYLOAD
 from kkm.locks import (
     Refused,
     E_SHIFT_OPEN,
     E_CLOCK_BACK,
     E_CLOCK_CONFIRM,
+    E_CLOCK_RANGE,
     E_BAD_RNM,
     E_BAD_BIN,
     E_BAD_SETTING,
     E_ALREADY_FISCALISED,
+    E_SETTINGS_SIZE,
 )
 
 MIN_RNM = const(12)  # KZ-40.2
 DAY = const(86400)
+MAX_TS = const(0xFFFFFFFF)  # the journal keeps UTC seconds as <I: up to 2106-02-07
+# the settings are one journal record after the user code byte (R_SETTINGS)
+MAX_ENCODED = MAX_PAYLOAD - 1
 CHANNELS = ("wifi", "gsm", "eth")
 
 # timeout_s: the OFD exchange's total transaction time, retry_s: the retry
@@ -198,6 +204,7 @@ class Settings:
         for k in FISCAL_REQUIRED:
             if k not in data:
                 raise Refused(E_BAD_SETTING, k)
+        _fits(merged, True, now)
         self.v = merged
         self.fiscalised = True
         self.reg_ts = now
@@ -212,6 +219,9 @@ class Settings:
             if shift_open and (k in CONNECTION or k in REGISTRATION):
                 raise Refused(E_SHIFT_OPEN, k)  # KZ-41, KZ-ND-30
             validate(k, changes[k])
+        merged = self.v.copy()
+        merged.update(changes)
+        _fits(merged, self.fiscalised, self.reg_ts)
         return keys
 
     def change(self, changes, shift_open):
@@ -222,13 +232,7 @@ class Settings:
         return keys
 
     def encode(self):
-        items = [[k, self.v[k]] for k in sorted(self.v)]
-        obj = [1 if self.fiscalised else 0, self.reg_ts, items]
-        try:  # CPython would escape every Cyrillic letter as \uXXXX
-            s = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-        except TypeError:  # MicroPython writes UTF-8 as it is
-            s = json.dumps(obj, separators=(",", ":"))
-        return s.encode()
+        return _encode(self.v, self.fiscalised, self.reg_ts)
 
     def load(self, data):
         f, ts, items = json.loads(bytes(data).decode())
@@ -239,10 +243,31 @@ class Settings:
         self.reg_ts = ts
 
 
+def _encode(v, fiscalised, reg_ts):
+    items = [[k, v[k]] for k in sorted(v)]
+    obj = [1 if fiscalised else 0, reg_ts, items]
+    try:  # CPython would escape every Cyrillic letter as \uXXXX
+        s = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    except TypeError:  # MicroPython writes UTF-8 as it is
+        s = json.dumps(obj, separators=(",", ":"))
+    return s.encode()
+
+
+def _fits(v, fiscalised, reg_ts):
+    # refused before anything is applied: a record over the journal's limit
+    # would fail to write and leave the register with an accumulator fault
+    n = len(_encode(v, fiscalised, reg_ts))
+    if n > MAX_ENCODED:
+        raise Refused(E_SETTINGS_SIZE, n)
+
+
 def check_clock(new_ts, now, last_doc_ts, shift_open, confirm_ts=None):
     # KZ-41: clock only with the shift closed; KZ-42: never before the last
     # fiscal document; KZ-ND-32: a jump forward of more than a day must be
-    # entered twice (confirm_ts equal to new_ts)
+    # entered twice (confirm_ts equal to new_ts); no time the journal cannot
+    # keep (it would stop every record with an accumulator fault)
+    if not is_int(new_ts) or not (0 <= new_ts <= MAX_TS):
+        raise Refused(E_CLOCK_RANGE, new_ts)
     if shift_open:
         raise Refused(E_SHIFT_OPEN, "clock")
     if last_doc_ts is not None and new_ts < last_doc_ts:

@@ -6,7 +6,7 @@ from kkm import document as D
 from kkm import locks as L
 from kkm import settings as S
 from kkm import texts as T
-from regkit import fiscalised_bench, line, refused
+from regkit import fiscalised_bench, line, refused, sell
 
 
 def test_cash_in_two_parts_fiscalises_one_cash_payment_with_change():
@@ -95,3 +95,68 @@ def test_a_too_large_price_says_so_not_bad_discount():
     assert refused(line(price=1000, discount=1001).check)[0] == T.E_MODIFIER
     for lang in ("kk", "ru"):
         assert T.text(T.E_LINE_SUM, lang) != T.text(T.E_MODIFIER, lang)
+
+
+def test_kz_42_clock_back_in_a_shift_clears_when_right_and_lets_the_z_close():
+    b = fiscalised_bench()
+    r = b.reg
+    sell(r)
+    t = b.clock.now()
+    b.clock.set(t - 3600)  # the RTC lost an hour in the shift
+    assert refused(r.open_receipt, D.OP_SELL)[0] == L.CLOCK_BAD
+    assert L.CLOCK_BAD in r.active_locks()
+    b.clock.set(t + 60)  # and is right again: no reboot needed
+    assert L.CLOCK_BAD not in r.active_locks()
+    sell(r)
+    last = r.last_doc_ts
+    b.clock.set(last - 3600)
+    assert refused(r.open_receipt, D.OP_SELL)[0] == L.CLOCK_BAD
+    # the shift can be closed; its Z is dated at the last document
+    r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+    r.close_shift()
+    assert not r.shift_open and r.last_doc_ts == last
+    assert r.acc.read_z(r.acc.z_count())[0] == last
+    # then the clock can be set, which ends the lock
+    r.login(2, "2222", A.MODE_CLOCK)
+    assert refused(r.set_clock, last - 1)[0] == L.E_CLOCK_BACK
+    r.set_clock(last + 60)
+    assert L.CLOCK_BAD not in r.active_locks()
+    r.login(1, "1111", A.MODE_SALES)
+    sell(r)
+    for lang in ("kk", "ru"):  # the message says the way out
+        assert L.message(L.CLOCK_BAD, lang) != L.message(L.E_CLOCK_BACK, lang)
+
+
+def test_clock_past_2106_is_refused_before_the_journal():
+    b = fiscalised_bench()
+    r = b.reg
+    sell(r)
+    r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+    r.close_shift()
+    r.login(2, "2222", A.MODE_CLOCK)
+    t = b.clock.now()
+    for ts in (S.MAX_TS + 1, 1 << 40, -1, float(t + 60), True):
+        assert refused(r.set_clock, ts, ts)[0] == L.E_CLOCK_RANGE
+    assert b.clock.now() == t and r.active_locks() == []
+    r.set_clock(S.MAX_TS - 10, S.MAX_TS - 10)  # the last times the journal keeps are fine
+    r.login(1, "1111", A.MODE_SALES)
+    sell(r)
+    assert r.active_locks() == []
+
+
+def test_settings_over_one_journal_record_are_refused_without_a_fault():
+    b = fiscalised_bench()
+    r = b.reg
+    r.login(2, "2222", A.MODE_PROGRAMMING)
+    groups = r.settings.get("tax_groups")
+    big = groups + [[10 + i, 12000, "ҚҚС топ %d" % i, "Группа НДС %d" % i, False, []] for i in range(60)]
+    args = refused(r.change_settings, {"tax_groups": big})
+    assert args[0] == L.E_SETTINGS_SIZE and args[1] > 2047
+    assert r.settings.get("tax_groups") == groups and r.active_locks() == []
+    for lang in ("kk", "ru"):
+        assert "2" in L.message(L.E_SETTINGS_SIZE, lang)
+    # a change that fits is taken at once, and survives a reboot
+    assert r.change_settings({"ofd_name": "OFD Ltd"}) == ["ofd_name"]
+    r.login(1, "1111", A.MODE_SALES)
+    sell(r)
+    assert b.boot().settings.get("ofd_name") == "OFD Ltd"
