@@ -641,7 +641,7 @@ class SimRegister:
 
 def explain(e, lang):
     if isinstance(e, (L.Refused, D.DocumentError)) and e.args and isinstance(e.args[0], int) and T.has(e.args[0]):
-        return "%s (%s)" % (T.text(e.args[0], lang), e.args[0])
+        return "%s (%s)" % (L.message(e.args[0], lang, e.args[1] if len(e.args) > 1 else None), e.args[0])
     return " ".join(str(a) for a in e.args) or type(e).__name__
 
 

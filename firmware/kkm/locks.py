@@ -9,7 +9,7 @@
 # The same table holds the register's other refusals (passwords, settings,
 # clock, cash) so that every "no" the cashier sees has one code and two texts.
 
-from compat import const
+from compat import const, is_int
 from kkm import texts
 
 # operations the register asks about
@@ -45,6 +45,10 @@ E_PASSWORD_RULE = const(403)  # KZ-1: at least 4 digits
 E_NO_RIGHT = const(404)
 E_NOT_LOGGED_IN = const(405)
 E_UNKNOWN_USER = const(406)
+# E_BAD_PASSWORD and E_LOCKED_OUT with their detail (message()): attempts
+# left, seconds to wait
+W_TRIES_LEFT = const(407)
+W_RETRY_IN = const(408)
 E_SHIFT_OPEN = const(501)  # KZ-41, KZ-ND-30
 E_CLOCK_BACK = const(502)  # KZ-42
 E_CLOCK_CONFIRM = const(503)  # KZ-ND-32
@@ -64,6 +68,7 @@ N_RESTORED = const(608)  # power cut: the receipt being fiscalised was completed
 N_DROPPED = const(609)  # power cut: the open receipt was not fiscalised, it is gone
 N_Z_LOW = const(610)  # KZ-ND-36: 30 or fewer Z slots left
 N_REPRINT = const(611)  # power cut after fiscalisation: print a copy
+N_OFD_BLOCKED = const(612)  # KZ-16, KZ-29.2: offline because the OFD blocked the register (result 15)
 
 SECONDS_24H = const(86400)
 SECONDS_72H = const(259200)
@@ -98,6 +103,9 @@ _TEXTS = (
     E_BAD_PASSWORD, "Құпиясөз қате", "Неверный пароль", "",
     E_LOCKED_OUT, "Қате әрекеттер көп: кейінірек көріңіз", "Много неверных попыток: повторите позже",
         "lockout time ends",
+    W_TRIES_LEFT, "Құпиясөз қате: тағы %d әрекет қалды", "Неверный пароль: осталось попыток: %d", "",
+    W_RETRY_IN, "Қате әрекеттер көп: %d секундтан кейін қайталаңыз",
+        "Много неверных попыток: повторите через %d с", "lockout time ends",
     E_PASSWORD_RULE, "Құпиясөз кемінде 4 цифр", "Пароль не менее 4 цифр", "",
     E_NO_RIGHT, "Бұл әрекетке құқық жоқ", "Нет прав на эту операцию", "",
     E_NOT_LOGGED_IN, "Құпиясөзді енгізіңіз", "Введите пароль", "",
@@ -125,14 +133,23 @@ _TEXTS = (
         "Открытый чек потерян при отключении питания: введите заново", "",
     N_Z_LOW, "Z-есептерге орын аз қалды", "Осталось мало места для Z-отчётов", "",
     N_REPRINT, "Соңғы құжаттың көшірмесін басыңыз", "Напечатайте копию последнего документа", "",
+    N_OFD_BLOCKED, "ОФД БКМ жұмысын бұғаттады: чек автономды режимде берілді",
+        "ОФД заблокировал работу ККМ: чек выдан в автономном режиме", "",
 )
 
 
 texts.add_table(_TEXTS, 4)
 
 
-def message(code, lang):
-    # the cashier's message for a lock or refusal code (kkm.texts)
+def message(code, lang, detail=None):
+    # the cashier's message for a lock or refusal code (kkm.texts); with
+    # the refusal's detail a wrong password says how many attempts are
+    # left and a lockout how many seconds to wait (kkm.auth)
+    if is_int(detail):
+        if code == E_BAD_PASSWORD:
+            return texts.text(W_TRIES_LEFT, lang) % detail
+        if code == E_LOCKED_OUT:
+            return texts.text(W_RETRY_IN, lang) % detail
     return texts.text(code, lang)
 
 

@@ -20,6 +20,7 @@
 import struct
 
 from compat import const
+from journal import ACK
 from kkm import counters as C
 from kkm import document as D
 from kkm import locks as L
@@ -220,4 +221,20 @@ def restore(reg):
             reg.checkpoint()
         except L.Locked:
             pass  # the lock says why; the records replay again next boot
+    last = reg.last
+    if last is not None and last.fiscal_sign is None:
+        last.fiscal_sign = ack_sign(acc, last.seq)  # for a copy (copy_last)
     return rep
+
+
+def ack_sign(acc, doc_seq):
+    # the OFD's fiscal sign of a document acknowledged online: the payload of
+    # its ACK, which follows it within a few records (register._send), or
+    # None
+    from kkm import register as R
+
+    for seq in range(doc_seq + 1, min(doc_seq + R.SIGN_SCAN, acc.last_seq) + 1):
+        rtype, ts, p = acc.read(seq)
+        if rtype == ACK and struct.unpack_from("<I", p, 0)[0] == doc_seq:
+            return bytes(p[4:]).decode()
+    return None

@@ -404,6 +404,8 @@ class Register:
                 self.locks.set(code)
             else:
                 self.locks.clear(code)
+                if code == L.OFD_SUSPEND and L.N_OFD_BLOCKED in self.notices:
+                    self.notices.remove(L.N_OFD_BLOCKED)
             self._audit(EV_OFD_ORDER, 0, struct.pack("<HB", code, 1 if flag else 0))
 
     # --- users -------------------------------------------------------------
@@ -667,7 +669,8 @@ class Register:
                 # counted (as recovery would) but not printed; the next boot
                 # with space completes the sign record (kkm.recovery)
                 journalled = False
-            self._notice(L.N_OFFLINE)  # KZ-29.2
+            # KZ-29.2: the OFD's block (result 15, KZ-16) is not a lost connection
+            self._notice(L.N_OFD_BLOCKED if self.locks.is_set(L.OFD_SUSPEND) else L.N_OFFLINE)
         if isinstance(doc, D.Receipt):
             doc.seal()
         self.apply_doc(rtype, doc, offline, now)  # 4. counters
@@ -761,10 +764,11 @@ class Register:
         t = self.ofd_texts
         return None if t is None else t.print_pending(self, lang)
 
-    def lock_message(self, code, lang=None):
-        # the cashier's text for a lock or refusal code; the server block
-        # (OFD_SUSPEND) shows the OFD's last INFO text after it (section 13)
-        m = L.message(code, lang or self.settings.get("lang"))
+    def lock_message(self, code, lang=None, detail=None):
+        # the cashier's text for a lock or refusal code (and the refusal's
+        # detail, kkm.locks.message); the server block (OFD_SUSPEND) shows
+        # the OFD's last INFO text after it (section 13)
+        m = L.message(code, lang or self.settings.get("lang"), detail)
         t = self.ofd_texts
         t = t.text[4] if t is not None and code == L.OFD_SUSPEND else None  # 4: TICKET_AD_INFO
         return m + "\n" + t if t else m

@@ -3,6 +3,7 @@
 # messages the refusals show (KZ-24, R-56(9), KZ-1, KZ-16, KZ-42).
 from kkm import auth as A
 from kkm import document as D
+from kkm import layout
 from kkm import locks as L
 from kkm import settings as S
 from kkm import texts as T
@@ -160,3 +161,72 @@ def test_settings_over_one_journal_record_are_refused_without_a_fault():
     r.login(1, "1111", A.MODE_SALES)
     sell(r)
     assert b.boot().settings.get("ofd_name") == "OFD Ltd"
+
+
+def test_kz_24_copy_after_a_reboot_carries_the_stored_sign_and_qr():
+    b = fiscalised_bench()
+    r = b.reg
+    res = sell(r)
+    first = [t for s, t in res.lines]
+    assert res.fiscal_sign in " ".join(first)
+    r = b.boot()
+    r.login(1, "1111", A.MODE_SALES)
+    b.printer.printed = []
+    for lang in ("kk", "ru"):
+        r.copy_last(lang)
+        copy = b.printer.printed[-1]
+        assert copy[0][1].strip() == T.text(T.L_COPY, lang)
+        texts = [t for s, t in copy]
+        assert T.text(T.L_NOT_FISCAL, lang) not in texts
+        assert any(res.fiscal_sign in t for t in texts)
+        assert any(s & layout.QR and res.fiscal_sign in t for s, t in copy)
+    assert [t for s, t in b.printer.printed[0]][1:] == first
+
+
+def test_kz_1_wrong_password_says_attempts_left_and_lockout_the_wait():
+    b = fiscalised_bench()
+    r = b.reg
+    for left in (4, 3, 2, 1):
+        args = refused(r.login, 1, "0000", A.MODE_SALES)
+        assert args == (L.E_BAD_PASSWORD, left)
+        assert r.lock_message(args[0], "ru", args[1]) == "Неверный пароль: осталось попыток: %d" % left
+        assert ("%d" % left) in r.lock_message(args[0], "kk", args[1])
+    args = refused(r.login, 1, "0000", A.MODE_SALES)
+    assert args == (L.E_LOCKED_OUT, A.LOCKOUT_S)
+    assert r.lock_message(args[0], "ru", args[1]) == "Много неверных попыток: повторите через 300 с"
+    b.clock.advance(100)
+    args = refused(r.login, 1, "1111", A.MODE_SALES)
+    assert args == (L.E_LOCKED_OUT, 200)
+    assert "200" in r.lock_message(args[0], "kk", args[1])
+    # without a detail the plain texts stay
+    assert r.lock_message(L.E_LOCKED_OUT, "ru") == L.message(L.E_LOCKED_OUT, "ru") and "%" not in L.message(
+        L.E_LOCKED_OUT, "kk")
+
+
+class BlockingOfd:
+    # the OFD answers result 15 (server block) to the next document: the
+    # port engages OFD_SUSPEND through ofd_order and the document is offline
+    def __init__(self, reg):
+        self.reg = reg
+
+    def submit(self, kind, seq, payload):
+        self.reg.ofd_order(suspend=True)
+        return ("offline", None, None)
+
+
+def test_kz_16_a_document_the_ofd_blocked_says_blocked_not_no_connection():
+    b = fiscalised_bench()
+    r = b.reg
+    r.ofd = BlockingOfd(r)
+    res = sell(r)
+    assert res.offline and L.OFD_SUSPEND in r.active_locks()
+    assert L.N_OFD_BLOCKED in r.notices and L.N_OFFLINE not in r.notices
+    for lang in ("kk", "ru"):
+        assert L.message(L.N_OFD_BLOCKED, lang) != L.message(L.N_OFFLINE, lang)
+    r.ofd = b.ofd
+    r.ofd_order(suspend=False)  # result 0: the block ends
+    assert L.N_OFD_BLOCKED not in r.notices
+    assert r.replay() == 1
+    b.ofd.online = False  # a lost connection still says so
+    sell(r)
+    assert L.N_OFFLINE in r.notices and L.N_OFD_BLOCKED not in r.notices
