@@ -142,3 +142,28 @@ def test_return_refers_to_the_sale(tmp_path):
         assert S.run(sr, ["bogus", "return 99999", "pay cash 10"]) == 3
     finally:
         sr.close()
+
+
+def test_piece_goods_in_whole_units_and_pay_again_after_a_failed_payment(tmp_path):
+    from kkm import locks as L
+    from kkm import texts as T
+
+    var = str(tmp_path / "var")
+    out = io.StringIO()
+    sr = S.SimRegister(var, out)
+    try:
+        # a loaf (catalogue unit 796, pieces) is not sold by the kilogram
+        assert S.run(sr, ["login 1 1234", "sale 4870001000011 180 1.5"]) == 1
+        assert out.getvalue().splitlines()[-1] == "error: %s (%d)" % (T.text(T.E_QTY_WHOLE, "ru"), T.E_QTY_WHOLE)
+        assert S.run(sr, ["sale 4870001000011 180 2", "pay cash 200"]) == 0
+        assert out.getvalue().splitlines()[-1] == "due: 160.00"
+        sr.printer.state = "no_paper"
+        assert S.run(sr, ["pay cash 500"]) == 1
+        assert out.getvalue().splitlines()[-1] == "error: %s (%d)" % (L.message(L.NO_PAPER, "ru"), L.NO_PAPER)
+        sr.printer.state = "ok"
+        assert S.run(sr, ["pay cash 500"]) == 0, out.getvalue()
+        assert "change: 340.00" in out.getvalue()
+        rows = _db(var).execute("SELECT total FROM tickets").fetchall()
+        assert [r[0] for r in rows] == [36000]
+    finally:
+        sr.close()
