@@ -20,7 +20,7 @@
 import struct
 
 from compat import const
-from journal import ACK
+from journal import ACK, JournalError
 from kkm import counters as C
 from kkm import document as D
 from kkm import locks as L
@@ -221,10 +221,45 @@ def restore(reg):
             reg.checkpoint()
         except L.Locked:
             pass  # the lock says why; the records replay again next boot
+    # the last document for a copy (copy_last), also when a checkpoint
+    # followed it, with the sign stored for it
     last = reg.last
-    if last is not None and last.fiscal_sign is None:
-        last.fiscal_sign = ack_sign(acc, last.seq)  # for a copy (copy_last)
+    if last is None:
+        if cp is not None:
+            reg.last = _document_before(acc, cp)
+    elif last.fiscal_sign is None:
+        last.fiscal_sign = ack_sign(acc, last.seq)
     return rep
+
+
+def _document_before(acc, cp):
+    # the receipt or placement just before checkpoint cp (one is written
+    # after every CHECKPOINT_EVERY-th document), as Fiscalised, or None
+    # (none there, or a Z was the last document)
+    from kkm import register as R
+
+    doc = sign = None
+    try:
+        for seq, rtype, ts, p in acc.records(max(cp - R.SIGN_SCAN, 1)):
+            if seq >= cp:
+                break
+            if rtype == R.R_RECEIPT or rtype == R.R_PLACEMENT or rtype == R.R_ZDOC or rtype == R.R_OPEN:
+                doc = (seq, rtype, ts, p)
+                sign = None
+            elif rtype == R.R_SIGN and doc is not None and struct.unpack_from("<I", p, 0)[0] == doc[0]:
+                sign = bytes(p[4:]).decode()
+    except JournalError:  # reused by the ring
+        return None
+    if doc is None or (doc[1] != R.R_RECEIPT and doc[1] != R.R_PLACEMENT):
+        return None
+    seq, rtype, ts, p = doc
+    offline = sign is not None
+    if not offline:
+        sign = ack_sign(acc, seq)
+        if sign is None:
+            return None
+    shift_no, number, body = R.split_doc(p)
+    return R.Fiscalised(seq, number, shift_no, ts, sign, offline, _decode(rtype, body), True)
 
 
 def ack_sign(acc, doc_seq):

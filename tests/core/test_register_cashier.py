@@ -5,6 +5,7 @@ from kkm import auth as A
 from kkm import document as D
 from kkm import layout
 from kkm import locks as L
+from kkm import register as R
 from kkm import settings as S
 from kkm import texts as T
 from regkit import fiscalised_bench, line, refused, sell
@@ -230,3 +231,33 @@ def test_kz_16_a_document_the_ofd_blocked_says_blocked_not_no_connection():
     b.ofd.online = False  # a lost connection still says so
     sell(r)
     assert L.N_OFFLINE in r.notices and L.N_OFD_BLOCKED not in r.notices
+
+
+def test_copy_after_a_reboot_when_a_checkpoint_followed_the_last_document():
+    b = fiscalised_bench(log_blocks=48)
+    r = b.reg
+    for i in range(R.CHECKPOINT_EVERY - r.since_cp - 1):
+        sell(r)
+    res = sell(r)
+    assert r.since_cp == 0  # the checkpoint came right after this receipt
+    r = b.boot()
+    assert r.last.seq == res.seq and r.last.fiscal_sign == res.fiscal_sign and not r.last.offline
+    r.login(1, "1111", A.MODE_SALES)
+    r.copy_last()
+    copy = b.printer.printed[-1]
+    assert copy[0][1].strip() == T.text(T.L_COPY, r.settings.get("lang"))
+    assert [t for s, t in copy[1:]] == [t for s, t in res.lines]
+    # offline: the copy carries the autonomous sign of its R_SIGN record
+    b.ofd.online = False
+    for i in range(R.CHECKPOINT_EVERY - r.since_cp - 1):
+        sell(r)
+    res = sell(r)
+    assert r.since_cp == 0
+    r = b.boot()
+    assert (r.last.seq, r.last.fiscal_sign, r.last.offline) == (res.seq, res.fiscal_sign, True)
+    # after a Z the last document is the Z: no receipt copy
+    r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+    r.close_shift()
+    r = b.boot()
+    r.login(1, "1111", A.MODE_SALES)
+    assert refused(r.copy_last)[0] == L.E_NO_RECEIPT
