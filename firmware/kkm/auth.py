@@ -13,6 +13,7 @@ import os
 import struct
 
 from compat import const, hmac_sha256, is_int
+from journal import MAX_PAYLOAD
 from kkm.locks import (
     Refused,
     E_BAD_PASSWORD,
@@ -22,6 +23,7 @@ from kkm.locks import (
     E_NOT_LOGGED_IN,
     E_UNKNOWN_USER,
     E_BAD_SETTING,
+    E_SETTINGS_SIZE,
 )
 
 ROLE_CASHIER = const(1)
@@ -123,7 +125,16 @@ class Auth:
             raise Refused(E_BAD_SETTING, code)
         _check_password(password)
         salt = self._salt(8)
+        old = self.users.get(code)
         self.users[code] = User(code, name, role, salt, hash_password(salt, password))
+        if len(self.encode()) > MAX_PAYLOAD:
+            # the users are one journal record (R_USERS): refused, not an
+            # accumulator fault
+            if old is None:
+                del self.users[code]
+            else:
+                self.users[code] = old
+            raise Refused(E_SETTINGS_SIZE, code)
         self._log(EV_USER_SET, code, bytes([role]))
 
     def set_password(self, code, password):

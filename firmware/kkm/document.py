@@ -53,7 +53,9 @@ MAX_NAME = const(128)
 MAX_MARK_LEN = const(200)
 MAX_AMOUNT = const(99999999999999)  # tiyn: just under 1e12 tenge
 MAX_QTY = const(99999999)  # thousandths: 99 999.999 units
-MAX_ENCODED = const(2048)  # a validated receipt fits one journal record
+# a validated receipt fits one journal record (2048 bytes) after the
+# register's 8-byte header (shift number, document number)
+MAX_ENCODED = const(2040)
 MAX_PERCENT = const(100000)  # a stamped rate is below 100 % (kkm.tax)
 # Receipt record versions: 1 has no rates (older journals: the rates come
 # from the tax table in force on the document's local date); 2 carries the

@@ -57,7 +57,7 @@ E_BAD_BIN = const(505)
 E_BAD_SETTING = const(506)
 E_ALREADY_FISCALISED = const(507)
 E_CLOCK_RANGE = const(508)  # a time the journal cannot keep (after 2106-02-07)
-E_SETTINGS_SIZE = const(509)  # the settings would not fit one journal record
+E_SETTINGS_SIZE = const(509)  # the settings or the users would not fit one journal record
 E_NOT_ENOUGH_CASH = const(601)
 E_NO_RECEIPT = const(602)
 E_RECEIPT_OPEN = const(603)
@@ -119,8 +119,8 @@ _TEXTS = (
     E_ALREADY_FISCALISED, "БКМ фискалдандырылған", "ККМ уже фискализирована", "",
     E_CLOCK_RANGE, "Күн мен уақыт қате: 2106 жылдан кейін болмауы керек",
         "Неверные дата и время: не позднее 2106 года", "",
-    E_SETTINGS_SIZE, "Баптаулар 2 КБ-қа сыймайды: мәндерді қысқартыңыз",
-        "Настройки не помещаются в 2 КБ: сократите значения", "",
+    E_SETTINGS_SIZE, "Баптаулар немесе пайдаланушылар 2 КБ-қа сыймайды: қысқартыңыз",
+        "Настройки или пользователи не помещаются в 2 КБ: сократите", "",
     E_NOT_ENOUGH_CASH, "Кассада қолма-қол ақша жеткіліксіз", "Недостаточно наличных в кассе", "",
     E_NO_RECEIPT, "Ашық чек жоқ", "Нет открытого чека", "",
     E_RECEIPT_OPEN, "Алдымен ашық чекті аяқтаңыз", "Сначала завершите открытый чек", "",

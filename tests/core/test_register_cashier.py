@@ -261,3 +261,40 @@ def test_copy_after_a_reboot_when_a_checkpoint_followed_the_last_document():
     r = b.boot()
     r.login(1, "1111", A.MODE_SALES)
     assert refused(r.copy_last)[0] == L.E_NO_RECEIPT
+
+
+def _lines(tail):
+    return [line(name="Т" * 60 + str(i)) for i in range(14)] + [line(name="x" * tail)]
+
+
+def test_a_receipt_or_users_over_one_journal_record_are_refused_without_a_fault():
+    b = fiscalised_bench()
+    r = b.reg
+    table = r.settings.tax_table(b.clock.now())
+    for tail in range(1, 128):  # a receipt whose record (8-byte header + body) is 2049..2056 bytes
+        d = D.Receipt(D.OP_SELL, 1)
+        for ln in _lines(tail):
+            d.add_line(ln)
+        d.stamp(table, "Айгүл", r.settings.get("tz_offset"))
+        if 2048 < 8 + len(d.encode()) <= 2056:
+            break
+    rc = r.open_receipt(D.OP_SELL)
+    for ln in _lines(tail):
+        rc.add_line(ln)
+    assert refused(r.pay, D.PAY_CASH, rc.total())[0] == T.E_TOO_MANY
+    assert r.active_locks() == []
+    rc.remove_line(0)
+    assert r.pay(D.PAY_CASH, rc.total()).doc.total() == rc.total()
+    # the users are one record too
+    r.login(2, "2222", A.MODE_PROGRAMMING)
+    code = 10
+    while True:
+        name = "Кассир %02d " % code + "ш" * 30
+        try:
+            r.set_user(code, name, A.ROLE_CASHIER, "1234")
+        except L.Refused as e:
+            assert e.args[0] == L.E_SETTINGS_SIZE
+            break
+        code += 1
+    assert code > 20 and code not in r.auth.users and r.active_locks() == []
+    assert sorted(b.boot().auth.users) == sorted(r.auth.users)
