@@ -14,7 +14,9 @@
 #     happen: the remaining steps are done now (KZ-ND-29 order).
 # Besides documents, the replay restores the latest OFD session record
 # (reg.ofd_session, for ofd.port) and the password failure counts and
-# lockouts (kkm.auth.Auth.replay); the checkpoint carries both.
+# lockouts (kkm.auth.Auth.replay); the checkpoint carries both. The last
+# receipt or placement (reg.last, for a copy) comes back with the sign
+# stored for it: its R_SIGN, or the OFD's in its ACK.
 # A torn last record is the accumulator's business: it is ignored there.
 
 import struct

@@ -513,7 +513,7 @@ class Register:
         check_clock(ts, now, self.last_doc_ts if self.last_doc_ts else None, self.shift_open, confirm)
         self._audit(EV_CLOCK, u.code, struct.pack("<II", now, ts))
         self.clock.set(ts)
-        self.locks.clear(L.CLOCK_BAD)
+        self._clock_check(self.clock.now())
 
     # --- receipts ------------------------------------------------------------
 
