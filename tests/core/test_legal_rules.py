@@ -123,7 +123,7 @@ def test_r56_5_11_14_rnm_sign_and_total_each_on_its_own_line():
     b.ofd.online = False
     off = sell(r)
     paper = b.printer.printed[-1]
-    assert _field(paper, T.L_OFFLINE_SIGN, "kk") == off.fiscal_sign == R.autonomous_sign(REG["factory_no"], off.seq)
+    assert off.offline and _field(paper, T.L_OFFLINE_SIGN, "kk") == off.fiscal_sign == R.sign_of(r.acc, off.seq)
     assert not _fields(paper, T.L_FISCAL_SIGN, "kk")
     assert _field(paper, T.L_RNM, "kk") == REG["rnm"]
     assert _field(paper, T.L_TOTAL, "kk") == money.fmt(off.doc.total())
@@ -269,8 +269,8 @@ def test_kz_29_3_register_at_the_last_sequence_locks_instead_of_repeating_a_sign
     r = b.reg
     b.ofd.online = False
     r.acc.last_seq = U32 - 6  # as if the journal had come this far (R_OPEN, document, R_SIGN each)
-    signs = [sell(r).fiscal_sign for _ in range(2)]
-    assert signs == [R.autonomous_sign(REG["factory_no"], U32 - 4), R.autonomous_sign(REG["factory_no"], U32 - 1)]
+    docs = [sell(r) for _ in range(2)]
+    assert [d.seq for d in docs] == [U32 - 4, U32 - 1] and docs[0].fiscal_sign != docs[1].fiscal_sign
     assert r.acc.last_seq == U32
     printed = len(b.printer.printed)
     assert refused(r.open_receipt, D.OP_SELL)[0] == L.ACC_FAULT
@@ -336,7 +336,7 @@ def test_kz_43_3_no_paper_when_the_sign_record_failed():
     r.copy_last()
     assert len(b.printer.printed) == printed  # no copy either
     r = b.boot()
-    assert R.sign_of(r.acc, res.seq) == R.autonomous_sign(REG["factory_no"], res.seq)
+    assert R.sign_of(r.acc, res.seq) == res.fiscal_sign
     r.login(1, "1111", A.MODE_SALES)
     r.copy_last()
     paper = b.printer.printed[-1]
