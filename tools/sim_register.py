@@ -178,7 +178,10 @@ def parse_qty(s):
 
 class SimRegister:
     def __init__(self, var, out=sys.stdout, ofd=None, kkm_id=DEFAULT_KKM_ID, token=DEFAULT_TOKEN, print_file=None,
-                 http_port=0, ofd_port=0, lang="ru", retry=None):
+                 http_port=0, ofd_port=0, lang="ru", retry=None, clock=None):
+        # clock: the register's (kkm.clock); None: the real time. A test
+        # gives a ManualClock: then only `skip` moves the scheduler's time
+        # and a slow machine changes nothing it sees
         self.var = var
         self.out = out
         self.lang = lang
@@ -206,7 +209,7 @@ class SimRegister:
         self.client = cl.OfdClient(cl.SocketTransport(resolver=self._resolve), [SIM_OFD], kkm_id, token)
         self.port = OfdPort(self.client, self.acc, VERSION, "sim-register")
         self.printer = TermPrinter(out, print_file)
-        self.reg = Register(self.acc, self.printer, self.port, Clock())
+        self.reg = Register(self.acc, self.printer, self.port, clock if clock is not None else Clock())
         self.port.bind(self.reg)
         # the scheduler's clock: the register's plus the seconds skipped (the
         # documents keep their real dates); retry None: the register's

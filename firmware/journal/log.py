@@ -617,6 +617,10 @@ class Accumulator:
 
     def _append(self, rtype, flags, payload, ts, internal):
         self._check_ts(ts)
+        if self.last_seq >= _U32:
+            # sequences are u32 and never reused (the autonomous sign is
+            # made of one, KZ-29.3): the end of the accumulator's life
+            raise JournalError("seq", self.last_seq)
         ln = len(payload)
         if ln > MAX_PAYLOAD:
             raise JournalError("payload too long")

@@ -3,18 +3,25 @@
 # retry after the interval (not before), the server block (15) probed then
 # the queue sent in order, a refused document (13) not sent again until the
 # operator's sync. PROTOCOL.md section 13; KZ-2.4, KZ-30, R-81.
+# The register runs on a manual clock: the scheduler's time (register clock
+# plus the seconds skipped) moves only by `skip`, so the "not before the
+# interval" checks do not depend on how long the machine takes between two
+# commands (on the real clock a second boundary crossed between the failure
+# and `skip 59` made the attempt due one second early).
 
 import io
 import os
 import re
 import sqlite3
 import sys
+import time
 
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, ROOT)
 
+from kkm.clock import ManualClock  # noqa: E402
 from tools import sim_register as S  # noqa: E402
 
 
@@ -35,7 +42,7 @@ def _hits(sr):
 def sim(tmp_path):
     var = str(tmp_path / "var")
     out = io.StringIO()
-    sr = S.SimRegister(var, out)
+    sr = S.SimRegister(var, out, clock=ManualClock(int(time.time())))
     sr.var_path = var
     try:
         yield sr, out
@@ -86,6 +93,19 @@ def test_server_block_probe_then_queue_in_order(sim):
     db = _db(sr.var_path)
     assert db.execute("SELECT COUNT(*) FROM tickets WHERE offline_number IS NOT NULL").fetchone()[0] == 1
     assert db.execute("SELECT offline FROM z_reports").fetchall() == [(1,)]
+
+
+def test_a_slow_machine_does_not_bring_the_retry_forward(sim):
+    # a second of real time passes between the failed connection test and
+    # `skip 59` (a loaded machine): the retry is still due at 60 s, not 59
+    sr, out = sim
+    _run(sr, out, ["login 1 1234", "fault result code=15", "sale Нан 250 1", "pay cash 250", "z", "logout"])
+    hits = _hits(sr)
+    time.sleep(1.0)
+    _run(sr, out, ["skip 59"])
+    assert _hits(sr) == hits and "next attempt in 1 s" in out.getvalue().splitlines()[-1]
+    _run(sr, out, ["skip 1"])
+    assert _hits(sr) == hits + 1
 
 
 def test_refused_document_waits_for_the_operator(sim):
