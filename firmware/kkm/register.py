@@ -634,11 +634,17 @@ class Register:
             raise L.Refused(L.E_NO_RECEIPT, None)
         return left
 
-    def return_line(self, i, qty_milli=None):
+    def return_line(self, i=None, qty_milli=None):
         # line i of the original, qty_milli of it (default: all that is
-        # left); -> its index in the draft
+        # left); i None: what is left of every line
         left = self._open_return()
-        return self.draft.add_line(left.line(i, qty_milli, self.draft))
+        r = self.draft
+        if i is not None:
+            r.add_line(left.line(i, qty_milli, r))
+            return
+        for i in range(len(left.qty)):
+            if left.qty[i] > 0:
+                r.add_line(left.line(i, None, r))
 
     def refund(self):
         # the draft return's payments by the original's payment types:

@@ -16,9 +16,7 @@ def _return(r, key, number=None, qty=None):
     # 0), refunded by the original's payment types
     rc = r.open_return(key, number)
     if qty is None:
-        for i in range(len(r.returnable.orig.lines)):
-            if r.returnable.qty[i] > 0:
-                r.return_line(i)
+        r.return_line()
     else:
         r.return_line(0, qty)
     r.refund()
