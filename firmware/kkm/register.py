@@ -29,7 +29,7 @@
 import struct
 
 from compat import const, crc32
-from journal import JournalFull, JournalError, ACK, ACK_ROOM, ZMARK_LEN
+from journal import JournalFull, JournalError, JournalCorrupt, ACK, ACK_ROOM, ZMARK_LEN
 from kkm import auth as A
 from kkm import counters as C
 from kkm import document as D
@@ -562,7 +562,7 @@ class Register:
             key = _qr_number(str(key))
             want = key.encode()
             n = int(key) if key.isdigit() and len(key) <= 10 else None
-        for seq, rtype, ts, p in acc.records(acc.oldest_seq, True):
+        for seq, rtype, ts, p in self._walk(acc.oldest_seq):
             if number is not None:
                 if rtype == R_RECEIPT and struct.unpack_from(_HDR, p, 0) == (key, number):
                     return seq
@@ -579,7 +579,9 @@ class Register:
         doc = left = None
         offline = False
         sign = None
-        for s, rtype, ts, p in self.acc.records(seq, True):
+        if seq < self.acc.oldest_seq:
+            raise L.Refused(T.E_NO_ORIGINAL, seq)  # its ACK is kept, the ring reused the document
+        for s, rtype, ts, p in self._walk(seq):
             if doc is None:
                 if rtype != R_RECEIPT:
                     break
@@ -602,6 +604,16 @@ class Register:
             left = D.Returnable(doc, self._parent(seq, doc_ts, doc, offline, sign))
         return left
 
+    def _walk(self, since):
+        # the journal's records with the ACKs from since on; a damaged
+        # record on the way is the accumulator-integrity lock (KZ-3.3)
+        try:
+            for x in self.acc.records(since, True):
+                yield x
+        except JournalCorrupt as e:
+            self.locks.set(L.ACC_INTEGRITY, e.args[0] if e.args else None)
+            raise L.Locked(L.ACC_INTEGRITY, [L.ACC_INTEGRITY])
+
     def _parent(self, seq, ts, doc, offline, sign):
         if offline:
             number = str(offline_number(seq))
@@ -622,7 +634,7 @@ class Register:
         if left.op is None:
             raise D.DocumentError(T.E_RETURN_OP, left.orig.op)
         if left.used_up():
-            raise D.DocumentError(T.E_RETURN_QTY, None)
+            raise D.DocumentError(T.E_RETURNED, None)
         r = self.open_receipt(left.op)
         r.set_parent(left.parent)
         self.returnable = left

@@ -49,10 +49,10 @@ def test_r_30_a_sale_is_returned_once_and_its_lines_no_further_than_sold():
     assert r.acc.last_seq == last + 2  # the R_OPEN marker and the abandon audit: no document
     # the rest of the sale, then nothing is left, also after a reboot
     _return(r, s.fiscal_sign)
-    assert refused(r.open_return, s.fiscal_sign)[0] == T.E_RETURN_QTY
+    assert refused(r.open_return, s.fiscal_sign)[0] == T.E_RETURNED
     r = b.boot()
     r.login(1, "1111", A.MODE_SALES)
-    assert refused(r.open_return, s.fiscal_sign)[0] == T.E_RETURN_QTY
+    assert refused(r.open_return, s.fiscal_sign)[0] == T.E_RETURNED
     left = r.original(s.seq)
     assert left.qty == [0, 0] and left.amount == [0, 0] and left.pay == [(D.PAY_CASH, 0)]
     # a return with the parent copied by hand is checked the same way
@@ -90,7 +90,7 @@ def test_r_30_a_purchase_return_exceeds_its_original():
     r.return_line(0)
     r.refund()
     assert r.fiscalise().doc.total() == 30000
-    assert refused(r.open_return, p.fiscal_sign)[0] == T.E_RETURN_QTY
+    assert refused(r.open_return, p.fiscal_sign)[0] == T.E_RETURNED
     assert refused(sell, r, [line(name="Металл сынығы", price=30000)], None, 0, D.OP_BUY_RETURN,
                    ret.doc.parent)[0] == T.E_RETURN_QTY
     r.abandon()
@@ -150,7 +150,7 @@ def test_r_30_refund_of_a_mixed_payment_card_first_cash_up_to_the_drawer():
     assert [(p.kind, p.amount) for p in r.refund()] == [(D.PAY_CARD, 25000), (D.PAY_CASH, 10000)]
     r.fiscalise()
     assert r.counters.cash == 0
-    assert refused(r.open_return, m.fiscal_sign)[0] == T.E_RETURN_QTY
+    assert refused(r.open_return, m.fiscal_sign)[0] == T.E_RETURNED
 
 
 def test_r_30_the_original_is_found_by_what_the_buyer_brings():
@@ -208,3 +208,20 @@ def test_c_7_the_parent_of_an_offline_receipt_is_the_number_the_ofd_received():
     _return(r, on.fiscal_sign)
     pt = b.link.log[-1][1]["ticket"]["parent_ticket"]
     assert pt["parent_ticket_number"] == on.fiscal_sign and pt["parent_ticket_is_offline"] is False
+
+
+def test_r_30_a_damaged_record_on_the_way_is_the_integrity_lock():
+    # the walk that looks for the original meets a record whose bytes were
+    # changed: the accumulator-integrity lock (KZ-3.3), not a crash
+    b = fiscalised_bench()
+    r = b.reg
+    s = sell(r, [line(name="Қымыз ZQXW", price=70000)])
+    r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+    r.close_shift()
+    at = bytes(b.log.data).find("ZQXW".encode())
+    b.log.data[at] ^= 0x01
+    r = b.boot()
+    r.login(1, "1111", A.MODE_SALES)
+    e = refused(r.open_return, s.fiscal_sign)
+    assert e[0] == L.ACC_INTEGRITY and L.ACC_INTEGRITY in r.active_locks()
+    assert r.draft is None

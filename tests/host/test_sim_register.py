@@ -153,7 +153,7 @@ def test_return_refers_to_the_sale(tmp_path):
         rows = _db(var).execute("SELECT operation, total FROM tickets ORDER BY seq").fetchall()
         assert [(r[0], r[1]) for r in rows] == [(2, 50000), (3, 25000), (3, 25000)]
         assert S.run(sr, ["bogus", "return 99999", "return %s" % sign, "pay cash 10"]) == 4
-        assert "error: " + T.text(T.E_RETURN_QTY, "ru") in out.getvalue()
+        assert "error: " + T.text(T.E_RETURNED, "ru") in out.getvalue()
     finally:
         sr.close()
     out = io.StringIO()
