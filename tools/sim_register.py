@@ -17,7 +17,10 @@ Commands (one per line; ``#`` starts a comment):
     pay cash|card|mobile <amount>          pay (cash may come in parts); the receipt is fiscalised when
                                            paid, a payment that does not fiscalise is taken off
     cancel                                 abandon the open receipt
-    return <seq>                           full return of the receipt with that journal number
+    return <sign>|<shift>/<no> [<line> <qty>]   return of a receipt found by the fiscal sign or autonomous
+                                           number on its paper (or its QR text), or by shift and receipt
+                                           number: all that is left of it, or qty of one line (1, 2, ...);
+                                           refunded by the original's payment types
     deposit <amount> / withdraw <amount>   cash in / cash out
     x                                      X report: sent to the OFD, the OFD's X printed (the register's offline)
     z                                      close the shift (Z report)
@@ -216,8 +219,6 @@ class SimRegister:
         # setting retry_s
         self.skipped = 0
         self.sync = OfdSync(self.reg, self.port, retry, now=lambda: self.reg.clock.now() + self.skipped)
-        self.receipts_path = os.path.join(var, "receipts.json")
-        self.receipts = self._load_receipts()
         self.creds = None
         self._reported = None
         self.catalogue = _catalogue()
@@ -286,20 +287,9 @@ class SimRegister:
         finally:
             r.logout()
 
-    def _load_receipts(self):
-        try:
-            with open(self.receipts_path, encoding="utf-8") as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return {}
-
     def _save(self):
         self.log.save(self.log_path)
         self.fm.save(self.fm_path)
-        tmp = self.receipts_path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self.receipts, f)
-        os.replace(tmp, self.receipts_path)
 
     def close(self):
         self._save()
@@ -331,9 +321,6 @@ class SimRegister:
 
     def _done(self, res):
         self._report_ofd()
-        if isinstance(res.doc, D.Receipt):
-            self.receipts[str(res.seq)] = {"sign": res.fiscal_sign, "ts": res.ts, "total": res.doc.total(),
-                                           "offline": res.offline}
         if res.offline:
             what = "offline, autonomous fiscal sign %s" % res.fiscal_sign
         elif isinstance(res.doc, D.Receipt):
@@ -452,24 +439,24 @@ class SimRegister:
         self.reg.abandon()
         self.say("receipt abandoned")
 
-    def cmd_return(self, seq):
-        info = self.receipts.get(str(int(seq)))
-        if info is None:
-            raise CommandError("no receipt with journal number %s" % seq)
-        from kkm.register import split_doc
-
-        _, _, body = split_doc(self.acc.read(int(seq))[2])
-        orig = D.Receipt.decode(body)
-        op = D.OP_SELL_RETURN if orig.op == D.OP_SELL else D.OP_BUY_RETURN
-        r = self.reg.open_receipt(op)
+    def cmd_return(self, what, line=None, qty=None):
+        # the register finds the original in its journal by what the
+        # buyer brings and bounds the return by what is left of it
+        if (line is None) != (qty is None) or (line is not None and not line.isdigit()):
+            raise CommandError("return <sign>|<shift>/<no> [<line> <qty>]")
+        reg = self.reg
+        shift, _, number = what.partition("/")
+        if shift.isdigit() and number.isdigit():
+            r = reg.open_return(int(shift), int(number))
+        else:
+            r = reg.open_return(what)  # a fiscal sign, an autonomous number, a QR code's text
         try:
-            for ln in orig.lines:
-                r.add_line(D.Line(ln.name, ln.price, ln.qty_milli, ln.unit_code, ln.section, ln.tax_code, ln.gtin,
-                                  ln.ntin, ln.marks, ln.discount, ln.markup, False))
-            r.set_parent(D.Parent(info["sign"], info["ts"], info["total"], info["offline"],
-                                  self.reg.settings.get("rnm")))
-            r.add_payment(D.Payment(D.PAY_CASH, r.total()))
-            res = self.reg.fiscalise(self.lang)
+            if line is None:
+                reg.return_line()
+            else:
+                reg.return_line(int(line) - 1, parse_qty(qty))
+            reg.refund()
+            res = reg.fiscalise(self.lang)
         except Exception:
             if self.reg.draft is r:
                 self.reg.abandon()

@@ -32,8 +32,9 @@
 #   acc.read(seq) -> (rtype, ts, payload); JournalError if unknown or reused.
 #       For ACK records the payload is the 4-byte little-endian document
 #       seq followed by the caller's payload.
-#   acc.records(since_seq) -> iterator of (seq, rtype, ts, payload), skipping
-#       the journal's own record types
+#   acc.records(since_seq, acks=False) -> iterator of (seq, rtype, ts,
+#       payload), skipping the journal's own record types (but the ACK
+#       records with acks=True)
 #   acc.checkpoint(payload, ts) -> seq; acc.last_checkpoint() -> seq or None
 #       the latest checkpoint and every record after it are never reused
 #   acc.close_shift(summary_bytes, ts) -> z_number   (summary <= 256 bytes)

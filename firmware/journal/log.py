@@ -814,17 +814,18 @@ class Accumulator:
             return (rtype, ts, bytes(buf[off + _RH : off + _RH + ln]))
         raise JournalError("unknown seq", seq)
 
-    def records(self, since_seq):
+    def records(self, since_seq, acks=False):
+        # acks=True: the ACK records too (a document's fiscal sign)
         if since_seq < 1:
             since_seq = 1
         if since_seq < self.oldest_seq:
             raise JournalError("reused", since_seq)
-        return self._records(since_seq, self.last_seq)
+        return self._records(since_seq, self.last_seq, acks)
 
-    def _records(self, since, upto):
+    def _records(self, since, upto, acks=False):
         for r in self._walk(since, upto):
             seq, rtype, flags, ts, buf, off, ln = r
-            if rtype >= 16:
+            if rtype >= 16 or (acks and rtype == ACK):
                 yield (seq, rtype, ts, bytes(buf[off + _RH : off + _RH + ln]))
 
     # ------------------------------------------------------------------

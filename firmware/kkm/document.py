@@ -122,6 +122,22 @@ def is_return(op):
     return op == OP_SELL_RETURN or op == OP_BUY_RETURN
 
 
+def return_op(op):
+    # the return of a sale is a sale return, of a purchase a purchase
+    # return; a return is not returned (None)
+    if op == OP_SELL:
+        return OP_SELL_RETURN
+    if op == OP_BUY:
+        return OP_BUY_RETURN
+    return None
+
+
+def receipt_op(b, at=0):
+    # the operation of a receipt encoded at b[at:] without decoding it (its
+    # version and op are one-byte varints)
+    return b[at + 1]
+
+
 def unit_name(code, lang):
     u = UNITS.get(code)
     if u is None:
@@ -351,6 +367,120 @@ class Parent:
             _err(texts.E_PARENT_REQUIRED, "ts")
         if not is_int(self.total) or not (0 < self.total <= MAX_AMOUNT):
             _err(texts.E_PARENT_REQUIRED, "total")
+
+
+def _same_goods(a, b):
+    return (a.name == b.name and a.price == b.price and a.unit_code == b.unit_code and a.section == b.section
+            and a.tax_code == b.tax_code and a.gtin == b.gtin and a.ntin == b.ntin)
+
+
+class Returnable:
+    # What of an original receipt may still be returned: per line the
+    # quantity and the amount (lines of the same goods at the same price
+    # count as one: their first line holds the figures), per payment type
+    # the amount paid, less every return already made against it (take).
+    # parent: the ParentTicket a return of it names (kkm.register).
+    def __init__(self, orig, parent):
+        self.orig = orig
+        self.parent = parent
+        self.op = return_op(orig.op)
+        lines = orig.lines
+        self.qty = [0] * len(lines)
+        self.amount = [0] * len(lines)
+        for i in range(len(lines)):
+            j = self._position(lines[i])
+            self.qty[j] += lines[i].qty_milli
+            self.amount[j] += lines[i].total()
+        self.pay = [(p.kind, p.amount) for p in orig.payments]
+
+    def _position(self, ln):
+        lines = self.orig.lines
+        for j in range(len(lines)):
+            if _same_goods(lines[j], ln):
+                return j
+        return None
+
+    def used_up(self):
+        # nothing is left to return
+        for q in self.qty:
+            if q > 0:
+                return False
+        return True
+
+    def paid(self, kind):
+        # what may still be refunded by this payment type
+        for k, a in self.pay:
+            if k == kind:
+                return a
+        return 0
+
+    def take(self, ret, check=True):
+        # subtract a return; check: refuse (DocumentError) a return that is
+        # not of this kind of receipt or exceeds what is left of a line or of
+        # a payment type (a journalled return is subtracted unchecked)
+        if check and (self.op is None or ret.op != self.op):
+            _err(texts.E_RETURN_OP, ret.op)
+        for i in range(len(ret.lines)):
+            ln = ret.lines[i]
+            j = self._position(ln)
+            if j is None:
+                if check:
+                    _err(texts.E_RETURN_LINE, i)
+                continue
+            self.qty[j] -= ln.qty_milli
+            self.amount[j] -= ln.total()
+            if check and self.qty[j] < 0:
+                _err(texts.E_RETURN_QTY, i)
+            if check and self.amount[j] < 0:
+                _err(texts.E_RETURN_LEFT, i)
+        for p in ret.payments:
+            left = self.paid(p.kind) - p.amount
+            if check and left < 0:
+                _err(texts.E_RETURN_PAY, p.kind)
+            self.pay = [(k, left if k == p.kind else a) for k, a in self.pay]
+
+    def line(self, i, qty_milli=None, draft=None):
+        # the return line of the original's line i: qty_milli (default: all
+        # that is left of it, less what the draft return holds already) at
+        # the amount left in proportion, so that the lines of partial
+        # returns add up to the original line exactly
+        if not isinstance(i, int) or not (0 <= i < len(self.orig.lines)):
+            _err(texts.E_INDEX, i)
+        o = self.orig.lines[i]
+        j = self._position(o)
+        left_q = self.qty[j]
+        left_a = self.amount[j]
+        for ln in draft.lines if draft is not None else ():
+            if _same_goods(ln, o):
+                left_q -= ln.qty_milli
+                left_a -= ln.total()
+        q = left_q if qty_milli is None else qty_milli
+        if not isinstance(q, int) or q <= 0 or q > left_q:
+            _err(texts.E_RETURN_QTY, i)
+        a = left_a * q // left_q
+        ln = Line(o.name, o.price, q, o.unit_code, o.section, o.tax_code, o.gtin, o.ntin,
+                  o.marks if q == o.qty_milli else None)
+        g = ln.gross()
+        if a < g:
+            ln.discount = g - a
+        else:
+            ln.markup = a - g
+        return ln
+
+    def refunds(self, total):
+        # the payments of a return of `total`: by the original's payment
+        # types, non-cash first (to the card or account it came from, with
+        # the original's terminal data), cash for the rest
+        out = []
+        for cash in (False, True):
+            for p in self.orig.payments:
+                if (p.kind == PAY_CASH) != cash:
+                    continue
+                a = min(self.paid(p.kind), total)
+                if a > 0:
+                    out.append(Payment(p.kind, a, None, p.terminal, p.auth_code, p.rrn, p.qr_id))
+                    total -= a
+        return out
 
 
 class Receipt:

@@ -10,7 +10,6 @@ import struct
 from boards.sim.nor_flash import PowerCut
 from journal import ACK
 from kkm import auth as A
-from kkm import document as D
 from kkm import locks as L
 from kkm import register as R
 from kkm import texts as T
@@ -259,12 +258,15 @@ def test_live_receipt_refused_set_aside_copy_and_return_keep_its_autonomous_sign
     r.login(1, "1111", A.MODE_SALES)
     text = _text(r.copy_last().lines)
     assert res.fiscal_sign in text and "refused" not in text
-    # a return of it names the autonomous sign as its parent (offline)
-    parent = D.Parent(res.fiscal_sign, res.ts, res.doc.total(), True, REG["rnm"])
-    ret = sell(r, op=D.OP_SELL_RETURN, parent=parent)
+    # a return of it, found by the autonomous sign on its paper, names it
+    # by its offline number (offline)
+    r.open_return(res.fiscal_sign)
+    r.return_line(0)
+    r.refund()
+    ret = r.fiscalise()
     assert not ret.offline
     pt = b.link.log[-1][1]["ticket"]["parent_ticket"]
-    assert pt["parent_ticket_number"] == res.fiscal_sign and pt["parent_ticket_is_offline"] is True
+    assert pt["parent_ticket_number"] == str(R.offline_number(res.seq)) and pt["parent_ticket_is_offline"] is True
 
 
 def test_z_counts_the_set_aside_document():

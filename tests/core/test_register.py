@@ -164,17 +164,22 @@ def test_kz_12_kz_nd_29_z_closes_resets_and_carries_totals():
 def test_kz_15_every_document_type_and_cash_rules():
     b = fiscalised_bench()
     r = b.reg
-    s = sell(r, [line(price=200000)])
-    # return against the original receipt
-    parent = D.Parent(s.fiscal_sign, s.ts + 18000, 200000, False, REG["rnm"])
-    ret = sell(r, [line(price=50000)], op=D.OP_SELL_RETURN, parent=parent)
+    s = sell(r, [line(price=50000, qty=4000)])
+    # return against the original receipt (R-30: found by its fiscal sign)
+    r.open_return(s.fiscal_sign)
+    r.return_line(0, 1000)
+    r.refund()
+    ret = r.fiscalise()
+    parent = ret.doc.parent
     assert r.counters.tickets_count(D.OP_SELL_RETURN) == 1
     assert r.counters.cash == 150000
     # purchase (pawnshop, scrap: R-56 special) and its return
-    sell(r, [line(price=30000)], op=D.OP_BUY)
+    b_ = sell(r, [line(price=30000)], op=D.OP_BUY)
     assert r.counters.cash == 120000
-    sell(r, [line(price=30000)], op=D.OP_BUY_RETURN,
-         parent=D.Parent("1", s.ts + 18000, 30000, False, REG["rnm"]))
+    r.open_return(b_.fiscal_sign)
+    r.return_line(0)
+    r.refund()
+    r.fiscalise()
     assert r.counters.cash == 150000
     # KZ-27 deposit and withdrawal
     r.deposit(10000)
@@ -184,7 +189,7 @@ def test_kz_15_every_document_type_and_cash_rules():
     last = r.acc.last_seq
     assert refused(r.withdraw, 100001)[0] == L.E_NOT_ENOUGH_CASH
     rc = r.open_receipt(D.OP_SELL_RETURN)
-    rc.add_line(line(price=150000))
+    rc.add_line(line(price=50000, qty=3000))
     rc.set_parent(parent)
     rc.add_payment(D.Payment(D.PAY_CASH, 150000))
     assert refused(r.fiscalise)[0] == L.E_NOT_ENOUGH_CASH

@@ -385,8 +385,8 @@ def test_kz22_real_register_day_ends_with_a_z_that_matches(tmp_path):
                           "sale 4870001000011 180 2", "sale Яблоки 650.50 1.5", "discount 50", "pay cash 2000",
                           "sale Нан 250 2", "sale Сүт 540 1", "pay card 500", "pay cash 600",
                           "sale Су 120 3", "pay mobile 360"])
-        seq = re.findall(r"journal (\d+)\): fiscal sign", out.getvalue())[0]
-        _run(S, sr, out, ["return %s" % seq, "withdraw 300", "x", "z",
+        sign = re.findall(r"journal \d+\): fiscal sign (\d+)", out.getvalue())[0]
+        _run(S, sr, out, ["return %s" % sign, "withdraw 300", "x", "z",
                           "login 1 1234", "sale Нан 250 4", "discount 100", "pay cash 1000", "z"])
         http = "http://127.0.0.1:%d" % sr.sim.http_port
         api = json.loads(get(http + "/admin/registers/%d/zreports" % sr.kkm_id))

@@ -27,7 +27,7 @@ from kkm import counters as C  # noqa: E402
 from kkm import document as D  # noqa: E402
 from kkm import locks as L  # noqa: E402
 from kkm import texts  # noqa: E402
-from regkit import REG, fiscalised_bench, line  # noqa: E402
+from regkit import fiscalised_bench, line  # noqa: E402
 
 OPS = (D.OP_SELL, D.OP_SELL_RETURN, D.OP_BUY, D.OP_BUY_RETURN)
 CASH_SIGN = {D.OP_SELL: 1, D.OP_BUY_RETURN: 1, D.OP_SELL_RETURN: -1, D.OP_BUY: -1}
@@ -114,27 +114,40 @@ def _run(steps):
         reg.login(1, "1111", A.MODE_SALES)
         if kind == "receipt":
             op, specs, card_pct, tender = arg
+            # a return is of the last receipt of its original's kind:
+            # all that is left of it, refunded by its payment types
+            ret = op in (D.OP_SELL_RETURN, D.OP_BUY_RETURN)
+            if ret and op - 1 not in last_sign:
+                continue
             try:
-                r = reg.open_receipt(op)
+                r = reg.open_return(last_sign[op - 1]) if ret else reg.open_receipt(op)
             except L.Locked as e:
                 assert e.args[1] and e.args[1] == [c for c in reg.active_locks() if L.blocks(c, L.OP_PAYMENT)]
                 STATS["locked"] += 1
                 continue
+            except L.Refused as e:
+                assert ret and e.args[0] == texts.E_NO_ORIGINAL  # the ring has reused its records
+                continue
+            except D.DocumentError as e:
+                assert ret and e.args[0] == texts.E_RETURNED
+                continue
             # accepted: no lock may be active (the 24 h and 72 h locks too)
             assert [c for c in reg.active_locks() if L.blocks(c, L.OP_PAYMENT)] == []
-            for s in specs:
-                r.add_line(_line(s))
-            if op in (D.OP_SELL_RETURN, D.OP_BUY_RETURN):
-                orig = last_sign.get(op - 1, ("1", b.clock.now()))
-                # a parent total is positive even when the return rounds to 0 tiyn
-                r.set_parent(D.Parent(orig[0], orig[1] + 18000, max(1, r.total()) * 2, False, REG["rnm"]))
-            total = r.total()
-            card = total * card_pct // 100
-            if card:
-                r.add_payment(D.Payment(D.PAY_CARD, card, None, "T1", "123456", "123456789012"))
-            cash = total - card
-            if cash:
-                r.add_payment(D.Payment(D.PAY_CASH, cash, cash + (999 if tender else 0)))
+            if ret:
+                reg.return_line()
+                reg.refund()
+                total = r.total()
+                cash = r.cash_part()
+            else:
+                for s in specs:
+                    r.add_line(_line(s))
+                total = r.total()
+                card = total * card_pct // 100
+                if card:
+                    r.add_payment(D.Payment(D.PAY_CARD, card, None, "T1", "123456", "123456789012"))
+                cash = total - card
+                if cash:
+                    r.add_payment(D.Payment(D.PAY_CASH, cash, cash + (999 if tender else 0)))
             if total == 0:
                 # measured lines can round to 0 tiyn: no fiscal receipt for nothing
                 try:
@@ -153,7 +166,7 @@ def _run(steps):
             m.cash += CASH_SIGN[op] * cash
             m.shift[op][0] += 1
             m.shift[op][1] += total
-            last_sign[op] = (res.fiscal_sign, res.ts)
+            last_sign[op] = res.fiscal_sign
             STATS["accepted"] += 1
         elif kind in ("deposit", "withdraw"):
             try:

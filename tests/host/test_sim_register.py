@@ -13,6 +13,7 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, ROOT)
 
+from kkm import texts as T  # noqa: E402
 from tools import sim_register as S  # noqa: E402
 
 SCRIPT = """\
@@ -129,17 +130,49 @@ def test_offline_sale_then_sync_and_restart(tmp_path):
         sr.close()
 
 
+def _parent(row):
+    # the parent_ticket of a stored return request
+    from ofd import codec
+    from ofd import schema
+
+    return codec.decode(schema.Request, row["request"])["ticket"]["parent_ticket"]
+
+
 def test_return_refers_to_the_sale(tmp_path):
+    # R-30: the return finds the sale by what the paper shows (shift and
+    # receipt number, the fiscal sign, the autonomous number of an offline
+    # receipt) and never returns more than was sold, also after a restart
     var = str(tmp_path / "var")
     out = io.StringIO()
     sr = S.SimRegister(var, out)
     try:
         assert S.run(sr, ["login 1 1234", "sale Нан 250 2", "pay cash 500"]) == 0, out.getvalue()
-        seq = int(re.search(r"journal (\d+)\): fiscal sign", out.getvalue()).group(1))
-        assert S.run(sr, ["return %d" % seq]) == 0, out.getvalue()
+        sign = re.search(r"document 1 \(journal \d+\): fiscal sign (\d+)", out.getvalue()).group(1)
+        assert S.run(sr, ["return 1/1 1 1"]) == 0, out.getvalue()  # "Чек №: 1" of shift 1: one loaf
+        assert S.run(sr, ["return %s" % sign]) == 0, out.getvalue()  # the other one
         rows = _db(var).execute("SELECT operation, total FROM tickets ORDER BY seq").fetchall()
-        assert [(r[0], r[1]) for r in rows] == [(2, 50000), (3, 50000)]
-        assert S.run(sr, ["bogus", "return 99999", "pay cash 10"]) == 3
+        assert [(r[0], r[1]) for r in rows] == [(2, 50000), (3, 25000), (3, 25000)]
+        assert S.run(sr, ["bogus", "return 99999", "return %s" % sign, "pay cash 10"]) == 4
+        assert "error: " + T.text(T.E_RETURNED, "ru") in out.getvalue()
+    finally:
+        sr.close()
+    out = io.StringIO()
+    sr = S.SimRegister(var, out)
+    try:
+        # after a restart the journal still says the sale is returned
+        assert S.run(sr, ["login 1 1234", "return %s" % sign]) == 1
+        # a card sale issued offline: refunded to the card, its parent is
+        # the number the OFD received with it
+        assert S.run(sr, ["fault refuse", "sale Сүт 540 1", "pay card 540", "fault clear", "sync"]) == 0, \
+            out.getvalue()
+        paper = re.search(r"offline, autonomous fiscal sign (\d+)", out.getvalue()).group(1)
+        assert S.run(sr, ["return %s" % paper]) == 0, out.getvalue()
+        db = _db(var)
+        orig, ret = db.execute("SELECT * FROM tickets ORDER BY seq").fetchall()[-2:]
+        assert (ret["operation"], ret["total"], ret["cash"]) == (3, 54000, 0)
+        pt = _parent(ret)
+        assert pt["parent_ticket_is_offline"] is True
+        assert pt["parent_ticket_number"] == str(orig["offline_number"])
     finally:
         sr.close()
 
