@@ -204,7 +204,8 @@ def _provision(day):
     r.fiscalise_kkm({"factory_no": "KKM000000123", "rnm": "010101234567", "kkm_id": str(KKM_ID),
                      "taxpayer": "ЖШС «Алма-Сауда»", "bin": "990511400009", "address": "Алматы қ., Абай даңғылы, 10",
                      "ofd_hosts": [["ofd.example.kz", 7777]], "token": 1000, "ofd_name": "OFD",
-                     "check_url": "https://check.example.kz", "lang": "kk"})
+                     "check_url": "https://check.example.kz", "lang": "kk",
+                     "catalogue": "soft"})
     r.login(9, "9999", A.MODE_PROGRAMMING)
     r.set_user(2, "Әкімші", A.ROLE_ADMIN, "2222")
     r.set_user(1, "Кассир 1", A.ROLE_CASHIER, "1111")
