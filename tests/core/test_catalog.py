@@ -291,3 +291,24 @@ def test_the_cache_is_bounded_most_recent_first_and_survives_in_its_store():
 def test_unit_pair_is_known_to_the_document_checks():
     D.Line("Бәтеңке", 100, 1000, "715", 1, 1).check()
     assert D.unit_name("715", "kk") == "жұп" and D.unit_name("715", "ru") == "пара"
+
+
+def test_receipt_record_version_4_only_for_catalogue_lines():
+    def stamped(lines):
+        rc = D.Receipt(D.OP_SELL, 1)
+        for ln in lines:
+            rc.add_line(ln)
+        rc.add_payment(D.Payment(D.PAY_CASH, rc.total()))
+        rc.validate(Settings().tax_table(), None, "Айгүл", 5 * 3600)
+        return rc.encode()
+
+    assert stamped([line("Нан")])[0] == 3  # as before: older readers read it
+    it = K.Item(100, BREAD, None, "Хлеб белый, 500 г", "Ақ нан, 500 г", "796", False)
+    b = stamped([line("Нан"), it.line(18000, 1000)])
+    assert b[0] == 4
+    a, c = D.Receipt.decode(b).lines
+    assert (a.nkt, a.name_kk, c.nkt, c.name_kk, c.name, c.gtin) == (None, None, 100, "Ақ нан, 500 г",
+                                                                    "Хлеб белый, 500 г", BREAD)
+    assert refused(line("Нан", nkt=-1).check)[0] == T.E_LINE
+    assert refused(line("Нан", nkt=True).check)[0] == T.E_LINE
+    assert refused(line("Нан", name_kk=" ").check)[0] == T.E_NAME
