@@ -405,8 +405,14 @@ class SimRegister:
         else:
             ln = D.Line(what.replace("_", " "), p, q, D.UNIT_PIECE if q % 1000 == 0 else D.UNIT_KG, 1, 1,
                         marks=marks)
+        opened = self.reg.draft is None
         r = self._draft()
-        note = self.reg.add_line(ln)
+        try:
+            note = self.reg.add_line(ln)
+        except D.DocumentError:
+            if opened:
+                self.reg.abandon()  # a receipt opened for a refused line only
+            raise
         name = ln.name_kk if self.lang == "kk" and ln.name_kk else ln.name
         self.say("%s x %s = %s; total %s" % (name, money.qty_text(q, D.is_measured(ln.unit_code)), money.fmt(
             ln.gross()), money.fmt(r.total())))
