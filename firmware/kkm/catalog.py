@@ -99,8 +99,11 @@ class Item:
 
 
 def _clip(s):
-    # a catalogue title as a line name (kkm.document MAX_NAME characters)
-    return s[:D.MAX_NAME] if isinstance(s, str) else None
+    # a catalogue title as a line name (kkm.document MAX_NAME characters);
+    # None when there is none
+    if not isinstance(s, str) or not s.strip():
+        return None
+    return s[:D.MAX_NAME]
 
 
 def item_of(el):
@@ -116,9 +119,9 @@ def item_of(el):
     if ntin is not None and not D.check_ntin(ntin):
         ntin = None
     name = _clip(el.get("title"))
-    if (gtin is None and ntin is None) or not name or not name.strip():
+    if (gtin is None and ntin is None) or name is None:
         return None
-    return Item(el["id"], gtin, ntin, name, _clip(el.get("title_kk")) or None, it.get("measure_unit_code") or D.UNIT_PIECE,
+    return Item(el["id"], gtin, ntin, name, _clip(el.get("title_kk")), it.get("measure_unit_code") or D.UNIT_PIECE,
                 bool(it.get("is_markedeac")))
 
 
