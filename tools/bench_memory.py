@@ -14,7 +14,8 @@
 # (b) --flow: a whole register day on the NOR flash emulator: boot on blank
 #     flash, fiscalisation and users, reboot (recovery of the journal),
 #     cashier login, a 10-line sale fiscalised online through ofd.port and
-#     ofd.client over an in-memory link to a fake OFD, a 10-line sale while
+#     ofd.client over an in-memory link to a fake OFD, a GTIN looked up in
+#     the National Catalogue (COMMAND_NOMENCLATURE) and sold, a 10-line sale while
 #     the link is down (autonomous sign), replay of the queue, X report (also
 #     sent to the OFD), Z report, reboot. For each step: the live heap after
 #     it (gc.collect(); gc.mem_alloc()) and the bytes it allocated (garbage
@@ -42,7 +43,7 @@ import gc  # noqa: E402
 # core modules in dependency order (each line's cost includes only what the
 # modules above it have not imported yet)
 MODULES = ("compat", "journal", "kkm.money", "kkm.tax", "kkm.texts", "kkm.locks", "kkm.auth", "kkm.clock",
-           "kkm.settings", "kkm.document", "kkm.counters", "kkm.layout", "kkm.register", "kkm.recovery",
+           "kkm.settings", "kkm.document", "kkm.counters", "kkm.layout", "kkm.register", "kkm.recovery", "kkm.catalog",
            "ofd", "ofd.schema", "ofd.codec", "ofd.header", "ofd.frame", "ofd.messages", "ofd.client", "ofd.port")
 LOG_BLOCKS = 8
 FM_BLOCKS = 2
@@ -50,6 +51,7 @@ BLOCK = 4096
 KEY = b"memory-bench-key-0123456789abcde"
 KKM_ID = 39051
 FLASH_BYTES = (LOG_BLOCKS + FM_BLOCKS + 1) * BLOCK  # with FF below
+GTIN = "4870001000011"  # the one element of the fake OFD's National Catalogue
 
 
 def live():
@@ -76,7 +78,8 @@ def import_costs():
 
 class FakeOfd:
     # the OFD at the other end of an in-memory link: every request is
-    # accepted (result 0); a ticket gets the next fiscal sign
+    # accepted (result 0); a ticket gets the next fiscal sign, a
+    # nomenclature request the catalogue's one element
     def __init__(self):
         self.online = True
         self.signs = 0
@@ -100,6 +103,10 @@ class FakeOfd:
             self.signs += 1
             sign = "%010d" % self.signs
             resp["ticket"] = {"ticket_number": sign, "qr_code": b"https://check.example.kz/?i=" + sign.encode()}
+        elif cmd == S.COMMAND_NOMENCLATURE:
+            resp["nomenclature"] = {"version": 3, "result": 0, "elements": [
+                {"type": 1, "id": 100, "title": "Хлеб белый, 500 г", "title_kk": "Ақ нан, 500 г",
+                 "item": {"barcode": GTIN, "measure_unit_code": "796"}}]}
         return frame.build(codec.encode(S.Response, resp), h.id, h.token, h.reqnum)
 
 
@@ -204,7 +211,8 @@ def _provision(day):
     r.fiscalise_kkm({"factory_no": "KKM000000123", "rnm": "010101234567", "kkm_id": str(KKM_ID),
                      "taxpayer": "ЖШС «Алма-Сауда»", "bin": "990511400009", "address": "Алматы қ., Абай даңғылы, 10",
                      "ofd_hosts": [["ofd.example.kz", 7777]], "token": 1000, "ofd_name": "OFD",
-                     "check_url": "https://check.example.kz", "lang": "kk"})
+                     "check_url": "https://check.example.kz", "lang": "kk",
+                     "catalogue": "soft"})
     r.login(9, "9999", A.MODE_PROGRAMMING)
     r.set_user(2, "Әкімші", A.ROLE_ADMIN, "2222")
     r.set_user(1, "Кассир 1", A.ROLE_CASHIER, "1111")
@@ -226,6 +234,19 @@ def _sale_online(day):
 
     res = _receipt(day.reg, 1)
     assert not res.offline and res.printed, "online sale"
+    day.clock.advance(60)
+
+
+def _catalogue_sale(day):
+    from kkm import document as D
+
+    r = day.reg
+    it = r.catalogue_item(GTIN)
+    rc = r.open_receipt(D.OP_SELL)
+    r.add_line(it.line(18000, 2000))
+    rc.add_payment(D.Payment(D.PAY_CASH, rc.total()))
+    res = r.fiscalise()
+    assert not res.offline and res.printed and res.doc.lines[0].nkt == 100, "catalogue sale"
     day.clock.advance(60)
 
 
@@ -263,6 +284,7 @@ STEPS = (("boot on blank flash, fiscalise, users", _provision),
          ("reboot: recovery of the journal", _reboot),
          ("cashier login", _login),
          ("10-line sale online via ofd.port", _sale_online),
+         ("National Catalogue lookup and sale", _catalogue_sale),
          ("10-line sale offline (link down)", _sale_offline),
          ("replay of the offline queue", _replay),
          ("X report (printed, sent to the OFD)", _x),

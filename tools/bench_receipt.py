@@ -67,7 +67,8 @@ def _setup():
     r.login(9, "9999", A.MODE_SERVICE)
     r.fiscalise_kkm({"factory_no": "KKM000000123", "rnm": "010101234567", "kkm_id": "39051",
                      "taxpayer": "ТОО Бенчмарк", "bin": "990511400009", "address": "Астана",
-                     "ofd_hosts": [["ofd.example.kz", 7777]], "token": 1, "check_url": "https://c.kz"})
+                     "ofd_hosts": [["ofd.example.kz", 7777]], "token": 1, "check_url": "https://c.kz",
+                     "catalogue": "soft"})
     r.login(9, "9999", A.MODE_PROGRAMMING)
     r.set_user(1, "Кассир", A.ROLE_CASHIER, "1111")
     r.login(1, "1111", A.MODE_SALES)

@@ -11,7 +11,11 @@ Commands (one per line; ``#`` starts a comment):
 
     login <code> <password> [sales|z|prog|clock|service]
     logout
-    sale <barcode|name> <price> [qty]      add a line (opens a sale receipt)
+    sale <barcode|name> <price> [qty] [mark ...]
+                                           add a line (opens a sale receipt); a GTIN/NTIN
+                                           is looked up in the National Catalogue (the
+                                           register's cache, else the OFD); a marked good
+                                           needs its marking code(s)
     discount <amount>                      discount on the last line
     buyer <iin>                            buyer's IIN/BIN on the receipt
     pay cash|card|mobile <amount>          pay (cash may come in parts); the receipt is fiscalised when
@@ -58,6 +62,7 @@ for _p in (os.path.join(ROOT, "firmware"), ROOT):
 from boards.sim.nor_flash import NorFlash  # noqa: E402
 from journal import Accumulator  # noqa: E402
 from kkm import auth as A  # noqa: E402
+from kkm import catalog as K  # noqa: E402
 from kkm import document as D  # noqa: E402
 from kkm import layout  # noqa: E402
 from kkm import locks as L  # noqa: E402
@@ -144,14 +149,6 @@ class TermPrinter:
 # ---------------------------------------------------------------- the simulated register
 
 
-def _catalogue():
-    try:
-        with open(os.path.join(ROOT, "tools", "ofdsim", "catalogue.json"), encoding="utf-8") as f:
-            return {e["gtin"]: e for e in json.load(f)["elements"] if e.get("type") == "ITEM" and e.get("gtin")}
-    except (OSError, ValueError, KeyError):
-        return {}
-
-
 def parse_amount(s):
     try:
         v = money.parse(s)
@@ -181,10 +178,12 @@ def parse_qty(s):
 
 class SimRegister:
     def __init__(self, var, out=sys.stdout, ofd=None, kkm_id=DEFAULT_KKM_ID, token=DEFAULT_TOKEN, print_file=None,
-                 http_port=0, ofd_port=0, lang="ru", retry=None, clock=None):
+                 http_port=0, ofd_port=0, lang="ru", retry=None, clock=None, catalogue="soft"):
         # clock: the register's (kkm.clock); None: the real time. A test
         # gives a ManualClock: then only `skip` moves the scheduler's time
-        # and a slow machine changes nothing it sees
+        # and a slow machine changes nothing it sees. catalogue: the rule set
+        # up at first start for goods without a National Catalogue element
+        # ("strict" or "soft"; the command line's default is the register's, strict)
         self.var = var
         self.out = out
         self.lang = lang
@@ -212,7 +211,9 @@ class SimRegister:
         self.client = cl.OfdClient(cl.SocketTransport(resolver=self._resolve), [SIM_OFD], kkm_id, token)
         self.port = OfdPort(self.client, self.acc, VERSION, "sim-register")
         self.printer = TermPrinter(out, print_file)
-        self.reg = Register(self.acc, self.printer, self.port, clock if clock is not None else Clock())
+        # the National Catalogue cache in a file, as on the device's flash
+        self.reg = Register(self.acc, self.printer, self.port, clock if clock is not None else Clock(),
+                            catalog=K.Catalog(K.FileStore(os.path.join(var, "catalogue.bin"))))
         self.port.bind(self.reg)
         # the scheduler's clock: the register's plus the seconds skipped (the
         # documents keep their real dates); retry None: the register's
@@ -221,9 +222,8 @@ class SimRegister:
         self.sync = OfdSync(self.reg, self.port, retry, now=lambda: self.reg.clock.now() + self.skipped)
         self.creds = None
         self._reported = None
-        self.catalogue = _catalogue()
         if not self.reg.settings.fiscalised:
-            self._provision(kkm_id, token)
+            self._provision(kkm_id, token, catalogue)
         elif self.reg.settings.get("check_url") != self.check_url:
             self._update_check_url()
         self._save()
@@ -257,7 +257,7 @@ class SimRegister:
                 register_sample(store, kkm_id, token, rnm=RNM, serial=FACTORY_NO, bin=BIN)
         self.sim.call(reg)
 
-    def _provision(self, kkm_id, token):
+    def _provision(self, kkm_id, token, catalogue):
         # the service engineer's first set-up of a factory-fresh register
         r = self.reg
         r.set_user(SERVICE_USER[0], "Сервис", A.ROLE_SERVICE, SERVICE_USER[1])
@@ -267,6 +267,7 @@ class SimRegister:
             "bin": BIN, "address": "Алматы қ., Абай даңғылы, 10",
             "ofd_hosts": [list(SIM_OFD)], "token": token,
             "ofd_name": "OFD simulator", "check_url": self.check_url, "lang": self.lang,
+            "catalogue": catalogue,
         })
         r.login(SERVICE_USER[0], SERVICE_USER[1], A.MODE_PROGRAMMING)
         r.set_user(ADMIN_USER[0], "Әкімші", A.ROLE_ADMIN, ADMIN_USER[1])
@@ -385,16 +386,28 @@ class SimRegister:
         self.reg.logout()
         self.creds = None
 
-    def cmd_sale(self, what, price, qty="1"):
+    def cmd_sale(self, what, price, qty="1", *marks):
         q = parse_qty(qty)
-        item = self.catalogue.get(what) if what.isdigit() else None
-        gtin = what if what.isdigit() and D.check_gtin(what) else None
-        name = item["title_ru"] if item else what.replace("_", " ")
-        unit = item["measure_unit_code"] if item else (D.UNIT_PIECE if q % 1000 == 0 else D.UNIT_KG)
+        p = parse_amount(price)
+        if what.isdigit():
+            # the catalogue's names, codes, unit and marked flag (kkm.catalog)
+            ln = self.reg.catalogue_item(what).line(p, q, marks=marks)
+        else:
+            ln = D.Line(what.replace("_", " "), p, q, D.UNIT_PIECE if q % 1000 == 0 else D.UNIT_KG, 1, 1,
+                        marks=marks)
+        opened = self.reg.draft is None
         r = self._draft()
-        r.add_line(D.Line(name, parse_amount(price), q, unit, 1, 1, gtin=gtin))
-        self.say("%s x %s = %s; total %s" % (name, money.qty_text(q, D.is_measured(unit)), money.fmt(
-            r.lines[-1].gross()), money.fmt(r.total())))
+        try:
+            note = self.reg.add_line(ln)
+        except D.DocumentError:
+            if opened:
+                self.reg.abandon()  # a receipt opened for a refused line only
+            raise
+        name = ln.name_kk if self.lang == "kk" and ln.name_kk else ln.name
+        self.say("%s x %s = %s; total %s" % (name, money.qty_text(q, D.is_measured(ln.unit_code)), money.fmt(
+            ln.gross()), money.fmt(r.total())))
+        if note is not None:
+            self.say("! " + T.text(note, self.lang))
 
     def cmd_discount(self, amount):
         r = self.reg.draft
@@ -504,6 +517,8 @@ class SimRegister:
         st = self.sync.status()
         if what == "test":
             head = "connection test: %s" % self.sync.test
+        elif what == "catalogue":
+            head = "National Catalogue version check: version %d" % self.reg.catalog.version
         elif what == "replay":
             head = "retry: sent %d of %d waiting documents" % (waiting - st["queue"], waiting)
         else:
@@ -662,6 +677,9 @@ def main(argv=None, out=None):
     ap.add_argument("--http-port", type=int, default=0, help="web port of the in-process OFD (check page)")
     ap.add_argument("--ofd-port", type=int, default=0, help="protocol port of the in-process OFD")
     ap.add_argument("--lang", choices=("kk", "ru"), default="ru")
+    ap.add_argument("--catalogue", choices=K.RULES, default=K.STRICT,
+                    help="goods without a National Catalogue element: refused (strict) or sold and said (soft); "
+                         "set up at the first start")
     ap.add_argument("--retry", type=int, default=None,
                     help="retry interval of the OFD scheduler, seconds (at least %d; default: the register's "
                          "setting retry_s)" % MIN_INTERVAL)
@@ -669,7 +687,8 @@ def main(argv=None, out=None):
     if a.retry is not None and a.retry < MIN_INTERVAL:
         ap.error("--retry: at least %d seconds (PROTOCOL.md section 13)" % MIN_INTERVAL)
     out = out or sys.stdout
-    sr = SimRegister(a.var, out, a.ofd, a.kkm_id, a.token, a.print_file, a.http_port, a.ofd_port, a.lang, a.retry)
+    sr = SimRegister(a.var, out, a.ofd, a.kkm_id, a.token, a.print_file, a.http_port, a.ofd_port, a.lang, a.retry,
+                     catalogue=a.catalogue)
     try:
         if sr.sim is not None:
             sr.say("OFD simulator: protocol 127.0.0.1:%d, check page %s" % (sr.ofd_addr[1], sr.check_url))

@@ -45,6 +45,7 @@ UNITS = {
     "006": ("м", "м", True),
     "112": ("л", "л", True),
     "5114": ("қызмет", "услуга", False),
+    "715": ("жұп", "пара", False),
 }
 
 MAX_LINES = const(200)
@@ -62,10 +63,14 @@ MAX_PERCENT = const(100000)  # a stamped rate is below 100 % (kkm.tax)
 # seller's VAT status and each line's effective rate, stamped at
 # fiscalisation, so the printed, counted and sent VAT never changes; 3
 # also carries the issuer stamp: the operator's name and the UTC offset of
-# the local time (what the OFD request takes instead of today's settings)
+# the local time (what the OFD request takes instead of today's settings);
+# 4 also carries each line's National Catalogue element and Kazakh name
+# (kkm.catalog), written only when a line has them
 _V_TABLE = const(1)
 _V_STAMPED = const(2)
 _V_ISSUER = const(3)
+_V_CATALOGUE = const(4)
+MAX_NKT = (1 << 64) - 1  # the commodity's code is a uint64
 _VERSION = const(1)  # placements without the issuer stamp
 _V_PLACEMENT_ISSUER = const(2)  # placements with it
 # a Z document body: version 1 is ShiftCounters.encode() alone (its first
@@ -233,9 +238,12 @@ class Line:
     # thousandths (pieces are whole thousands); unit_code: key of UNITS;
     # section: department number 1..99; tax_code: TaxTable group code; gtin
     # or ntin: NKT code; marks: marking codes / excise stamps (S000-4);
-    # discount / markup: tiyn off / on this line (one of them at most).
+    # discount / markup: tiyn off / on this line (one of them at most);
+    # nkt: the National Catalogue element's id and name_kk its Kazakh
+    # title, for a line taken from the catalogue (kkm.catalog; name is the
+    # Russian title then).
     def __init__(self, name, price, qty_milli, unit_code, section, tax_code, gtin=None, ntin=None,
-                 marks=None, discount=0, markup=0, marking_required=False):
+                 marks=None, discount=0, markup=0, marking_required=False, nkt=None, name_kk=None):
         self.name = name
         self.price = price
         self.qty_milli = qty_milli
@@ -248,6 +256,8 @@ class Line:
         self.discount = discount
         self.markup = markup
         self.marking_required = marking_required
+        self.nkt = nkt
+        self.name_kk = name_kk
         # effective VAT rate (thousandths of a percent: 0 when exempt or the
         # seller pays no VAT) stamped at fiscalisation; None: not stamped
         self.percent = None
@@ -264,6 +274,12 @@ class Line:
         # raises DocumentError naming the first problem; i = line index
         if not isinstance(self.name, str) or not self.name.strip() or len(self.name) > MAX_NAME:
             _err(texts.E_NAME, i)
+        if self.name_kk is not None and (not isinstance(self.name_kk, str) or not self.name_kk.strip()
+                                         or len(self.name_kk) > MAX_NAME):
+            _err(texts.E_NAME, i)
+        if self.nkt is not None and (not isinstance(self.nkt, int) or isinstance(self.nkt, bool)
+                                     or not (0 <= self.nkt <= MAX_NKT)):
+            _err(texts.E_LINE, i)
         for v in (self.price, self.qty_milli, self.discount, self.markup, self.section, self.tax_code):
             if not is_int(v):
                 _err(texts.E_LINE, i)
@@ -738,8 +754,9 @@ class Receipt:
         # journals), version 1 for a draft without rates
         st = self.vat_payer is not None
         iss = st and self.utc_offset is not None
+        cat = iss and self._from_catalogue()
         w = Writer()
-        w.uint(_V_ISSUER if iss else (_V_STAMPED if st else _V_TABLE))
+        w.uint(_V_CATALOGUE if cat else (_V_ISSUER if iss else (_V_STAMPED if st else _V_TABLE)))
         w.uint(self.op)
         w.uint(self.cashier_code)
         if st:
@@ -764,6 +781,9 @@ class Receipt:
             w.uint(1 if ln.marking_required else 0)
             if st:
                 w.uint(ln.percent)
+            if cat:
+                w.uint(0 if ln.nkt is None else ln.nkt + 1)
+                w.opt(ln.name_kk)
         w.uint(len(self.payments))
         for p in self.payments:
             w.uint(p.kind)
@@ -788,6 +808,12 @@ class Receipt:
             w.text(pa.kkm_rnm)
         return w.done()
 
+    def _from_catalogue(self):
+        for ln in self.lines:
+            if ln.nkt is not None or ln.name_kk is not None:
+                return True
+        return False
+
     @staticmethod
     def decode(b):
         # inverse of encode(); DocumentError(E_DECODE) on damaged bytes.
@@ -797,7 +823,7 @@ class Receipt:
         try:
             r = Reader(b)
             v = r.uint()
-            if v != _V_STAMPED and v != _V_TABLE and v != _V_ISSUER:
+            if v != _V_STAMPED and v != _V_TABLE and v != _V_ISSUER and v != _V_CATALOGUE:
                 raise ValueError
             st = v != _V_TABLE
             rc = Receipt(r.uint(), r.uint())
@@ -808,7 +834,7 @@ class Receipt:
                 if f > 1:
                     raise ValueError
                 vat_payer = f == 1
-            if v == _V_ISSUER:
+            if v >= _V_ISSUER:
                 op_name, off = _read_issuer(r)
             for _ in range(r.count(MAX_LINES)):
                 name = r.text()
@@ -828,6 +854,10 @@ class Receipt:
                     ln.percent = r.uint()
                     if ln.percent >= MAX_PERCENT:
                         raise ValueError
+                if v == _V_CATALOGUE:
+                    k = r.uint()
+                    ln.nkt = None if k == 0 else k - 1
+                    ln.name_kk = r.opt()
                 rc.lines.append(ln)
             for _ in range(r.count(4)):
                 kind = r.uint()

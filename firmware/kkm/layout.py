@@ -158,7 +158,12 @@ def receipt_lines(receipt, info, lang, width=WIDE):
     # lines: R-56(7)...(11)
     for i in range(len(receipt.lines)):
         ln = receipt.lines[i]
-        o.text("%d. %s" % (i + 1, ln.name))
+        # R-56(7), S001-3: a catalogue line's names in Kazakh and Russian,
+        # the receipt's language first
+        kk = ln.name_kk
+        o.text("%d. %s" % (i + 1, kk if kk and lang == "kk" else ln.name))
+        if kk and kk != ln.name:
+            o.text("   %s" % (ln.name if lang == "kk" else kk))
         if ln.gtin:
             o.lv(o.t(T.L_GTIN), ln.gtin)
         if ln.ntin:

@@ -192,7 +192,7 @@ class Fiscalised:
 
 
 class Register:
-    def __init__(self, acc, printer, ofd, clock, firmware_ok=True, hw_test=None, sw_test=None):
+    def __init__(self, acc, printer, ofd, clock, firmware_ok=True, hw_test=None, sw_test=None, catalog=None):
         self.acc = acc
         self.printer = printer
         self.ofd = ofd
@@ -215,6 +215,7 @@ class Register:
         self.ofd_texts = None  # KZ-17: kkm.ofdtexts.OfdTexts from the first text on
         self.recovery = None  # what boot found: kkm.recovery.Report
         self.ofd_session = None  # payload of the latest R_SESSION (ofd.port)
+        self.catalog = catalog  # kkm.catalog.Catalog, the National Catalogue cache (None: made at first use)
         # a token entered in the settings that the OFD session has not taken
         # yet (the port journals it as the session token before use)
         self.token_entry = None
@@ -685,6 +686,29 @@ class Register:
         if not _same_parent(left.parent, r.parent):
             raise L.Refused(T.E_NO_ORIGINAL, r.parent.number)
         left.take(r)
+    def catalogue_item(self, code):
+        # S000-1: the National Catalogue's element for a scanned GTIN/NTIN
+        # (kkm.catalog: the cache, else the OFD); Refused with the reason
+        from kkm import catalog
+
+        self.auth.require(A.MODE_SALES)
+        return catalog.lookup(self, code)
+
+    def add_line(self, line):
+        # a line into the open receipt under the setting "catalogue": strict
+        # refuses goods not taken from the catalogue, soft sells them ->
+        # the text code to show the cashier (catalog.N_NOT_IN_NKT) or None
+        from kkm import catalog
+
+        r = self.draft
+        if r is None:
+            raise L.Refused(L.E_NO_RECEIPT, None)
+        rule = self.settings.get("catalogue")
+        catalog.check_line(line, r.op, rule, len(r.lines))
+        r.add_line(line)
+        if not catalog.coded(line) and not D.is_return(r.op):
+            return catalog.N_NOT_IN_NKT
+        return None
 
     def abandon(self):
         # before fiscalisation a receipt may be dropped: not a fiscal document
@@ -730,6 +754,10 @@ class Register:
         if r is None:
             raise L.Refused(L.E_NO_RECEIPT, None)
         now = self._require(L.OP_PAYMENT)
+        if self.settings.get("catalogue") == "strict":
+            from kkm import catalog
+
+            catalog.check_receipt(r, "strict")  # also lines added to the draft directly
         # validate and stamp the rates in force on the document's local
         # date, the cashier's name and the UTC offset: the paper, the
         # counters and the OFD request use the stamps

@@ -10,7 +10,9 @@
 #                the shift closed (KZ-ND-30); the factory number is fixed
 #                once the register is fiscalised
 #   FREE         the token (KZ-41 allows it at any time), OFD name, check
-#                site, receipt language
+#                site, receipt language, the National Catalogue rule
+#                (catalogue: "strict" refuses goods not taken from the
+#                catalogue, "soft" sells them and says so; kkm.catalog)
 
 import json
 
@@ -41,7 +43,7 @@ CHANNELS = ("wifi", "gsm", "eth")
 # section 13: at least 5 s and 60 s)
 CONNECTION = ("ofd_hosts", "rnm", "kkm_id", "channels", "wifi_ssid", "wifi_key", "gsm_apn", "timeout_s", "retry_s")
 REGISTRATION = ("taxpayer", "bin", "address", "vat_payer", "tax_groups", "tz_offset")
-FREE = ("token", "ofd_name", "check_url", "lang")
+FREE = ("token", "ofd_name", "check_url", "lang", "catalogue")
 FISCAL_REQUIRED = ("factory_no", "rnm", "kkm_id", "taxpayer", "bin", "address", "ofd_hosts", "token")
 
 
@@ -70,6 +72,7 @@ def _defaults():
         "ofd_name": "",
         "check_url": "",
         "lang": "kk",
+        "catalogue": "strict",
         "vat_payer": True,
         # [code, percent_milli, name_kk, name_ru, exempt, [[yyyymmdd,
         # percent_milli], ...]]: kkm.tax.DEFAULT_GROUPS (Tax Code 2026)
@@ -144,6 +147,9 @@ def validate(key, v):
             _bad(key)
     elif key == "lang":
         if v not in ("kk", "ru"):
+            _bad(key)
+    elif key == "catalogue":
+        if v not in ("strict", "soft"):
             _bad(key)
     elif key == "vat_payer":
         if v is not True and v is not False:

@@ -18,6 +18,7 @@
 #   request(command, block=None, value=None, service=None) -> Request
 #   ticket_request / placement_request / close_shift_request /
 #   report_request / system_request          -> whole Request dicts
+#   nomenclature_request(barcode=None, version=0) -> COMMAND_NOMENCLATURE
 #
 # Conventions (PROTOCOL.md section 14): money is integer tiyn turned into
 # Money {bills, coins}; quantities and tax percents are thousandths; dates
@@ -106,6 +107,8 @@ def _items(receipt, table):
         rate = receipt.rate(i, table)
         if rate > 0:
             c["taxes"] = [_tax(rate, receipt.line_vat(i, table))]
+        if ln.nkt is not None:
+            c["code"] = ln.nkt  # the National Catalogue element (kkm.catalog)
         if ln.gtin:
             c["barcode"] = ln.gtin
         if ln.ntin:
@@ -271,6 +274,14 @@ def close_shift_request(close_block, service_block):
 def report_request(report_block, service_block):
     # the service block is required with REPORT (protocol 1.2.5+)
     return request(S.COMMAND_REPORT, "report", report_block, service_block)
+
+
+def nomenclature_request(barcode=None, version=0):
+    # COMMAND_NOMENCLATURE (PROTOCOL.md section 10): one element by its
+    # GTIN/NTIN, else the catalogue newer than `version`
+    if barcode:
+        return request(S.COMMAND_NOMENCLATURE, "nomenclature", {"barcode": barcode})
+    return request(S.COMMAND_NOMENCLATURE, "nomenclature", {"current_version": version})
 
 
 def system_request(service_block):

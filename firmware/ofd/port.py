@@ -21,6 +21,14 @@
 #   port.probe(get_reg_info=True)          -> Outcome or None (COMMAND_SYSTEM);
 #                                          first the client's refresh(): the
 #                                          due retry of a failed name lookup
+#   port.nomenclature(barcode=None, version=0)
+#                                          -> Outcome or None (COMMAND_NOMENCLATURE:
+#                                          kkm.catalog looks a GTIN/NTIN up,
+#                                          or checks its cache's version);
+#                                          None: not sent (as a probe, and
+#                                          while port.broken: the cache
+#                                          serves until an exchange is
+#                                          answered again)
 #   port.broken                            register time of the first
 #                                          exchange without an answer since
 #                                          the last accepted one: every
@@ -286,9 +294,12 @@ class OfdPort:
             if out.token == self.client.token and not lk.is_set(L.INVALID_TOKEN):
                 reg.ofd_order(bad_token=True)
 
-    def _exchange(self, req, key=None):
+    def _exchange(self, req, key=None, doc=True):
         out = self.client.exchange(req, key)
-        self.last = out
+        if doc or out.status != cl.BLOCKED:
+            # a catalogue refusal (18: no such code) is no news about the
+            # queue's head, which ofd.sync would take it for
+            self.last = out
         if out.status == cl.OK:
             self.broken = None
         elif out.status == cl.RETRY and self.broken is None:
@@ -498,6 +509,12 @@ class OfdPort:
         from ofd.xreport import complete
 
         return complete(zx)
+
+    def nomenclature(self, barcode=None, version=0):
+        # the National Catalogue (S000-1): see the header
+        if self.broken is not None or self.owed() or not self._room() or not self._ready():
+            return None
+        return self._exchange(M.nomenclature_request(barcode, version), None, False)
 
     def probe(self, get_reg_info=True):
         # COMMAND_SYSTEM: connection check, registration data and, while

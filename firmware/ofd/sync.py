@@ -10,7 +10,8 @@
 #       again at every tick (a change applies from the next attempt
 #       planned); batch: documents sent per tick at most;
 #       now(): integer seconds of the schedule (default the register's clock)
-#   s.tick()    -> None, or what it did: "test", "probe", "replay"
+#   s.tick()    -> None, or what it did: "test", "probe", "replay",
+#               "catalogue" (the cache's version check, kkm.catalog)
 #   s.note()    take in the port's last exchange now (the register's own
 #               document or X report): the retry clock starts at the
 #               failure, not at the next tick; status() does it too
@@ -237,7 +238,20 @@ class OfdSync:
             return self._replay(t)
         if self.failing:
             return self._probe(t)  # the idle break
-        return None
+        return self._catalogue()
+
+    def _catalogue(self):
+        # online and idle: the National Catalogue cache's daily version check
+        reg = self.reg
+        if getattr(reg, "catalog", None) is None:
+            return None  # nothing cached yet
+        from kkm import catalog
+
+        now = reg.clock.now()
+        if not catalog.version_due(reg, now):
+            return None
+        catalog.check_version(reg, now)
+        return "catalogue"
 
     def _power_on(self, t):
         # KZ-2.4: the connection test; the outcome is kept, never a lock

@@ -22,6 +22,7 @@ REG = {
     "token": 12345678,
     "ofd_name": "OFD",
     "check_url": "https://check.example.kz",
+    "catalogue": "soft",  # lines by free name; tests/core/test_catalog.py covers "strict"
 }
 
 

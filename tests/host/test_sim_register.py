@@ -19,7 +19,7 @@ from tools import sim_register as S  # noqa: E402
 SCRIPT = """\
 login 1 1234
 sale 4870001000011 180 2
-sale Яблоки 650.50 1.5
+sale 4870001000066 650.50 1.5
 discount 50
 pay cash 2000
 deposit 1000

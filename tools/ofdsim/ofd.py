@@ -589,7 +589,11 @@ class Ofd:
             it.is_social = e["is_social"]
 
     def _nomenclature(self, kkm, req, payload, exid):
-        nr = req.nomenclature if req.HasField("nomenclature") else self.pb.NomenclatureRequest()
+        # PROTOCOL.md section 10: a request names a barcode or the version
+        # the register holds (0: none), one of the two
+        nr = req.nomenclature if req.HasField("nomenclature") else None
+        if nr is None or not (nr.HasField("barcode") or nr.HasField("current_version")):
+            raise Reject(INCORRECT_REQUEST_DATA, "nomenclature: barcode or current_version required")
         cat = self.catalogue
         resp = self._ok(NOMENCLATURE)
         n = resp.nomenclature
