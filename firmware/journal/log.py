@@ -15,10 +15,15 @@ ZMARK_LEN = 20  # payload of a ZCLOSE marker
 ACK_ROOM = 40  # payload reserved for the ACK of each unacknowledged document
 RECORD_OVERHEAD = 50  # header, chain value and CRC around every payload
 
-# Sector header: magic, generation, first seq, running max ts, keep seq, crc.
-_SH_FMT = "<4sIIIII"
-_SH = const(24)
-_SMAGIC = b"FJS1"
+# Sector header: magic, generation, first seq, running max ts, keep seq,
+# keyed MAC of those (16), release stamp (16, blank until the sector
+# before this one is released for reuse).
+_SH_FMT = "<4sIIII"
+_SH = const(52)
+_SH_MAC = const(20)
+_SH_REL = const(36)
+_SMAGIC = b"FJS2"
+_NO_STAMP = b"\x00" * 16  # a release stamp used up: its sector was rewritten
 # Record header: magic, type, flags, reserved, seq, ts, payload length.
 _RH_FMT = "<BBBBIIH"
 _RH = const(14)
@@ -143,15 +148,24 @@ class Accumulator:
         return self._buf
 
     def _hdr(self, s):
-        # -> (gen, first_seq, ts_max, keep_seq) or None when not valid
+        # -> (gen, first_seq, ts_max, keep_seq) or None when not valid; the
+        # header's bytes stay in self._sh
         b = self._sh
         self.dev.readblocks(s, b, 0)
         if b[0:4] != _SMAGIC:
             return None
-        magic, gen, first, tsmax, keep, crc = struct.unpack(_SH_FMT, b)
-        if crc32(b[0:20]) != crc:
+        if self._m.mac(b"S", memoryview(b)[0:_SH_MAC])[:16] != b[_SH_MAC:_SH_REL]:
             return None
-        return (gen, first, tsmax, keep)
+        return struct.unpack_from("<IIII", b, 4)
+
+    def _stamp(self):
+        # the release stamp that fits the header in self._sh
+        return self._m.mac(b"R", memoryview(self._sh)[0:_SH_REL])[:16]
+
+    def _released(self, s):
+        # Does sector s (valid header) say that the sector before it was
+        # released for reuse and has no new header yet?
+        return self._hdr(s) is not None and self._sh[_SH_REL:_SH] == self._stamp()
 
     def _parse(self, buf, off):
         # One record at off of a sector buffer.
@@ -208,11 +222,13 @@ class Accumulator:
         return (self.head - self.tail) % self.N + 1
 
     def _scan(self, since):
-        # Every record with seq >= since, in log order, from the sector
-        # holding since to the head: yields (r, off, damaged, buf) with r as
-        # _parse gives it; buf is valid until the next step.
+        # Every record from the first with seq >= since to the head, in log
+        # order (a copy of an older record after it too: the caller tells),
+        # from the sector holding since: yields (r, off, damaged, buf) with
+        # r as _parse gives it; buf is valid until the next step.
         n = self._count()
         i = self._sectors_from(since)
+        started = False
         while i < n:
             s = (self.tail + i) % self.N
             buf = self._read_sector(s)
@@ -225,6 +241,8 @@ class Accumulator:
                 off, r, damaged = x
                 prev = r[0]
                 if prev >= since:
+                    started = True
+                if started:
                     yield (r, off, damaged, buf)
                     # the caller may have read another sector meanwhile
                     buf = self._read_sector(s)
@@ -292,21 +310,7 @@ class Accumulator:
                     best = (h[0], s)
             if best is not None:
                 self.head_gen, self.head = best
-        if self.head >= 0:
-            # Oldest retained sector: the first one after the head that holds
-            # an older generation of this ring (one may be half erased).
-            self.tail = self.head
-            k0 = N + 1 - self.head_gen
-            if k0 < 1:
-                k0 = 1
-            for k in (k0, k0 + 1):
-                if k >= N:
-                    break
-                s = (self.head + k) % N
-                h = self._hdr(s)
-                if h is not None and h[0] == self.head_gen + k - N:
-                    self.tail = s
-                    break
+        shaped = self.head < 0 or self._find_tail()
         self._open_fm()
         if self.head >= 0:
             hh = self._hdr(self.head)
@@ -341,7 +345,7 @@ class Accumulator:
             if start < self.oldest_seq:
                 start = self.oldest_seq
             self._rebuild(start)
-            if long_tear:
+            if long_tear or not shaped:
                 self._damage(self.last_seq + 1)
         else:
             self.oldest_seq = 1
@@ -361,6 +365,56 @@ class Accumulator:
                 self.recovery["z_marker_rewritten"] = self.z_n
             except (JournalError, OSError):
                 pass  # no room or a failed write: before the next append
+
+    def _find_tail(self):
+        # Sets the oldest retained sector. False when the sectors around the
+        # head are not what appends and power cuts leave behind: a header
+        # cleared or rewritten to hide the newest or the oldest sector
+        # (docs/journal.md, "Open and recovery").
+        N, head, g = self.N, self.head, self.head_gen
+        self.tail = head
+        if (g - 1) % N != head:
+            return False
+        if g < N:
+            # first lap: sector 0 is the oldest; the sectors after the head
+            # never held records (the next one may hold a torn header)
+            if g == 1 or (self._hdr(0) is not None and self._sh[4:8] == b"\x01\x00\x00\x00"):
+                self.tail = 0
+                return self._blank_after_header(head + 1)
+        else:
+            s1, s2 = (head + 1) % N, (head + 2) % N
+            h = self._hdr(s2)
+            if h is not None and h[0] == g + 2 - N and self._sh[_SH_REL:_SH] == self._stamp():
+                self.tail = s2  # s1 was released for reuse, its new header not written
+                return True
+            h = self._hdr(s1)
+            if h is not None and h[0] == g + 1 - N:
+                self.tail = s1
+                if self._sh[_SH_REL:_SH] == self._stamp():
+                    self._use_stamp(s1)  # the head's release was finished
+                return True
+        # damaged: the oldest sector still readable, so that nothing is lost
+        for k in range(1, N):
+            s = (head + k) % N
+            h = self._hdr(s)
+            if h is not None and h[0] == g + k - N:
+                self.tail = s
+                break
+        return False
+
+    def _blank_after_header(self, s):
+        if s >= self.N:
+            return True
+        return _all_ff(self._read_sector(s), _SH, self.S)
+
+    def _use_stamp(self, s):
+        # The sector before s has its new header: its release stamp in s
+        # must never again vouch for a sector missing before s.
+        self._buf_sector = -1
+        try:
+            self.dev.writeblocks(s, _NO_STAMP, _SH_REL)
+        except OSError:
+            pass  # the next open uses it up
 
     def _rebuild(self, start):
         # Scan start..end of the log: last record, unacked documents, checkpoint.
@@ -689,31 +743,42 @@ class Accumulator:
         h = self._hdr(nxt)
         if h is not None and h[0] > self.head_gen:
             raise JournalCorrupt("sector order", nxt)
-        was_retained = self._retained(nxt)
+        t = (nxt + 1) % N
+        if self._retained(nxt):
+            # Release it first: a stamp in the header of the sector after it
+            # (the oldest from now on) says it holds nothing any more,
+            # whatever an erase cut short leaves in it. Only the key makes
+            # the stamp, so nobody can drop the oldest sector by clearing
+            # its header.
+            h = self._hdr(t)
+            stamp = self._stamp()
+            self.dev.writeblocks(t, stamp, _SH_REL)
+            if self._hdr(t) is None or self._sh[_SH_REL:_SH] != stamp:
+                raise JournalError("write verify", self.last_seq + 1)
+            self.tail = t
+            self.oldest_seq = h[1]
+        elif not self._blank_after_header(nxt) and not (t == self.tail and self._released(t)):
+            # records in a sector the open did not count (its header was
+            # cleared): evidence, never erased
+            raise JournalCorrupt("hidden", nxt)
         self._buf_sector = -1
-        if was_retained:
-            # Void the old header first: an erase cut short can leave the
-            # start of the sector as it was and the rest half erased; with
-            # its header void that sector holds nothing after a reboot
-            # (instead of still counting as the oldest, half-readable one).
-            self.dev.writeblocks(nxt, b"\x00", 0)
-            self.tail = (nxt + 1) % N
-            self.oldest_seq = self._hdr(self.tail)[1]
         self.dev.ioctl(6, nxt)
         gen = self.head_gen + 1
-        sh = bytearray(_SH)
-        struct.pack_into(_SH_FMT, sh, 0, _SMAGIC, gen, self.last_seq + 1, self.ts_max, self._low_water(), 0)
-        struct.pack_into("<I", sh, 20, crc32(memoryview(sh)[0:20]))
+        sh = bytearray(_SH_REL)
+        struct.pack_into(_SH_FMT, sh, 0, _SMAGIC, gen, self.last_seq + 1, self.ts_max, self._low_water())
+        sh[_SH_MAC:_SH_REL] = self._m.mac(b"S", memoryview(sh)[0:_SH_MAC])[:16]
         if self.head < 0:
             self.oldest_seq = self.last_seq + 1
         self.dev.writeblocks(nxt, sh, 0)
-        if self._hdr(nxt) is None or self._sh != sh:
+        if self._hdr(nxt) is None or self._sh[0:_SH_REL] != sh:
             # not programmed as built: records there would be invisible
             # after a reboot; the next append prepares the sector again
             raise JournalError("write verify", self.last_seq + 1)
         self.head = nxt
         self.head_gen = gen
         self.head_off = _SH
+        if t == self.tail and self._released(t):
+            self._use_stamp(t)
 
     # ------------------------------------------------------------------
     # space (the reserve)
