@@ -567,3 +567,44 @@ def test_kz_9_copy_of_a_record_older_than_the_scan_start_is_reported():
     assert a.last_seq == last and a.recovery.get("damaged") == last + 1
     r = a.self_test()
     assert not r.ok and r.reason == "damaged"
+
+
+def test_kz_28_power_cut_anywhere_in_a_sector_reuse_is_not_damage():
+    # The keyed checks must not take a power cut for tampering: a cut at
+    # every byte of a sector change that reuses the oldest sector (release
+    # stamp, erase, header, stamp used up, record) and inside the erase
+    # leaves a log that opens clean, keeps the queue and takes appends.
+    log, fm, acc, ts = _reused_ring()
+    d = acc.append(17, b"UNSENT", ts, need_ack=True)
+    while acc.head_off + 260 <= 4096:
+        ts += 1
+        acc.append(16, b"q" * 200, ts)
+    last = acc.last_seq
+    snap_l, snap_f = log.snapshot(), fm.snapshot()
+    p0 = log.bytes_programmed
+    tail = acc.tail
+    acc.append(16, b"n" * 200, ts + 1)
+    span = log.bytes_programmed - p0
+    assert acc.head == tail and span == 16 + 36 + 16 + 250
+    for c in list(range(span)) + [-1, -2]:
+        log.restore(snap_l)
+        fm.restore(snap_f)
+        a = _reopen(log, fm, 0)
+        if c == -1:
+            log.cut_erase()
+        elif c == -2:
+            log.cut_erase(True)
+        else:
+            log.cut_after(c)
+        try:
+            a.append(16, b"n" * 200, ts + 1)
+            assert False
+        except PowerCut:
+            pass
+        log.disarm()
+        a = _reopen(log, fm, 0)
+        assert "damaged" not in a.recovery, (c, a.recovery)
+        assert a.last_seq == last and a.unacked() == [d] and a.self_test().ok, c
+        s = a.append(16, b"after", ts + 2)
+        b = _reopen(log, fm, 0)
+        assert b.read(s)[2] == b"after" and b.unacked() == [d] and b.self_test().ok, c
