@@ -314,16 +314,25 @@ class Accumulator:
         self._open_fm()
         if self.head >= 0:
             hh = self._hdr(self.head)
-            # End of the log: scan the head sector.
-            buf = self._read_sector(self.head)
-            off = _SH
-            prev = 0
+            # End of the log: scan the head sector, and the next one when its
+            # header was cleared or rewritten but its records go on: they
+            # still count (a header never shrinks the queue; reported).
             while True:
-                x = self._next(buf, off, prev + 1)
-                if x is None:
+                buf = self._read_sector(self.head)
+                off = _SH
+                prev = 0
+                while True:
+                    x = self._next(buf, off, prev + 1)
+                    if x is None:
+                        break
+                    off = x[0] + x[1][5]
+                    prev = x[1][0]
+                s = (self.head + 1) % N
+                if shaped or s == self.tail or not prev or self._first_seq(s) != prev + 1:
                     break
-                off = x[0] + x[1][5]
-                prev = x[1][0]
+                self.head = s
+                self.head_gen += 1
+                buf = self._read_sector(s)
             if _all_ff(buf, off, self.S):
                 self.head_off = off
             else:
@@ -339,7 +348,7 @@ class Accumulator:
             # record's worth of non-blank bytes was committed data (damage
             # or bits cleared on purpose), reported after the rebuild.
             long_tear = torn > _RH + MAX_PAYLOAD + _TRAILER
-            self.oldest_seq = self._hdr(self.tail)[1]
+            self.oldest_seq = self._first_seq(self.tail)
             self.ts_max = hh[2]
             start = min(hh[3], hh[1] - 1) if hh[1] > 1 else 1
             if start < self.oldest_seq:
@@ -393,14 +402,29 @@ class Accumulator:
                 if self._sh[_SH_REL:_SH] == self._stamp():
                     self._use_stamp(s1)  # the head's release was finished
                 return True
-        # damaged: the oldest sector still readable, so that nothing is lost
+        # damaged: the oldest sector of this lap whose records are still
+        # there, with or without its header (then it is never erased)
+        first = self._hdr(head)[1]
         for k in range(1, N):
             s = (head + k) % N
             h = self._hdr(s)
             if h is not None and h[0] == g + k - N:
                 self.tail = s
                 break
+            f = self._first_seq(s) if g + k - N >= 1 else None
+            if f is not None and f < first:
+                self.tail = s
+                break
         return False
+
+    def _first_seq(self, s):
+        # the first seq of sector s: from its header, or else from its first
+        # record if that is intact; None
+        h = self._hdr(s)
+        if h is not None:
+            return h[1]
+        r = self._parse(self._read_sector(s), _SH)
+        return None if r is None else r[0]
 
     def _blank_after_header(self, s):
         if s >= self.N:
@@ -419,9 +443,14 @@ class Accumulator:
     def _rebuild(self, start):
         # Scan start..end of the log: last record, unacked documents, checkpoint.
         at = -1  # sector and offset of the last record's chain value
+        sec = -1
         for x in self._scan(start):
             seq, rtype, flags, ts, ln, size = x[0]
             off, buf = x[1], x[3]
+            if self._buf_sector != sec:
+                sec = self._buf_sector
+                if self._hdr(sec) is None:
+                    self._damage(seq)  # counted by its records only
             if seq <= self.last_seq:
                 # a copy of an older record after the end: never taken as
                 # the end of the log; reported
@@ -744,6 +773,8 @@ class Accumulator:
         if h is not None and h[0] > self.head_gen:
             raise JournalCorrupt("sector order", nxt)
         t = (nxt + 1) % N
+        if self._retained(nxt) and h is None:
+            raise JournalCorrupt("hidden", nxt)  # the open counted it by its records
         if self._retained(nxt):
             # Release it first: a stamp in the header of the sector after it
             # (the oldest from now on) says it holds nothing any more,

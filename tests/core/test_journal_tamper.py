@@ -480,7 +480,8 @@ def test_kz_43_2_forged_header_in_the_blank_next_sector_hides_nothing():
 def test_kz_43_2_head_header_rewritten_with_a_raised_keep_line_is_caught():
     # The head sector erased and programmed again with its own records and
     # a header whose keep line is raised past every unsent document: the
-    # queue must not shrink, and the sector must not pass as never used.
+    # queue must not shrink, and the change must be reported, also after
+    # the log has grown past that sector.
     log, fm, acc, docs, ts = _unsent_over_two_sectors()
     last = acc.last_seq
     head = acc.head
@@ -490,16 +491,15 @@ def test_kz_43_2_head_header_rewritten_with_a_raised_keep_line_is_caught():
     log.ioctl(6, head)
     log.writeblocks(head, img, 0)
     a = _reopen(log, fm)
-    assert a.head == head - 1 and a.unacked() == [d for d in docs if d <= a.last_seq]
-    assert a.recovery.get("damaged") == a.last_seq + 1
+    assert a.head == head and a.last_seq == last and a.unacked() == docs
+    assert a.recovery.get("damaged") is not None
     r = a.self_test()
     assert not r.ok and r.reason == "damaged"
-    try:  # the records it hides are evidence: never erased
-        a.append(16, b"x" * 2000, ts)
-        assert False
-    except JournalError as e:
-        assert e.args[0] == "hidden"
-    assert bytes(log.data[a0 + 52 : a0 + 4096]) == bytes(img[52:])
+    s = a.append(16, b"x" * 2000, ts)
+    assert a.head == head + 1
+    a = _reopen(log, fm)
+    assert a.last_seq == s and a.unacked() == docs and a.recovery.get("damaged") is not None
+    assert not a.self_test().ok
 
 
 def _reused_ring():
@@ -525,8 +525,8 @@ def test_kz_43_2_cleared_header_of_the_newest_sector_of_a_reused_ring_is_caught(
     assert acc.tail == (head + 1) % 4
     log.writeblocks(head, b"\x00", 8)  # a byte of its first seq
     a = _reopen(log, fm, 0)
-    assert a.head == (head - 1) % 4 and a.last_seq < last
-    assert a.recovery.get("damaged") == a.last_seq + 1
+    assert a.head == head and a.last_seq == last  # its records still count
+    assert a.recovery.get("damaged") is not None
     assert not a.self_test().ok
 
 
@@ -543,10 +543,21 @@ def test_kz_8_cleared_header_of_the_oldest_sector_is_caught():
     except JournalFull:
         pass
     assert acc._sectors_from(d) == 0 and acc.unacked() == [d]
-    log.writeblocks(acc.tail, b"\x00", 8)
+    tail = acc.tail
+    log.writeblocks(tail, b"\x00", 8)
     a = _reopen(log, fm, 0)
+    assert a.tail == tail and a.unacked() == [d] and a.read(d)[2] == b"UNSENT"
     assert a.recovery.get("damaged") is not None
     assert not a.self_test().ok
+    a.ack(d, b"sent at last", ts)
+    a.close_shift(b"", ts)  # nothing more to keep in that sector
+    try:  # the records it holds are evidence: never erased
+        while True:
+            ts += 1
+            a.append(16, b"q" * 200, ts)
+    except JournalError as e:
+        assert e.args[0] == "hidden"
+    assert a.tail == tail and log.data[tail * 4096 + 52] == 0xA5
 
 
 def test_kz_9_copy_of_a_record_older_than_the_scan_start_is_reported():
