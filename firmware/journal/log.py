@@ -387,7 +387,8 @@ class Accumulator:
         if g < N:
             # first lap: sector 0 is the oldest; the sectors after the head
             # never held records (the next one may hold a torn header)
-            if g == 1 or (self._hdr(0) is not None and self._sh[4:8] == b"\x01\x00\x00\x00"):
+            h = self._hdr(0)
+            if h is not None and h[0] == 1:
                 self.tail = 0
                 return self._blank_after_header(head + 1)
         else:
