@@ -746,7 +746,11 @@ class Register:
         # that is not accepted (KZ-30.2). Returns how many were acknowledged.
         n = 0
         for seq in self.acc.unacked(limit):
-            rtype, ts, payload = self.acc.read(seq)
+            try:
+                rtype, ts, payload = self.acc.read(seq)
+            except JournalError:  # it does not read back whole (KZ-3.3)
+                self.locks.set(L.ACC_INTEGRITY, "record lost")
+                break
             sign = self._submit(rtype, seq, payload)
             if sign is None:
                 break

@@ -1,11 +1,23 @@
 # A register on a damaged journal (KZ-2, KZ-3.3, KZ-9): it starts, shows the
 # accumulator-integrity lock and what to do, refuses fiscal documents, and
 # the service engineer can read out every record that is still intact.
+import struct
+
 from kkm import auth as A
 from kkm import document as D
 from kkm import locks as L
 from kkm import register as R
 from regkit import fiscalised_bench, sell, refused
+
+
+def _flip_record(log, seq):
+    # one bit of the timestamp of record seq (its CRC no longer checks)
+    key = struct.pack("<I", seq)
+    data = bytes(log.data)
+    p = data.find(key)
+    while data[p - 4] != 0xA5:
+        p = data.find(key, p + 1)
+    log.data[p + 4] ^= 0x01
 
 
 def _flip_in(log, marker):
@@ -58,3 +70,25 @@ def test_kz_3_3_register_starts_on_a_damaged_checkpoint():
     _flip_in(b.log, bytes(r.acc.read(cp)[2][:24]))
     r = b.boot()
     assert r.recovery.damaged == cp and L.ACC_INTEGRITY in r.active_locks()
+
+
+def test_kz_3_3_damaged_queued_document_stops_the_replay_not_the_register():
+    # The record just before an offline receipt still waiting for the OFD
+    # is damaged, so that receipt does not read back as the next record:
+    # sending the queue stops there (the order is kept, KZ-30.2) and the
+    # register goes on running, locked.
+    b = fiscalised_bench()
+    r = b.reg
+    r.checkpoint()
+    b.ofd.online = False
+    sell(r, None)
+    sell(r, None)
+    queued = r.acc.unacked()
+    assert len(queued) == 2
+    assert r.acc.read(queued[0] - 1)[0] == R.R_OPEN
+    _flip_record(b.log, queued[0] - 1)
+    r = b.boot()
+    assert L.ACC_INTEGRITY in r.active_locks() and r.acc.unacked() == queued
+    b.ofd.online = True
+    assert r.replay() == 0 and b.ofd.sent == []
+    assert L.ACC_INTEGRITY in r.active_locks()
