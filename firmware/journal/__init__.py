@@ -35,6 +35,9 @@
 #   acc.records(since_seq, acks=False) -> iterator of (seq, rtype, ts,
 #       payload), skipping the journal's own record types (but the ACK
 #       records with acks=True)
+#   acc.readout(since_seq) -> the same for every record still intact, the
+#       journal's own types included; damage is passed over, never raised
+#       (the service engineer's readout of a log that fails its self-test)
 #   acc.checkpoint(payload, ts) -> seq; acc.last_checkpoint() -> seq or None
 #       the latest checkpoint and every record after it are never reused
 #   acc.close_shift(summary_bytes, ts) -> z_number   (summary <= 256 bytes)

@@ -15,10 +15,15 @@ ZMARK_LEN = 20  # payload of a ZCLOSE marker
 ACK_ROOM = 40  # payload reserved for the ACK of each unacknowledged document
 RECORD_OVERHEAD = 50  # header, chain value and CRC around every payload
 
-# Sector header: magic, generation, first seq, running max ts, keep seq, crc.
-_SH_FMT = "<4sIIIII"
-_SH = const(24)
-_SMAGIC = b"FJS1"
+# Sector header: magic, generation, first seq, running max ts, keep seq,
+# keyed MAC of those (16), release stamp (16, blank until the sector
+# before this one is released for reuse).
+_SH_FMT = "<4sIIII"
+_SH = const(52)
+_SH_MAC = const(20)
+_SH_REL = const(36)
+_SMAGIC = b"FJS2"
+_NO_STAMP = b"\x00" * 16  # a release stamp used up: its sector was rewritten
 # Record header: magic, type, flags, reserved, seq, ts, payload length.
 _RH_FMT = "<BBBBIIH"
 _RH = const(14)
@@ -143,15 +148,24 @@ class Accumulator:
         return self._buf
 
     def _hdr(self, s):
-        # -> (gen, first_seq, ts_max, keep_seq) or None when not valid
+        # -> (gen, first_seq, ts_max, keep_seq) or None when not valid; the
+        # header's bytes stay in self._sh
         b = self._sh
         self.dev.readblocks(s, b, 0)
         if b[0:4] != _SMAGIC:
             return None
-        magic, gen, first, tsmax, keep, crc = struct.unpack(_SH_FMT, b)
-        if crc32(b[0:20]) != crc:
+        if self._m.mac(b"S", memoryview(b)[0:_SH_MAC])[:16] != b[_SH_MAC:_SH_REL]:
             return None
-        return (gen, first, tsmax, keep)
+        return struct.unpack_from("<IIII", b, 4)
+
+    def _stamp(self):
+        # the release stamp that fits the header in self._sh
+        return self._m.mac(b"R", memoryview(self._sh)[0:_SH_REL])[:16]
+
+    def _released(self, s):
+        # Does sector s (valid header) say that the sector before it was
+        # released for reuse and has no new header yet?
+        return self._hdr(s) is not None and self._sh[_SH_REL:_SH] == self._stamp()
 
     def _parse(self, buf, off):
         # One record at off of a sector buffer.
@@ -208,11 +222,13 @@ class Accumulator:
         return (self.head - self.tail) % self.N + 1
 
     def _scan(self, since):
-        # Every record with seq >= since, in log order, from the sector
-        # holding since to the head: yields (r, off, damaged, buf) with r as
-        # _parse gives it; buf is valid until the next step.
+        # Every record from the first with seq >= since to the head, in log
+        # order (a copy of an older record after it too: the caller tells),
+        # from the sector holding since: yields (r, off, damaged, buf) with
+        # r as _parse gives it; buf is valid until the next step.
         n = self._count()
         i = self._sectors_from(since)
+        started = False
         while i < n:
             s = (self.tail + i) % self.N
             buf = self._read_sector(s)
@@ -225,6 +241,8 @@ class Accumulator:
                 off, r, damaged = x
                 prev = r[0]
                 if prev >= since:
+                    started = True
+                if started:
                     yield (r, off, damaged, buf)
                     # the caller may have read another sector meanwhile
                     buf = self._read_sector(s)
@@ -292,34 +310,29 @@ class Accumulator:
                     best = (h[0], s)
             if best is not None:
                 self.head_gen, self.head = best
-        if self.head >= 0:
-            # Oldest retained sector: the first one after the head that holds
-            # an older generation of this ring (one may be half erased).
-            self.tail = self.head
-            k0 = N + 1 - self.head_gen
-            if k0 < 1:
-                k0 = 1
-            for k in (k0, k0 + 1):
-                if k >= N:
-                    break
-                s = (self.head + k) % N
-                h = self._hdr(s)
-                if h is not None and h[0] == self.head_gen + k - N:
-                    self.tail = s
-                    break
+        shaped = self.head < 0 or self._find_tail()
         self._open_fm()
         if self.head >= 0:
             hh = self._hdr(self.head)
-            # End of the log: scan the head sector.
-            buf = self._read_sector(self.head)
-            off = _SH
-            prev = 0
+            # End of the log: scan the head sector, and the next one when its
+            # header was cleared or rewritten but its records go on: they
+            # still count (a header never shrinks the queue; reported).
             while True:
-                x = self._next(buf, off, prev + 1)
-                if x is None:
+                buf = self._read_sector(self.head)
+                off = _SH
+                prev = 0
+                while True:
+                    x = self._next(buf, off, prev + 1)
+                    if x is None:
+                        break
+                    off = x[0] + x[1][5]
+                    prev = x[1][0]
+                s = (self.head + 1) % N
+                if shaped or s == self.tail or not prev or self._first_seq(s) != prev + 1:
                     break
-                off = x[0] + x[1][5]
-                prev = x[1][0]
+                self.head = s
+                self.head_gen += 1
+                buf = self._read_sector(s)
             if _all_ff(buf, off, self.S):
                 self.head_off = off
             else:
@@ -335,13 +348,13 @@ class Accumulator:
             # record's worth of non-blank bytes was committed data (damage
             # or bits cleared on purpose), reported after the rebuild.
             long_tear = torn > _RH + MAX_PAYLOAD + _TRAILER
-            self.oldest_seq = self._hdr(self.tail)[1]
+            self.oldest_seq = self._first_seq(self.tail)
             self.ts_max = hh[2]
             start = min(hh[3], hh[1] - 1) if hh[1] > 1 else 1
             if start < self.oldest_seq:
                 start = self.oldest_seq
             self._rebuild(start)
-            if long_tear:
+            if long_tear or not shaped:
                 self._damage(self.last_seq + 1)
         else:
             self.oldest_seq = 1
@@ -362,12 +375,83 @@ class Accumulator:
             except (JournalError, OSError):
                 pass  # no room or a failed write: before the next append
 
+    def _find_tail(self):
+        # Sets the oldest retained sector. False when the sectors around the
+        # head are not what appends and power cuts leave behind: a header
+        # cleared or rewritten to hide the newest or the oldest sector
+        # (docs/journal.md, "Open and recovery").
+        N, head, g = self.N, self.head, self.head_gen
+        self.tail = head
+        if (g - 1) % N != head:
+            return False
+        if g < N:
+            # first lap: sector 0 is the oldest; the sectors after the head
+            # never held records (the next one may hold a torn header)
+            h = self._hdr(0)
+            if h is not None and h[0] == 1:
+                self.tail = 0
+                return self._blank_after_header(head + 1)
+        else:
+            s1, s2 = (head + 1) % N, (head + 2) % N
+            h = self._hdr(s2)
+            if h is not None and h[0] == g + 2 - N and self._sh[_SH_REL:_SH] == self._stamp():
+                self.tail = s2  # s1 was released for reuse, its new header not written
+                return True
+            h = self._hdr(s1)
+            if h is not None and h[0] == g + 1 - N:
+                self.tail = s1
+                if self._sh[_SH_REL:_SH] == self._stamp():
+                    self._use_stamp(s1)  # the head's release was finished
+                return True
+        # damaged: the oldest sector of this lap whose records are still
+        # there, with or without its header (then it is never erased)
+        first = self._hdr(head)[1]
+        for k in range(1, N):
+            s = (head + k) % N
+            h = self._hdr(s)
+            if h is not None and h[0] == g + k - N:
+                self.tail = s
+                break
+            f = self._first_seq(s) if g + k - N >= 1 else None
+            if f is not None and f < first:
+                self.tail = s
+                break
+        return False
+
+    def _first_seq(self, s):
+        # the first seq of sector s: from its header, or else from its first
+        # record if that is intact; None
+        h = self._hdr(s)
+        if h is not None:
+            return h[1]
+        r = self._parse(self._read_sector(s), _SH)
+        return None if r is None else r[0]
+
+    def _blank_after_header(self, s):
+        if s >= self.N:
+            return True
+        return _all_ff(self._read_sector(s), _SH, self.S)
+
+    def _use_stamp(self, s):
+        # The sector before s has its new header: its release stamp in s
+        # must never again vouch for a sector missing before s.
+        self._buf_sector = -1
+        try:
+            self.dev.writeblocks(s, _NO_STAMP, _SH_REL)
+        except OSError:
+            pass  # the next open uses it up
+
     def _rebuild(self, start):
         # Scan start..end of the log: last record, unacked documents, checkpoint.
         at = -1  # sector and offset of the last record's chain value
+        sec = -1
         for x in self._scan(start):
             seq, rtype, flags, ts, ln, size = x[0]
             off, buf = x[1], x[3]
+            if self._buf_sector != sec:
+                sec = self._buf_sector
+                if self._hdr(sec) is None:
+                    self._damage(seq)  # counted by its records only
             if seq <= self.last_seq:
                 # a copy of an older record after the end: never taken as
                 # the end of the log; reported
@@ -693,31 +777,44 @@ class Accumulator:
         h = self._hdr(nxt)
         if h is not None and h[0] > self.head_gen:
             raise JournalCorrupt("sector order", nxt)
-        was_retained = self._retained(nxt)
+        t = (nxt + 1) % N
+        if self._retained(nxt) and h is None:
+            raise JournalCorrupt("hidden", nxt)  # the open counted it by its records
+        if self._retained(nxt):
+            # Release it first: a stamp in the header of the sector after it
+            # (the oldest from now on) says it holds nothing any more,
+            # whatever an erase cut short leaves in it. Only the key makes
+            # the stamp, so nobody can drop the oldest sector by clearing
+            # its header.
+            h = self._hdr(t)
+            stamp = self._stamp()
+            self.dev.writeblocks(t, stamp, _SH_REL)
+            if self._hdr(t) is None or self._sh[_SH_REL:_SH] != stamp:
+                raise JournalError("write verify", self.last_seq + 1)
+            self.tail = t
+            self.oldest_seq = h[1]
+        elif not self._blank_after_header(nxt) and not (t == self.tail and self._released(t)):
+            # records in a sector the open did not count (its header was
+            # cleared): evidence, never erased
+            raise JournalCorrupt("hidden", nxt)
         self._buf_sector = -1
-        if was_retained:
-            # Void the old header first: an erase cut short can leave the
-            # start of the sector as it was and the rest half erased; with
-            # its header void that sector holds nothing after a reboot
-            # (instead of still counting as the oldest, half-readable one).
-            self.dev.writeblocks(nxt, b"\x00", 0)
-            self.tail = (nxt + 1) % N
-            self.oldest_seq = self._hdr(self.tail)[1]
         self.dev.ioctl(6, nxt)
         gen = self.head_gen + 1
-        sh = bytearray(_SH)
-        struct.pack_into(_SH_FMT, sh, 0, _SMAGIC, gen, self.last_seq + 1, self.ts_max, self._low_water(), 0)
-        struct.pack_into("<I", sh, 20, crc32(memoryview(sh)[0:20]))
+        sh = bytearray(_SH_REL)
+        struct.pack_into(_SH_FMT, sh, 0, _SMAGIC, gen, self.last_seq + 1, self.ts_max, self._low_water())
+        sh[_SH_MAC:_SH_REL] = self._m.mac(b"S", memoryview(sh)[0:_SH_MAC])[:16]
         if self.head < 0:
             self.oldest_seq = self.last_seq + 1
         self.dev.writeblocks(nxt, sh, 0)
-        if self._hdr(nxt) is None or self._sh != sh:
+        if self._hdr(nxt) is None or self._sh[0:_SH_REL] != sh:
             # not programmed as built: records there would be invisible
             # after a reboot; the next append prepares the sector again
             raise JournalError("write verify", self.last_seq + 1)
         self.head = nxt
         self.head_gen = gen
         self.head_off = _SH
+        if t == self.tail and self._released(t):
+            self._use_stamp(t)
 
     # ------------------------------------------------------------------
     # space (the reserve)
@@ -821,6 +918,15 @@ class Accumulator:
         if since_seq < self.oldest_seq:
             raise JournalError("reused", since_seq)
         return self._records(since_seq, self.last_seq, acks)
+
+    def readout(self, since_seq):
+        # Every record still intact (its CRC checks) from since_seq on, in
+        # log order, journal types included: (seq, rtype, ts, payload).
+        # Damaged bytes are passed over, never raised on: this is how the
+        # records of a log that fails its self-test are read out (KZ-9).
+        for r, off, damaged, buf in self._scan(max(since_seq, self.oldest_seq)):
+            ln = r[4]
+            yield (r[0], r[1], r[3], bytes(buf[off + _RH : off + _RH + ln]))
 
     def _records(self, since, upto, acks=False):
         for r in self._walk(since, upto):

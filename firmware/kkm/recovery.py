@@ -22,7 +22,7 @@
 import struct
 
 from compat import const
-from journal import ACK, JournalError
+from journal import ACK, JournalCorrupt, JournalError
 from kkm import counters as C
 from kkm import document as D
 from kkm import locks as L
@@ -46,6 +46,7 @@ class Report:
         self.seq = None
         self.replayed = 0  # documents counted after the checkpoint
         self.z_finished = False  # a Z was completed by recovery
+        self.damaged = None  # seq of the first record that did not read back (KZ-3.3)
 
 
 def state_bytes(reg, settings_seq, users_seq):
@@ -106,6 +107,17 @@ def _decode(rtype, body):
     return D.Placement.decode(body)
 
 
+def _intact(acc, since, rep):
+    # the records after the checkpoint up to the first damaged one
+    if since is None:
+        return  # no state to count from
+    try:
+        for x in acc.records(since):
+            yield x
+    except JournalCorrupt as e:
+        rep.damaged = e.args[1] if len(e.args) > 1 else since
+
+
 def restore(reg):
     from kkm import register as R
 
@@ -115,8 +127,12 @@ def restore(reg):
     since = 0
     cp = acc.last_checkpoint()
     if cp is not None:
-        load_state(reg, acc.read(cp)[2])
-        since = cp
+        try:
+            load_state(reg, acc.read(cp)[2])
+            since = cp
+        except JournalCorrupt as e:
+            rep.damaged = e.args[1] if len(e.args) > 1 else cp
+            since = None
     pending = None  # [seq, rtype, ts, doc, number, shift_no, sign or None]
     opened = False
 
@@ -135,7 +151,7 @@ def restore(reg):
         reg.last = R.Fiscalised(seq, number, shift_no, ts, sign, offline, doc, True)
         return True
 
-    for seq, rtype, ts, payload in acc.records(since):
+    for seq, rtype, ts, payload in _intact(acc, since, rep):
         if seq <= since:
             continue
         if rtype == R.R_SIGN:
@@ -195,6 +211,12 @@ def restore(reg):
                 reg.token_entry = tok
                 reg.locks.clear(L.INVALID_TOKEN)
     reg._quiet = False
+    if rep.damaged is not None:
+        # KZ-3.3: the state is incomplete and the journal does not read back
+        # whole: nothing is completed or written; the lock stays until a
+        # boot replays the journal whole (service, docs/register.md)
+        reg.locks.set(L.ACC_INTEGRITY, "record lost")
+        return rep
     if pending is not None and not settle(pending):
         # the document is journalled but its sign is not: complete it offline
         seq, rtype, ts, doc, number, shift_no, _ = pending

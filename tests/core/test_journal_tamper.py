@@ -9,6 +9,9 @@ from compat import crc32
 from journal import Accumulator, JournalError, JournalFull, ZCLOSE
 
 from journalkit import KEY, T0
+
+SH = 52  # sector header; records follow it
+SH_SIGNED = 36  # what a new sector's header programs (the release stamp stays blank)
 from journalkit import new as _new
 from journalkit import reopen as _reopen
 
@@ -77,7 +80,7 @@ def test_kz_8_unsent_document_first_in_the_tail_sector_stays_verifiable():
         acc.append(16, b"a" * 100, ts)
         ts += 1
     d = acc.append(16, b"UNSENT amount=777" + b"u" * 283, ts, need_ack=True)
-    assert acc.read(d) and acc.head_off == 24 + 350  # first in its sector
+    assert acc.read(d) and acc.head_off == SH + 350  # first in its sector
     for i in range(2000):
         ts += 1
         try:
@@ -100,7 +103,7 @@ def test_kz_9_bits_cleared_over_many_tail_records_are_not_a_torn_write():
     for i in range(11):
         acc.append(16, bytes([65 + i]) * 300, T0 + i)  # 350 bytes each, one sector
     assert acc.head == 0
-    base = 24
+    base = SH
     for k in range(4, 11):  # the magic byte of the last 7 records -> 0x00
         log.writeblocks(0, b"\x00", base + k * 350)
     acc2 = _reopen(log, fm)
@@ -115,7 +118,7 @@ def test_limit_the_last_record_alone_looks_like_a_power_cut():
     log, fm, acc = _new()
     for i in range(11):
         acc.append(16, bytes([65 + i]) * 300, T0 + i)
-    log.writeblocks(0, b"\x00", 24 + 10 * 350)
+    log.writeblocks(0, b"\x00", SH + 10 * 350)
     acc2 = _reopen(log, fm)
     assert acc2.last_seq == 10 and acc2.recovery["torn_bytes"] == 350
     assert acc2.self_test().ok
@@ -126,7 +129,7 @@ def test_kz_9_replayed_record_at_the_end_is_reported_not_a_crash():
     # sector (no erase needed): the log still opens, the self-test fails.
     log, fm, acc = _new()
     _fill(acc, 6)
-    start = bytes(log.data).find(bytes([0xA5, 16]), 24)  # record 1
+    start = bytes(log.data).find(bytes([0xA5, 16]), SH)  # record 1
     rec = bytes(log.data[start : start + 14 + 40 + 36])
     log.writeblocks(acc.head, rec, acc.head_off)
     acc2 = _reopen(log, fm)
@@ -289,7 +292,7 @@ class _DropsOneHeader(NorFlash):
     drop = False
 
     def writeblocks(self, block, buf, offset=None):
-        if self.drop and offset == 0 and len(buf) == 24:
+        if self.drop and offset == 0 and len(buf) == SH_SIGNED:
             self.drop = False
             return
         NorFlash.writeblocks(self, block, buf, offset)
@@ -430,3 +433,189 @@ def test_kz_9_damaged_record_before_the_keep_line_fails_the_test_not_the_caller(
     assert a.unacked() == [d]
     r = a.self_test()
     assert not r.ok and r.seq in (d - 1, d)
+
+
+def _rewrite_header(log, s, **fields):
+    # A sector header rebuilt by someone without the key: the fields as
+    # wanted, and the best check value such a person can compute (a CRC-32
+    # of the fields, where an unkeyed header kept it).
+    a = s * 4096
+    h = bytearray(log.data[a : a + 24])
+    names = ("gen", "first", "ts_max", "keep")
+    v = list(struct.unpack_from("<IIII", h, 4))
+    for k in fields:
+        v[names.index(k)] = fields[k]
+    struct.pack_into("<IIII", h, 4, *v)
+    struct.pack_into("<I", h, 20, crc32(bytes(h[0:20])))
+    return bytes(h)
+
+
+def _unsent_over_two_sectors(log_blocks=8, retention=3600):
+    # unsent documents in sectors 0 and 1, the head is sector 1
+    log, fm, acc = _new(log_blocks=log_blocks, retention=retention)
+    docs = []
+    ts = T0
+    while acc.head < 1 or acc.head_off < 2200:
+        docs.append(acc.append(16, b"UNSENT %d " % ts + b"u" * 200, ts, need_ack=True))
+        acc.append(17, b"s" * 100, ts)
+        ts += 1
+    return log, fm, acc, docs, ts
+
+
+def test_kz_43_2_forged_header_in_the_blank_next_sector_hides_nothing():
+    # A header programmed into the blank sector after the head (no erase
+    # needed) that names the next seq and raises the keep line: it must not
+    # become the end of the log and empty the OFD queue.
+    log, fm, acc, docs, ts = _unsent_over_two_sectors()
+    last = acc.last_seq
+    h = _rewrite_header(log, acc.head, gen=acc.head_gen + 1, first=last + 1, keep=last + 1)
+    log.writeblocks(acc.head + 1, h, 0)
+    a = _reopen(log, fm)
+    assert a.head == 1 and a.last_seq == last and a.unacked() == docs
+    assert a.self_test().ok  # a header torn by a power cut looks the same
+    s = a.append(16, b"after" * 400, ts)  # prepares that sector again
+    assert a.head == 2 and _reopen(log, fm).unacked() == docs and a.read(s)[2] == b"after" * 400
+
+
+def test_kz_43_2_head_header_rewritten_with_a_raised_keep_line_is_caught():
+    # The head sector erased and programmed again with its own records and
+    # a header whose keep line is raised past every unsent document: the
+    # queue must not shrink, and the change must be reported, also after
+    # the log has grown past that sector.
+    log, fm, acc, docs, ts = _unsent_over_two_sectors()
+    last = acc.last_seq
+    head = acc.head
+    a0 = head * 4096
+    img = bytearray(log.data[a0 : a0 + 4096])
+    img[0:24] = _rewrite_header(log, head, keep=last + 1)
+    log.ioctl(6, head)
+    log.writeblocks(head, img, 0)
+    a = _reopen(log, fm)
+    assert a.head == head and a.last_seq == last and a.unacked() == docs
+    assert a.recovery.get("damaged") is not None
+    r = a.self_test()
+    assert not r.ok and r.reason == "damaged"
+    s = a.append(16, b"x" * 2000, ts)
+    assert a.head == head + 1
+    a = _reopen(log, fm)
+    assert a.last_seq == s and a.unacked() == docs and a.recovery.get("damaged") is not None
+    assert not a.self_test().ok
+
+
+def _reused_ring():
+    # a ring that went round, just after its head sector was reused
+    log, fm, acc = _new(log_blocks=4, retention=0)
+    ts = T0
+    docs = []
+    while acc.head_gen < 6 or acc.head_off > 600:
+        docs.append(acc.append(17, b"doc %d " % ts + b"r" * 200, ts, need_ack=True))
+        acc.ack(docs.pop(0), b"ok", ts)
+        if ts % 10 == 0:
+            acc.close_shift(b"", ts)
+        ts += 1
+    return log, fm, acc, ts
+
+
+def test_kz_43_2_cleared_header_of_the_newest_sector_of_a_reused_ring_is_caught():
+    # Clearing bits (no erase) in the header of the newest sector of a ring
+    # that went round hides it; it must be reported, not taken for a sector
+    # whose reuse a power cut interrupted.
+    log, fm, acc, ts = _reused_ring()
+    head, last = acc.head, acc.last_seq
+    assert acc.tail == (head + 1) % 4
+    log.writeblocks(head, b"\x00", 8)  # a byte of its first seq
+    a = _reopen(log, fm, 0)
+    assert a.head == head and a.last_seq == last  # its records still count
+    assert a.recovery.get("damaged") is not None
+    assert not a.self_test().ok
+
+
+def test_kz_8_cleared_header_of_the_oldest_sector_is_caught():
+    # Clearing a bit in the header of the oldest sector, which holds an
+    # unsent document, must not drop it silently (as if a power cut had
+    # interrupted its reuse).
+    log, fm, acc, ts = _reused_ring()
+    d = acc.append(17, b"UNSENT", ts, need_ack=True)
+    try:
+        while True:
+            ts += 1
+            acc.append(16, b"q" * 200, ts)
+    except JournalFull:
+        pass
+    assert acc._sectors_from(d) == 0 and acc.unacked() == [d]
+    tail = acc.tail
+    log.writeblocks(tail, b"\x00", 8)
+    a = _reopen(log, fm, 0)
+    assert a.tail == tail and a.unacked() == [d] and a.read(d)[2] == b"UNSENT"
+    assert a.recovery.get("damaged") is not None
+    assert not a.self_test().ok
+    a.ack(d, b"sent at last", ts)
+    a.close_shift(b"", ts)  # nothing more to keep in that sector
+    try:  # the records it holds are evidence: never erased
+        while True:
+            ts += 1
+            a.append(16, b"q" * 200, ts)
+    except JournalError as e:
+        assert e.args[0] == "hidden"
+    assert a.tail == tail and log.data[tail * 4096 + 52] == 0xA5
+
+
+def test_kz_9_copy_of_a_record_older_than_the_scan_start_is_reported():
+    # The open scans from the head sector's keep line; a copy of a record
+    # from before it, programmed into the blank end of the log, is a copy
+    # all the same (docs/journal.md, "What the chain catches").
+    log, fm, acc = _new()
+    _fill(acc, 3)
+    old = bytes(log.data[SH : SH + 14 + 40 + 36])  # record 1
+    ts = T0 + 10
+    acc.close_shift(b"Z1", ts)
+    while acc.head < 1:  # the next sector's keep line is the shift's start
+        acc.append(16, b"f" * 300, ts)
+        ts += 1
+    last = acc.last_seq
+    log.writeblocks(acc.head, old, acc.head_off)
+    a = _reopen(log, fm)
+    assert a.last_seq == last and a.recovery.get("damaged") == last + 1
+    r = a.self_test()
+    assert not r.ok and r.reason == "damaged"
+
+
+def test_kz_28_power_cut_anywhere_in_a_sector_reuse_is_not_damage():
+    # The keyed checks must not take a power cut for tampering: a cut at
+    # every byte of a sector change that reuses the oldest sector (release
+    # stamp, erase, header, stamp used up, record) and inside the erase
+    # leaves a log that opens clean, keeps the queue and takes appends.
+    log, fm, acc, ts = _reused_ring()
+    d = acc.append(17, b"UNSENT", ts, need_ack=True)
+    while acc.head_off + 260 <= 4096:
+        ts += 1
+        acc.append(16, b"q" * 200, ts)
+    last = acc.last_seq
+    snap_l, snap_f = log.snapshot(), fm.snapshot()
+    p0 = log.bytes_programmed
+    tail = acc.tail
+    acc.append(16, b"n" * 200, ts + 1)
+    span = log.bytes_programmed - p0
+    assert acc.head == tail and span == 16 + 36 + 16 + 250
+    for c in list(range(span)) + [-1, -2]:
+        log.restore(snap_l)
+        fm.restore(snap_f)
+        a = _reopen(log, fm, 0)
+        if c == -1:
+            log.cut_erase()
+        elif c == -2:
+            log.cut_erase(True)
+        else:
+            log.cut_after(c)
+        try:
+            a.append(16, b"n" * 200, ts + 1)
+            assert False
+        except PowerCut:
+            pass
+        log.disarm()
+        a = _reopen(log, fm, 0)
+        assert "damaged" not in a.recovery, (c, a.recovery)
+        assert a.last_seq == last and a.unacked() == [d] and a.self_test().ok, c
+        s = a.append(16, b"after", ts + 2)
+        b = _reopen(log, fm, 0)
+        assert b.read(s)[2] == b"after" and b.unacked() == [d] and b.self_test().ok, c
