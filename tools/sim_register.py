@@ -75,6 +75,7 @@ DEFAULT_TOKEN = 1000
 RNM = "010100012345"
 BIN = "990511400009"
 FACTORY_NO = "SIM0000001"
+GEO = (43238949, 76945465, "manual")  # the shop on Abai avenue, Almaty: millionths of a degree, entered
 # the OFD address entered at set-up; the simulated network resolves it to
 # the simulator of the current run (in-process or --ofd host:port)
 SIM_OFD = ("ofd.sim", 7777)
@@ -259,7 +260,7 @@ class SimRegister:
         r.login(SERVICE_USER[0], SERVICE_USER[1], A.MODE_SERVICE)
         r.fiscalise_kkm({
             "factory_no": FACTORY_NO, "rnm": RNM, "kkm_id": str(kkm_id), "taxpayer": "ЖШС «Алма-Сауда»",
-            "bin": BIN, "address": "Алматы қ., Абай даңғылы, 10",
+            "bin": BIN, "address": "Алматы қ., Абай даңғылы, 10", "geo_position": list(GEO),
             "ofd_hosts": [list(SIM_OFD)], "token": token,
             "ofd_name": "OFD simulator", "check_url": self.check_url, "lang": self.lang,
         })

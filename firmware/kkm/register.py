@@ -28,7 +28,7 @@
 
 import struct
 
-from compat import const, crc32
+from compat import const
 from journal import JournalFull, JournalError, ACK_ROOM, ZMARK_LEN
 from kkm import auth as A
 from kkm import counters as C
@@ -88,6 +88,7 @@ Z_STAMP_ROOM = const(17)  # a Z's stamps besides the operator's name (z_body, kk
 # (<I, UTC) before the document.encode_z body; older bodies begin with
 # document.Z_STAMPED or the counters' version and have none
 Z_OPENED = const(0x5B)
+MAX_OFFLINE_NUMBER = const(2147483647)  # uint32 of the protocol (section 1)
 SIGN_SCAN = const(16)  # records looked at after a document for its R_SIGN (sign_of)
 # Failed-login audit records (a wrong password, a lockout) that the full
 # log refuses go into the reserve: a share of AUTH_SHARE records (one
@@ -101,12 +102,21 @@ _HDR = "<II"  # shift number, document number in the shift
 KIND = {R_RECEIPT: "receipt", R_PLACEMENT: "placement", R_ZDOC: "z"}
 
 
-def autonomous_sign(factory_no, doc_seq):
-    # KZ-29.3: unique over the service life: a 4-digit tag of the device's
-    # factory number and the journal sequence of the document (sequences
-    # are never reused by the accumulator)
-    tag = crc32(factory_no.encode()) % 10000
-    return "%04d%010d" % (tag, doc_seq)
+def autonomous_sign(doc_seq):
+    # KZ-29.3, KZ-30.3, KZ-34(1): the autonomous fiscal sign is the journal
+    # sequence of the document in decimal (never reused over the life of
+    # the log): the one number printed, put in the QR code (i=) and sent as
+    # offline_ticket_number, so the OFD's check page finds it (R-82). The
+    # protocol's uint32 (at most 2^31 - 1) bounds it: 2.1e9 records
+    return "%d" % doc_seq
+
+
+def offline_number(sign, doc_seq):
+    # the offline_ticket_number of a document with this autonomous sign; a
+    # sign of an older record (a 4-digit device tag before the 10-digit
+    # sequence) does not fit the field: its sequence
+    n = int(sign)
+    return n if n <= MAX_OFFLINE_NUMBER else doc_seq
 
 
 def doc_header(shift_no, number):
@@ -620,7 +630,7 @@ class Register:
         offline = sign is None
         journalled = True
         if offline:
-            sign = autonomous_sign(self.settings.get("factory_no"), seq)
+            sign = autonomous_sign(seq)
             try:
                 self._append(R_SIGN, sign_payload(seq, sign))  # 3. autonomous sign
             except L.Locked:

@@ -56,8 +56,8 @@
 #
 # A document whose autonomous fiscal sign is in the journal (an R_SIGN
 # record after it) was issued offline: its request carries
-# offline_ticket_number = the document's journal sequence (the last ten
-# digits of the printed autonomous sign, KZ-29.3, KZ-30.3), is_offline for
+# offline_ticket_number = that sign, the number printed and in the QR code
+# (kkm.register.autonomous_sign, KZ-29.3, KZ-30.3), is_offline for
 # placements and Z, and service.offline_period from the oldest unsent
 # document to now (KZ-30.1). A request whose answer was lost is sent again
 # with the same token and request number (ofd.client), so the OFD returns
@@ -356,8 +356,9 @@ class OfdPort:
                               s.get("address"), s.get("bin"))
         t = self.reg.ofd_texts
         ads = None if t is None else t.infos()  # the texts' versions held (KZ-17)
+        geo = s.get("geo_position")  # S000-2: every service block
         if not offline and since is None:
-            return M.service(reg_info, ad_infos=ads)
+            return M.service(reg_info, ad_infos=ads, geo=geo)
         off = s.get("tz_offset")
         begin = self.acc.oldest_unacked_ts()
         if since is not None and (begin is None or since < begin):
@@ -365,7 +366,7 @@ class OfdPort:
         now = self.reg.clock.now()
         if begin is None or begin > now:
             begin = now
-        return M.service(reg_info, begin + off, now + off, ad_infos=ads)
+        return M.service(reg_info, begin + off, now + off, ad_infos=ads, geo=geo)
 
     # --- requests -------------------------------------------------------------
 
@@ -382,7 +383,8 @@ class OfdPort:
         # the UTC offset and the operator's name stamped in the document at
         # fiscalisation; an older record without them takes today's
         off = reg.settings.get("tz_offset")
-        offline = R.sign_of(self.acc, doc_seq) is not None  # issued offline
+        sign = R.sign_of(self.acc, doc_seq)  # the autonomous sign: issued offline
+        offline = sign is not None
         if rtype == R.R_ZDOC and self.acc.last_seq != doc_seq:
             # the register writes no autonomous sign for a Z: a Z sent after
             # other records (from the queue) was closed offline (KZ-29.7)
@@ -397,7 +399,8 @@ class OfdPort:
             if r.utc_offset is not None:
                 off = r.utc_offset
                 name = r.operator_name
-            t = M.ticket(r, table, ts + off, shift_no, number, doc_seq if offline else None, name, off)
+            t = M.ticket(r, table, ts + off, shift_no, number, R.offline_number(sign, doc_seq) if offline else None,
+                         name, off)
             return M.ticket_request(t, self._service(offline))
         if rtype == R.R_PLACEMENT:
             p = D.Placement.decode(body)

@@ -127,14 +127,14 @@ def test_protocol_13_refused_document_set_aside_by_the_service_engineer(sim):
     assert "journal %d set aside (refused by the OFD, code 13); 1 documents wait" % first in said
     slip = sr.printer.pages[-1]
     body = "\n".join(t for st, t in slip)
-    assert T.text(T.L_REFUSED, "ru") in body and R.autonomous_sign(S.FACTORY_NO, first) in body
+    assert T.text(T.L_REFUSED, "ru") in body and R.autonomous_sign(first) in body
     assert "Некорректные" in body and "injected" in body  # the OFD's text (wrapped)
     _run(sr, out, ["skip 1"])  # the next tick: the second sale goes out
     assert sr.acc.unacked() == [] and "mode online" in sr.sync_line()
     db = _db(sr.var_path)
     assert db.execute("SELECT offline_number FROM tickets").fetchall() == [(second,)]
     # the refused sale stays in the journal and in receipts.json with its autonomous sign
-    assert sr.receipts[str(first)]["sign"] == R.autonomous_sign(S.FACTORY_NO, first)
+    assert sr.receipts[str(first)]["sign"] == R.autonomous_sign(first)
     assert sr.port.refusal is None
     n = len(out.getvalue())
     _run(sr, out, ["status"])
@@ -214,3 +214,38 @@ def test_retry_interval_from_the_registers_setting(sim):
     _run(sr, out, ["login 1 1234", "fault refuse", "sale Нан 250 1", "pay cash 250", "skip 60"])
     assert sr.sync.interval == 120
     assert "next attempt in 60 s" in out.getvalue().splitlines()[-1]
+
+
+def _check(url):
+    # the check page the receipt's QR code opens: (HTTP status, page)
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_kz_29_3_r_82_offline_receipt_qr_verifies_after_the_replay(sim):
+    # one autonomous number: printed, in the QR code (i=) and sent as
+    # offline_ticket_number; the check page finds it once the OFD has it
+    from kkm import layout
+
+    sr, out = sim
+    _run(sr, out, ["login 1 1234", "fault refuse", "sale Нан 250 1", "pay cash 250"])
+    seq = int(re.search(r"journal (\d+)\): offline", out.getvalue()).group(1))
+    page = sr.printer.pages[-1]
+    qr = [t for st, t in page if st & layout.QR][0]
+    sign = re.search(r"[?&]i=(\d+)&", qr).group(1)
+    assert any(sign in t for st, t in page if not st & layout.QR)  # printed on its own line too
+    status, body = _check(qr)
+    assert status == 404 and 'id="autonomous"' in body  # not sent yet: the page says when it will be found
+    _run(sr, out, ["fault clear", "skip 60"])
+    assert sr.acc.unacked() == []
+    db = _db(sr.var_path)
+    assert db.execute("SELECT offline_number FROM tickets").fetchall() == [(int(sign),)]
+    assert int(sign) == seq
+    status, body = _check(qr)
+    assert status == 200 and 'data-status="mismatch"' not in body and 'id="offline"' in body

