@@ -79,7 +79,7 @@ CHECKPOINT_EVERY = const(50)  # documents between checkpoints (recovery time)
 # document with its ACK and session records, the Z marker, the settings and
 # users records and the checkpoint written after it (sizes taken from the
 # state now, plus room for the counters to grow with the next document).
-SESSION_ROOM = const(32)  # payload of an R_SESSION record, at most
+SESSION_ROOM = const(36)  # payload of an R_SESSION record, at most
 SIGN_ROOM = const(18)  # payload of an R_SIGN record
 DOC_ROOM = const(600)  # a document of unknown size (open_receipt, locks)
 GROW_ROOM = const(256)

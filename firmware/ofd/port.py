@@ -21,11 +21,13 @@
 #   port.probe(get_reg_info=True)          -> Outcome or None (COMMAND_SYSTEM);
 #                                          first the client's refresh(): the
 #                                          due retry of a failed name lookup
-#   port.broken                            register time of the first
-#                                          exchange without an answer since
-#                                          the last accepted one: every
-#                                          request carries the offline
-#                                          period from it (section 13)
+#   port.offline_since                     register time offline work
+#                                          began (the first exchange without
+#                                          an answer, or the oldest document
+#                                          queued) or None: every request
+#                                          carries the offline period from it
+#                                          until one is accepted with nothing
+#                                          left waiting (KZ-30.1, section 13)
 #   port.apply_token()                     a token entered in the settings
 #                                          (Register.token_entry) becomes
 #                                          the session token (journalled)
@@ -58,8 +60,11 @@
 # record after it) was issued offline: its request carries
 # offline_ticket_number = that sign, the number printed and in the QR code
 # (kkm.register.autonomous_sign, KZ-29.3, KZ-30.3), is_offline for
-# placements and Z, and service.offline_period from the oldest unsent
-# document to now (KZ-30.1). A request whose answer was lost is sent again
+# placements and Z, and service.offline_period (KZ-30.1): from the moment
+# offline work began to now. That start stays the same through the whole
+# replay and across a reboot: the session record carries it, and the port
+# journals a session record when an offline period begins and when it ends
+# (an accepted request with nothing left waiting). A request whose answer was lost is sent again
 # with the same token and request number (ofd.client), so the OFD returns
 # the sign it already gave instead of storing the document twice. Only a
 # document holds the session that way: an unanswered probe or X report (no
@@ -113,18 +118,21 @@ SCAN_BACK = const(600)  # records looked at before an old Z for its shift's star
 MAX_TEXT = const(160)  # characters of the OFD's result text kept with a refusal
 KINDS = {"receipt": R.R_RECEIPT, "placement": R.R_PLACEMENT, "z": R.R_ZDOC}
 
-# R_SESSION payload: version, token, reqnum, flags (1: pending, 2: done),
-# then (key, command, reqnum, token) of the pending request and of the last
-# one answered; the request bytes are not kept: the port rebuilds them from
-# the journalled document (the key is its journal sequence)
+# R_SESSION payload: version, token, reqnum, flags (1: pending, 2: done,
+# 4: offline since), then (key, command, reqnum, token) of the pending
+# request and of the last one answered, then the start of the offline
+# period; the request bytes are not kept: the port rebuilds them from the
+# journalled document (the key is its journal sequence)
 _SESS_VERSION = const(1)
 _F_PENDING = const(1)
 _F_DONE = const(2)
+_F_SINCE = const(4)  # <I the start of the offline period follows
 _NOKEY = const(0xFFFFFFFF)
 
 
-def pack_session(st):
-    # client.state()-style dict -> bytes (at most kkm.register.SESSION_ROOM)
+def pack_session(st, since=None):
+    # client.state()-style dict and the offline period's start -> bytes (at
+    # most kkm.register.SESSION_ROOM)
     flags = 0
     tail = b""
     p = st.get("pending")
@@ -136,17 +144,21 @@ def pack_session(st):
     if d is not None:
         flags |= _F_DONE
         tail += struct.pack("<IHHI", d[0], d[1], d[2], d[3])
+    if since is not None:
+        flags |= _F_SINCE
+        tail += struct.pack("<I", since)
     return struct.pack("<BIHB", _SESS_VERSION, st["token"], st["reqnum"], flags) + tail
 
 
 def unpack_session(b):
     # bytes -> (token, reqnum, pending (key, command, reqnum, token) or
-    # None, done (the same) or None); ValueError when not a session
+    # None, done (the same) or None, offline since or None); ValueError
+    # when not a session
     if len(b) < 8 or b[0] != _SESS_VERSION:
         raise ValueError("session")
     v, token, reqnum, flags = struct.unpack_from("<BIHB", b, 0)
     p = 8
-    pend = done = None
+    pend = done = since = None
     if flags & _F_PENDING:
         pend = struct.unpack_from("<IHHI", b, p)
         p += 12
@@ -154,7 +166,10 @@ def unpack_session(b):
             pend = (None, pend[1], pend[2], pend[3])
     if flags & _F_DONE:
         done = struct.unpack_from("<IHHI", b, p)
-    return token, reqnum, pend, done
+        p += 12
+    if flags & _F_SINCE:
+        since = struct.unpack_from("<I", b, p)[0]
+    return token, reqnum, pend, done, since
 
 
 class OfdPort:
@@ -166,11 +181,10 @@ class OfdPort:
         self.model = model
         self.last = None
         self.refusal = None  # (doc seq, code, text) of the last refusal (see the header)
-        # register time of the first exchange that got no answer since the
-        # last one accepted: the offline period of the next request, whatever
-        # it is (section 13: from the first failed attempt until a successful
-        # connection; a break while idle too)
-        self.broken = None
+        # the start of the offline period (see the header; section 13: from
+        # the first failed attempt until a successful connection, a break
+        # while idle too)
+        self.offline_since = None
 
     def bind(self, reg):
         self.reg = reg
@@ -188,7 +202,7 @@ class OfdPort:
     def _persist(self, st):
         # the client's write-ahead: raises (Locked) when it cannot be
         # journalled, and then the client neither sends nor adopts
-        self.reg.save_session(pack_session(st))
+        self.reg.save_session(pack_session(st, self.offline_since))
 
     def restore(self):
         # the client's session as the journal has it (after a power cut):
@@ -202,7 +216,7 @@ class OfdPort:
         if not data:
             self._seed()
             return False
-        token, reqnum, pend, done = unpack_session(data)
+        token, reqnum, pend, done, self.offline_since = unpack_session(data)
         c.token = token
         c.reqnum = reqnum
         c.pending = None
@@ -286,12 +300,16 @@ class OfdPort:
                 reg.ofd_order(bad_token=True)
 
     def _exchange(self, req, key=None):
+        t = self.reg.clock.now()
         out = self.client.exchange(req, key)
         self.last = out
-        if out.status == cl.OK:
-            self.broken = None
-        elif out.status == cl.RETRY and self.broken is None:
-            self.broken = self.reg.clock.now()
+        if self.offline_since is not None and out.status == cl.OK:
+            acc = self.acc
+            left = acc.unacked_count() - (1 if key is not None and acc.is_unacked(key) else 0)
+            if left <= 0:
+                self._offline(None)  # accepted, nothing else waits: back online
+        elif out.status == cl.RETRY and self.offline_since is None:
+            self._offline(t)  # the first failed attempt
         self._react(out)
         self._texts(out)
         return out
@@ -306,6 +324,18 @@ class OfdPort:
                 self.reg.take_ofd_texts(ads, out.code == 15)
             except Exception:
                 pass  # a text must never cost a document its OFD answer
+
+    def _offline(self, since):
+        # the offline period begins (since) or ends (None); journalled in a
+        # session record when it fits outside the reserve, else RAM only
+        # (after a reboot the oldest queued document stands in for it)
+        self.offline_since = since
+        self._seed()
+        if self._room():
+            try:
+                self._persist(self.client.state())
+            except L.Locked:
+                pass
 
     def _seed(self):
         # no session journalled yet: the token entered at fiscalisation
@@ -344,13 +374,12 @@ class OfdPort:
         u = self.reg.auth.users.get(code)
         return u.name if u is not None else None
 
-    def _service(self, offline, since=None):
-        # the offline period begins at the earliest of: the oldest unsent
-        # document (offline: the request is a queued document's, or one sent
-        # while documents wait), the first failed exchange (self.broken) and
-        # since; without any of them there is none
-        if self.broken is not None and (since is None or self.broken < since):
-            since = self.broken
+    def _service(self, offline):
+        # the offline period (offline: the request is a document issued
+        # offline, or one sent while documents wait) from offline_since; a
+        # queued document without it (refused by the OFD, or a reboot lost
+        # the start) fixes it at the oldest unsent document
+        since = self.offline_since
         s = self.reg.settings
         reg_info = M.reg_info(s.get("rnm"), s.get("factory_no"), s.get("kkm_id"), s.get("taxpayer"),
                               s.get("address"), s.get("bin"))
@@ -360,12 +389,14 @@ class OfdPort:
         if not offline and since is None:
             return M.service(reg_info, ad_infos=ads, geo=geo)
         off = s.get("tz_offset")
-        begin = self.acc.oldest_unacked_ts()
-        if since is not None and (begin is None or since < begin):
-            begin = since
         now = self.reg.clock.now()
-        if begin is None or begin > now:
-            begin = now
+        if since is None:
+            since = self.acc.oldest_unacked_ts()
+            if since is None or since > now:
+                since = now
+            # kept: the session records of this exchange journal it
+            self.offline_since = since
+        begin = since if since <= now else now
         return M.service(reg_info, begin + off, now + off, ad_infos=ads, geo=geo)
 
     # --- requests -------------------------------------------------------------
@@ -503,7 +534,7 @@ class OfdPort:
 
     def probe(self, get_reg_info=True):
         # COMMAND_SYSTEM: connection check, registration data and, while
-        # documents wait or after an idle break (self.broken), the offline
+        # documents wait or after an idle break (offline_since), the offline
         # period (PROTOCOL.md section 13)
         self.client.refresh()  # retry due lookups of the OFD's name (never in an exchange)
         if self.owed() or not self._room() or not self._ready():

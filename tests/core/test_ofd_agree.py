@@ -68,3 +68,38 @@ def test_s000_2_position_setting_checked_and_none_sent_when_not_entered():
     assert "security_stats" not in b.link.log[-1][1]["service"]  # nothing entered: nothing made up
     r.login(2, "2222", A.MODE_PROGRAMMING)
     assert refused(r.change_settings, {"geo_position": [0, 0, "manual"]})[0] == L.E_SHIFT_OPEN  # registration data
+
+
+def test_kz_30_1_offline_period_keeps_its_start_through_the_replay_and_a_reboot():
+    from kkm import auth as A
+    from ofd.messages import date_time
+
+    b = link_bench()
+    r = b.reg
+    b.link.cut()
+    t0 = b.clock.now()
+    assert sell(r).offline  # offline work begins with this sale's attempt
+    for step in (6, 1):
+        b.clock.advance(step)
+        assert sell(r).offline
+    b.clock.advance(12)
+    r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+    r.close_shift()  # the Z waits in the queue with its own close time
+    assert len(r.acc.unacked()) == 4
+    off = r.settings.get("tz_offset")
+    b.link.restore()
+    b.clock.advance(60)
+    n = len(b.link.log)
+    assert r.replay(2) == 2
+    b.boot()  # a power cut in the middle of the replay
+    b.clock.advance(60)
+    assert b.reg.replay() == 2
+    sent = b.link.log[n:]
+    assert [c for c, q in sent] == [S.COMMAND_TICKET, S.COMMAND_TICKET, S.COMMAND_TICKET, S.COMMAND_CLOSE_SHIFT]
+    for c, q in sent:
+        assert q["service"]["offline_period"]["begin_time"] == date_time(t0 + off)
+    assert sent[-1][1]["service"]["offline_period"]["end_time"] == date_time(b.clock.now() + off)
+    # the queue is empty: back online, the next request has no offline period
+    b.reg.login(1, "1111", A.MODE_SALES)
+    assert not sell(b.reg).offline
+    assert "offline_period" not in b.link.log[-1][1]["service"]
