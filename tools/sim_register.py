@@ -507,8 +507,12 @@ class SimRegister:
         zx = self._with_mode(A.MODE_SHIFT_CLOSE, lambda: self.reg.close_shift(self.lang))
         self.sync.retest()  # KZ-2: the connection test at the Z report too (the next tick)
         self._report_ofd()
-        self.say("shift %d closed%s" % (zx["shift_number"], "" if not self.acc.unacked_count()
-                                        else "; %d documents wait for the OFD" % self.acc.unacked_count()))
+        # KZ-31.5: online the OFD's Z is printed (and where the register's own differs)
+        src = "the OFD's Z printed" if self.reg.z_source == "ofd" else "the register's Z printed"
+        if zx.get("differs"):
+            src += "; the register's own differs in %d figures" % len(zx["differs"])
+        self.say("shift %d closed; %s%s" % (zx["shift_number"], src, "" if not self.acc.unacked_count()
+                                            else "; %d documents wait for the OFD" % self.acc.unacked_count()))
 
     # --- the OFD scheduler --------------------------------------------------------
 

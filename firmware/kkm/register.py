@@ -20,7 +20,8 @@
 #   ofd.submit(kind, doc_seq, payload) -> ("online", fiscal_sign, qr) or
 #       ("offline", None, None); kind is "receipt", "placement" or "z"
 #   optional: ofd.report_x(zx) -> outcome, ofd.server_x(outcome) -> the
-#       OFD's X or None (x_report); ofd.apply_hosts(), ofd.apply_timeout()
+#       OFD's X or None (x_report); ofd.server_z(ofd.last, own Z) -> the
+#       OFD's Z of the shift close's answer or None (close_shift); ofd.apply_hosts(), ofd.apply_timeout()
 #       (the settings' addresses and total transaction time, at boot by the
 #       port itself, at fiscalisation and on a change); ofd.refusal: (doc
 #       seq, result code, text) of the last document the OFD refused, or
@@ -197,6 +198,7 @@ class Register:
         self.draft = None
         self.last = None  # Fiscalised, for a copy
         self.x_source = None  # the last X printed: "ofd" or "own" (x_report)
+        self.z_source = None  # the last Z printed: "ofd" or "own" (close_shift)
         self.notices = []  # text codes for the cashier (KZ-29.2, recovery)
         self.ofd_texts = None  # KZ-17: kkm.ofdtexts.OfdTexts from the first text on
         self.recovery = None  # what boot found: kkm.recovery.Report
@@ -875,8 +877,20 @@ class Register:
         # with its close time (KZ-29.7) and who closed the shift
         body = z_body(self.shift_open_ts or now,
                       D.encode_z(self.counters.encode(), u.code, u.name, self.settings.get("tz_offset")))
-        self._send(R_ZDOC, doc_header(shift_no, self.doc_no + 1) + body, True, now)
+        sign = self._send(R_ZDOC, doc_header(shift_no, self.doc_no + 1) + body, True, now)[1]
         zx = self.finish_z(shift_no, now)  # 2..4
+        # KZ-31.5: online, the Z the OFD formed and returned is printed (with
+        # what the register's own says otherwise); offline the register's
+        self.z_source = "own"
+        srv = getattr(self.ofd, "server_z", None)
+        if sign is not None and srv is not None:
+            try:
+                srv = srv(self.ofd.last, zx)
+            except Exception:  # an answer it cannot read: the register's own
+                srv = None
+            if srv is not None:
+                zx = srv
+                self.z_source = "ofd"
         try:
             self.printer.print(layout.report_lines(zx, lang or self.settings.get("lang")))
         except Exception:

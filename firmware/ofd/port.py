@@ -522,15 +522,31 @@ class OfdPort:
         # KZ-31.4: the OFD's X of an answered X report in the shape
         # kkm.layout.report_lines prints (ofd.xreport, loaded with the first
         # one); None: no answer or no report in it
+        return self._server_report(out, S.REPORT_X)
+
+    def server_z(self, out, own):
+        # KZ-31.5: the OFD's Z of an answered shift close, completed like
+        # server_x, with "differs" = the figures where the register's own Z
+        # (own) says otherwise (ofd.xreport.differences); None: no answer or
+        # no Z in it
+        zx = self._server_report(out, S.REPORT_Z)
+        if zx is not None:
+            from ofd.xreport import differences
+
+            zx["differs"] = differences(zx, own)
+        return zx
+
+    def _server_report(self, out, kind):
         if out is None or out.status != cl.OK:
             return None
         rep = (out.response or {}).get("report") or {}
         zx = rep.get("zx_report")
-        if not zx or "date_time" not in zx or "shift_number" not in zx or "cash_sum" not in zx:
+        if rep.get("report", kind) != kind or not zx or "date_time" not in zx or "shift_number" not in zx \
+                or "cash_sum" not in zx:
             return None
         from ofd.xreport import complete
 
-        return complete(zx)
+        return complete(zx, kind == S.REPORT_Z)
 
     def probe(self, get_reg_info=True):
         # COMMAND_SYSTEM: connection check, registration data and, while

@@ -103,3 +103,70 @@ def test_kz_30_1_offline_period_keeps_its_start_through_the_replay_and_a_reboot(
     b.reg.login(1, "1111", A.MODE_SALES)
     assert not sell(b.reg).offline
     assert "offline_period" not in b.link.log[-1][1]["service"]
+
+
+def _z_bench():
+    from kkm import auth as A
+
+    b = link_bench()
+    r = b.reg
+    sell(r)
+    r.deposit(5000)
+    r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+    return b
+
+
+def _printed(lines):
+    return "\n".join([t for s, t in lines])
+
+
+def test_kz_31_5_online_z_prints_the_z_the_ofd_formed():
+    from kkm import texts as T
+
+    b = _z_bench()
+
+    def ofd_z(own):
+        z = dict(own)
+        z["checksum"] = "OFD-Z-1"  # the OFD's own report, not an echo of ours
+        return z
+
+    b.link.z = ofd_z
+    zx = b.reg.close_shift()
+    assert b.reg.z_source == "ofd" and zx["checksum"] == "OFD-Z-1"
+    page = _printed(b.printer.printed[-1])
+    assert "OFD-Z-1" in page and T.text(T.L_Z_REPORT, "kk") in page
+    assert T.text(T.L_Z_DIFFERS, "kk") not in page  # they agree
+
+
+def test_kz_31_5_online_z_shows_where_the_register_disagrees():
+    from kkm import texts as T
+
+    b = _z_bench()
+
+    def ofd_z(own):
+        z = dict(own)
+        z["cash_sum"] = {"bills": 999, "coins": 0}
+        return z
+
+    b.link.z = ofd_z
+    own_cash = b.reg.counters.cash
+    zx = b.reg.close_shift("ru")
+    assert b.reg.z_source == "ofd"
+    lines = b.printer.printed[-1]
+    page = _printed(lines)
+    assert T.text(T.L_Z_DIFFERS, "ru") in page
+    cash = [t for s, t in lines if t.startswith(T.text(T.L_CASH_SUM, "ru"))]
+    # the OFD's figure in the report, then the difference: the OFD's / the register's
+    assert cash[0].endswith("999.00") and cash[1].endswith("999.00 / %d.%02d" % (own_cash // 100, own_cash % 100))
+    assert zx["differs"] == [(T.L_CASH_SUM, None, "999.00", "%d.%02d" % (own_cash // 100, own_cash % 100))]
+
+
+def test_kz_31_5_offline_or_without_a_report_the_z_is_the_registers():
+    b = _z_bench()
+    b.reg.close_shift()  # the OFD answers the close without a Z
+    assert b.reg.z_source == "own"
+    b = _z_bench()
+    b.link.z = lambda own: own
+    b.link.cut()
+    b.reg.close_shift()
+    assert b.reg.z_source == "own" and len(b.reg.acc.unacked()) == 1  # the Z waits in the queue

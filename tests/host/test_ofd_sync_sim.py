@@ -249,3 +249,19 @@ def test_kz_29_3_r_82_offline_receipt_qr_verifies_after_the_replay(sim):
     assert int(sign) == seq
     status, body = _check(qr)
     assert status == 200 and 'data-status="mismatch"' not in body and 'id="offline"' in body
+
+
+def test_kz_31_5_online_z_prints_the_z_the_ofd_formed(sim):
+    # the simulated OFD answers the shift close with its own Z (with its
+    # checksum); that Z is printed, and it agrees with the register's
+    sr, out = sim
+    _run(sr, out, ["login 1 1234", "sale Нан 250 2", "pay cash 500", "deposit 100", "z"])
+    assert "shift 1 closed; the OFD's Z printed" in out.getvalue() and "differs" not in out.getvalue()
+    assert sr.reg.z_source == "ofd"
+    from tools.pb import load
+
+    ans = load().Response()
+    ans.ParseFromString(_db(sr.var_path).execute(
+        "SELECT answer FROM exchanges WHERE command=2 ORDER BY id DESC").fetchone()[0])
+    page = "".join(t.strip() for st, t in sr.printer.pages[-1])  # the checksum wraps
+    assert ans.report.zx_report.checksum and ans.report.zx_report.checksum in page
