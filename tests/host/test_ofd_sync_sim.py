@@ -265,3 +265,37 @@ def test_kz_31_5_online_z_prints_the_z_the_ofd_formed(sim):
         "SELECT answer FROM exchanges WHERE command=2 ORDER BY id DESC").fetchone()[0])
     page = "".join(t.strip() for st, t in sr.printer.pages[-1])  # the checksum wraps
     assert ans.report.zx_report.checksum and ans.report.zx_report.checksum in page
+
+
+def test_lost_answer_the_ofd_counts_the_document_as_the_register_printed_it(sim):
+    # the OFD stores the sale but every answer is lost for the whole budget:
+    # the register prints and counts it autonomous; the resend (same TOKEN
+    # and REQNUM) gets the stored sign and tells the OFD the autonomous
+    # number; the check page finds it and both Z reports agree (KZ-30.3,
+    # KZ-31.5, R-82)
+    from kkm import layout
+
+    sr, out = sim
+    _run(sr, out, ["login 1 1234", "fault garbage bytes=64", "sale Нан 250 1", "pay cash 250"])
+    assert re.search(r"journal \d+\): offline", out.getvalue())
+    qr = [t for st, t in sr.printer.pages[-1] if st & layout.QR][0]
+    sign = re.search(r"[?&]i=(\d+)&", qr).group(1)
+    db = _db(sr.var_path)
+    assert db.execute("SELECT COUNT(*), MAX(offline_number) FROM tickets").fetchone() == (1, None)  # stored online
+    _run(sr, out, ["fault clear", "skip 60"])
+    assert sr.acc.unacked() == []
+    assert db.execute("SELECT offline_number FROM tickets_seen").fetchall() == [(int(sign),)]
+    status, body = _check(qr)
+    assert status == 200 and 'id="offline"' in body
+    _run(sr, out, ["sale Сүт 300 1", "pay cash 300", "z"])
+    assert "shift 1 closed; the OFD's Z printed" in out.getvalue() and "differs" not in out.getvalue()
+    assert db.execute("SELECT zcheck_status FROM z_reports").fetchall() == [("matches",)]
+
+
+def test_lost_answer_of_a_placement_counted_offline_on_both_sides(sim):
+    sr, out = sim
+    _run(sr, out, ["login 1 1234", "fault garbage bytes=64", "deposit 100"])
+    _run(sr, out, ["fault clear", "skip 60", "z"])
+    db = _db(sr.var_path)
+    assert db.execute("SELECT offline FROM money_placements_seen").fetchall() == [(1,)]
+    assert db.execute("SELECT zcheck_status FROM z_reports").fetchall() == [("matches",)]
