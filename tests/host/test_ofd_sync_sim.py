@@ -299,3 +299,46 @@ def test_lost_answer_of_a_placement_counted_offline_on_both_sides(sim):
     db = _db(sr.var_path)
     assert db.execute("SELECT offline FROM money_placements_seen").fetchall() == [(1,)]
     assert db.execute("SELECT zcheck_status FROM z_reports").fetchall() == [("matches",)]
+
+
+def test_power_cut_between_the_answer_and_its_acknowledgement(tmp_path):
+    # the OFD stored and answered the sale, the power fails before the
+    # register journals the answer; the boot completes the sale as
+    # autonomous (its copy prints the autonomous number), the resend gets
+    # the stored sign and tells the OFD: one ticket, found by the number on
+    # the copy, and both Z reports agree
+    from boards.sim.nor_flash import PowerCut
+    from kkm import layout
+
+    var = str(tmp_path / "var")
+    out = io.StringIO()
+    sr = S.SimRegister(var, out)
+    try:
+        _run(sr, out, ["login 1 1234"])
+
+        def cut(seq, payload, ts):
+            raise PowerCut("off")
+
+        sr.reg.acc.ack = cut
+        with pytest.raises(PowerCut):
+            S.run(sr, ["sale Нан 250 1", "pay cash 250"])
+    finally:
+        sr.close()
+    out = io.StringIO()
+    sr = S.SimRegister(var, out)
+    try:
+        res = sr.reg.last
+        assert res.offline and len(sr.acc.unacked()) == 1
+        lines = sr.reg.copy_last()
+        qr = [t for st, t in lines.lines if st & layout.QR][0]
+        assert re.search(r"[?&]i=(\d+)&", qr).group(1) == res.fiscal_sign
+        _run(sr, out, ["login 1 1234", "skip 60", "sale Сүт 300 1", "pay cash 300", "z"])
+        assert sr.acc.unacked() == []
+        db = _db(var)
+        assert db.execute("SELECT offline_number FROM tickets_seen ORDER BY seq").fetchall() == \
+            [(int(res.fiscal_sign),), (None,)]
+        assert db.execute("SELECT zcheck_status FROM z_reports").fetchall() == [("matches",)]
+        status, body = _check(qr)
+        assert status == 200
+    finally:
+        sr.close()
