@@ -64,11 +64,14 @@
 # offline work began to now. That start stays the same through the whole
 # replay and across a reboot: the session record carries it, and the port
 # journals a session record when an offline period begins and when it ends
-# (an accepted request with nothing left waiting). A request whose answer was lost is sent again
-# with the same token and request number (ofd.client), so the OFD returns
-# the sign it already gave instead of storing the document twice. Only a
-# document holds the session that way: an unanswered probe or X report (no
-# key) is not resent, the next request takes a new number.
+# (an accepted request with nothing left waiting). A request whose answer
+# was lost is sent again with the same token and request number
+# (ofd.client), now saying the document was issued offline: the OFD returns
+# the sign it already gave instead of storing the document twice and counts
+# the document as the register printed it (docs/protocol.md, "A lost
+# answer"). Only a document holds the session that way: an unanswered
+# probe or X report (no key) is not resent, the next request takes a new
+# number.
 # For placements and Z (no fiscal sign in the answer) the acknowledgement
 # text is "ack:<request number>".
 #
