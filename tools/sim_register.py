@@ -84,6 +84,7 @@ DEFAULT_TOKEN = 1000
 RNM = "010100012345"
 BIN = "990511400009"
 FACTORY_NO = "SIM0000001"
+GEO = (43238949, 76945465, "manual")  # the shop on Abai avenue, Almaty: millionths of a degree, entered
 # the OFD address entered at set-up; the simulated network resolves it to
 # the simulator of the current run (in-process or --ofd host:port)
 SIM_OFD = ("ofd.sim", 7777)
@@ -264,7 +265,7 @@ class SimRegister:
         r.login(SERVICE_USER[0], SERVICE_USER[1], A.MODE_SERVICE)
         r.fiscalise_kkm({
             "factory_no": FACTORY_NO, "rnm": RNM, "kkm_id": str(kkm_id), "taxpayer": "ЖШС «Алма-Сауда»",
-            "bin": BIN, "address": "Алматы қ., Абай даңғылы, 10",
+            "bin": BIN, "address": "Алматы қ., Абай даңғылы, 10", "geo_position": list(GEO),
             "ofd_hosts": [list(SIM_OFD)], "token": token,
             "ofd_name": "OFD simulator", "check_url": self.check_url, "lang": self.lang,
             "catalogue": catalogue,
@@ -502,8 +503,12 @@ class SimRegister:
         zx = self._with_mode(A.MODE_SHIFT_CLOSE, lambda: self.reg.close_shift(self.lang))
         self.sync.retest()  # KZ-2: the connection test at the Z report too (the next tick)
         self._report_ofd()
-        self.say("shift %d closed%s" % (zx["shift_number"], "" if not self.acc.unacked_count()
-                                        else "; %d documents wait for the OFD" % self.acc.unacked_count()))
+        # KZ-31.5: online the OFD's Z is printed (and where the register's own differs)
+        src = "the OFD's Z printed" if self.reg.z_source == "ofd" else "the register's Z printed"
+        if zx.get("differs"):
+            src += "; the register's own differs in %d figures" % len(zx["differs"])
+        self.say("shift %d closed; %s%s" % (zx["shift_number"], src, "" if not self.acc.unacked_count()
+                                            else "; %d documents wait for the OFD" % self.acc.unacked_count()))
 
     # --- the OFD scheduler --------------------------------------------------------
 

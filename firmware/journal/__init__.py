@@ -63,4 +63,5 @@ from journal.log import (  # noqa: F401
     ZMARK_LEN,
     ACK_ROOM,
     RECORD_OVERHEAD,
+    LAST_SEQ,
 )

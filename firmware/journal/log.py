@@ -41,6 +41,9 @@ _Z_MAC_AT = const(304)
 _Z_CRC_AT = const(320)
 _ZMAGIC = b"FZ"
 _U32 = const(0xFFFFFFFF)
+# the last sequence: never reused, it is the autonomous sign (KZ-29.3) the
+# protocol's uint32 fields carry, and they stop at 2^31 - 1 (PROTOCOL.md 1)
+LAST_SEQ = const(0x7FFFFFFF)
 
 
 class JournalError(Exception):
@@ -701,9 +704,8 @@ class Accumulator:
 
     def _append(self, rtype, flags, payload, ts, internal):
         self._check_ts(ts)
-        if self.last_seq >= _U32:
-            # sequences are u32 and never reused (the autonomous sign is
-            # made of one, KZ-29.3): the end of the accumulator's life
+        if self.last_seq >= LAST_SEQ:
+            # the end of the accumulator's life, never a wrapped sequence
             raise JournalError("seq", self.last_seq)
         ln = len(payload)
         if ln > MAX_PAYLOAD:

@@ -396,6 +396,14 @@ def report_lines(zx, lang, width=WIDE):
         o.lv(o.t(T.L_AMOUNT), _m(nn[op]["sum"]))
     if zx.get("checksum"):
         o.lv(o.t(T.L_CHECKSUM), zx["checksum"])
+    diff = zx.get("differs")
+    if diff:
+        # the OFD's Z printed (KZ-31.5): what the register's own Z says otherwise
+        o.rule()
+        o.text(o.t(T.L_Z_DIFFERS), BOLD)
+        for code, op, ofd, own in diff:
+            label = o.t(code) if op is None else "%s %s" % (o.t(code), o.t(_TITLES[op]))
+            o.lv(label, "%s / %s" % (ofd, own))
     return o.lines
 
 

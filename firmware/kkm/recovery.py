@@ -220,7 +220,7 @@ def restore(reg):
     if pending is not None and not settle(pending):
         # the document is journalled but its sign is not: complete it offline
         seq, rtype, ts, doc, number, shift_no, _ = pending
-        sign = R.autonomous_sign(reg.settings.get("factory_no"), seq)
+        sign = R.autonomous_sign(seq)
         journalled = True
         try:
             reg._append(R.R_SIGN, R.sign_payload(seq, sign))

@@ -20,7 +20,8 @@
 #   ofd.submit(kind, doc_seq, payload) -> ("online", fiscal_sign, qr) or
 #       ("offline", None, None); kind is "receipt", "placement" or "z"
 #   optional: ofd.report_x(zx) -> outcome, ofd.server_x(outcome) -> the
-#       OFD's X or None (x_report); ofd.apply_hosts(), ofd.apply_timeout()
+#       OFD's X or None (x_report); ofd.server_z(ofd.last, own Z) -> the
+#       OFD's Z of the shift close's answer or None (close_shift); ofd.apply_hosts(), ofd.apply_timeout()
 #       (the settings' addresses and total transaction time, at boot by the
 #       port itself, at fiscalisation and on a change); ofd.refusal: (doc
 #       seq, result code, text) of the last document the OFD refused, or
@@ -28,8 +29,8 @@
 
 import struct
 
-from compat import const, crc32, is_int
-from journal import JournalFull, JournalError, JournalCorrupt, ACK, ACK_ROOM, ZMARK_LEN
+from compat import const, is_int
+from journal import JournalFull, JournalError, JournalCorrupt, ACK, ACK_ROOM, ZMARK_LEN, LAST_SEQ
 from kkm import auth as A
 from kkm import counters as C
 from kkm import document as D
@@ -79,7 +80,7 @@ CHECKPOINT_EVERY = const(50)  # documents between checkpoints (recovery time)
 # document with its ACK and session records, the Z marker, the settings and
 # users records and the checkpoint written after it (sizes taken from the
 # state now, plus room for the counters to grow with the next document).
-SESSION_ROOM = const(32)  # payload of an R_SESSION record, at most
+SESSION_ROOM = const(36)  # payload of an R_SESSION record, at most
 SIGN_ROOM = const(18)  # payload of an R_SIGN record
 DOC_ROOM = const(600)  # a document of unknown size (open_receipt, locks)
 GROW_ROOM = const(256)
@@ -88,6 +89,7 @@ Z_STAMP_ROOM = const(17)  # a Z's stamps besides the operator's name (z_body, kk
 # (<I, UTC) before the document.encode_z body; older bodies begin with
 # document.Z_STAMPED or the counters' version and have none
 Z_OPENED = const(0x5B)
+MAX_OFFLINE_NUMBER = LAST_SEQ  # uint32 of the protocol (section 1)
 SIGN_SCAN = const(16)  # records looked at after a document for its R_SIGN (sign_of)
 # Failed-login audit records (a wrong password, a lockout) that the full
 # log refuses go into the reserve: a share of AUTH_SHARE records (one
@@ -101,18 +103,22 @@ _HDR = "<II"  # shift number, document number in the shift
 KIND = {R_RECEIPT: "receipt", R_PLACEMENT: "placement", R_ZDOC: "z"}
 
 
-def autonomous_sign(factory_no, doc_seq):
-    # KZ-29.3: unique over the service life: a 4-digit tag of the device's
-    # factory number and the journal sequence of the document (sequences
-    # are never reused by the accumulator)
-    tag = crc32(factory_no.encode()) % 10000
-    return "%04d%010d" % (tag, doc_seq)
+def autonomous_sign(doc_seq):
+    # KZ-29.3, KZ-30.3, KZ-34(1): the autonomous fiscal sign is the journal
+    # sequence of the document in decimal (never reused over the life of
+    # the log): the one number printed, put in the QR code (i=) and sent as
+    # offline_ticket_number, so the OFD's check page finds it (R-82). The
+    # protocol's uint32 (at most 2^31 - 1) bounds it: 2.1e9 records
+    return "%d" % doc_seq
 
 
-def offline_number(doc_seq):
+def offline_number(sign, doc_seq):
     # the number an offline document is known by at the OFD: its request's
-    # offline_ticket_number (ofd.port), a return's parent_ticket_number
-    return doc_seq
+    # offline_ticket_number (ofd.port), a return's parent_ticket_number; a
+    # sign of an older record (a 4-digit device tag before the 10-digit
+    # sequence) does not fit the field: its sequence
+    n = int(sign)
+    return n if n <= MAX_OFFLINE_NUMBER else doc_seq
 
 
 def doc_header(shift_no, number):
@@ -211,6 +217,7 @@ class Register:
         self.returnable = None  # kkm.document.Returnable of the open return (open_return)
         self.last = None  # Fiscalised, for a copy
         self.x_source = None  # the last X printed: "ofd" or "own" (x_report)
+        self.z_source = None  # the last Z printed: "ofd" or "own" (close_shift)
         self.notices = []  # text codes for the cashier (KZ-29.2, recovery)
         self.ofd_texts = None  # KZ-17: kkm.ofdtexts.OfdTexts from the first text on
         self.recovery = None  # what boot found: kkm.recovery.Report
@@ -588,7 +595,7 @@ class Register:
                     return seq
             elif rtype == ACK or rtype == R_SIGN:
                 dseq = struct.unpack_from("<I", p, 0)[0]
-                if p[4:] == want or (rtype == R_SIGN and n == offline_number(dseq)):
+                if p[4:] == want or (rtype == R_SIGN and n == offline_number(bytes(p[4:]).decode(), dseq)):
                     return dseq
         raise L.Refused(T.E_NO_ORIGINAL, key)
 
@@ -608,8 +615,10 @@ class Register:
                 doc = D.Receipt.decode(split_doc(p)[2])
                 doc_ts = ts
             elif left is None and (rtype == R_SIGN or rtype == ACK):
-                if struct.unpack_from("<I", p, 0)[0] == seq:
-                    offline = offline or rtype == R_SIGN
+                if struct.unpack_from("<I", p, 0)[0] == seq and not offline:
+                    # an R_SIGN's autonomous sign stays: the ACK after it
+                    # holds the OFD's acceptance (or a set-aside), not a sign
+                    offline = rtype == R_SIGN
                     sign = bytes(p[4:]).decode()
             elif rtype == R_RECEIPT:
                 if left is None:
@@ -636,7 +645,7 @@ class Register:
 
     def _parent(self, seq, ts, doc, offline, sign):
         if offline:
-            number = str(offline_number(seq))
+            number = str(offline_number(sign, seq))
         elif sign is not None:
             number = sign  # the OFD's
         else:
@@ -861,7 +870,7 @@ class Register:
         offline = sign is None
         journalled = True
         if offline:
-            sign = autonomous_sign(self.settings.get("factory_no"), seq)
+            sign = autonomous_sign(seq)
             try:
                 self._append(R_SIGN, sign_payload(seq, sign))  # 3. autonomous sign
             except L.Locked:
@@ -1117,8 +1126,20 @@ class Register:
         # with its close time (KZ-29.7) and who closed the shift
         body = z_body(self.shift_open_ts or now,
                       D.encode_z(self.counters.encode(), u.code, u.name, self.settings.get("tz_offset")))
-        self._send(R_ZDOC, doc_header(shift_no, self.doc_no + 1) + body, True, now)
+        sign = self._send(R_ZDOC, doc_header(shift_no, self.doc_no + 1) + body, True, now)[1]
         zx = self.finish_z(shift_no, now)  # 2..4
+        # KZ-31.5: online, the Z the OFD formed and returned is printed (with
+        # what the register's own says otherwise); offline the register's
+        self.z_source = "own"
+        srv = getattr(self.ofd, "server_z", None)
+        if sign is not None and srv is not None:
+            try:
+                srv = srv(self.ofd.last, zx)
+            except Exception:  # an answer it cannot read: the register's own
+                srv = None
+            if srv is not None:
+                zx = srv
+                self.z_source = "ofd"
         try:
             self.printer.print(layout.report_lines(zx, lang or self.settings.get("lang")))
         except Exception:

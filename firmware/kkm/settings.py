@@ -42,7 +42,10 @@ CHANNELS = ("wifi", "gsm", "eth")
 # interval of the offline queue and the idle-break probe (PROTOCOL.md
 # section 13: at least 5 s and 60 s)
 CONNECTION = ("ofd_hosts", "rnm", "kkm_id", "channels", "wifi_ssid", "wifi_key", "gsm_apn", "timeout_s", "retry_s")
-REGISTRATION = ("taxpayer", "bin", "address", "vat_payer", "tax_groups", "tz_offset")
+# geo_position: where the register works, [latitude, longitude, source]
+# (millionths of a degree; source: how it was found, "manual" when entered)
+# or [] (not entered); sent in every request's service block (S000-2)
+REGISTRATION = ("taxpayer", "bin", "address", "vat_payer", "tax_groups", "tz_offset", "geo_position")
 FREE = ("token", "ofd_name", "check_url", "lang", "catalogue")
 FISCAL_REQUIRED = ("factory_no", "rnm", "kkm_id", "taxpayer", "bin", "address", "ofd_hosts", "token")
 
@@ -78,11 +81,16 @@ def _defaults():
         # percent_milli], ...]]: kkm.tax.DEFAULT_GROUPS (Tax Code 2026)
         "tax_groups": _default_groups(),
         "tz_offset": 5 * 3600,
+        "geo_position": [],
     }
 
 
 def _str(v, lo, hi):
     return isinstance(v, str) and lo <= len(v) <= hi
+
+
+def _int_in(v, lo, hi):
+    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
 
 
 def _digits(v, n):
@@ -153,6 +161,12 @@ def validate(key, v):
             _bad(key)
     elif key == "vat_payer":
         if v is not True and v is not False:
+            _bad(key)
+    elif key == "geo_position":
+        if not isinstance(v, list) or (v and len(v) != 3):
+            _bad(key)
+        if v and not (_int_in(v[0], -90000000, 90000000) and _int_in(v[1], -180000000, 180000000)
+                      and _str(v[2], 1, 32)):
             _bad(key)
     elif key == "tz_offset":
         if not is_int(v) or not (-12 * 3600 <= v <= 14 * 3600):

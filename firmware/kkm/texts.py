@@ -121,6 +121,8 @@ L_SET_ASIDE = const(268)
 L_RESULT_CODE = const(269)
 L_DOC_NO = const(270)
 L_JOURNAL_NO = const(271)
+# KZ-31.5: the OFD's Z printed, where the register's own Z says otherwise
+L_Z_DIFFERS = const(290)
 
 # kkm.register refusals (kkm.locks holds the others)
 E_NOT_REFUSED = const(620)  # set_aside: no document the OFD refused heads the queue
@@ -195,6 +197,7 @@ _T = (
     L_OFD_TEXT, "ФДО ХАБАРЛАМАСЫ", "СООБЩЕНИЕ ОФД",
     L_OFD_INFO, "АҚПАРАТТЫҚ ХАБАРЛАМА", "ИНФОРМАЦИОННОЕ СООБЩЕНИЕ",
     L_REFUSED, "ФДО ҚАБЫЛДАМАҒАН ҚҰЖАТ", "ДОКУМЕНТ НЕ ПРИНЯТ ОФД",
+    L_Z_DIFFERS, "БКМ ЕСЕБІНЕН АЙЫРМАШЫЛЫҚ (ФДО / БКМ)", "РАСХОЖДЕНИЕ С ОТЧЁТОМ ККМ (ОФД / ККМ)",
     L_SET_ASIDE, "Талдаудан кейін кезектен алынды", "Снят с очереди после анализа",
     L_RESULT_CODE, "ФДО жауабының коды", "Код ответа ОФД",
     L_DOC_NO, "Құжат №", "Документ №",

@@ -14,7 +14,7 @@
 #   reg_info(rnm, factory_no, kkm_id, title, address, bin_) -> ServiceRequest.reg_info
 #   software(version, ...)                   -> ServiceRequest.software_information
 #   service(reg=None, offline_begin=None, offline_end=None, soft=None,
-#           get_reg_info=False, ad_infos=None) -> ServiceRequest
+#           get_reg_info=False, ad_infos=None, geo=None) -> ServiceRequest
 #   request(command, block=None, value=None, service=None) -> Request
 #   ticket_request / placement_request / close_shift_request /
 #   report_request / system_request          -> whole Request dicts
@@ -230,12 +230,16 @@ def software(version, name="kkm-firmware", build=None, model=None, runtime=None,
     return out
 
 
-def service(reg=None, offline_begin=None, offline_end=None, soft=None, get_reg_info=False, ad_infos=None):
+def service(reg=None, offline_begin=None, offline_end=None, soft=None, get_reg_info=False, ad_infos=None,
+            geo=None):
     # ServiceRequest; offline_begin/offline_end are local wall-clock seconds
-    # of the autonomous period (KZ-30.1), both or neither
+    # of the autonomous period (KZ-30.1), both or neither; geo: (latitude,
+    # longitude, source) of the register (S000-2; source required since 203)
     s = {"get_reg_info": bool(get_reg_info)}
     if reg is not None:
         s["reg_info"] = reg
+    if geo:
+        s["security_stats"] = {"geo_position": {"latitude": geo[0], "longitude": geo[1], "source": geo[2]}}
     if offline_begin is not None:
         if offline_end is None or offline_end < offline_begin:
             raise ProtocolError("bad offline period", offline_end)

@@ -26,14 +26,16 @@
 #                                          kkm.catalog looks a GTIN/NTIN up,
 #                                          or checks its cache's version);
 #                                          None: not sent (as a probe, and
-#                                          while port.broken: the cache
+#                                          while port.offline_since: the cache
 #                                          serves until an exchange is
 #                                          answered again)
-#   port.broken                            register time of the first
-#                                          exchange without an answer since
-#                                          the last accepted one: every
-#                                          request carries the offline
-#                                          period from it (section 13)
+#   port.offline_since                     register time offline work
+#                                          began (the first exchange without
+#                                          an answer, or the oldest document
+#                                          queued) or None: every request
+#                                          carries the offline period from it
+#                                          until one is accepted with nothing
+#                                          left waiting (KZ-30.1, section 13)
 #   port.apply_token()                     a token entered in the settings
 #                                          (Register.token_entry) becomes
 #                                          the session token (journalled)
@@ -64,15 +66,20 @@
 #
 # A document whose autonomous fiscal sign is in the journal (an R_SIGN
 # record after it) was issued offline: its request carries
-# offline_ticket_number = kkm.register.offline_number(seq) (the document's
-# journal sequence, the last ten digits of the printed autonomous sign,
-# KZ-29.3, KZ-30.3; a return names it as its parent), is_offline for
-# placements and Z, and service.offline_period from the oldest unsent
-# document to now (KZ-30.1). A request whose answer was lost is sent again
-# with the same token and request number (ofd.client), so the OFD returns
-# the sign it already gave instead of storing the document twice. Only a
-# document holds the session that way: an unanswered probe or X report (no
-# key) is not resent, the next request takes a new number.
+# offline_ticket_number = that sign, the number printed and in the QR code
+# (kkm.register.autonomous_sign, KZ-29.3, KZ-30.3), is_offline for
+# placements and Z, and service.offline_period (KZ-30.1): from the moment
+# offline work began to now. That start stays the same through the whole
+# replay and across a reboot: the session record carries it, and the port
+# journals a session record when an offline period begins and when it ends
+# (an accepted request with nothing left waiting). A request whose answer
+# was lost is sent again with the same token and request number
+# (ofd.client), now saying the document was issued offline: the OFD returns
+# the sign it already gave instead of storing the document twice and counts
+# the document as the register printed it (docs/protocol.md, "A lost
+# answer"). Only a document holds the session that way: an unanswered
+# probe or X report (no key) is not resent, the next request takes a new
+# number.
 # For placements and Z (no fiscal sign in the answer) the acknowledgement
 # text is "ack:<request number>".
 #
@@ -122,18 +129,21 @@ SCAN_BACK = const(600)  # records looked at before an old Z for its shift's star
 MAX_TEXT = const(160)  # characters of the OFD's result text kept with a refusal
 KINDS = {"receipt": R.R_RECEIPT, "placement": R.R_PLACEMENT, "z": R.R_ZDOC}
 
-# R_SESSION payload: version, token, reqnum, flags (1: pending, 2: done),
-# then (key, command, reqnum, token) of the pending request and of the last
-# one answered; the request bytes are not kept: the port rebuilds them from
-# the journalled document (the key is its journal sequence)
+# R_SESSION payload: version, token, reqnum, flags (1: pending, 2: done,
+# 4: offline since), then (key, command, reqnum, token) of the pending
+# request and of the last one answered, then the start of the offline
+# period; the request bytes are not kept: the port rebuilds them from the
+# journalled document (the key is its journal sequence)
 _SESS_VERSION = const(1)
 _F_PENDING = const(1)
 _F_DONE = const(2)
+_F_SINCE = const(4)  # <I the start of the offline period follows
 _NOKEY = const(0xFFFFFFFF)
 
 
-def pack_session(st):
-    # client.state()-style dict -> bytes (at most kkm.register.SESSION_ROOM)
+def pack_session(st, since=None):
+    # client.state()-style dict and the offline period's start -> bytes (at
+    # most kkm.register.SESSION_ROOM)
     flags = 0
     tail = b""
     p = st.get("pending")
@@ -145,17 +155,21 @@ def pack_session(st):
     if d is not None:
         flags |= _F_DONE
         tail += struct.pack("<IHHI", d[0], d[1], d[2], d[3])
+    if since is not None:
+        flags |= _F_SINCE
+        tail += struct.pack("<I", since)
     return struct.pack("<BIHB", _SESS_VERSION, st["token"], st["reqnum"], flags) + tail
 
 
 def unpack_session(b):
     # bytes -> (token, reqnum, pending (key, command, reqnum, token) or
-    # None, done (the same) or None); ValueError when not a session
+    # None, done (the same) or None, offline since or None); ValueError
+    # when not a session
     if len(b) < 8 or b[0] != _SESS_VERSION:
         raise ValueError("session")
     v, token, reqnum, flags = struct.unpack_from("<BIHB", b, 0)
     p = 8
-    pend = done = None
+    pend = done = since = None
     if flags & _F_PENDING:
         pend = struct.unpack_from("<IHHI", b, p)
         p += 12
@@ -163,7 +177,10 @@ def unpack_session(b):
             pend = (None, pend[1], pend[2], pend[3])
     if flags & _F_DONE:
         done = struct.unpack_from("<IHHI", b, p)
-    return token, reqnum, pend, done
+        p += 12
+    if flags & _F_SINCE:
+        since = struct.unpack_from("<I", b, p)[0]
+    return token, reqnum, pend, done, since
 
 
 class OfdPort:
@@ -175,11 +192,10 @@ class OfdPort:
         self.model = model
         self.last = None
         self.refusal = None  # (doc seq, code, text) of the last refusal (see the header)
-        # register time of the first exchange that got no answer since the
-        # last one accepted: the offline period of the next request, whatever
-        # it is (section 13: from the first failed attempt until a successful
-        # connection; a break while idle too)
-        self.broken = None
+        # the start of the offline period (see the header; section 13: from
+        # the first failed attempt until a successful connection, a break
+        # while idle too)
+        self.offline_since = None
 
     def bind(self, reg):
         self.reg = reg
@@ -197,7 +213,7 @@ class OfdPort:
     def _persist(self, st):
         # the client's write-ahead: raises (Locked) when it cannot be
         # journalled, and then the client neither sends nor adopts
-        self.reg.save_session(pack_session(st))
+        self.reg.save_session(pack_session(st, self.offline_since))
 
     def restore(self):
         # the client's session as the journal has it (after a power cut):
@@ -211,7 +227,7 @@ class OfdPort:
         if not data:
             self._seed()
             return False
-        token, reqnum, pend, done = unpack_session(data)
+        token, reqnum, pend, done, self.offline_since = unpack_session(data)
         c.token = token
         c.reqnum = reqnum
         c.pending = None
@@ -295,15 +311,19 @@ class OfdPort:
                 reg.ofd_order(bad_token=True)
 
     def _exchange(self, req, key=None, doc=True):
+        t = self.reg.clock.now()
         out = self.client.exchange(req, key)
         if doc or out.status != cl.BLOCKED:
             # a catalogue refusal (18: no such code) is no news about the
             # queue's head, which ofd.sync would take it for
             self.last = out
-        if out.status == cl.OK:
-            self.broken = None
-        elif out.status == cl.RETRY and self.broken is None:
-            self.broken = self.reg.clock.now()
+        if self.offline_since is not None and out.status == cl.OK:
+            acc = self.acc
+            left = acc.unacked_count() - (1 if key is not None and acc.is_unacked(key) else 0)
+            if left <= 0:
+                self._offline(None)  # accepted, nothing else waits: back online
+        elif out.status == cl.RETRY and self.offline_since is None:
+            self._offline(t)  # the first failed attempt
         self._react(out)
         self._texts(out)
         return out
@@ -318,6 +338,18 @@ class OfdPort:
                 self.reg.take_ofd_texts(ads, out.code == 15)
             except Exception:
                 pass  # a text must never cost a document its OFD answer
+
+    def _offline(self, since):
+        # the offline period begins (since) or ends (None); journalled in a
+        # session record when it fits outside the reserve, else RAM only
+        # (after a reboot the oldest queued document stands in for it)
+        self.offline_since = since
+        self._seed()
+        if self._room():
+            try:
+                self._persist(self.client.state())
+            except L.Locked:
+                pass
 
     def _seed(self):
         # no session journalled yet: the token entered at fiscalisation
@@ -356,28 +388,30 @@ class OfdPort:
         u = self.reg.auth.users.get(code)
         return u.name if u is not None else None
 
-    def _service(self, offline, since=None):
-        # the offline period begins at the earliest of: the oldest unsent
-        # document (offline: the request is a queued document's, or one sent
-        # while documents wait), the first failed exchange (self.broken) and
-        # since; without any of them there is none
-        if self.broken is not None and (since is None or self.broken < since):
-            since = self.broken
+    def _service(self, offline):
+        # the offline period (offline: the request is a document issued
+        # offline, or one sent while documents wait) from offline_since; a
+        # queued document without it (refused by the OFD, or a reboot lost
+        # the start) fixes it at the oldest unsent document
+        since = self.offline_since
         s = self.reg.settings
         reg_info = M.reg_info(s.get("rnm"), s.get("factory_no"), s.get("kkm_id"), s.get("taxpayer"),
                               s.get("address"), s.get("bin"))
         t = self.reg.ofd_texts
         ads = None if t is None else t.infos()  # the texts' versions held (KZ-17)
+        geo = s.get("geo_position")  # S000-2: every service block
         if not offline and since is None:
-            return M.service(reg_info, ad_infos=ads)
+            return M.service(reg_info, ad_infos=ads, geo=geo)
         off = s.get("tz_offset")
-        begin = self.acc.oldest_unacked_ts()
-        if since is not None and (begin is None or since < begin):
-            begin = since
         now = self.reg.clock.now()
-        if begin is None or begin > now:
-            begin = now
-        return M.service(reg_info, begin + off, now + off, ad_infos=ads)
+        if since is None:
+            since = self.acc.oldest_unacked_ts()
+            if since is None or since > now:
+                since = now
+            # kept: the session records of this exchange journal it
+            self.offline_since = since
+        begin = since if since <= now else now
+        return M.service(reg_info, begin + off, now + off, ad_infos=ads, geo=geo)
 
     # --- requests -------------------------------------------------------------
 
@@ -394,7 +428,8 @@ class OfdPort:
         # the UTC offset and the operator's name stamped in the document at
         # fiscalisation; an older record without them takes today's
         off = reg.settings.get("tz_offset")
-        offline = R.sign_of(self.acc, doc_seq) is not None  # issued offline
+        sign = R.sign_of(self.acc, doc_seq)  # the autonomous sign: issued offline
+        offline = sign is not None
         if rtype == R.R_ZDOC and self.acc.last_seq != doc_seq:
             # the register writes no autonomous sign for a Z: a Z sent after
             # other records (from the queue) was closed offline (KZ-29.7)
@@ -409,7 +444,8 @@ class OfdPort:
             if r.utc_offset is not None:
                 off = r.utc_offset
                 name = r.operator_name
-            t = M.ticket(r, table, ts + off, shift_no, number, R.offline_number(doc_seq) if offline else None, name, off)
+            t = M.ticket(r, table, ts + off, shift_no, number, R.offline_number(sign, doc_seq) if offline else None,
+                         name, off)
             return M.ticket_request(t, self._service(offline))
         if rtype == R.R_PLACEMENT:
             p = D.Placement.decode(body)
@@ -500,25 +536,41 @@ class OfdPort:
         # KZ-31.4: the OFD's X of an answered X report in the shape
         # kkm.layout.report_lines prints (ofd.xreport, loaded with the first
         # one); None: no answer or no report in it
+        return self._server_report(out, S.REPORT_X)
+
+    def server_z(self, out, own):
+        # KZ-31.5: the OFD's Z of an answered shift close, completed like
+        # server_x, with "differs" = the figures where the register's own Z
+        # (own) says otherwise (ofd.xreport.differences); None: no answer or
+        # no Z in it
+        zx = self._server_report(out, S.REPORT_Z)
+        if zx is not None:
+            from ofd.xreport import differences
+
+            zx["differs"] = differences(zx, own)
+        return zx
+
+    def _server_report(self, out, kind):
         if out is None or out.status != cl.OK:
             return None
         rep = (out.response or {}).get("report") or {}
         zx = rep.get("zx_report")
-        if not zx or "date_time" not in zx or "shift_number" not in zx or "cash_sum" not in zx:
+        if rep.get("report", kind) != kind or not zx or "date_time" not in zx or "shift_number" not in zx \
+                or "cash_sum" not in zx:
             return None
         from ofd.xreport import complete
 
-        return complete(zx)
+        return complete(zx, kind == S.REPORT_Z)
 
     def nomenclature(self, barcode=None, version=0):
         # the National Catalogue (S000-1): see the header
-        if self.broken is not None or self.owed() or not self._room() or not self._ready():
+        if self.offline_since is not None or self.owed() or not self._room() or not self._ready():
             return None
         return self._exchange(M.nomenclature_request(barcode, version), None, False)
 
     def probe(self, get_reg_info=True):
         # COMMAND_SYSTEM: connection check, registration data and, while
-        # documents wait or after an idle break (self.broken), the offline
+        # documents wait or after an idle break (offline_since), the offline
         # period (PROTOCOL.md section 13)
         self.client.refresh()  # retry due lookups of the OFD's name (never in an exchange)
         if self.owed() or not self._room() or not self._ready():

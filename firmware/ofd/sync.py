@@ -40,7 +40,7 @@
 #   attempt is Register.replay(batch) (the port adds the offline period,
 #   KZ-30.1; documents go in journal order, KZ-30.2), with an empty queue a
 #   COMMAND_SYSTEM probe (the idle break) carrying the offline period from
-#   the first failure (the port keeps it: OfdPort.broken); after a success the
+#   the first failure (the port keeps it: OfdPort.offline_since); after a success the
 #   rest of the queue goes on the next ticks, batch documents per tick;
 # - result 15 (OFD_SUSPEND) and 1 (DATA_MISMATCH): the server block; a
 #   probe with reg_info every interval (while a document is owed an answer,

@@ -23,6 +23,8 @@ class MemOfd:
         self.stored = []  # request payloads stored as documents
         self.duplicates = 0
         self.up = True
+        # z(request's z_report) -> the OFD's Z answered to a shift close (None: no report)
+        self.z = None
 
     def state(self):
         return (self.token, self.last, list(self.stored), self.duplicates)
@@ -37,7 +39,8 @@ class MemOfd:
 
     def handle(self, data):
         h, body = frame.split(data)
-        cmd = codec.decode(S.Request, body)["command"]
+        req = codec.decode(S.Request, body)
+        cmd = req["command"]
         last = self.last
         if last is not None and last[0] == h.token and last[1] == h.reqnum and last[2] == cmd:
             self.duplicates += 1
@@ -50,6 +53,8 @@ class MemOfd:
         if cmd == S.COMMAND_TICKET:
             sign = "%010d" % (5000000000 + len(self.stored))
             resp["ticket"] = {"ticket_number": sign, "qr_code": b"http://x/?i=" + sign.encode()}
+        if cmd == S.COMMAND_CLOSE_SHIFT and self.z is not None:
+            resp["report"] = {"report": S.REPORT_Z, "zx_report": self.z(req["close_shift"]["z_report"])}
         new = self.token + 1
         ans = frame.build(codec.encode(S.Response, resp), KKM, new, h.reqnum)
         self.last = (h.token, h.reqnum, cmd, ans)

@@ -12,7 +12,7 @@ import struct
 
 from boards.sim.nor_flash import NorFlash
 from compat import crc32, unix_from_civil
-from journal import Accumulator, JournalError, JournalFull
+from journal import Accumulator, JournalError, JournalFull, LAST_SEQ
 from kkm import auth as A
 from kkm import counters as C
 from kkm import document as D
@@ -25,7 +25,6 @@ from ofdkit import link_bench, queue_offline
 from regkit import KEY, T0, REG, fiscalised_bench, line, sell, refused
 
 HOUR = 3600
-U32 = 0xFFFFFFFF  # the journal's last sequence number
 
 
 def _field(lines, code, lang):
@@ -230,26 +229,27 @@ def test_kz_nd_29_z_area_holds_the_shifts_sales():
 
 
 def test_kz_29_3_autonomous_sign_unique_past_a_million_and_at_the_limit():
-    f = REG["factory_no"]
     seqs = []
-    for base in (1, 10 ** 6, 10 ** 7, 10 ** 9, U32 - 10 ** 6):
+    for base in (1, 10 ** 6, 10 ** 7, 10 ** 9, LAST_SEQ - 10 ** 6):
         seqs.extend(range(base - 2, base + 3))
-    seqs.extend((999999 + 10 ** 6, 2 * 10 ** 6, U32 - 1, U32))
-    signs = [R.autonomous_sign(f, s) for s in seqs if s >= 1]
+    seqs.extend((999999 + 10 ** 6, 2 * 10 ** 6, LAST_SEQ - 1, LAST_SEQ))
+    signs = [R.autonomous_sign(s) for s in seqs if s >= 1]
     assert len(set(signs)) == len(signs)
-    assert len(set([len(s) for s in signs])) == 1  # one width: nothing cut
+    # the number sent for each is its own and fits the protocol's uint32
+    sent = [R.offline_number(g, s) for g, s in zip(signs, [s for s in seqs if s >= 1])]
+    assert len(set(sent)) == len(sent) and max(sent) <= R.MAX_OFFLINE_NUMBER
 
 
 def test_kz_29_3_journal_refuses_a_record_past_its_last_sequence():
     # the designed limit: the journal's sequence (and so the autonomous
-    # sign) is a u32; the record after the last one is refused, never
+    # sign) ends at LAST_SEQ; the record after the last one is refused, never
     # written with a wrapped number, and the records up to it read back
     log, fm = NorFlash(8), NorFlash(2)
     acc = Accumulator(log, fm, KEY)
-    acc.last_seq = U32 - 3  # an image whose sequence has come this far
+    acc.last_seq = LAST_SEQ - 3  # an image whose sequence has come this far
     for i in range(3):
         acc.append(16, ("doc %d" % i).encode(), T0 + i, True)
-    assert acc.last_seq == U32
+    assert acc.last_seq == LAST_SEQ
     for rec in ((16, b"next", T0 + 9, True), (16, b"next", T0 + 9)):
         try:
             acc.append(*rec)
@@ -260,22 +260,22 @@ def test_kz_29_3_journal_refuses_a_record_past_its_last_sequence():
         else:
             raise AssertionError("a record past the last sequence")
     acc2 = Accumulator(log, fm, KEY)
-    assert acc2.last_seq == U32 and acc2.unacked() == [U32 - 2, U32 - 1, U32]
-    assert acc2.read(U32)[2] == b"doc 2"
+    assert acc2.last_seq == LAST_SEQ and acc2.unacked() == [LAST_SEQ - 2, LAST_SEQ - 1, LAST_SEQ]
+    assert acc2.read(LAST_SEQ)[2] == b"doc 2"
 
 
 def test_kz_29_3_register_at_the_last_sequence_locks_instead_of_repeating_a_sign():
     b = fiscalised_bench()
     r = b.reg
     b.ofd.online = False
-    r.acc.last_seq = U32 - 6  # as if the journal had come this far (R_OPEN, document, R_SIGN each)
+    r.acc.last_seq = LAST_SEQ - 6  # as if the journal had come this far (R_OPEN, document, R_SIGN each)
     docs = [sell(r) for _ in range(2)]
-    assert [d.seq for d in docs] == [U32 - 4, U32 - 1] and docs[0].fiscal_sign != docs[1].fiscal_sign
-    assert r.acc.last_seq == U32
+    assert [d.seq for d in docs] == [LAST_SEQ - 4, LAST_SEQ - 1] and docs[0].fiscal_sign != docs[1].fiscal_sign
+    assert r.acc.last_seq == LAST_SEQ
     printed = len(b.printer.printed)
     assert refused(r.open_receipt, D.OP_SELL)[0] == L.ACC_FAULT
     assert refused(r.deposit, 100)[0] == L.ACC_FAULT
-    assert r.acc.last_seq == U32 and len(b.printer.printed) == printed
+    assert r.acc.last_seq == LAST_SEQ and len(b.printer.printed) == printed
 
 
 # --- KZ-30.1 -------------------------------------------------------------------

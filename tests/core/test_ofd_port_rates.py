@@ -181,7 +181,7 @@ def test_old_receipt_record_without_rates_uses_the_table_of_its_own_date():
     ts = NEW_YEAR_2027 - 3600
     b.clock.t = ts
     seq = r.acc.append(R.R_RECEIPT, R.doc_header(1, 1) + V1_RECEIPT, ts, True, False)
-    r.acc.append(R.R_SIGN, R.sign_payload(seq, R.autonomous_sign(REG["factory_no"], seq)), ts, False, False)
+    r.acc.append(R.R_SIGN, R.sign_payload(seq, R.autonomous_sign(seq)), ts, False, False)
     b.clock.t = NEW_YEAR_2027 + 3600
     r = b.boot()
     assert r.counters.taxes[5000][D.OP_SELL] == [10500, 500]

@@ -129,7 +129,7 @@ def test_old_records_without_the_issuer_stamp_still_decode():
     seqs = []
     for rtype, body in ((R.R_RECEIPT, V2_RECEIPT), (R.R_PLACEMENT, V1_PLACEMENT)):
         seq = r.acc.append(rtype, R.doc_header(1, len(seqs) + 1) + body, ts, True, False)
-        r.acc.append(R.R_SIGN, R.sign_payload(seq, R.autonomous_sign(REG["factory_no"], seq)), ts, False, False)
+        r.acc.append(R.R_SIGN, R.sign_payload(seq, R.autonomous_sign(seq)), ts, False, False)
         seqs.append(seq)
     s1, s2 = seqs
     r = b.boot()

@@ -76,7 +76,7 @@ def test_protocol_13_refused_head_set_aside_then_the_next_goes_out():
     # the service slip: not fiscal, the document, its autonomous sign, the code
     assert b.printer.printed[n:] == [lines]
     text = _text(lines)
-    sign = R.autonomous_sign(REG["factory_no"], seqs[0])
+    sign = R.autonomous_sign(seqs[0])
     assert T.text(T.L_NOT_FISCAL, "ru") in text and T.text(T.L_REFUSED, "ru") in text
     assert sign in text and T.text(T.L_RESULT_CODE, "ru") + ":" in text and text.count(" 13") >= 1
     # journalled: the ACK says refused, the counters did not move
@@ -239,7 +239,7 @@ def test_live_receipt_refused_set_aside_copy_and_return_keep_its_autonomous_sign
     r = b.reg
     b.link.code = INCORRECT
     res = sell(r)  # the OFD refuses the live receipt: offline, autonomous sign
-    assert res.offline and res.fiscal_sign == R.autonomous_sign(REG["factory_no"], res.seq)
+    assert res.offline and res.fiscal_sign == R.autonomous_sign(res.seq)
     assert b.port.refusal == (res.seq, 13, None)
     s.tick()
     assert s.status()["stuck"] == res.seq
@@ -266,7 +266,7 @@ def test_live_receipt_refused_set_aside_copy_and_return_keep_its_autonomous_sign
     ret = r.fiscalise()
     assert not ret.offline
     pt = b.link.log[-1][1]["ticket"]["parent_ticket"]
-    assert pt["parent_ticket_number"] == str(R.offline_number(res.seq)) and pt["parent_ticket_is_offline"] is True
+    assert pt["parent_ticket_number"] == str(R.offline_number(R.autonomous_sign(res.seq), res.seq)) and pt["parent_ticket_is_offline"] is True
 
 
 def test_z_counts_the_set_aside_document():

@@ -59,11 +59,11 @@ def _power_off_after_cut(dev):
 def test_session_record_round_trip():
     st = {"token": 0xFFFFFFFF, "reqnum": 65535, "pending_key": 77, "pending": (b"x", 1, 9, 5),
           "done": (70, 1, 8, 4)}
-    b = pack_session(st)
+    b = pack_session(st, 0xFFFFFFFF)
     assert len(b) <= R.SESSION_ROOM
-    assert unpack_session(b) == (0xFFFFFFFF, 65535, (77, 1, 9, 5), (70, 1, 8, 4))
+    assert unpack_session(b) == (0xFFFFFFFF, 65535, (77, 1, 9, 5), (70, 1, 8, 4), 0xFFFFFFFF)
     st = {"token": 5, "reqnum": 0, "pending_key": None, "pending": (b"", 3, 1, 5), "done": None}
-    assert unpack_session(pack_session(st)) == (5, 0, (None, 3, 1, 5), None)
+    assert unpack_session(pack_session(st)) == (5, 0, (None, 3, 1, 5), None, None)
 
 
 def test_r_79_session_restored_from_journal_and_checkpoint():

@@ -251,14 +251,13 @@ def test_protocol_13_idle_break_probe_carries_the_offline_period():
     # back online: the next probe (a connection test) has none
     s.retest()
     assert s.tick() == "test" and "offline_period" not in b.link.log[-1][1]["service"]
-    # with documents waiting the period begins at the earlier of the two
+    # a sale that goes offline begins the next period: its own attempt
     b.link.cut()
     assert sell(b.reg).offline
     t1 = b.clock.now()
     b.clock.advance(30)
-    for since, begin in ((t1 + 10, t1), (t1 - 100, t1 - 100), (None, t1)):
-        period = b.port._service(True, since)["offline_period"]
-        assert period["begin_time"] == date_time(begin + off) and period["end_time"] == date_time(t1 + 30 + off)
+    period = b.port._service(True)["offline_period"]
+    assert period["begin_time"] == date_time(t1 + off) and period["end_time"] == date_time(t1 + 30 + off)
 
 
 def test_protocol_13_idle_break_period_goes_with_the_first_answered_request():
@@ -269,7 +268,7 @@ def test_protocol_13_idle_break_period_goes_with_the_first_answered_request():
     b.link.cut()
     s = Y.OfdSync(b.reg)
     t0 = b.clock.now()
-    assert s.tick() == "test" and s.test == Y.TEST_FAILED and b.port.broken == t0
+    assert s.tick() == "test" and s.test == Y.TEST_FAILED and b.port.offline_since == t0
     b.link.restore()
     b.clock.advance(20)
     n = len(b.link.log)
@@ -279,7 +278,7 @@ def test_protocol_13_idle_break_period_goes_with_the_first_answered_request():
     assert b.link.log[n][0] == S.COMMAND_TICKET
     assert svc["offline_period"]["begin_time"] == date_time(t0 + off)
     assert svc["offline_period"]["end_time"] == date_time(t0 + 20 + off)
-    assert b.port.broken is None
+    assert b.port.offline_since is None
     assert not sell(b.reg).offline and "offline_period" not in b.link.log[-1][1]["service"]
 
 

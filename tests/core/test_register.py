@@ -55,7 +55,7 @@ def test_kz_26_kz_29_offline_receipt_autonomous_sign():
     b.ofd.online = False
     res = sell(r)
     assert res.offline and res.printed
-    assert res.fiscal_sign == R.autonomous_sign(REG["factory_no"], res.seq)  # KZ-29.3
+    assert res.fiscal_sign == R.autonomous_sign(res.seq)  # KZ-29.3
     assert _sign_in_journal(r.acc, res.seq) == res.fiscal_sign
     assert r.acc.unacked() == [res.seq]  # kept for the OFD (KZ-8)
     assert L.N_OFFLINE in r.notices  # KZ-29.2
@@ -71,11 +71,15 @@ def test_kz_26_kz_29_offline_receipt_autonomous_sign():
 
 
 def test_kz_29_3_autonomous_signs_unique():
+    # the journal sequence in decimal: one per document over the log's life,
+    # and the number sent as offline_ticket_number (uint32 of the protocol)
     signs = set()
     for seq in range(1, 2000, 7):
-        signs.add(R.autonomous_sign("KKM000000123", seq))
+        signs.add(R.autonomous_sign(seq))
     assert len(signs) == len(range(1, 2000, 7))
-    assert R.autonomous_sign("A", 5) != R.autonomous_sign("B", 5)
+    top = R.autonomous_sign(R.MAX_OFFLINE_NUMBER)
+    assert top == "2147483647" and R.offline_number(top, R.MAX_OFFLINE_NUMBER) == R.MAX_OFFLINE_NUMBER
+    assert R.offline_number("60280000000046", 46) == 46  # an older record's sign: its sequence
 
 
 def test_nothing_overtakes_the_offline_queue_and_replay_acks_in_order():

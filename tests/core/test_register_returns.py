@@ -168,7 +168,7 @@ def test_r_30_the_original_is_found_by_what_the_buyer_brings():
     assert r.find_original("https://check.example.kz/?i=%s&f=%s&s=250.00" % (s.fiscal_sign, REG["rnm"])) == s.seq
     assert r.find_original(1, 2) == s.seq
     assert r.find_original(o.fiscal_sign) == o.seq  # the autonomous sign as printed
-    assert r.find_original(str(R.offline_number(o.seq))) == o.seq  # the number the OFD got
+    assert r.find_original(str(R.offline_number(R.autonomous_sign(o.seq), o.seq))) == o.seq  # the number the OFD got
     assert r.find_original(1, 3) == o.seq
     for key, number in (("4228143549", None), (1, 9), (2, 2)):
         assert refused(r.find_original, key, number)[0] == T.E_NO_ORIGINAL
@@ -182,7 +182,7 @@ def test_r_30_the_original_is_found_by_what_the_buyer_brings():
     r = b.boot()
     r.login(1, "1111", A.MODE_SALES)
     ret, rc = _return(r, 1, 3)
-    assert rc.parent.number == str(R.offline_number(o.seq)) and rc.parent.offline
+    assert rc.parent.number == str(R.offline_number(R.autonomous_sign(o.seq), o.seq)) and rc.parent.offline
     assert ret.shift_no == 2
 
 
@@ -203,7 +203,7 @@ def test_c_7_the_parent_of_an_offline_receipt_is_the_number_the_ofd_received():
     assert "offline_ticket_number" in sent
     ret, _ = _return(r, paper)
     pt = b.link.log[-1][1]["ticket"]["parent_ticket"]
-    assert pt["parent_ticket_number"] == str(sent["offline_ticket_number"]) == str(R.offline_number(seq))
+    assert pt["parent_ticket_number"] == str(sent["offline_ticket_number"]) == str(R.offline_number(R.autonomous_sign(seq), seq))
     assert pt["parent_ticket_is_offline"] is True and pt["kgd_kkm_id"] == REG["rnm"]
     _return(r, on.fiscal_sign)
     pt = b.link.log[-1][1]["ticket"]["parent_ticket"]

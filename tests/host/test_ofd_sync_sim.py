@@ -147,14 +147,14 @@ def test_protocol_13_refused_document_set_aside_by_the_service_engineer(sim):
     assert "journal %d set aside (refused by the OFD, code 13); 1 documents wait" % first in said
     slip = sr.printer.pages[-1]
     body = "\n".join(t for st, t in slip)
-    assert T.text(T.L_REFUSED, "ru") in body and R.autonomous_sign(S.FACTORY_NO, first) in body
+    assert T.text(T.L_REFUSED, "ru") in body and R.autonomous_sign(first) in body
     assert "Некорректные" in body and "injected" in body  # the OFD's text (wrapped)
     _run(sr, out, ["skip 1"])  # the next tick: the second sale goes out
     assert sr.acc.unacked() == [] and "mode online" in sr.sync_line()
     db = _db(sr.var_path)
     assert db.execute("SELECT offline_number FROM tickets").fetchall() == [(second,)]
     # the refused sale stays in the journal, found by the autonomous sign on its paper
-    assert sr.reg.find_original(R.autonomous_sign(S.FACTORY_NO, first)) == first
+    assert sr.reg.find_original(R.autonomous_sign(first)) == first
     assert sr.port.refusal is None
     n = len(out.getvalue())
     _run(sr, out, ["status"])
@@ -234,3 +234,131 @@ def test_retry_interval_from_the_registers_setting(sim):
     _run(sr, out, ["login 1 1234", "fault refuse", "sale Нан 250 1", "pay cash 250", "skip 60"])
     assert sr.sync.interval == 120
     assert "next attempt in 60 s" in out.getvalue().splitlines()[-1]
+
+
+def _check(url):
+    # the check page the receipt's QR code opens: (HTTP status, page)
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_kz_29_3_r_82_offline_receipt_qr_verifies_after_the_replay(sim):
+    # one autonomous number: printed, in the QR code (i=) and sent as
+    # offline_ticket_number; the check page finds it once the OFD has it
+    from kkm import layout
+
+    sr, out = sim
+    _run(sr, out, ["login 1 1234", "fault refuse", "sale Нан 250 1", "pay cash 250"])
+    seq = int(re.search(r"journal (\d+)\): offline", out.getvalue()).group(1))
+    page = sr.printer.pages[-1]
+    qr = [t for st, t in page if st & layout.QR][0]
+    sign = re.search(r"[?&]i=(\d+)&", qr).group(1)
+    assert any(sign in t for st, t in page if not st & layout.QR)  # printed on its own line too
+    status, body = _check(qr)
+    assert status == 404 and 'id="autonomous"' in body  # not sent yet: the page says when it will be found
+    _run(sr, out, ["fault clear", "skip 60"])
+    assert sr.acc.unacked() == []
+    db = _db(sr.var_path)
+    assert db.execute("SELECT offline_number FROM tickets").fetchall() == [(int(sign),)]
+    assert int(sign) == seq
+    status, body = _check(qr)
+    assert status == 200 and 'data-status="mismatch"' not in body and 'id="offline"' in body
+
+
+def test_kz_31_5_online_z_prints_the_z_the_ofd_formed(sim):
+    # the simulated OFD answers the shift close with its own Z (with its
+    # checksum); that Z is printed, and it agrees with the register's
+    sr, out = sim
+    _run(sr, out, ["login 1 1234", "sale Нан 250 2", "pay cash 500", "deposit 100", "z"])
+    assert "shift 1 closed; the OFD's Z printed" in out.getvalue() and "differs" not in out.getvalue()
+    assert sr.reg.z_source == "ofd"
+    from tools.pb import load
+
+    ans = load().Response()
+    ans.ParseFromString(_db(sr.var_path).execute(
+        "SELECT answer FROM exchanges WHERE command=2 ORDER BY id DESC").fetchone()[0])
+    page = "".join(t.strip() for st, t in sr.printer.pages[-1])  # the checksum wraps
+    assert ans.report.zx_report.checksum and ans.report.zx_report.checksum in page
+
+
+def test_lost_answer_the_ofd_counts_the_document_as_the_register_printed_it(sim):
+    # the OFD stores the sale but every answer is lost for the whole budget:
+    # the register prints and counts it autonomous; the resend (same TOKEN
+    # and REQNUM) gets the stored sign and tells the OFD the autonomous
+    # number; the check page finds it and both Z reports agree (KZ-30.3,
+    # KZ-31.5, R-82)
+    from kkm import layout
+
+    sr, out = sim
+    _run(sr, out, ["login 1 1234", "fault garbage bytes=64", "sale Нан 250 1", "pay cash 250"])
+    assert re.search(r"journal \d+\): offline", out.getvalue())
+    qr = [t for st, t in sr.printer.pages[-1] if st & layout.QR][0]
+    sign = re.search(r"[?&]i=(\d+)&", qr).group(1)
+    db = _db(sr.var_path)
+    assert db.execute("SELECT COUNT(*), MAX(offline_number) FROM tickets").fetchone() == (1, None)  # stored online
+    _run(sr, out, ["fault clear", "skip 60"])
+    assert sr.acc.unacked() == []
+    assert db.execute("SELECT offline_number FROM tickets_seen").fetchall() == [(int(sign),)]
+    status, body = _check(qr)
+    assert status == 200 and 'id="offline"' in body
+    _run(sr, out, ["sale Сүт 300 1", "pay cash 300", "z"])
+    assert "shift 1 closed; the OFD's Z printed" in out.getvalue() and "differs" not in out.getvalue()
+    assert db.execute("SELECT zcheck_status FROM z_reports").fetchall() == [("matches",)]
+
+
+def test_lost_answer_of_a_placement_counted_offline_on_both_sides(sim):
+    sr, out = sim
+    _run(sr, out, ["login 1 1234", "fault garbage bytes=64", "deposit 100"])
+    _run(sr, out, ["fault clear", "skip 60", "z"])
+    db = _db(sr.var_path)
+    assert db.execute("SELECT offline FROM money_placements_seen").fetchall() == [(1,)]
+    assert db.execute("SELECT zcheck_status FROM z_reports").fetchall() == [("matches",)]
+
+
+def test_power_cut_between_the_answer_and_its_acknowledgement(tmp_path):
+    # the OFD stored and answered the sale, the power fails before the
+    # register journals the answer; the boot completes the sale as
+    # autonomous (its copy prints the autonomous number), the resend gets
+    # the stored sign and tells the OFD: one ticket, found by the number on
+    # the copy, and both Z reports agree
+    from boards.sim.nor_flash import PowerCut
+    from kkm import layout
+
+    var = str(tmp_path / "var")
+    out = io.StringIO()
+    sr = S.SimRegister(var, out)
+    try:
+        _run(sr, out, ["login 1 1234"])
+
+        def cut(seq, payload, ts):
+            raise PowerCut("off")
+
+        sr.reg.acc.ack = cut
+        with pytest.raises(PowerCut):
+            S.run(sr, ["sale Нан 250 1", "pay cash 250"])
+    finally:
+        sr.close()
+    out = io.StringIO()
+    sr = S.SimRegister(var, out)
+    try:
+        res = sr.reg.last
+        assert res.offline and len(sr.acc.unacked()) == 1
+        lines = sr.reg.copy_last()
+        qr = [t for st, t in lines.lines if st & layout.QR][0]
+        assert re.search(r"[?&]i=(\d+)&", qr).group(1) == res.fiscal_sign
+        _run(sr, out, ["login 1 1234", "skip 60", "sale Сүт 300 1", "pay cash 300", "z"])
+        assert sr.acc.unacked() == []
+        db = _db(var)
+        assert db.execute("SELECT offline_number FROM tickets_seen ORDER BY seq").fetchall() == \
+            [(int(res.fiscal_sign),), (None,)]
+        assert db.execute("SELECT zcheck_status FROM z_reports").fetchall() == [("matches",)]
+        status, body = _check(qr)
+        assert status == 200
+    finally:
+        sr.close()

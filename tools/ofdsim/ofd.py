@@ -147,7 +147,7 @@ class Ofd:
             self._reject_z = bool(store.setting("reject_z_mismatch", False))
         else:
             self.reject_z_mismatch = reject_z_mismatch
-        self.stats = {"requests": 0, "duplicates": 0, "tickets": 0, "z_matches": 0, "z_differs": 0,
+        self.stats = {"requests": 0, "duplicates": 0, "in_doubt": 0, "tickets": 0, "z_matches": 0, "z_differs": 0,
                       "z_rejected": 0, "x_matches": 0, "x_differs": 0}
         # kkm id -> REQNUM of the last request answered, stored or not (the
         # strict request-number rule follows it; unknown after a restart,
@@ -233,6 +233,8 @@ class Ofd:
                     # Resend after a lost answer: the stored answer, byte for byte.
                     self.stats["duplicates"] += 1
                     info.update(duplicate=True, result=last["result"])
+                    if last["result"] == OK:
+                        self._in_doubt(kkm["kkm_id"], last, payload)
                     return last["new_token"], bytes(last["answer"]), info
                 info["result"] = INVALID_RETRY_REQUEST
                 return head.token, self.error_answer(cmd, INVALID_RETRY_REQUEST), info
@@ -385,6 +387,47 @@ class Ofd:
             tax.percent = 16000  # 2026 Tax Code standard VAT rate
         n, _ = self.store.current_shift(kkm["kkm_id"])
         resp.service.last_document_info.fr_shift_number = n
+
+    def _in_doubt(self, kid, last, payload):
+        """A resend of the last exchange: its answer did not reach the register in
+        time (past the budget, or a power cut before the register journalled it),
+        so the register printed and counted the document as autonomous, and the
+        resend says so (offline_ticket_number; is_offline). The document stays as
+        stored and the answer is the stored one (the same fiscal sign); the
+        register's word is kept beside it (offline_marks), so the check page finds
+        the autonomous number on the paper and the Z counts the document offline,
+        as the register does (KZ-30.3, R-82; docs/protocol.md, "A lost answer")."""
+        req = self.pb.Request()
+        try:
+            req.ParseFromString(payload)
+        except Exception:  # google.protobuf.message.DecodeError: the stored answer stands
+            return
+        st = self.store
+        exid = last["id"]
+        if req.command == TICKET and req.ticket.HasField("offline_ticket_number"):
+            number = req.ticket.offline_ticket_number
+            doc = st.document_of("tickets_seen", kid, exid)
+            if doc is None or doc["offline_number"] is not None or st.offline_number_taken(kid, number):
+                return
+        elif req.command == MONEY_PLACEMENT and req.money_placement.is_offline:
+            number = None
+            doc = st.document_of("money_placements_seen", kid, exid)
+            if doc is None or doc["offline"]:
+                return
+        elif req.command == CLOSE_SHIFT and req.close_shift.is_offline:
+            number = None
+            doc = st.document_of("z_reports_seen", kid, exid)
+            if doc is None or doc["offline"]:
+                return
+        else:
+            return
+        st.savepoint()
+        st.add_offline_mark(kid, exid, number)
+        if req.service.HasField("offline_period"):
+            op = req.service.offline_period
+            st.add_offline_period(kid, exid, iso(dt_tuple(op.begin_time)), iso(dt_tuple(op.end_time)))
+        st.release()
+        self.stats["in_doubt"] += 1
 
     def _shift_guard(self, kkm, doc_time, offline):
         """24-hour shift limit, counted from the first ticket of the shift;

@@ -17,7 +17,8 @@ import time
 
 RETENTION_YEARS = 5
 
-_FISCAL_TABLES = ("exchanges", "tickets", "money_placements", "z_reports", "offline_periods", "ads")
+_FISCAL_TABLES = ("exchanges", "tickets", "money_placements", "z_reports", "offline_periods", "ads",
+                  "offline_marks")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -106,6 +107,19 @@ CREATE TABLE IF NOT EXISTS offline_periods (
   end_time TEXT NOT NULL,
   received_at TEXT NOT NULL
 );
+-- the register's word on a resend of a document whose answer it did not
+-- get in time (Ofd._in_doubt): it printed the document as autonomous, with
+-- this number (tickets; NULL for placements and Z). Kept apart from the
+-- document, which is never edited; the *_seen views read both.
+CREATE TABLE IF NOT EXISTS offline_marks (
+  id INTEGER PRIMARY KEY,
+  kkm_id INTEGER NOT NULL,
+  exchange_id INTEGER NOT NULL,
+  offline_number INTEGER,
+  received_at TEXT NOT NULL,
+  retain_until TEXT NOT NULL,
+  UNIQUE (kkm_id, exchange_id)
+);
 CREATE TABLE IF NOT EXISTS ads (
   id INTEGER PRIMARY KEY,
   kkm_id INTEGER,
@@ -158,6 +172,7 @@ class Store:
                     "SELECT RAISE(ABORT, 'fiscal data are kept for %d years: no %s'); END"
                     % (op.lower(), t, op, t, RETENTION_YEARS, op.lower()))
         self._migrate()
+        self.db.executescript(self._VIEWS)
         if self.meta("secret") is None:
             self.set_meta("secret", secrets.token_hex(32))
 
@@ -169,6 +184,24 @@ class Store:
         "z_reports": (("zcheck_status", "TEXT"),   # matches / differs / absent (zcheck.py)
                       ("zcheck", "TEXT")),         # JSON: {"status", "count", "differences"}
     }
+
+    # The documents as the OFD counts them: with the register's offline word
+    # on a resend (offline_marks) taken in. Made after _migrate (z_reports'
+    # added columns).
+    _VIEWS = """
+CREATE VIEW IF NOT EXISTS tickets_seen AS SELECT t.id, t.kkm_id, t.exchange_id, t.seq, t.shift_number,
+  t.fiscal_sign, t.operation, t.total, t.cash, t.date_time, COALESCE(t.offline_number, m.offline_number)
+  AS offline_number, t.request, t.qr, t.received_at, t.retain_until
+  FROM tickets t LEFT JOIN offline_marks m ON m.kkm_id = t.kkm_id AND m.exchange_id = t.exchange_id;
+CREATE VIEW IF NOT EXISTS money_placements_seen AS SELECT p.id, p.kkm_id, p.exchange_id, p.shift_number,
+  p.operation, p.amount, MAX(p.offline, m.id IS NOT NULL) AS offline, p.date_time, p.received_at,
+  p.retain_until
+  FROM money_placements p LEFT JOIN offline_marks m ON m.kkm_id = p.kkm_id AND m.exchange_id = p.exchange_id;
+CREATE VIEW IF NOT EXISTS z_reports_seen AS SELECT z.id, z.kkm_id, z.exchange_id, z.shift_number,
+  z.opened_at, z.closed_at, MAX(z.offline, m.id IS NOT NULL) AS offline, z.report, z.received_at,
+  z.retain_until, z.zcheck_status, z.zcheck
+  FROM z_reports z LEFT JOIN offline_marks m ON m.kkm_id = z.kkm_id AND m.exchange_id = z.exchange_id;
+"""
 
     def _columns(self, table):
         return {r[1] for r in self.db.execute("PRAGMA table_info(%s)" % table)}
@@ -335,11 +368,11 @@ class Store:
             (kkm_id, kkm_id, kkm_id)).fetchone()[0]
 
     def last_z(self, kkm_id):
-        return self.db.execute("SELECT * FROM z_reports WHERE kkm_id=? ORDER BY shift_number DESC LIMIT 1",
+        return self.db.execute("SELECT * FROM z_reports_seen WHERE kkm_id=? ORDER BY shift_number DESC LIMIT 1",
                                (kkm_id,)).fetchone()
 
     def z_reports(self, kkm_id):
-        return self.db.execute("SELECT * FROM z_reports WHERE kkm_id=? ORDER BY shift_number",
+        return self.db.execute("SELECT * FROM z_reports_seen WHERE kkm_id=? ORDER BY shift_number",
                                (kkm_id,)).fetchall()
 
     def add_z(self, kkm_id, exchange_id, shift_number, opened_at, closed_at, offline, report, zcheck=None):
@@ -420,21 +453,34 @@ class Store:
         return self.db.execute(q + " ORDER BY " + order, a).fetchall()
 
     def tickets(self, kkm_id, shift_number=None, upto_shift=None):
-        return self._of_shifts("tickets", "seq", kkm_id, shift_number, upto_shift)
+        return self._of_shifts("tickets_seen", "seq", kkm_id, shift_number, upto_shift)
 
     def offline_number_taken(self, kkm_id, number):
-        return self.db.execute("SELECT 1 FROM tickets WHERE kkm_id=? AND offline_number=?",
+        return self.db.execute("SELECT 1 FROM tickets_seen WHERE kkm_id=? AND offline_number=?",
                                (kkm_id, number)).fetchone() is not None
 
+    def document_of(self, view, kkm_id, exchange_id):
+        """The ticket, money placement or Z (view: tickets_seen, money_placements_seen,
+        z_reports_seen) an exchange stored, or None."""
+        if view not in ("tickets_seen", "money_placements_seen", "z_reports_seen"):
+            raise ValueError(view)
+        return self.db.execute("SELECT * FROM %s WHERE kkm_id=? AND exchange_id=?" % view,
+                               (kkm_id, exchange_id)).fetchone()
+
+    def add_offline_mark(self, kkm_id, exchange_id, offline_number):
+        self.db.execute("INSERT INTO offline_marks(kkm_id, exchange_id, offline_number, received_at, retain_until)"
+                        " VALUES (?,?,?,?,?)", (kkm_id, exchange_id, offline_number, _now(), _retain_until()))
+
     def find_ticket(self, rnm, code):
-        """A ticket by RNM and fiscal sign, or by its autonomous (offline) code."""
+        """A ticket by RNM and fiscal sign, or by its autonomous (offline) code: the
+        offline_ticket_number the register sent, printed and put in the QR code (i=)."""
         k = self.kkm_by_rnm(rnm)
         if k is None:
             return None, None
-        row = self.db.execute("SELECT * FROM tickets WHERE kkm_id=? AND fiscal_sign=?",
+        row = self.db.execute("SELECT * FROM tickets_seen WHERE kkm_id=? AND fiscal_sign=?",
                               (k["kkm_id"], code)).fetchone()
         if row is None and code.isascii() and code.isdigit() and len(code) < 11:
-            row = self.db.execute("SELECT * FROM tickets WHERE kkm_id=? AND offline_number=? ORDER BY seq"
+            row = self.db.execute("SELECT * FROM tickets_seen WHERE kkm_id=? AND offline_number=? ORDER BY seq"
                                   " LIMIT 1", (k["kkm_id"], int(code))).fetchone()
         return k, row
 
@@ -447,7 +493,7 @@ class Store:
              _retain_until()))
 
     def money_placements(self, kkm_id, shift_number=None, upto_shift=None):
-        return self._of_shifts("money_placements", "id", kkm_id, shift_number, upto_shift)
+        return self._of_shifts("money_placements_seen", "id", kkm_id, shift_number, upto_shift)
 
     def cash(self, kkm_id):
         """Cash in the drawer: cash parts of tickets plus deposits minus withdrawals."""

@@ -156,9 +156,15 @@ def make_app(srv):
                   _bi("Сомасы", "Сумма"), _e(s), _bi("Күні мен уақыты", "Дата и время"), _e(t)))
         kkm, row = store().find_ticket(f, i) if i and f else (None, None)
         if row is None:
-            body = ('<h1>%s</h1><div id="result" class="status not-found" data-status="not-found">%s</div>%s'
+            # an autonomous receipt is known once the register has sent it (KZ-30.2)
+            later = ""
+            if kkm is not None and i.isascii() and i.isdigit():
+                later = '<p id="autonomous">%s</p>' % _bi(
+                    "Автономды режимде берілген чек ККМ оны ОФД-ға жібергеннен кейін табылады",
+                    "Чек, выданный в автономном режиме, будет найден после того, как ККМ передаст его в ОФД")
+            body = ('<h1>%s</h1><div id="result" class="status not-found" data-status="not-found">%s</div>%s%s'
                     % (_bi("Чекті тексеру", "Проверка чека"),
-                       _bi("Чек табылмады", "Чек не найден"), ask))
+                       _bi("Чек табылмады", "Чек не найден"), later, ask))
             return _page("Чек табылмады / Чек не найден", body, 404)
         mism = []
         if _parse_sum(s) != row["total"]:
