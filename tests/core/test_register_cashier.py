@@ -298,3 +298,18 @@ def test_a_receipt_or_users_over_one_journal_record_are_refused_without_a_fault(
         code += 1
     assert code > 20 and code not in r.auth.users and r.active_locks() == []
     assert sorted(b.boot().auth.users) == sorted(r.auth.users)
+
+
+def test_cash_paid_out_is_exact_and_may_come_in_parts():
+    # a purchase pays the seller: no change, no more than is due
+    b = fiscalised_bench()
+    r = b.reg
+    r.deposit(100000)
+    rc = r.open_receipt(D.OP_BUY)
+    rc.add_line(line(price=30000))
+    assert refused(r.pay, D.PAY_CASH, 40000)[0] == T.E_PAY_OVER
+    assert r.pay(D.PAY_CASH, 10000) is None
+    res = r.pay(D.PAY_CASH, 20000)
+    p = res.doc.payments[0]
+    assert (p.amount, p.tendered, res.doc.change()) == (30000, None, 0)
+    assert r.counters.cash == 70000
