@@ -17,6 +17,7 @@ Commands (one per line; ``#`` starts a comment):
     pay cash|card|mobile <amount>          pay (cash may come in parts); the receipt is fiscalised when
                                            paid, a payment that does not fiscalise is taken off
     cancel                                 abandon the open receipt
+    copy                                   a copy of the last document (also after a restart)
     return <seq>                           full return of the receipt with that journal number
     deposit <amount> / withdraw <amount>   cash in / cash out
     x                                      X report: sent to the OFD, the OFD's X printed (the register's offline)
@@ -444,6 +445,9 @@ class SimRegister:
         if r.change():
             self.say("change: %s" % money.fmt(r.change()))
         self._done(res)
+
+    def cmd_copy(self):
+        self.reg.copy_last(self.lang)
 
     def cmd_cancel(self):
         self.reg.abandon()
