@@ -2,8 +2,9 @@
 #
 # A lock has a code (an int, stable: it is journalled and shown), a message
 # in Kazakh and in Russian, and a note on what clears it. Some locks are
-# flags the register raises and lowers (self-test, printer, OFD orders);
-# the two time limits are computed from the clock on every check:
+# flags the register raises and lowers (self-test, printer, OFD orders; the
+# clock behind the last document, looked at on every check); the two time
+# limits are computed from the clock on every check:
 #   shift over 24 h from the completion of its first payment document (KZ-14)
 #   oldest unacknowledged offline document over 72 h old (KZ-29.6)
 # The same table holds the register's other refusals (passwords, settings,
