@@ -21,6 +21,7 @@ Commands (one per line; ``#`` starts a comment):
     pay cash|card|mobile <amount>          pay (cash may come in parts); the receipt is fiscalised when
                                            paid, a payment that does not fiscalise is taken off
     cancel                                 abandon the open receipt
+    copy                                   a copy of the last document (also after a restart)
     return <sign>|<shift>/<no> [<line> <qty>]   return of a receipt found by the fiscal sign or autonomous
                                            number on its paper (or its QR text), or by shift and receipt
                                            number: all that is left of it, or qty of one line (1, 2, ...);
@@ -448,6 +449,9 @@ class SimRegister:
         if r.change():
             self.say("change: %s" % money.fmt(r.change()))
         self._done(res)
+
+    def cmd_copy(self):
+        self.reg.copy_last(self.lang)
 
     def cmd_cancel(self):
         self.reg.abandon()

@@ -2,8 +2,9 @@
 #
 # A lock has a code (an int, stable: it is journalled and shown), a message
 # in Kazakh and in Russian, and a note on what clears it. Some locks are
-# flags the register raises and lowers (self-test, printer, OFD orders);
-# the two time limits are computed from the clock on every check:
+# flags the register raises and lowers (self-test, printer, OFD orders; the
+# clock behind the last document, looked at on every check); the two time
+# limits are computed from the clock on every check:
 #   shift over 24 h from the completion of its first payment document (KZ-14)
 #   oldest unacknowledged offline document over 72 h old (KZ-29.6)
 # The same table holds the register's other refusals (passwords, settings,
@@ -118,8 +119,8 @@ _TEXTS = (
     E_BAD_BIN, "ЖСН/БСН қате", "Неверный ИИН/БИН", "",
     E_BAD_SETTING, "Параметр қате", "Неверный параметр", "",
     E_ALREADY_FISCALISED, "БКМ фискалдандырылған", "ККМ уже фискализирована", "",
-    E_CLOCK_RANGE, "Күн мен уақыт қате: 2106 жылдан кейін болмауы керек",
-        "Неверные дата и время: не позднее 2106 года", "",
+    E_CLOCK_RANGE, "Күн мен уақыт қате: 07.02.2106 күнінен кешікпеуі керек",
+        "Неверные дата и время: не позднее 07.02.2106", "",
     E_SETTINGS_SIZE, "Баптаулар немесе пайдаланушылар 2 КБ-қа сыймайды: қысқартыңыз",
         "Настройки или пользователи не помещаются в 2 КБ: сократите", "",
     E_NOT_ENOUGH_CASH, "Кассада қолма-қол ақша жеткіліксіз", "Недостаточно наличных в кассе", "",

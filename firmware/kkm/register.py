@@ -793,11 +793,12 @@ class Register:
         return self._print(res, lang)
 
     def pay(self, kind, amount, lang=None, terminal=None, auth_code=None, rrn=None, qr_id=None):
-        # a payment of the open receipt: cash `amount` handed over (above
-        # the amount due it is change; cash may come in parts), non-cash
-        # `amount` charged (at most the amount due). The paid receipt is
-        # fiscalised; a payment that did not fiscalise (a lock, a refused
-        # line) is taken off again, so the cashier can pay anew.
+        # a payment of the open receipt: cash `amount` handed over by the
+        # buyer (a sale, a purchase return: above the amount due it is
+        # change; cash may come in parts), any other payment at most the
+        # amount due. The paid receipt is fiscalised; a payment that did
+        # not fiscalise (a lock, a refused line) is taken off again, so the
+        # cashier can pay anew.
         # -> Fiscalised, or None while an amount is still due
         self.auth.require(A.MODE_SALES)
         r = self.draft
@@ -806,7 +807,7 @@ class Register:
         if not is_int(amount) or amount <= 0:
             raise D.DocumentError(T.E_AMOUNT, amount)
         due = r.total() - r.paid()
-        if kind == D.PAY_CASH:
+        if kind == D.PAY_CASH and (r.op == D.OP_SELL or r.op == D.OP_BUY_RETURN):
             p = D.Payment(kind, min(amount, due), amount)
         elif amount > due:
             raise D.DocumentError(T.E_PAY_OVER, amount)

@@ -200,8 +200,8 @@ def test_kz_1_wrong_password_says_attempts_left_and_lockout_the_wait():
     assert args == (L.E_LOCKED_OUT, 200)
     assert "200" in r.lock_message(args[0], "kk", args[1])
     # without a detail the plain texts stay
-    assert r.lock_message(L.E_LOCKED_OUT, "ru") == L.message(L.E_LOCKED_OUT, "ru") and "%" not in L.message(
-        L.E_LOCKED_OUT, "kk")
+    assert r.lock_message(L.E_LOCKED_OUT, "ru") == "Много неверных попыток: повторите позже"
+    assert "%" not in L.message(L.E_BAD_PASSWORD, "kk")
 
 
 class BlockingOfd:
@@ -275,9 +275,11 @@ def test_a_receipt_or_users_over_one_journal_record_are_refused_without_a_fault(
         d = D.Receipt(D.OP_SELL, 1)
         for ln in _lines(tail):
             d.add_line(ln)
+        d.add_payment(D.Payment(D.PAY_CASH, d.total(), d.total()))  # as pay() makes it
         d.stamp(table, "Айгүл", r.settings.get("tz_offset"))
         if 2048 < 8 + len(d.encode()) <= 2056:
             break
+    assert 2048 < 8 + len(d.encode()) <= 2056
     rc = r.open_receipt(D.OP_SELL)
     for ln in _lines(tail):
         rc.add_line(ln)
@@ -298,3 +300,18 @@ def test_a_receipt_or_users_over_one_journal_record_are_refused_without_a_fault(
         code += 1
     assert code > 20 and code not in r.auth.users and r.active_locks() == []
     assert sorted(b.boot().auth.users) == sorted(r.auth.users)
+
+
+def test_cash_paid_out_is_exact_and_may_come_in_parts():
+    # a purchase pays the seller: no change, no more than is due
+    b = fiscalised_bench()
+    r = b.reg
+    r.deposit(100000)
+    rc = r.open_receipt(D.OP_BUY)
+    rc.add_line(line(price=30000))
+    assert refused(r.pay, D.PAY_CASH, 40000)[0] == T.E_PAY_OVER
+    assert r.pay(D.PAY_CASH, 10000) is None
+    res = r.pay(D.PAY_CASH, 20000)
+    p = res.doc.payments[0]
+    assert (p.amount, p.tendered, res.doc.change()) == (30000, None, 0)
+    assert r.counters.cash == 70000

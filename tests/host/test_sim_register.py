@@ -204,3 +204,25 @@ def test_piece_goods_in_whole_units_and_pay_again_after_a_failed_payment(tmp_pat
         assert [r[0] for r in rows] == [36000]
     finally:
         sr.close()
+
+
+def test_copy_after_a_restart_carries_the_fiscal_sign_and_qr(tmp_path):
+    from kkm import texts as T
+
+    var = str(tmp_path / "var")
+    out = io.StringIO()
+    sr = S.SimRegister(var, out)
+    try:
+        assert S.run(sr, ["login 1 1234", "sale Нан 250 1", "pay cash 250"]) == 0, out.getvalue()
+        sign = re.search(r"fiscal sign (\d+)", out.getvalue()).group(1)
+    finally:
+        sr.close()
+    out2 = io.StringIO()
+    sr = S.SimRegister(var, out2)
+    try:
+        assert S.run(sr, ["copy"]) == 0, out2.getvalue()
+        page = out2.getvalue()
+        assert T.text(T.L_COPY, "ru") in page and T.text(T.L_NOT_FISCAL, "ru") not in page
+        assert sign in page and "[QR]" in page and "i=" + sign in page.replace("|\n|", "")
+    finally:
+        sr.close()
