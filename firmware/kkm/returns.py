@@ -143,7 +143,7 @@ class Returnable:
             raise D.DocumentError(E_RETURN_QTY, i)
         a = left_a * q // left_q
         ln = D.Line(o.name, o.price, q, o.unit_code, o.section, o.tax_code, o.gtin, o.ntin,
-                  o.marks if q == o.qty_milli else None)
+                    o.marks if q == o.qty_milli else None)
         g = ln.gross()
         if a < g:
             ln.discount = g - a
