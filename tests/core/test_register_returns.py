@@ -4,6 +4,7 @@
 # and per payment type, also after a reboot.
 from kkm import auth as A
 from kkm import document as D
+from kkm import layout
 from kkm import locks as L
 from kkm import register as R
 from kkm import returns
@@ -202,6 +203,9 @@ def test_r_30_the_original_is_found_by_what_the_buyer_brings():
     assert returns.find_original(r, o.fiscal_sign) == o.seq  # the autonomous sign as printed
     assert returns.find_original(r, str(R.offline_number(o.seq))) == o.seq  # the number the OFD got
     assert returns.find_original(r, 1, 3) == o.seq
+    for res in (s, o):  # the QR code printed on each paper
+        qr = [t for st, t in res.lines if st & layout.QR]
+        assert len(qr) == 1 and returns.find_original(r, qr[0]) == res.seq
     for key, number in (("4228143549", None), (1, 9), (2, 2)):
         assert refused(returns.find_original, r, key, number)[0] == returns.E_NO_ORIGINAL
     # the deposit is document 1 of the shift: not a receipt
