@@ -63,6 +63,7 @@ class Returnable:
     # quantity and the amount (lines of the same goods at the same price
     # count as one: their first line holds the figures), per payment type
     # the amount paid, less every return already made against it (take).
+    # A new return is held to it (check).
     # parent: the ParentTicket a return of it names (original).
     def __init__(self, orig, parent):
         self.orig = orig
@@ -98,12 +99,22 @@ class Returnable:
                 return a
         return 0
 
-    def take(self, ret, check=True):
-        # subtract a return; check: refuse (DocumentError) a return that is
-        # not of this kind of receipt or exceeds what is left of a line or of
-        # a payment type (a journalled return is subtracted unchecked)
-        if check and (self.op is None or ret.op != self.op):
+    def check(self, ret):
+        # refuse (DocumentError) a return that is not of this kind of
+        # receipt or exceeds what is left of a line or of a payment type;
+        # nothing changes (the return may still not be fiscalised)
+        if self.op is None or ret.op != self.op:
             raise D.DocumentError(E_RETURN_OP, ret.op)
+        self._less(ret, True)
+
+    def take(self, ret):
+        # subtract a journalled return
+        self.qty, self.amount, self.pay = self._less(ret, False)
+
+    def _less(self, ret, check):
+        # -> (qty, amount, pay) left after ret
+        qty = list(self.qty)
+        amount = list(self.amount)
         for i in range(len(ret.lines)):
             ln = ret.lines[i]
             j = self._position(ln)
@@ -111,17 +122,19 @@ class Returnable:
                 if check:
                     raise D.DocumentError(E_RETURN_LINE, i)
                 continue
-            self.qty[j] -= ln.qty_milli
-            self.amount[j] -= ln.total()
-            if check and self.qty[j] < 0:
+            qty[j] -= ln.qty_milli
+            amount[j] -= ln.total()
+            if check and qty[j] < 0:
                 raise D.DocumentError(E_RETURN_QTY, i)
-            if check and self.amount[j] < 0:
+            if check and amount[j] < 0:
                 raise D.DocumentError(E_RETURN_LEFT, i)
+        pay = self.pay
         for p in ret.payments:
             left = self.paid(p.kind) - p.amount
             if check and left < 0:
                 raise D.DocumentError(E_RETURN_PAY, p.kind)
-            self.pay = [(k, left if k == p.kind else a) for k, a in self.pay]
+            pay = [(k, left if k == p.kind else a) for k, a in pay]
+        return qty, amount, pay
 
     def line(self, i, qty_milli=None, draft=None):
         # the return line of the original's line i: qty_milli (default: all
@@ -240,7 +253,7 @@ def original(reg, seq):
             if D.is_return(p[9]):  # the receipt's op: after the header and its version
                 r = D.Receipt.decode(p[8:])
                 if _same_parent(r.parent, left.parent):
-                    left.take(r, False)
+                    left.take(r)
     if doc is None:
         raise L.Refused(E_NO_ORIGINAL, seq)
     if left is None:
@@ -292,8 +305,12 @@ def refund(reg):
 
 
 def check(reg, r):
-    # the return r against its original as the journal holds it now
-    left = original(reg, find_original(reg, r.parent.number))
-    if not _same_parent(left.parent, r.parent):
-        raise L.Refused(E_NO_ORIGINAL, r.parent.number)
-    left.take(r)
+    # the return r against what is left of its original: as open_return
+    # read it from the journal (nothing is journalled while its draft is
+    # open), else as the journal holds it now
+    left = reg.returnable
+    if left is None or left.parent is not r.parent:
+        left = original(reg, find_original(reg, r.parent.number))
+        if not _same_parent(left.parent, r.parent):
+            raise L.Refused(E_NO_ORIGINAL, r.parent.number)
+    left.check(r)

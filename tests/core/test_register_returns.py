@@ -53,7 +53,7 @@ def test_r_30_returnable_lines_of_the_same_goods_count_as_one():
     w = D.Receipt(D.OP_SELL_RETURN, 7)
     w.add_line(left.line(2))
     w.add_payment(D.Payment(D.PAY_CARD, w.total(), None, "T1", "1", "2"))
-    assert refused(left.take, w)[0] == returns.E_RETURN_PAY
+    assert refused(left.check, w)[0] == returns.E_RETURN_PAY
 
 
 def test_r_30_a_sale_is_returned_once_and_its_lines_no_further_than_sold():
