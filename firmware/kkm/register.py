@@ -88,6 +88,7 @@ Z_STAMP_ROOM = const(17)  # a Z's stamps besides the operator's name (z_body, kk
 # (<I, UTC) before the document.encode_z body; older bodies begin with
 # document.Z_STAMPED or the counters' version and have none
 Z_OPENED = const(0x5B)
+MAX_OFFLINE_NUMBER = const(2147483647)  # uint32 of the protocol (section 1)
 SIGN_SCAN = const(16)  # records looked at after a document for its R_SIGN (sign_of)
 # Failed-login audit records (a wrong password, a lockout) that the full
 # log refuses go into the reserve: a share of AUTH_SHARE records (one
@@ -109,10 +110,12 @@ def autonomous_sign(factory_no, doc_seq):
     return "%04d%010d" % (tag, doc_seq)
 
 
-def offline_number(doc_seq):
-    # the number an offline document is known by at the OFD: its request's
-    # offline_ticket_number (ofd.port), a return's parent_ticket_number
-    return doc_seq
+def offline_number(sign, doc_seq):
+    # the offline_ticket_number of a document with this autonomous sign; a
+    # sign of an older record (a 4-digit device tag before the 10-digit
+    # sequence) does not fit the field: its sequence
+    n = int(sign)
+    return n if n <= MAX_OFFLINE_NUMBER else doc_seq
 
 
 def doc_header(shift_no, number):

@@ -5,8 +5,8 @@
 # more than is left after the returns journalled against it (Returnable),
 # checked at fiscalisation from the journal (check). Its ParentTicket names
 # the original as the OFD knows it: the OFD's fiscal sign of a receipt
-# issued online, the number its request carried (register.offline_number)
-# of one issued offline. docs/register.md "Returns".
+# issued online, the number its request carries as offline_ticket_number
+# (register.offline_number) of one issued offline. docs/register.md "Returns".
 
 import struct
 
@@ -223,7 +223,7 @@ def find_original(reg, key, number=None):
                 return seq
         elif rtype == ACK or rtype == R.R_SIGN:
             dseq = struct.unpack_from("<I", p, 0)[0]
-            if p[4:] == want or (rtype == R.R_SIGN and n == R.offline_number(dseq)):
+            if p[4:] == want or (n is not None and rtype == R.R_SIGN and n == R.offline_number(p[4:].decode(), dseq)):
                 return dseq
     raise L.Refused(E_NO_ORIGINAL, key)
 
@@ -233,8 +233,7 @@ def original(reg, seq):
     # it after the returns journalled since. Its R_SIGN or ACK comes before
     # the next document (Register._issue, recovery)
     doc = left = None
-    offline = False
-    sign = None
+    asign = ofd = None  # its autonomous sign (R_SIGN: issued offline), the OFD's (ACK)
     if seq < reg.acc.oldest_seq:
         raise L.Refused(E_NO_ORIGINAL, seq)  # its ACK is kept, the ring reused the document
     for s, rtype, ts, p in _walk(reg, seq):
@@ -245,11 +244,13 @@ def original(reg, seq):
             doc_ts = ts
         elif left is None and (rtype == R.R_SIGN or rtype == ACK):
             if struct.unpack_from("<I", p, 0)[0] == seq:
-                offline = offline or rtype == R.R_SIGN
-                sign = bytes(p[4:]).decode()
+                if rtype == R.R_SIGN:
+                    asign = p[4:]
+                else:
+                    ofd = p[4:]
         elif rtype == R.R_RECEIPT:
             if left is None:
-                left = Returnable(doc, _parent(reg, seq, doc_ts, doc, offline, sign))
+                left = Returnable(doc, _parent(reg, seq, doc_ts, doc, asign, ofd))
             if D.is_return(p[9]):  # the receipt's op: after the header and its version
                 r = D.Receipt.decode(p[8:])
                 if _same_parent(r.parent, left.parent):
@@ -257,18 +258,19 @@ def original(reg, seq):
     if doc is None:
         raise L.Refused(E_NO_ORIGINAL, seq)
     if left is None:
-        left = Returnable(doc, _parent(reg, seq, doc_ts, doc, offline, sign))
+        left = Returnable(doc, _parent(reg, seq, doc_ts, doc, asign, ofd))
     return left
 
 
-def _parent(reg, seq, ts, doc, offline, sign):
-    if offline:
-        number = str(R.offline_number(seq))
-    elif sign is not None:
-        number = sign  # the OFD's
+def _parent(reg, seq, ts, doc, asign, ofd):
+    # issued offline: the number its request carries; online: the OFD's sign
+    if asign is not None:
+        number = str(R.offline_number(asign.decode(), seq))
+    elif ofd is not None:
+        number = bytes(ofd).decode()
     else:
         raise L.Refused(E_NO_ORIGINAL, seq)  # no sign yet
-    return D.Parent(number, ts, doc.total(), offline, reg.settings.get("rnm"))
+    return D.Parent(number, ts, doc.total(), asign is not None, reg.settings.get("rnm"))
 
 
 def open_return(reg, key, number=None):

@@ -56,9 +56,8 @@
 #
 # A document whose autonomous fiscal sign is in the journal (an R_SIGN
 # record after it) was issued offline: its request carries
-# offline_ticket_number = kkm.register.offline_number(seq) (the document's
-# journal sequence, the last ten digits of the printed autonomous sign,
-# KZ-29.3, KZ-30.3; a return names it as its parent), is_offline for
+# offline_ticket_number = the document's journal sequence (the last ten
+# digits of the printed autonomous sign, KZ-29.3, KZ-30.3), is_offline for
 # placements and Z, and service.offline_period from the oldest unsent
 # document to now (KZ-30.1). A request whose answer was lost is sent again
 # with the same token and request number (ofd.client), so the OFD returns
@@ -398,7 +397,7 @@ class OfdPort:
             if r.utc_offset is not None:
                 off = r.utc_offset
                 name = r.operator_name
-            t = M.ticket(r, table, ts + off, shift_no, number, R.offline_number(doc_seq) if offline else None, name, off)
+            t = M.ticket(r, table, ts + off, shift_no, number, doc_seq if offline else None, name, off)
             return M.ticket_request(t, self._service(offline))
         if rtype == R.R_PLACEMENT:
             p = D.Placement.decode(body)
