@@ -107,7 +107,7 @@ def test_r_30_partial_returns_of_a_discounted_line_add_up_to_the_line():
 
 
 def test_r_30_a_purchase_return_exceeds_its_original():
-    # E.24: a purchase return is bounded by its purchase like a sale return
+    # a purchase return is bounded by its purchase like a sale return
     b = fiscalised_bench()
     r = b.reg
     r.deposit(100000)
@@ -131,7 +131,7 @@ def test_r_30_a_purchase_return_exceeds_its_original():
 
 
 def test_r_30_a_return_is_not_returned_and_its_kind_follows_the_original():
-    # D.14: a sale return's parent is a sale, a purchase return's a purchase
+    # a sale return's parent is a sale, a purchase return's a purchase
     b = fiscalised_bench()
     r = b.reg
     s = sell(r, [line(price=40000)])
@@ -146,9 +146,8 @@ def test_r_30_a_return_is_not_returned_and_its_kind_follows_the_original():
 
 
 def test_r_30_refund_by_the_original_payment_types():
-    # D.15: a card sale is refunded to the card with the terminal's data; a
-    # mixed one to the card first, cash for the rest; cash only up to the
-    # drawer and never by a type the buyer did not pay with
+    # a card sale is refunded to the card with the terminal's data, never
+    # by a type the buyer did not pay with
     b = fiscalised_bench()
     r = b.reg
     s = sell(r, [line(price=100000)], card=100000)
@@ -164,21 +163,23 @@ def test_r_30_refund_by_the_original_payment_types():
 
 
 def test_r_30_refund_of_a_mixed_payment_card_first_cash_up_to_the_drawer():
+    # a mixed payment is refunded to the card first, cash for the rest, and
+    # cash only up to what the drawer holds
     b = fiscalised_bench()
     r = b.reg
     m = sell(r, [line(price=35000, qty=2000)], card=60000)  # 700.00: 600 card, 100 cash
     r.withdraw(5000)  # the drawer keeps 50.00
-    rc = r.open_return(m.fiscal_sign)
+    r.open_return(m.fiscal_sign)
     r.return_line(0)
     assert [(p.kind, p.amount) for p in r.refund()] == [(D.PAY_CARD, 60000), (D.PAY_CASH, 10000)]
     assert refused(r.fiscalise)[0] == L.E_NOT_ENOUGH_CASH
     r.abandon()
     r.deposit(5000)
-    rc = r.open_return(m.fiscal_sign)
+    r.open_return(m.fiscal_sign)
     r.return_line(0, 1000)  # 350.00: all of it to the card
     assert [(p.kind, p.amount) for p in r.refund()] == [(D.PAY_CARD, 35000)]
     r.fiscalise()
-    rc = r.open_return(m.fiscal_sign)
+    r.open_return(m.fiscal_sign)
     r.return_line(0)
     assert [(p.kind, p.amount) for p in r.refund()] == [(D.PAY_CARD, 25000), (D.PAY_CASH, 10000)]
     r.fiscalise()
@@ -187,7 +188,7 @@ def test_r_30_refund_of_a_mixed_payment_card_first_cash_up_to_the_drawer():
 
 
 def test_r_30_the_original_is_found_by_what_the_buyer_brings():
-    # D.21: the fiscal sign on the paper or in its QR code, the autonomous
+    # the fiscal sign on the paper or in its QR code, the autonomous
     # number of an offline receipt, or the shift and the receipt number
     # printed on it ("Чек №"), never a journal number the paper does not show
     b = fiscalised_bench()
