@@ -476,8 +476,8 @@ class SimRegister:
             reg.refund()
             res = reg.fiscalise(self.lang)
         except Exception:
-            if self.reg.draft is r:
-                self.reg.abandon()
+            if reg.draft is r:
+                reg.abandon()
             raise
         self._done(res)
 

@@ -30,7 +30,7 @@
 import struct
 
 from compat import const, is_int
-from journal import JournalFull, JournalError, JournalCorrupt, ACK, ACK_ROOM, ZMARK_LEN, LAST_SEQ
+from journal import JournalFull, JournalError, ACK_ROOM, ZMARK_LEN, LAST_SEQ
 from kkm import auth as A
 from kkm import counters as C
 from kkm import document as D
@@ -162,23 +162,6 @@ def sign_of(acc, doc_seq):
     return None
 
 
-def _qr_number(s):
-    # a scanned QR code is the check page's address: its i= parameter is
-    # the number on the paper
-    for sep in ("?i=", "&i="):
-        k = s.find(sep)
-        if k >= 0:
-            s = s[k + 3:]
-            e = s.find("&")
-            return s if e < 0 else s[:e]
-    return s.strip()
-
-
-def _same_parent(a, b):
-    return (a is not None and a.number == b.number and a.ts == b.ts and a.total == b.total
-            and a.offline == b.offline and a.kkm_rnm == b.kkm_rnm)
-
-
 def sign_payload(doc_seq, sign):
     return struct.pack("<I", doc_seq) + sign.encode()
 
@@ -214,7 +197,7 @@ class Register:
         self.last_doc_ts = 0
         self.since_cp = 0
         self.draft = None
-        self.returnable = None  # kkm.document.Returnable of the open return (open_return)
+        self.returnable = None  # kkm.returns.Returnable of the open return (open_return)
         self.last = None  # Fiscalised, for a copy
         self.x_source = None  # the last X printed: "ofd" or "own" (x_report)
         self.z_source = None  # the last Z printed: "ofd" or "own" (close_shift)
@@ -569,141 +552,38 @@ class Register:
         self.returnable = None
         return r
 
-    # --- returns (R-30, KZ-15) -------------------------------------------------
-    # A return names an original receipt of this register, found in the
-    # journal by what the buyer brings (find_original), and is bounded by
-    # it: per line and per payment type no more than is left after the
-    # returns journalled against it (kkm.document.Returnable), checked at
-    # fiscalisation from the journal. Its ParentTicket names the original as
-    # the OFD knows it: the OFD's fiscal sign of a receipt issued online, the
-    # offline number its request carried (offline_number) of one issued
-    # offline. docs/register.md "Returns".
-
-    def find_original(self, key, number=None):
-        # -> the journal seq of a document: key is the fiscal sign or the
-        # autonomous number on the paper, or the text of its QR code; or
-        # key is the shift number and number the receipt's number in it.
-        # Refused(E_NO_ORIGINAL) when the journal does not hold it
-        acc = self.acc
-        if number is None:
-            key = _qr_number(str(key))
-            want = key.encode()
-            n = int(key) if key.isdigit() and len(key) <= 10 else None
-        for seq, rtype, ts, p in self._walk(acc.oldest_seq):
-            if number is not None:
-                if rtype == R_RECEIPT and struct.unpack_from(_HDR, p, 0) == (key, number):
-                    return seq
-            elif rtype == ACK or rtype == R_SIGN:
-                dseq = struct.unpack_from("<I", p, 0)[0]
-                if p[4:] == want or (rtype == R_SIGN and n == offline_number(bytes(p[4:]).decode(), dseq)):
-                    return dseq
-        raise L.Refused(T.E_NO_ORIGINAL, key)
-
-    def original(self, seq):
-        # -> kkm.document.Returnable of the receipt at journal seq: what is
-        # left to return of it after the returns journalled since. Its
-        # R_SIGN or ACK comes before the next document (_issue, recovery)
-        doc = left = None
-        offline = False
-        sign = None
-        if seq < self.acc.oldest_seq:
-            raise L.Refused(T.E_NO_ORIGINAL, seq)  # its ACK is kept, the ring reused the document
-        for s, rtype, ts, p in self._walk(seq):
-            if doc is None:
-                if rtype != R_RECEIPT:
-                    break
-                doc = D.Receipt.decode(split_doc(p)[2])
-                doc_ts = ts
-            elif left is None and (rtype == R_SIGN or rtype == ACK):
-                if struct.unpack_from("<I", p, 0)[0] == seq and not offline:
-                    # an R_SIGN's autonomous sign stays: the ACK after it
-                    # holds the OFD's acceptance (or a set-aside), not a sign
-                    offline = rtype == R_SIGN
-                    sign = bytes(p[4:]).decode()
-            elif rtype == R_RECEIPT:
-                if left is None:
-                    left = D.Returnable(doc, self._parent(seq, doc_ts, doc, offline, sign))
-                if D.is_return(D.receipt_op(p, 8)):
-                    r = D.Receipt.decode(p[8:])
-                    if _same_parent(r.parent, left.parent):
-                        left.take(r, False)
-        if doc is None:
-            raise L.Refused(T.E_NO_ORIGINAL, seq)
-        if left is None:
-            left = D.Returnable(doc, self._parent(seq, doc_ts, doc, offline, sign))
-        return left
-
-    def _walk(self, since):
-        # the journal's records with the ACKs from since on; a damaged
-        # record on the way is the accumulator-integrity lock (KZ-3.3)
-        try:
-            for x in self.acc.records(since, True):
-                yield x
-        except JournalCorrupt as e:
-            self.locks.set(L.ACC_INTEGRITY, e.args[0] if e.args else None)
-            raise L.Locked(L.ACC_INTEGRITY, [L.ACC_INTEGRITY])
-
-    def _parent(self, seq, ts, doc, offline, sign):
-        if offline:
-            number = str(offline_number(sign, seq))
-        elif sign is not None:
-            number = sign  # the OFD's
-        else:
-            raise L.Refused(T.E_NO_ORIGINAL, seq)  # no sign yet
-        return D.Parent(number, ts, doc.total(), offline, self.settings.get("rnm"))
+    # --- returns (R-30, KZ-15): kkm.returns, loaded with the first return --
 
     def open_return(self, key, number=None):
-        # a return of the receipt find_original(key, number) finds; its
-        # lines come from the original (return_line), its payments by the
-        # original's payment types (refund)
+        # a return of the receipt of this register that the buyer's paper
+        # names: key is its fiscal sign or autonomous number (or QR text),
+        # or key and number are its shift and receipt number
         self.auth.require(A.MODE_SALES)
         if self.draft is not None:
             raise L.Refused(L.E_RECEIPT_OPEN, None)
-        left = self.original(self.find_original(key, number))
-        if left.op is None:
-            raise D.DocumentError(T.E_RETURN_OP, left.orig.op)
-        if left.used_up():
-            raise D.DocumentError(T.E_RETURNED, None)
-        r = self.open_receipt(left.op)
-        r.set_parent(left.parent)
-        self.returnable = left
-        return r
+        from kkm import returns
 
-    def _open_return(self):
-        left = self.returnable
-        if self.draft is None or left is None:
-            raise L.Refused(L.E_NO_RECEIPT, None)
-        return left
+        return returns.open_return(self, key, number)
 
     def return_line(self, i=None, qty_milli=None):
         # line i of the original, qty_milli of it (default: all that is
         # left); i None: what is left of every line
-        left = self._open_return()
-        r = self.draft
-        if i is not None:
-            r.add_line(left.line(i, qty_milli, r))
-            return
-        for i in range(len(left.qty)):
-            if left.qty[i] > 0:
-                r.add_line(left.line(i, None, r))
+        if self.draft is None or self.returnable is None:
+            raise L.Refused(L.E_NO_RECEIPT, None)
+        from kkm import returns
+
+        returns.return_line(self, i, qty_milli)
 
     def refund(self):
-        # the draft return's payments by the original's payment types:
-        # non-cash first, with the original's terminal data, cash for the
-        # rest (and only what the drawer holds: fiscalise)
-        left = self._open_return()
-        r = self.draft
-        r.clear_payments()
-        for p in left.refunds(r.total()):
-            r.add_payment(p)
-        return r.payments
+        # the open return's payments by the original's payment types:
+        # non-cash first with its terminal data, cash for the rest (and only
+        # what the drawer holds: fiscalise)
+        if self.draft is None or self.returnable is None:
+            raise L.Refused(L.E_NO_RECEIPT, None)
+        from kkm import returns
 
-    def _check_return(self, r):
-        # the return against its original as the journal holds it now
-        left = self.original(self.find_original(r.parent.number))
-        if not _same_parent(left.parent, r.parent):
-            raise L.Refused(T.E_NO_ORIGINAL, r.parent.number)
-        left.take(r)
+        return returns.refund(self)
+
     def catalogue_item(self, code):
         # S000-1: the National Catalogue's element for a scanned GTIN/NTIN
         # (kkm.catalog: the cache, else the OFD); Refused with the reason
@@ -782,7 +662,9 @@ class Register:
         r.validate(self.settings.tax_table(now), self.settings.get("bin"), self._name(r.cashier_code),
                    self.settings.get("tz_offset"))
         if D.is_return(r.op):
-            self._check_return(r)
+            from kkm import returns
+
+            returns.check(self, r)  # against what is left of its original
         body = r.encode()
         if 8 + len(body) > DOC_ROOM:  # a long receipt: its own size
             self._require(L.OP_PAYMENT, (5, 8 + len(body), SIGN_ROOM))

@@ -41,13 +41,6 @@ E_PAY_FIELDS = const(130)
 E_SAME_TAXPAYER = const(131)  # protocol result 17 SAME_TAXPAYER_AND_CUSTOMER
 E_QTY_WHOLE = const(132)  # a piece unit sold in a fraction
 E_LINE_SUM = const(133)  # price or price x quantity over MAX_AMOUNT
-# a return against its original receipt (kkm.document.Returnable, R-30)
-E_RETURN_LINE = const(150)
-E_RETURN_QTY = const(151)
-E_RETURN_LEFT = const(152)
-E_RETURN_PAY = const(153)
-E_RETURN_OP = const(154)
-E_RETURNED = const(155)
 
 # kkm.layout labels
 L_SELL = const(201)
@@ -126,7 +119,6 @@ L_Z_DIFFERS = const(290)
 
 # kkm.register refusals (kkm.locks holds the others)
 E_NOT_REFUSED = const(620)  # set_aside: no document the OFD refused heads the queue
-E_NO_ORIGINAL = const(650)  # a return: no receipt of this register by that number
 
 # code, kk, ru for every string, as one flat tuple of constants: no dict and
 # no pair tuples are built at import (on the device the tuple is frozen into
@@ -203,7 +195,6 @@ _T = (
     L_DOC_NO, "Құжат №", "Документ №",
     L_JOURNAL_NO, "Журналдағы №", "№ в журнале",
     E_NOT_REFUSED, "Кезек басында ФДО қабылдамаған құжат жоқ", "В начале очереди нет документа, отклонённого ОФД",
-    E_NO_ORIGINAL, "Бастапқы чек осы ККМ журналында табылмады", "Исходный чек не найден в журнале этой ККМ",
     E_NO_LINES, "Чекте тауар жоқ", "В чеке нет позиций",
     E_LINE, "Баға немесе саны қате", "Неверная цена или количество",
     E_TAX_GROUP, "Салық тобы белгісіз", "Неизвестная налоговая группа",
@@ -238,14 +229,6 @@ _T = (
         "ИИН/БИН покупателя совпадает с ИИН/БИН продавца",
     E_QTY_WHOLE, "Дана тауардың саны бүтін болуы керек", "Штучный товар: количество должно быть целым",
     E_LINE_SUM, "Баға немесе позиция сомасы тым үлкен", "Слишком большая цена или сумма позиции",
-    E_RETURN_LINE, "Бұл тауар бастапқы чекте жоқ", "Этой позиции нет в исходном чеке",
-    E_RETURN_QTY, "Қайтарылатын саны қайтаруға қалғанынан көп", "Количество больше оставшегося к возврату",
-    E_RETURN_LEFT, "Қайтару сомасы қайтаруға қалған сомадан көп", "Сумма больше оставшейся к возврату",
-    E_RETURN_PAY, "Қайтару бастапқы чекте осы түрмен төленгеннен көп",
-        "Возврат больше оплаченного этим видом оплаты в исходном чеке",
-    E_RETURNED, "Чек толық қайтарылған", "Чек уже возвращён полностью",
-    E_RETURN_OP, "Тек сату чегі (сатуды қайтару) не сатып алу чегі (сатып алуды қайтару) қайтарылады",
-        "Возвращается только чек продажи (возврат продажи) или покупки (возврат покупки)",
 )
 
 _tables = [_T]  # flat tables: this one and those of add_table()

@@ -229,37 +229,6 @@ def test_kz_15_sale_return_needs_parent():
     assert _err(r.set_parent, Parent("", 1, 1, False, "x")) == texts.E_PARENT_REQUIRED
 
 
-def test_r_30_returnable_lines_of_the_same_goods_count_as_one():
-    # the original: two pieces, then one more of the same bread, then 0.333 kg
-    # of another good; card 1 000.00, the rest cash
-    o = Receipt(D.OP_SELL, 7)
-    o.add_line(_line(qty=2000))
-    o.add_line(_line())
-    o.add_line(_line(123456, 333, D.UNIT_KG, 2, 2))
-    o.add_payment(Payment(D.PAY_CARD, 100000, None, "T1", "1", "2"))
-    o.add_payment(Payment(D.PAY_CASH, o.total() - 100000))
-    left = D.Returnable(o, _parent(o.total()))
-    assert left.op == D.OP_SELL_RETURN and left.qty == [3000, 0, 333]
-    assert D.return_op(D.OP_BUY) == D.OP_BUY_RETURN and D.return_op(D.OP_SELL_RETURN) is None
-    # the second line's goods: all three pieces are left of them
-    r = Receipt(D.OP_SELL_RETURN, 7)
-    r.add_line(left.line(1, 2000))
-    assert _err(left.line, 1, 2000, r) == texts.E_RETURN_QTY  # one piece is left after the draft's
-    r.add_line(left.line(1, None, r))
-    assert [ln.qty_milli for ln in r.lines] == [2000, 1000]
-    pays = left.refunds(r.total())
-    assert [(p.kind, p.amount, p.terminal) for p in pays] == [(D.PAY_CARD, 100000, "T1"), (D.PAY_CASH, 200000, None)]
-    for p in pays:
-        r.add_payment(p)
-    left.take(r)
-    assert left.qty == [0, 0, 333] and left.paid(D.PAY_CARD) == 0 and not left.used_up()
-    # more of a payment type than is left of it
-    w = Receipt(D.OP_SELL_RETURN, 7)
-    w.add_line(left.line(2))
-    w.add_payment(Payment(D.PAY_CARD, w.total(), None, "T1", "1", "2"))
-    assert _err(left.take, w) == texts.E_RETURN_PAY
-
-
 def test_parent_only_for_returns():
     for op in (D.OP_SELL, D.OP_BUY):
         assert _err(_sale(op).set_parent, _parent()) == texts.E_PARENT_NOT_ALLOWED

@@ -266,7 +266,7 @@ def test_live_receipt_refused_set_aside_copy_and_return_keep_its_autonomous_sign
     ret = r.fiscalise()
     assert not ret.offline
     pt = b.link.log[-1][1]["ticket"]["parent_ticket"]
-    assert pt["parent_ticket_number"] == str(R.offline_number(R.autonomous_sign(res.seq), res.seq)) and pt["parent_ticket_is_offline"] is True
+    assert pt["parent_ticket_number"] == str(R.offline_number(res.fiscal_sign, res.seq)) and pt["parent_ticket_is_offline"] is True
 
 
 def test_z_counts_the_set_aside_document():

@@ -26,6 +26,7 @@ from kkm import auth as A  # noqa: E402
 from kkm import counters as C  # noqa: E402
 from kkm import document as D  # noqa: E402
 from kkm import locks as L  # noqa: E402
+from kkm import returns  # noqa: E402
 from kkm import texts  # noqa: E402
 from regkit import fiscalised_bench, line  # noqa: E402
 
@@ -126,10 +127,10 @@ def _run(steps):
                 STATS["locked"] += 1
                 continue
             except L.Refused as e:
-                assert ret and e.args[0] == texts.E_NO_ORIGINAL  # the ring has reused its records
+                assert ret and e.args[0] == returns.E_NO_ORIGINAL  # the ring has reused its records
                 continue
             except D.DocumentError as e:
-                assert ret and e.args[0] == texts.E_RETURNED
+                assert ret and e.args[0] == returns.E_RETURNED
                 continue
             # accepted: no lock may be active (the 24 h and 72 h locks too)
             assert [c for c in reg.active_locks() if L.blocks(c, L.OP_PAYMENT)] == []

@@ -13,6 +13,7 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, ROOT)
 
+from kkm import returns  # noqa: E402
 from kkm import texts as T  # noqa: E402
 from tools import sim_register as S  # noqa: E402
 
@@ -157,7 +158,7 @@ def test_return_refers_to_the_sale(tmp_path):
         rows = _db(var).execute("SELECT operation, total FROM tickets ORDER BY seq").fetchall()
         assert [(r[0], r[1]) for r in rows] == [(2, 50000), (3, 25000), (3, 25000)]
         assert S.run(sr, ["bogus", "return 99999", "return %s" % sign, "pay cash 10"]) == 4
-        assert "error: " + T.text(T.E_RETURNED, "ru") in out.getvalue()
+        assert "error: " + T.text(returns.E_RETURNED, "ru") in out.getvalue()
     finally:
         sr.close()
     out = io.StringIO()
