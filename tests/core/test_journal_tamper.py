@@ -619,3 +619,27 @@ def test_kz_28_power_cut_anywhere_in_a_sector_reuse_is_not_damage():
         s = a.append(16, b"after", ts + 2)
         b = _reopen(log, fm, 0)
         assert b.read(s)[2] == b"after" and b.unacked() == [d] and b.self_test().ok, c
+
+
+def test_kz_8_forged_acknowledgement_does_not_take_a_document_off_the_queue():
+    # An ACK record with a valid CRC but no key, programmed after the last
+    # record, names the oldest unsent document: the self-test fails (record
+    # mac) and the document stays queued: only the device's own ACK counts.
+    log, fm, acc = _new()
+    _fill(acc, 3)
+    d = acc.append(16, b"UNSENT", T0 + 5, need_ack=True)
+    _fill(acc, 3, T0 + 6)
+    payload = struct.pack("<I", d) + b"fake sign"
+    ln = len(payload)
+    rec = bytearray(14 + ln + 36)
+    struct.pack_into("<BBBBIIH", rec, 0, 0xA5, 1, 0, 0, acc.last_seq + 1, T0 + 99, ln)
+    rec[14 : 14 + ln] = payload
+    rec[14 + ln : 14 + ln + 32] = acc.chain
+    struct.pack_into("<I", rec, 14 + ln + 32, crc32(bytes(rec[0 : 14 + ln + 32])))
+    log.writeblocks(acc.head, rec, acc.head_off)
+    a = _reopen(log, fm)
+    r = a.self_test()
+    assert not r.ok and r.reason == "record mac" and r.seq == a.last_seq
+    assert a.unacked() == [d] and a.oldest_unacked_ts() == T0 + 5
+    a.ack(d, b"real sign", T0 + 100)  # the OFD's answer still goes in
+    assert a.unacked() == [] and _reopen(log, fm).self_test().reason == "record mac"
