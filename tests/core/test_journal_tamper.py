@@ -344,8 +344,9 @@ def test_kz_nd_29_close_returns_the_z_when_its_marker_write_fails():
 
 def test_kz_28_power_cut_in_a_reuse_erase_that_keeps_the_old_header():
     # An interrupted erase may leave the start of the sector (where its
-    # header is) as it was and the rest half erased. The header is voided
-    # before the erase, so after the reboot that sector holds nothing:
+    # header is) as it was and the rest half erased. The sector is released
+    # first (a keyed stamp in the next sector's header), so after the
+    # reboot that sector holds nothing:
     # every record still counted as kept reads back, the next sector change
     # erases it again.
     log, fm, acc = _new(log_blocks=4, retention=0)
