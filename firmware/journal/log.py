@@ -491,19 +491,23 @@ class Accumulator:
             self._d0 = 0
 
     def _requeue(self, bad):
-        # Acknowledgements from the first record that fails its check on
-        # are not the device's word (an ACK forged without the key): the
-        # documents they name go back to the queue, to be sent again (the
-        # OFD answers a duplicate with its first answer).
+        # Acknowledgements and checkpoints from the first record that fails
+        # its check on are not the device's word (forged without the key):
+        # the documents they name go back to the queue, to be sent again
+        # (the OFD answers a duplicate with its first answer), and the keep
+        # line stays at the last checkpoint before them.
         self._docs, self._docts, self._d0 = [], [], 0
+        self._ckpt = None
         last = 0
         for x in self._scan(self._start):
             r = x[0]
             if r[0] <= last:
                 continue  # a copy, as the open skips it
             last = r[0]
-            if r[1] != ACK or last < bad:
+            if last < bad or (r[1] != ACK and r[1] != CHECKPOINT):
                 self._queue(last, r[1], r[2], r[3], x[3], x[1])
+                if r[1] == CHECKPOINT:
+                    self._ckpt = last
         self._compact()
 
     def _damage(self, seq):
