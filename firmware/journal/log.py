@@ -289,6 +289,7 @@ class Accumulator:
         self._docts = []  # and their ts
         self._d0 = 0  # index of the oldest unacknowledged entry
         self._ckpt = None
+        self._start = 1  # where the open's scan starts
         self._marker_due = False
         torn = 0
         h0 = self._hdr(0)
@@ -356,6 +357,7 @@ class Accumulator:
             start = min(hh[3], hh[1] - 1) if hh[1] > 1 else 1
             if start < self.oldest_seq:
                 start = self.oldest_seq
+            self._start = start
             self._rebuild(start)
             if long_tear or not shaped:
                 self._damage(self.last_seq + 1)
@@ -468,21 +470,48 @@ class Accumulator:
             if ts > self.ts_max:
                 self.ts_max = ts
             at, at_off = self._buf_sector, off + _RH + ln
-            if flags & _F_NEED_ACK:
-                self._docs.append(seq)
-                self._docts.append(ts)
-            elif rtype == ACK:
-                (d,) = struct.unpack_from("<I", buf, off + _RH)
-                if self._d0 < len(self._docs) and self._docs[self._d0] == d:
-                    self._d0 += 1
-            elif rtype == CHECKPOINT:
+            self._queue(seq, rtype, flags, ts, buf, off)
+            if rtype == CHECKPOINT:
                 self._ckpt = seq
         if at >= 0:
             self.chain = bytes(self._read_sector(at)[at_off : at_off + _CHAIN])
+        self._compact()
+
+    def _queue(self, seq, rtype, flags, ts, buf, off):
+        # the unacknowledged list as the records in log order leave it
+        if flags & _F_NEED_ACK:
+            self._docs.append(seq)
+            self._docts.append(ts)
+        elif rtype == ACK:
+            (d,) = struct.unpack_from("<I", buf, off + _RH)
+            if self._d0 < len(self._docs) and self._docs[self._d0] == d:
+                self._d0 += 1
+
+    def _compact(self):
         if self._d0:
             self._docs = self._docs[self._d0 :]
             self._docts = self._docts[self._d0 :]
             self._d0 = 0
+
+    def _requeue(self, bad):
+        # Acknowledgements and checkpoints from the first record that fails
+        # its check on are not the device's word (forged without the key):
+        # the documents they name go back to the queue, to be sent again
+        # (the OFD answers a duplicate with its first answer), and the keep
+        # line stays at the last checkpoint before them.
+        self._docs, self._docts, self._d0 = [], [], 0
+        self._ckpt = None
+        last = 0
+        for x in self._scan(self._start):
+            r = x[0]
+            if r[0] <= last:
+                continue  # a copy, as the open skips it
+            last = r[0]
+            if last < bad or (r[1] != ACK and r[1] != CHECKPOINT):
+                self._queue(last, r[1], r[2], r[3], x[3], x[1])
+                if r[1] == CHECKPOINT:
+                    self._ckpt = last
+        self._compact()
 
     def _damage(self, seq):
         # First place where the log is not what appends leave behind.
@@ -940,6 +969,12 @@ class Accumulator:
     # self-test (KZ-2.3, KZ-9, KZ-13)
 
     def self_test(self):
+        res = self._self_test()
+        if not res.ok and res.seq is not None and self.head >= 0:
+            self._requeue(res.seq)
+        return res
+
+    def _self_test(self):
         res = SelfTestResult(True)
         # Records verified one by one start at the keep line (oldest
         # unacknowledged document, latest checkpoint: what will still be

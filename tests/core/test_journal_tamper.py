@@ -344,8 +344,9 @@ def test_kz_nd_29_close_returns_the_z_when_its_marker_write_fails():
 
 def test_kz_28_power_cut_in_a_reuse_erase_that_keeps_the_old_header():
     # An interrupted erase may leave the start of the sector (where its
-    # header is) as it was and the rest half erased. The header is voided
-    # before the erase, so after the reboot that sector holds nothing:
+    # header is) as it was and the rest half erased. The sector is released
+    # first (a keyed stamp in the next sector's header), so after the
+    # reboot that sector holds nothing:
     # every record still counted as kept reads back, the next sector change
     # erases it again.
     log, fm, acc = _new(log_blocks=4, retention=0)
@@ -619,3 +620,46 @@ def test_kz_28_power_cut_anywhere_in_a_sector_reuse_is_not_damage():
         s = a.append(16, b"after", ts + 2)
         b = _reopen(log, fm, 0)
         assert b.read(s)[2] == b"after" and b.unacked() == [d] and b.self_test().ok, c
+
+
+def _forge(acc, log, rtype, payload, ts):
+    # a record after the last one with a valid CRC, made without the key
+    ln = len(payload)
+    rec = bytearray(14 + ln + 36)
+    struct.pack_into("<BBBBIIH", rec, 0, 0xA5, rtype, 0, 0, acc.last_seq + 1, ts, ln)
+    rec[14 : 14 + ln] = payload
+    rec[14 + ln : 14 + ln + 32] = acc.chain
+    struct.pack_into("<I", rec, 14 + ln + 32, crc32(bytes(rec[0 : 14 + ln + 32])))
+    log.writeblocks(acc.head, rec, acc.head_off)
+
+
+def test_kz_8_forged_acknowledgement_does_not_take_a_document_off_the_queue():
+    # An ACK record with a valid CRC but no key, programmed after the last
+    # record, names the oldest unsent document: the self-test fails (record
+    # mac) and the document stays queued: only the device's own ACK counts.
+    log, fm, acc = _new()
+    _fill(acc, 3)
+    d = acc.append(16, b"UNSENT", T0 + 5, need_ack=True)
+    _fill(acc, 3, T0 + 6)
+    _forge(acc, log, 1, struct.pack("<I", d) + b"fake sign", T0 + 99)  # 1: ACK
+    a = _reopen(log, fm)
+    r = a.self_test()
+    assert not r.ok and r.reason == "record mac" and r.seq == a.last_seq
+    assert a.unacked() == [d] and a.oldest_unacked_ts() == T0 + 5
+    a.ack(d, b"real sign", T0 + 100)  # the OFD's answer still goes in
+    assert a.unacked() == [] and _reopen(log, fm).self_test().reason == "record mac"
+
+
+def test_kz_43_2_forged_checkpoint_does_not_move_the_keep_line():
+    # The open takes the latest checkpoint for the keep line and the
+    # register's restart; one forged after the last record fails the
+    # self-test, which then holds to the last checkpoint the chain vouches for.
+    log, fm, acc = _new()
+    _fill(acc, 3)
+    c = acc.checkpoint(b"CKPT real", T0 + 5)
+    _fill(acc, 3, T0 + 6)
+    _forge(acc, log, 2, b"CKPT forged", T0 + 99)  # 2: CHECKPOINT
+    a = _reopen(log, fm)
+    assert a.last_checkpoint() == a.last_seq
+    r = a.self_test()
+    assert not r.ok and r.reason == "record mac" and a.last_checkpoint() == c
