@@ -198,7 +198,9 @@ def restore(reg):
         sign = R.autonomous_sign(reg.settings.get("factory_no"), seq)
         journalled = True
         try:
-            reg._append(R.R_SIGN, R.sign_payload(seq, sign))
+            # its room was kept when the document was accepted: the reserve
+            # may take it (a full log must not leave it unsigned)
+            reg._append(R.R_SIGN, R.sign_payload(seq, sign), False, True)
         except L.Locked:
             journalled = False  # full: counted now, signed at a later boot
         reg.apply_doc(rtype, doc, True, ts)
@@ -214,10 +216,17 @@ def restore(reg):
     if opened:
         rep.receipt = DROPPED
         reg.notices.append(L.N_DROPPED)
-        reg._audit(R.EV_RECOVERY, 0, b"d")
+        try:
+            # said once: this record ends the open receipt for later boots;
+            # the room its document was accepted with takes it
+            reg._append(R.R_AUDIT, bytes([R.EV_RECOVERY, 0]) + b"d", False, True)
+        except L.Locked:
+            pass  # the lock says why
     if rep.z_finished:
         try:
-            reg.checkpoint()
+            # the Z's own checkpoint (from its reserve): without it the
+            # closed shift's records stay the restore point
+            reg.checkpoint(True)
         except L.Locked:
             pass  # the lock says why; the records replay again next boot
     return rep

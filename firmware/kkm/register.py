@@ -29,7 +29,7 @@
 import struct
 
 from compat import const, crc32
-from journal import JournalFull, JournalError, ACK_ROOM, ZMARK_LEN
+from journal import JournalFull, JournalError, ACK_ROOM, ZMARK_LEN, CUT_SECTORS
 from kkm import auth as A
 from kkm import counters as C
 from kkm import document as D
@@ -198,6 +198,7 @@ class Register:
         self._quiet = False  # no audit records while replaying the journal
         self.auth_spent = {}  # user code -> reserve share used since the last checkpoint
         acc.doc_reserve = (ACK_ROOM, SESSION_ROOM, SESSION_ROOM)
+        acc.cut_sectors = CUT_SECTORS  # the reserve outlives power cuts
         from kkm import recovery
 
         self.recovery = recovery.restore(self)
