@@ -623,7 +623,9 @@ class Register:
         if offline:
             sign = autonomous_sign(self.settings.get("factory_no"), seq)
             try:
-                self._append(R_SIGN, sign_payload(seq, sign))  # 3. autonomous sign
+                # 3. autonomous sign; its room was kept when the document was
+                # accepted, so the reserve may take it
+                self._append(R_SIGN, sign_payload(seq, sign), False, True)
             except L.Locked:
                 # the document is journalled, its sign record is not: it is
                 # counted (as recovery would) but not printed; the next boot
