@@ -17,7 +17,7 @@ RECORD_OVERHEAD = 50  # header, chain value and CRC around every payload
 # Power cuts a full log outlives (a cut, and another during the recovery that
 # follows): a cut tears the record being written and the rest of its sector
 # is never used, so ordinary appends may leave that many whole sectors free
-# besides the reserve (acc.cut_sectors; docs/journal.md, "Space").
+# besides the reserve (acc.cut_sectors; docs/journal.md, "Reserve").
 CUT_SECTORS = 2
 
 # Sector header: magic, generation, first seq, running max ts, keep seq, crc.
