@@ -341,3 +341,35 @@ def test_kz_28_kz_nd_35_register_outlives_cuts_on_a_log_it_fills_online():
 def test_kz_28_kz_nd_35_register_outlives_cuts_on_a_log_it_fills_offline():
     st = campaign(2, False, 149, 89)
     assert st["cuts"] > 15 and st["double"] > 50 and st["full"] > 10
+
+
+def test_kz_28_document_whose_sign_did_not_fit_still_boots():
+    # Past the cuts the reserve is kept for, an offline document's sign
+    # record may not fit: the register counts it offline all the same and
+    # goes on; a boot counts it the same way while it is queued
+    # (docs/register.md, "Recovery").
+    from kkm import register as R
+
+    b = fiscalised_bench(log_blocks=8)
+    r = b.reg
+    b.ofd.online = False
+    sell(r)
+    append = r._append
+
+    def no_sign(rtype, *args):
+        if rtype == R.R_SIGN:
+            raise L.Locked(L.ACC_FULL, [L.ACC_FULL])
+        return append(rtype, *args)
+
+    r._append = no_sign
+    res = sell(r)
+    assert res.offline and not res.journalled
+    r._append = append
+    sell(r)
+    st = _state(r)
+    r = b.boot()
+    assert _state(r) == st and not r.locks.is_set(L.ACC_INTEGRITY)
+    r = b.boot()
+    assert _state(r) == st
+    _z(r)
+    assert not r.shift_open and r.acc.z_count() == 1
