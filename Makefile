@@ -53,9 +53,15 @@ fuzz: setup
 	$(PY) tools/fuzz_ofd.py 100000
 	micropython tools/fuzz_ofd.py 10000
 
-# Journal power-cut campaign: a cut at every byte offset of four more 310-operation scripts.
+# Journal power-cut campaign: a cut at every byte offset of four more 310-operation scripts;
+# then the register on a log it fills online and offline (docs/journal.md, "Power-cut campaign"):
+# a cut at every byte of its last sales, the Z and the replay; every 11th byte with a second cut
+# at every 151st byte the next boot writes; under MicroPython every 29th and 211th byte.
+JOURNAL_PATH := import sys; sys.path[:0] = ['tests/core', 'firmware', '.']
 fuzz-journal: setup
-	$(PY) -u -c "import sys; sys.path[:0] = ['tests/core', 'firmware', '.']; from test_journal_powercut import sweep; [print('seed', s, 'cut points', sweep(310, 1, s, 50)[0]) for s in (11, 12, 13, 14)]"
+	$(PY) -u -c "$(JOURNAL_PATH); from test_journal_powercut import sweep; [print('seed', s, 'cut points', sweep(310, 1, s, 50)[0]) for s in (11, 12, 13, 14)]"
+	$(PY) -u -c "$(JOURNAL_PATH); from test_journal_powercut import report; report((3,), 1, 0); report((3,), 11, 151)"
+	micropython $(MPY_HEAP) -c "$(JOURNAL_PATH); from test_journal_powercut import report; report((5,), 29, 211)"
 
 # Device build: .mpy files for the ESP32 in build/mpy, and a copy to a board's /lib.
 mpy: setup

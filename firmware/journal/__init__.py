@@ -20,6 +20,8 @@
 #       reserve=True: the shift close, the OFD session)
 #   acc.reserve, acc.doc_reserve   payload lengths kept free: records that
 #       must always fit, and records per unacknowledged document (its ACK)
+#   acc.cut_sectors   whole sectors also kept free for records torn by power
+#       cuts (0; CUT_SECTORS: a cut and a second one during its recovery)
 #   acc.can_append(lengths, ts, docs=0) -> bool   ordinary records fit now?
 #   acc.free_bytes(ts) -> int   about how much ordinary payload still fits
 #   acc.ack(doc_seq, payload, ts) -> seq
@@ -64,4 +66,5 @@ from journal.log import (  # noqa: F401
     ACK_ROOM,
     RECORD_OVERHEAD,
     LAST_SEQ,
+    CUT_SECTORS,
 )

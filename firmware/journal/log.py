@@ -14,6 +14,11 @@ Z_LOW = 30
 ZMARK_LEN = 20  # payload of a ZCLOSE marker
 ACK_ROOM = 40  # payload reserved for the ACK of each unacknowledged document
 RECORD_OVERHEAD = 50  # header, chain value and CRC around every payload
+# Power cuts a full log outlives (a cut, and another during the recovery that
+# follows): a cut tears the record being written and the rest of its sector
+# is never used, so ordinary appends may leave that many whole sectors free
+# besides the reserve (acc.cut_sectors; docs/journal.md, "Reserve").
+CUT_SECTORS = 2
 
 # Sector header: magic, generation, first seq, running max ts, keep seq,
 # keyed MAC of those (16), release stamp (16, blank until the sector
@@ -125,6 +130,8 @@ class Accumulator:
         # checkpoints, Z markers) may use it. The caller may change both.
         self.reserve = (ZMARK_LEN, MAX_PAYLOAD) if reserve is None else tuple(reserve)
         self.doc_reserve = (ACK_ROOM,) if doc_reserve is None else tuple(doc_reserve)
+        # and whole sectors for records torn by power cuts (CUT_SECTORS)
+        self.cut_sectors = 0
         self._m = _Mac(key)
         self.genesis = self._m.mac(b"KZ fiscal journal genesis")
         self.S = log_dev.ioctl(5, 0)
@@ -877,14 +884,15 @@ class Accumulator:
         while self.head >= 0 and t != self.head and self._reusable(t, ts):
             room += cap
             t = (t + 1) % self.N
-        room -= used + RECORD_OVERHEAD
+        room -= used + RECORD_OVERHEAD + self.cut_sectors * cap
         return room if room > 0 else 0
 
     def _fits(self, lens, docs, ts):
         # Next-fit placement of `lens` (ordinary records), then the reserve
         # records, then one atomic unit (doc_reserve) per unacknowledged
-        # document, into the head sector's rest, the free sectors and the
-        # tail sectors that could be reused at ts.
+        # document, then cut_sectors whole sectors, into the head sector's
+        # rest, the free sectors and the tail sectors that could be reused
+        # at ts.
         cap = self.S - _SH
         sizes = []
         for ln in lens:
@@ -903,7 +911,8 @@ class Accumulator:
                 big = z
         rem = (self.S - self.head_off) if self.head >= 0 else 0
         free = self.N - self._count()
-        if big < cap and (rem - big) + free * (cap - big) >= total:
+        spare = self.cut_sectors
+        if big < cap and free > spare and (rem - big) + (free - spare) * (cap - big) >= total:
             return True  # plenty of room: no simulation, no flash reads
         i = 0
         n = len(sizes)
@@ -919,7 +928,9 @@ class Accumulator:
                 else:
                     units -= k
             if i == n and (units == 0 or unit == 0):
-                return True
+                if spare == 0:
+                    return True
+                spare -= 1  # then whole sectors for records torn by power cuts
             # the next sector: a free one, else the tail if it may be reused
             if free > 0:
                 free -= 1
@@ -928,7 +939,7 @@ class Accumulator:
                     return False
                 t = (t + 1) % self.N
             rem = cap
-            if (i < n and sizes[i] > cap) or (i == n and unit > cap):
+            if (i < n and sizes[i] > cap) or (i == n and units > 0 and unit > cap):
                 return False
 
     # ------------------------------------------------------------------

@@ -163,7 +163,11 @@ def restore(reg):
             continue
         if rtype in (R.R_RECEIPT, R.R_PLACEMENT, R.R_ZDOC, R.R_OPEN) and pending is not None:
             if not settle(pending):
-                raise ValueError("unsigned document before %d" % seq)
+                # neither signed nor acknowledged before the next document:
+                # its sign record did not fit (the log was full); it was
+                # counted offline with its autonomous sign, and so it is now
+                pending[6] = R.autonomous_sign(pending[0])
+                settle(pending)
             pending = None
         if rtype == R.R_RECEIPT or rtype == R.R_PLACEMENT:
             shift_no, number, body = R.split_doc(payload)
@@ -223,7 +227,9 @@ def restore(reg):
         sign = R.autonomous_sign(seq)
         journalled = True
         try:
-            reg._append(R.R_SIGN, R.sign_payload(seq, sign))
+            # its room was kept when the document was accepted: the reserve
+            # may take it (a full log must not leave it unsigned)
+            reg._append(R.R_SIGN, R.sign_payload(seq, sign), False, True)
         except L.Locked:
             journalled = False  # full: counted now, signed at a later boot
         reg.apply_doc(rtype, doc, True, ts)
@@ -239,10 +245,17 @@ def restore(reg):
     if opened:
         rep.receipt = DROPPED
         reg.notices.append(L.N_DROPPED)
-        reg._audit(R.EV_RECOVERY, 0, b"d")
+        try:
+            # said once: this record ends the open receipt for later boots;
+            # the room its document was accepted with takes it
+            reg._append(R.R_AUDIT, bytes([R.EV_RECOVERY, 0]) + b"d", False, True)
+        except L.Locked:
+            pass  # the lock says why
     if rep.z_finished:
         try:
-            reg.checkpoint()
+            # the Z's own checkpoint (from its reserve): without it the
+            # closed shift's records stay the restore point
+            reg.checkpoint(True)
         except L.Locked:
             pass  # the lock says why; the records replay again next boot
     # the last document for a copy (copy_last), also when a checkpoint

@@ -30,7 +30,7 @@
 import struct
 
 from compat import const, is_int
-from journal import JournalFull, JournalError, ACK_ROOM, ZMARK_LEN, LAST_SEQ
+from journal import JournalFull, JournalError, ACK_ROOM, ZMARK_LEN, LAST_SEQ, CUT_SECTORS
 from kkm import auth as A
 from kkm import counters as C
 from kkm import document as D
@@ -213,6 +213,7 @@ class Register:
         self._quiet = False  # no audit records while replaying the journal
         self.auth_spent = {}  # user code -> reserve share used since the last checkpoint
         acc.doc_reserve = (ACK_ROOM, SESSION_ROOM, SESSION_ROOM)
+        acc.cut_sectors = CUT_SECTORS  # the reserve outlives power cuts
         from kkm import recovery
 
         self.recovery = recovery.restore(self)
@@ -755,7 +756,9 @@ class Register:
         if offline:
             sign = autonomous_sign(seq)
             try:
-                self._append(R_SIGN, sign_payload(seq, sign))  # 3. autonomous sign
+                # 3. autonomous sign; its room was kept when the document was
+                # accepted, so the reserve may take it
+                self._append(R_SIGN, sign_payload(seq, sign), False, True)
             except L.Locked:
                 # the document is journalled, its sign record is not: it is
                 # counted (as recovery would) but not printed; the next boot

@@ -475,6 +475,52 @@ def test_kz_8_kz_nd_35_reserve_keeps_room_for_z_and_every_ack():
     acc2.append(16, b"s" * 160, ts + 1, need_ack=True)
 
 
+def test_kz_8_kz_nd_35_reserve_outlives_two_power_cuts_on_a_full_log():
+    # A cut tears the record being written and the rest of its sector is
+    # lost; with cut_sectors = 2 ordinary records stop early enough that the
+    # shift close and every ACK still fit after two such cuts (the Z
+    # document torn, then torn again at the next boot).
+    from boards.sim.nor_flash import PowerCut
+
+    def reopen(log, fm):
+        a = _reopen(log, fm, 10 ** 6)
+        a.reserve = (900, ZMARK_LEN, 300, 950)
+        a.doc_reserve = (40,)
+        a.cut_sectors = 2
+        return a
+
+    log, fm, acc = _new(log_blocks=8, retention=10 ** 6)
+    acc = reopen(log, fm)
+    docs = []
+    ts = T0
+    try:
+        while True:
+            docs.append(acc.append(16, b"s" * 160, ts, need_ack=True))
+            ts += 1
+    except JournalFull:
+        pass
+    spare = acc.N - acc._count()
+    assert spare >= 2  # whole sectors left besides the head's rest
+    for cut in (1, 2):
+        log.cut_after(100)
+        try:
+            acc.append(18, b"z" * 900, ts, need_ack=True, reserve=True)
+            assert False
+        except PowerCut:
+            pass
+        log.disarm()
+        acc = reopen(log, fm)
+        assert acc.recovery["torn_bytes"] > 0 and acc.unacked() == docs
+    z = acc.append(18, b"z" * 900, ts, need_ack=True, reserve=True)
+    acc.close_shift(b"summary", ts)
+    acc.append(22, b"c" * 300, ts, reserve=True)
+    acc.checkpoint(b"k" * 950, ts)
+    for d in docs + [z]:
+        acc.ack(d, b"s" * 36, ts)
+    acc = reopen(log, fm)
+    assert acc.unacked() == [] and acc.self_test().ok and acc.z_count() == 1
+
+
 def test_can_append_agrees_with_append():
     import random
 

@@ -39,7 +39,7 @@ def _fill(b):
 
 
 def test_kz_nd_35_full_log_in_one_shift_closes_acks_and_clears():
-    b = fiscalised_bench(log_blocks=6)
+    b = fiscalised_bench(log_blocks=8)
     r = b.reg
     n = _fill_offline(b)
     assert n > 20 and len(r.acc.unacked()) == n
@@ -79,12 +79,14 @@ def test_kz_nd_35_full_log_in_one_shift_closes_acks_and_clears():
     # after the window the old shift's sectors are reused: sales again
     b.clock.advance(r.acc.retention_s + DAY)
     assert L.ACC_FULL not in r.active_locks()
-    for i in range(n):
+    k = 0
+    while r.acc.oldest_seq == 1:  # until the ring is reused
         res = sell(r)
         assert not res.offline and res.shift_no == 3
-    assert r.acc.oldest_seq > 1  # the ring was reused
+        k += 1
+        assert k < 2 * n
     r = b.boot()
-    assert r.acc.self_test().ok and r.counters.tickets_count() == n
+    assert r.acc.self_test().ok and r.counters.tickets_count() == k
 
 
 def test_kz_nd_35_z_fits_after_a_reboot_on_a_full_log():

@@ -13,7 +13,7 @@ from test_register_limits import _fill_offline
 
 
 def _full_bench():
-    b = fiscalised_bench(log_blocks=6)
+    b = fiscalised_bench(log_blocks=8)
     _fill_offline(b)
     r = b.reg
     assert L.ACC_FULL in r.active_locks()

@@ -128,6 +128,7 @@ def test_protocol_13_refused_document_set_aside_by_the_service_engineer(sim):
     # behind it; the cashier may not set it aside, the service engineer
     # does (the slip is printed), and the queue goes on at the next tick
     from kkm import register as R
+    from kkm import returns
     from kkm import texts as T
 
     sr, out = sim
@@ -154,7 +155,7 @@ def test_protocol_13_refused_document_set_aside_by_the_service_engineer(sim):
     db = _db(sr.var_path)
     assert db.execute("SELECT offline_number FROM tickets").fetchall() == [(second,)]
     # the refused sale stays in the journal, found by the autonomous sign on its paper
-    assert sr.reg.find_original(R.autonomous_sign(first)) == first
+    assert returns.find_original(sr.reg, R.autonomous_sign(first)) == first
     assert sr.port.refusal is None
     n = len(out.getvalue())
     _run(sr, out, ["status"])
