@@ -25,6 +25,7 @@
 
 from compat import const
 from kkm import document as D
+from kkm import layout
 from kkm import locks as L
 from kkm import texts
 
@@ -99,11 +100,11 @@ class Item:
 
 
 def _clip(s):
-    # a catalogue title as a line name (kkm.document MAX_NAME characters);
-    # None when there is none
+    # a catalogue title as a line name (kkm.document MAX_NAME characters,
+    # printable: it goes on the paper); None when there is none
     if not isinstance(s, str) or not s.strip():
         return None
-    return s[:D.MAX_NAME]
+    return layout.printable(s[:D.MAX_NAME])
 
 
 def item_of(el):

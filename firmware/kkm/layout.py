@@ -253,6 +253,20 @@ def _printable(m):
     return m.replace("\x1d", " ")
 
 
+def printable(s):
+    # text that came from outside (the OFD's texts, catalogue titles) with
+    # every control character but a line break as a space: ESC or GS would
+    # be printer commands; no copy in the usual case
+    for ch in s:
+        if not _plain(ch):
+            return "".join([c if _plain(c) else " " for c in s])
+    return s
+
+
+def _plain(c):
+    return c == "\n" or (c >= " " and c != "\x7f")
+
+
 def placement_lines(placement, info, lang, width=WIDE):
     # KZ-27 money placement slip (header, kind, amount, cash, fiscal sign)
     o = _Out(width, lang)

@@ -49,15 +49,7 @@ def clip(s, limit=MAX_BYTES):
         while k > 0 and b[k] & 0xC0 == 0x80:
             k -= 1  # a continuation byte: cut before its character
         s = b[:k].decode()
-    for ch in s:
-        if not _printable(ch):
-            return "".join([c if _printable(c) else " " for c in s])
-    return s  # the usual case: no copy
-
-
-def _printable(c):
-    # a line break, or no control character (ESC, GS: printer commands)
-    return c == "\n" or (c >= " " and c != "\x7f")
+    return layout.printable(s)
 
 
 class OfdTexts:

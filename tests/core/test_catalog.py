@@ -312,3 +312,16 @@ def test_receipt_record_version_4_only_for_catalogue_lines():
     assert refused(line("Нан", nkt=-1).check)[0] == T.E_LINE
     assert refused(line("Нан", nkt=True).check)[0] == T.E_LINE
     assert refused(line("Нан", name_kk=" ").check)[0] == T.E_NAME
+
+
+def test_r56_7_a_catalogue_title_never_carries_printer_commands():
+    # a title from the OFD is printed: ESC and GS in it (printer commands)
+    # become spaces, in the line, on the paper and in the cache
+    b = _bench()
+    b.link.elements = [_el(100, "Хлеб\x1b@ белый\x1dV", "Ақ нан\x07", "796", gtin=BREAD)]
+    it = b.reg.catalogue_item(BREAD)
+    assert (it.name, it.name_kk) == ("Хлеб @ белый V", "Ақ нан ")
+    res = _sell_items(b, [(it, 18000, 1000, [])])
+    for s in _texts(res.lines):
+        assert layout.printable(s) == s, s
+    assert any("Хлеб @ белый V" in s for s in _texts(res.lines))
