@@ -343,7 +343,6 @@ class Accumulator:
                     break
                 self.head = s
                 self.head_gen += 1
-                buf = self._read_sector(s)
             if _all_ff(buf, off, self.S):
                 self.head_off = off
             else:
