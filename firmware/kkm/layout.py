@@ -20,6 +20,7 @@ QR = const(8)  # the text is the QR payload, printed as a QR code
 
 WIDE = const(48)  # 80 mm paper, font A
 NARROW = const(32)  # 58 mm paper
+BOTH = "kk+ru"  # the receipt language setting for Kazakh and Russian together
 
 _TITLES = {D.OP_SELL: T.L_SELL, D.OP_SELL_RETURN: T.L_SELL_RETURN, D.OP_BUY: T.L_BUY,
            D.OP_BUY_RETURN: T.L_BUY_RETURN}
@@ -69,7 +70,13 @@ class _Out:
         self._rule = None  # (ch, the rule line) of the last rule()
 
     def t(self, code):
-        return T.text(code, self.lang)
+        if self.lang != BOTH:
+            return T.text(code, self.lang)
+        kk = T.text(code, "kk")
+        ru = T.text(code, "ru")
+        # once where the Russian text already carries the Kazakh one (the
+        # fiscal mark, "Автономды") or is the same
+        return ru if ru.startswith(kk) else "%s / %s" % (kk, ru)
 
     def text(self, s, style=NORMAL):
         if len(s) <= self.w and "\n" not in s:
@@ -159,11 +166,11 @@ def receipt_lines(receipt, info, lang, width=WIDE):
     for i in range(len(receipt.lines)):
         ln = receipt.lines[i]
         # R-56(7), S001-3: a catalogue line's names in Kazakh and Russian,
-        # the receipt's language first
+        # the receipt's language first (Kazakh on a bilingual one)
         kk = ln.name_kk
-        o.text("%d. %s" % (i + 1, kk if kk and lang == "kk" else ln.name))
+        o.text("%d. %s" % (i + 1, kk if kk and lang != "ru" else ln.name))
         if kk and kk != ln.name:
-            o.text("   %s" % (ln.name if lang == "kk" else kk))
+            o.text("   %s" % (ln.name if lang != "ru" else kk))
         if ln.gtin:
             o.lv(o.t(T.L_GTIN), ln.gtin)
         if ln.ntin:
@@ -171,7 +178,7 @@ def receipt_lines(receipt, info, lang, width=WIDE):
         for m in ln.marks:
             o.lv(o.t(T.L_MARK), _printable(m))
         qty = "%s %s x %s" % (money.qty_text(ln.qty_milli, D.is_measured(ln.unit_code)),
-                              D.unit_name(ln.unit_code, lang), money.fmt(ln.price))
+                              _unit(ln.unit_code, lang), money.fmt(ln.price))
         o.lv(qty, money.fmt(ln.gross()), NORMAL, False)
         if ln.discount:
             o.lv(o.t(T.L_DISCOUNT), "-" + money.fmt(ln.discount))
@@ -246,6 +253,14 @@ def receipt_lines(receipt, info, lang, width=WIDE):
     if sign:
         o.text(o.t(T.L_FISCAL), CENTRE | BOLD)
     return o.lines
+
+
+def _unit(code, lang):
+    if lang != BOTH:
+        return D.unit_name(code, lang)
+    kk = D.unit_name(code, "kk")
+    ru = D.unit_name(code, "ru")
+    return kk if kk == ru else "%s/%s" % (kk, ru)
 
 
 def _printable(m):

@@ -10,7 +10,7 @@
 #                the shift closed (KZ-ND-30); the factory number is fixed
 #                once the register is fiscalised
 #   FREE         the token (KZ-41 allows it at any time), OFD name, check
-#                site, receipt language, the National Catalogue rule
+#                site, receipt language (kk, ru or kk+ru), the National Catalogue rule
 #                (catalogue: "strict" refuses goods not taken from the
 #                catalogue, "soft" sells them and says so; kkm.catalog)
 
@@ -154,7 +154,7 @@ def validate(key, v):
         if not is_int(v) or not (60 <= v <= 3600):
             _bad(key)
     elif key == "lang":
-        if v not in ("kk", "ru"):
+        if v not in ("kk", "ru", "kk+ru"):  # kk+ru: receipts in both (kkm.layout)
             _bad(key)
     elif key == "catalogue":
         if v not in ("strict", "soft"):

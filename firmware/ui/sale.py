@@ -180,7 +180,7 @@ class Item(Screen):
         it = self.item
         name = it.name_kk if ui.lang == "kk" and it.name_kk else it.name
         if self.qty is None and self.weighed():
-            prompt = ui.t(U.U_WEIGHT)
+            prompt = "%s, %s:" % (ui.t(U.U_QTY), D.unit_name(it.unit, ui.lang))
         elif self.price is None:
             prompt = ui.t(U.U_PRICE)
         else:

@@ -19,7 +19,6 @@ U_TOTAL = const(705)
 U_DUE = const(706)
 U_CHANGE = const(707)
 U_QTY = const(708)
-U_WEIGHT = const(709)
 U_PRICE = const(710)
 U_CODE = const(711)
 U_GOODS = const(712)
@@ -98,7 +97,6 @@ _T = (
     U_DUE, "Төлеуге", "К оплате",
     U_CHANGE, "Қайтарым", "Сдача",
     U_QTY, "Саны", "Кол-во",
-    U_WEIGHT, "Салмағы, кг:", "Вес, кг:",
     U_PRICE, "Бағасы:", "Цена:",
     U_CODE, "Тауар коды:", "Код товара:",
     U_GOODS, "Тауар", "Товар",
@@ -244,8 +242,8 @@ def key_text(key, lang):
 
 def codes():
     # every screen text code of this module (the catalogue test)
-    return _T[0::3]
+    return [_T[i] for i in range(0, len(_T), 3)]
 
 
 def todo_codes():
-    return _TODO[0::3]
+    return [_TODO[i] for i in range(0, len(_TODO), 3)]
