@@ -42,7 +42,7 @@ class Menu(Screen):
         out = []
         for i in range(len(self.items)):
             code, action, value = self.items[i]
-            s = "%s%d %s" % (">" if i == self.cursor else " ", i + 1, ui.t(code))
+            s = "%d%s%s" % (i + 1, ">" if i == self.cursor else " ", ui.t(code))
             if value is not None:
                 s = "%s: %s" % (s, value(ui))
             out.append(s)

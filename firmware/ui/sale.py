@@ -12,6 +12,7 @@ from kkm import locks as L
 from kkm import money
 from kkm import texts as T
 from ui import keys as K
+from ui import screen as S
 from ui import texts as U
 from ui.cashier import Screen
 
@@ -113,10 +114,11 @@ class Sale(Screen):
             typed = "%s x %s" % (money.qty_text(self.qty, self.qty % 1000 != 0), typed)
         if r is None or not r.lines:
             if ui.locks:
-                first = reg.lock_message(ui.locks[0], ui.lang).split("\n")[0]
-            else:
-                first = ui.t(U.U_READY) + " " + _clock(reg)
-            return [first, ui.lv(U.U_TOTAL, 0), typed]
+                # the first lock in force, as much of it as the screen takes
+                # besides the entry (MENU: messages, for all and what to do)
+                msg = S.lines_of([reg.lock_message(ui.locks[0], ui.lang)], ui.cols)
+                return msg[:ui.rows - 2] + [typed]
+            return [ui.t(U.U_READY) + " " + _clock(reg), ui.lv(U.U_TOTAL, 0), typed]
         ln = r.lines[-1]
         out = ["%d.%s" % (len(r.lines), line_name(ln, ui.lang)), ui.lv(U.U_TOTAL, r.total()), typed]
         if not catalog.coded(ln) and ln.unit_code != D.UNIT_SERVICE:
@@ -261,8 +263,6 @@ class Done(Screen):
             todo = U.todo(code, ui.lang)
             if todo:
                 lines.append(todo)
-        from ui import screen as S
-
         self.lines = S.lines_of(lines, ui.cols)
 
     def key(self, ui, k):

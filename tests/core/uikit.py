@@ -59,7 +59,7 @@ class Board:
     def __init__(self, cols=20, rows=4, log_blocks=24):
         self.clock = ManualClock(T0)
         self.ticks_ms = ticks_ms
-        self.flash = (NorFlash(log_blocks), NorFlash(2))
+        self.flash = (NorFlash(log_blocks), NorFlash(4))  # 48 Z slots: no "few left" notice
         self.key = KEY
         self.keypad = Keypad()
         self.scanner = Scanner()
@@ -133,5 +133,11 @@ def login(app, user=CASHIER, lang=None):
     return drive(app, user[0], "ENT", user[1], "ENT")
 
 
+def body(app):
+    # every line of the screen, also those scrolled out of view
+    return " ".join(app.ui.screen.body(app.ui))
+
+
 def screen(app):
-    return "\n".join(app.ui.frame())
+    # the rows on the display, as one line of text
+    return " ".join(app.ui.frame())
