@@ -120,6 +120,8 @@ class App:
         self.shown = None  # the frame on the display
         self.paper = "ok"
         self.stopped = asyncio.Event()
+        self.done = asyncio.Event()  # set when no document is being fiscalised
+        self.done.set()
 
     # --- what the tasks do (also called by tests, step by step) --------------
 
@@ -134,14 +136,18 @@ class App:
     def _after(self):
         ui = self.ui
         if ui.job is not None and not ui.running:
+            self.done.clear()
             asyncio.create_task(self._work())
         self.dirty.set()
 
     async def _work(self):
         self.dirty.set()
-        await self.ui.work()
-        self.refresh()
-        self.dirty.set()
+        try:
+            await self.ui.work()
+            self.refresh()
+        finally:
+            self.done.set()
+            self.dirty.set()
 
     def draw(self):
         # the frame to the display when it changed -> True if drawn
@@ -169,10 +175,17 @@ class App:
 
     # --- the tasks --------------------------------------------------------------
 
+    async def _free(self):
+        # keys and scans wait in their drivers while a document is fiscalised
+        while self.ui.job is not None:
+            await self.done.wait()
+
     async def _keys(self):
         pad = self.board.keypad
         while True:
-            self.key(await pad.get())
+            k = await pad.get()
+            await self._free()
+            self.key(k)
 
     async def _scans(self):
         sc = self.board.scanner
@@ -180,6 +193,7 @@ class App:
             code = await sc.get()
             if code is None:
                 return  # no scanner on this board
+            await self._free()
             self.scan(code)
 
     async def _display(self):
@@ -210,7 +224,11 @@ class App:
             await asyncio.sleep(STEP_S)
 
     async def run(self):
-        # the loop until stop()
+        # the loop until stop(); its events belong to this loop
+        self.dirty = asyncio.Event()
+        self.done = asyncio.Event()
+        self.done.set()
+        self.stopped = asyncio.Event()
         self.refresh()
         tasks = [asyncio.create_task(c) for c in (self._keys(), self._scans(), self._display(), self._ofd(),
                                                    self._printer(), self._clock())]
