@@ -3,7 +3,8 @@
 # devices; App.run() is the one asyncio loop:
 #   input     keypad and scanner -> ui.key / ui.scan (they return at once)
 #   ui        a fiscal document the UI issued: Desk.fiscal, its countdown
-#   display   the frame, shown when it changed (at once after a key)
+#   display   the frame, shown when it changed (at once after a key, and
+#             at least once a second)
 #   ofd       the OFD scheduler's step once a second
 #   printer   the printer's status for the strip, once a second
 #   clock     the status strip and the locks in force, once a second
@@ -32,7 +33,6 @@ from ui.cashier import Ui
 
 VERSION = "0.1.0"
 STEP_S = 1  # the ofd, printer and clock tasks' period
-REDRAW_S = 0.5  # the display at least this often (the countdown, the clock)
 
 
 class Desk:
@@ -197,13 +197,12 @@ class App:
             self.scan(code)
 
     async def _display(self):
+        # woken by a key, a scan, a step done, and the clock task every
+        # second (the countdown, the time)
         while True:
             self.draw()
             self.dirty.clear()
-            try:
-                await asyncio.wait_for(self.dirty.wait(), REDRAW_S)
-            except asyncio.TimeoutError:
-                pass
+            await self.dirty.wait()
 
     async def _ofd(self):
         while True:
