@@ -29,6 +29,7 @@ class Screen:
     entry = False
     arrows = False
     cursor = None
+    secret = False  # the entry is a password: a refusal does not give it back
 
     def key(self, ui, k):
         if k == K.ESC:
@@ -65,6 +66,7 @@ class Ui:
         self.locks = []  # lock codes in force (app: refresh)
         self.told = []  # notices shown (each once while it stands)
         self.fault = None  # the last unexpected exception, for the log
+        self.typed = ""  # the entry before the last key or scan
         from ui.login import Login
 
         self.show(Login())
@@ -124,6 +126,8 @@ class Ui:
                 self._scroll(k, len(self.message))
             return True
         scr = self.screen
+        typed = self.entry.s  # a refusal gives the typed digits back
+        self.typed = typed
         try:
             if k in K.ENTRY and scr.entry:
                 self.entry.key(k)
@@ -136,6 +140,7 @@ class Ui:
             else:
                 scr.key(self, k)
         except Exception as e:
+            self.entry.s = "" if scr.secret else typed
             self.refused(e)
         return True
 
@@ -144,9 +149,13 @@ class Ui:
             return False
         if self.message is not None:
             self.message = None
+        scr = self.screen
+        typed = self.entry.s
+        self.typed = typed
         try:
-            self.screen.scan(self, code)
+            scr.scan(self, code)
         except Exception as e:
+            self.entry.s = "" if scr.secret else typed
             self.refused(e)
         return True
 
@@ -248,6 +257,7 @@ class Ui:
             res = await start()
         except Exception as e:
             self._end(restore)
+            self.entry.s = self.typed  # as typed before the key that issued it
             self.refused(e)
             return
         self._end(restore)

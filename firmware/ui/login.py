@@ -11,6 +11,7 @@ from ui.cashier import Screen
 
 class Login(Screen):
     entry = True
+    secret = True
 
     def __init__(self):
         self.code = None

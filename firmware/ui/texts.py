@@ -10,7 +10,6 @@ from kkm import locks as L
 from kkm import texts as T
 
 # titles and prompts
-U_LOGIN = const(700)
 U_USER = const(701)
 U_PASSWORD = const(702)
 U_LANG_KEY = const(703)  # the key that switches the language, in the other language
@@ -20,7 +19,6 @@ U_DUE = const(706)
 U_CHANGE = const(707)
 U_QTY = const(708)
 U_PRICE = const(710)
-U_CODE = const(711)
 U_GOODS = const(712)
 U_DISCOUNT = const(713)
 U_MARKUP = const(714)
@@ -49,7 +47,6 @@ U_RECEIPT_LANG = const(736)
 U_CLOCK = const(737)
 U_CLOCK_FORMAT = const(738)
 U_TOKEN = const(739)
-U_SERVICE = const(740)
 U_ASIDE = const(741)
 U_CONN_TEST = const(742)
 U_SELF_TEST = const(743)
@@ -64,7 +61,6 @@ U_BAD_ENTRY = const(751)
 U_MARK = const(752)
 U_PRINTED = const(753)
 U_CONFIRM = const(754)
-U_MENU = const(755)
 U_CATALOGUE = const(756)
 U_STRICT = const(757)
 U_SOFT = const(758)
@@ -72,7 +68,6 @@ U_FAULT = const(759)
 U_REFUSED_DOC = const(760)
 U_NONE = const(761)
 U_CLOCK_AGAIN = const(762)
-U_CASH_IN_DRAWER = const(763)
 U_DONE_RETURN = const(764)
 U_TESTING = const(765)
 U_TOTAL_RETURN = const(766)
@@ -89,7 +84,6 @@ S_RU = const(786)
 S_BOTH = const(787)
 
 _T = (
-    U_LOGIN, "Кіру", "Вход",
     U_USER, "Пайдаланушы коды:", "Код пользователя:",
     U_PASSWORD, "Құпиясөз:", "Пароль:",
     U_LANG_KEY, "MENU: Русский", "MENU: Қазақша",
@@ -99,7 +93,6 @@ _T = (
     U_CHANGE, "Қайтарым", "Сдача",
     U_QTY, "Саны", "Кол-во",
     U_PRICE, "Бағасы:", "Цена:",
-    U_CODE, "Тауар коды:", "Код товара:",
     U_GOODS, "Тауар", "Товар",
     U_DISCOUNT, "Жеңілдік:", "Скидка:",
     U_MARKUP, "Үстеме:", "Наценка:",
@@ -128,7 +121,6 @@ _T = (
     U_CLOCK, "Күн мен уақыт", "Дата и время",
     U_CLOCK_FORMAT, "ККААЖЖЖЖ ссмм", "ДДММГГГГ ччмм",
     U_TOKEN, "Токен", "Токен",
-    U_SERVICE, "Сервис", "Сервис",
     U_ASIDE, "Кезектен алу", "Снять с очереди",
     U_CONN_TEST, "Байланыс тестісі", "Тест связи",
     U_SELF_TEST, "Журнал тестісі", "Тест журнала",
@@ -143,7 +135,6 @@ _T = (
     U_MARK, "Таңба коды:", "Код маркировки:",
     U_PRINTED, "Басылды", "Напечатано",
     U_CONFIRM, "ENT: иә  ESC: жоқ", "ENT: да  ESC: нет",
-    U_MENU, "Мәзір", "Меню",
     U_CATALOGUE, "Каталог", "Каталог",
     U_STRICT, "қатаң", "строго",
     U_SOFT, "жұмсақ", "мягко",
@@ -151,7 +142,6 @@ _T = (
     U_REFUSED_DOC, "ФДО қабылдамады", "ОФД отклонил",
     U_NONE, "жоқ", "нет",
     U_CLOCK_AGAIN, "Қайта енгізіңіз", "Введите ещё раз",
-    U_CASH_IN_DRAWER, "Кассада", "В кассе",
     U_DONE_RETURN, "Қайтару берілді", "Возврат выдан",
     U_TESTING, "Тексеру...", "Проверка...",
     U_TOTAL_RETURN, "Қайтаруға", "К возврату",

@@ -153,6 +153,8 @@ def test_refused_input_has_its_message_and_a_way_out_that_loses_nothing():
     assert "В чеке нет позиций" in screen(app)  # KZ-6: an operation done wrongly is refused
     drive(app, "ESC", BREAD, "PLU", "300", "ENT", "12", "PAY", "500", "CARD")  # card over the amount due
     assert "Безналичная оплата больше итога" in screen(app)
+    drive(app, "ESC")
+    assert "> 500" in screen(app)  # the typed amount is kept for correction
     drive(app, "CLR")
     assert "К оплате      300.00" in screen(app)
     drive(app, "ESC", "PRICE")  # a price with nothing typed
