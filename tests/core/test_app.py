@@ -102,3 +102,27 @@ def test_build_boots_the_register_from_the_board_flash():
     again = AP.build(b)
     assert again.reg.settings.fiscalised
     assert again.ui.frame()[1] == "Пайдаланушы коды:"
+
+
+def test_countdown_while_the_live_sign_is_awaited():
+    # the desk calls on_tick about once a second while it waits for the
+    # OFD's sign (the sender's live budget); the screen shows each second
+    b, app = provisioned()
+    seen = []
+    desk = app.desk
+    fiscal = desk.fiscal
+
+    async def slow(pending, on_tick):
+        for s in (5, 4, 3):
+            on_tick(s)
+            seen.append(app.ui.frame()[1])
+            await asyncio.sleep(0)
+        return await fiscal(pending, on_tick)
+
+    desk.fiscal = slow
+    from uikit import drive, login
+
+    login(app)
+    f = drive(app, "100", "PRICE", "PAY", "CASH")
+    assert seen == ["ФДО жауабы: 5 с", "ФДО жауабы: 4 с", "ФДО жауабы: 3 с"], seen
+    assert f[1] == "Чек берілді"

@@ -146,6 +146,17 @@ def test_mixed_payment_card_part_then_cash_with_change():
     assert kinds == [(D.PAY_CASH, 30000), (D.PAY_CARD, 60000), (D.PAY_MOBILE, 10000)]
 
 
+def test_cash_in_parts():
+    b, app = _shop()
+    login(app)
+    drive(app, "300", "PRICE", "PAY", "100", "CASH")
+    assert "Төлеуге       200.00" in screen(app)
+    f = drive(app, "250", "CASH")
+    assert f[2] == "Қайтарым       50.00", f
+    p = app.reg.last.doc.payments
+    assert len(p) == 1 and p[0].amount == 30000 and p[0].tendered == 35000
+
+
 def test_refused_input_has_its_message_and_a_way_out_that_loses_nothing():
     b, app = _shop()
     login(app, lang="ru")
