@@ -2,8 +2,7 @@
 # Byte layout and the reasoning behind it: docs/journal.md.
 
 import struct
-import hashlib
-from compat import const, crc32
+from compat import Hmac, const, crc32
 
 ACK = 1
 CHECKPOINT = 2
@@ -82,25 +81,6 @@ class SelfTestResult:
         )
 
 
-class _Mac:
-    # HMAC-SHA256 with the key pads computed once (same result as
-    # compat.hmac_sha256, checked by the tests).
-    def __init__(self, key):
-        if len(key) > 64:
-            key = hashlib.sha256(key).digest()
-        key = bytes(key) + b"\x00" * (64 - len(key))
-        self.ipad = bytes([b ^ 0x36 for b in key])
-        self.opad = bytes([b ^ 0x5C for b in key])
-
-    def mac(self, *parts):
-        h = hashlib.sha256(self.ipad)
-        for p in parts:
-            h.update(p)
-        o = hashlib.sha256(self.opad)
-        o.update(h.digest())
-        return o.digest()
-
-
 def _all_ff(buf, start, end):
     ff = b"\xff" * 64
     i = start
@@ -132,7 +112,7 @@ class Accumulator:
         self.doc_reserve = (ACK_ROOM,) if doc_reserve is None else tuple(doc_reserve)
         # and whole sectors for records torn by power cuts (CUT_SECTORS)
         self.cut_sectors = 0
-        self._m = _Mac(key)
+        self._m = Hmac(key)
         self.genesis = self._m.mac(b"KZ fiscal journal genesis")
         self.S = log_dev.ioctl(5, 0)
         self.N = log_dev.ioctl(4, 0)

@@ -3,7 +3,6 @@
 import struct
 
 from boards.sim.nor_flash import NorFlash, FlashError
-from compat import hmac_sha256
 from journal import (
     Accumulator,
     JournalError,
@@ -14,17 +13,9 @@ from journal import (
     MAX_PAYLOAD,
     ZMARK_LEN,
 )
-from journal.log import _Mac
 from journalkit import KEY, T0
 from journalkit import new as _new
 from journalkit import reopen as _reopen
-
-
-def test_mac_matches_compat_hmac():
-    m = _Mac(KEY)
-    assert m.mac(b"abc", b"def") == hmac_sha256(KEY, b"abcdef")
-    long_key = b"k" * 100
-    assert _Mac(long_key).mac(b"x") == hmac_sha256(long_key, b"x")
 
 
 def test_append_read_records_in_order():
