@@ -50,21 +50,19 @@
 #
 # Record types owned by the journal: ACK = 1, CHECKPOINT = 2, ZCLOSE = 3.
 
-from journal.log import (  # noqa: F401
-    Accumulator,
+from journal.ring import (  # noqa: F401
     JournalError,
     JournalFull,
     JournalCorrupt,
-    SelfTestResult,
     ACK,
     CHECKPOINT,
     ZCLOSE,
     MAX_PAYLOAD,
-    MAX_SUMMARY,
-    Z_LOW,
     ZMARK_LEN,
-    ACK_ROOM,
     RECORD_OVERHEAD,
     LAST_SEQ,
-    CUT_SECTORS,
 )
+from journal.zarea import MAX_SUMMARY, Z_LOW  # noqa: F401
+from journal.space import ACK_ROOM, CUT_SECTORS  # noqa: F401
+from journal.selftest import SelfTestResult  # noqa: F401
+from journal.accumulator import Accumulator  # noqa: F401
