@@ -8,7 +8,6 @@ from compat import const, crc32
 from journal.ring import ZCLOSE, JournalError, JournalFull, JournalCorrupt, all_ff
 
 MAX_SUMMARY = 256
-Z_LOW = 30
 # Slot: magic, z number, ts, last seq, summary length; summary (256), chain
 # (32), zmac (16), crc32 (4), 12 bytes left unwritten.
 Z_HEAD_FMT = "<2sIIIH"
@@ -75,9 +74,6 @@ class ZArea:
 
     def z_slots_left(self):
         return self.z_total - self.z_next
-
-    def z_low(self):
-        return self.z_slots_left() <= Z_LOW
 
     def read_z(self, n):
         # Z number n -> (ts, summary, chain)

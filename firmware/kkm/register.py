@@ -383,7 +383,7 @@ class Register:
     def _z_area(self):
         if self.acc.z_slots_left() <= 0:
             self.locks.set(L.Z_AREA_FULL)
-        elif self.acc.z_low():
+        elif self.acc.z_slots_left() <= L.Z_LOW:
             self._notice(L.N_Z_LOW)  # KZ-ND-36
 
     def _printer(self):
