@@ -34,6 +34,7 @@ from journal import JournalFull, JournalError, ACK_ROOM, ZMARK_LEN, LAST_SEQ, CU
 from kkm import auth as A
 from kkm import counters as C
 from kkm import document as D
+from kkm import doccodec as DC
 from kkm import layout
 from kkm import locks as L
 from kkm import texts as T
@@ -666,7 +667,7 @@ class Register:
             from kkm import returns
 
             returns.check(self, r)  # against what is left of its original
-        body = r.encode()
+        body = DC.encode_receipt(r)
         if 8 + len(body) > DOC_ROOM:  # a long receipt: its own size
             self._require(L.OP_PAYMENT, (5, 8 + len(body), SIGN_ROOM))
         self._check_cash(r)
@@ -721,7 +722,7 @@ class Register:
         now = self._require(L.OP_PLACEMENT)
         p = D.Placement(kind, amount, u.code, u.name, self.settings.get("tz_offset"))
         self._check_cash(p)
-        res = self._issue(R_PLACEMENT, p, p.encode(), now)
+        res = self._issue(R_PLACEMENT, p, DC.encode_placement(p), now)
         return self._print(res, lang)
 
     def _send(self, rtype, payload, reserve=False, now=None):
@@ -1011,7 +1012,7 @@ class Register:
         # 1. the Z document, from the reserve; offline it waits in the queue
         # with its close time (KZ-29.7) and who closed the shift
         body = z_body(self.shift_open_ts or now,
-                      D.encode_z(self.counters.encode(), u.code, u.name, self.settings.get("tz_offset")))
+                      DC.encode_z(self.counters.encode(), u.code, u.name, self.settings.get("tz_offset")))
         sign = self._send(R_ZDOC, doc_header(shift_no, self.doc_no + 1) + body, True, now)[1]
         zx = self.finish_z(shift_no, now)  # 2..4
         # KZ-31.5: online, the Z the OFD formed and returned is printed (with

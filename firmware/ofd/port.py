@@ -118,6 +118,7 @@ from compat import const
 from journal import JournalError
 from kkm import counters as C
 from kkm import document as D
+from kkm import doccodec as DC
 from kkm import locks as L
 from kkm import register as R
 from ofd import ProtocolError
@@ -435,7 +436,7 @@ class OfdPort:
             # other records (from the queue) was closed offline (KZ-29.7)
             offline = True
         if rtype == R.R_RECEIPT:
-            r = D.Receipt.decode(body)
+            r = DC.decode_receipt(body)
             # the rates stamped at fiscalisation (what the paper says and the
             # counters hold); only an old record without them takes the
             # table in force on the document's own date, never today's
@@ -448,7 +449,7 @@ class OfdPort:
                          name, off)
             return M.ticket_request(t, self._service(offline))
         if rtype == R.R_PLACEMENT:
-            p = D.Placement.decode(body)
+            p = DC.decode_placement(body)
             name = self._operator_name(p.cashier_code)
             if p.utc_offset is not None:
                 off = p.utc_offset
@@ -456,7 +457,7 @@ class OfdPort:
             mp = M.money_placement(p, ts + off, shift_no, number, offline, name)
             return M.placement_request(mp, self._service(offline))
         open_ts, body = R.split_z(body)
-        code, name, z_off, body = D.decode_z(body)
+        code, name, z_off, body = DC.decode_z(body)
         if code is None:
             # an old Z record: whoever is logged in now (0 after a reboot)
             cur = reg.auth.current
