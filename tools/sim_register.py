@@ -70,7 +70,7 @@ from kkm import locks as L  # noqa: E402
 from kkm import money  # noqa: E402
 from kkm import texts as T  # noqa: E402
 from kkm.clock import Clock  # noqa: E402
-from kkm.ofdtexts import SHOW  # noqa: E402
+from ofd.texts import SHOW  # noqa: E402
 from kkm.register import Register  # noqa: E402
 from ofd import client as cl  # noqa: E402
 from ofd.port import OfdPort  # noqa: E402
@@ -637,7 +637,7 @@ class SimRegister:
 
     def cmd_texts(self):
         # KZ-17: the display's list of texts from the OFD not read yet; listed
-        # once, then acknowledged (kkm.ofdtexts SHOW)
+        # once, then acknowledged (ofd.texts SHOW)
         t = self.reg.ofd_texts
         todo = [] if t is None else t.pending(SHOW)
         if not todo:

@@ -203,7 +203,7 @@ class Register:
         self.x_source = None  # the last X printed: "ofd" or "own" (x_report)
         self.z_source = None  # the last Z printed: "ofd" or "own" (close_shift)
         self.notices = []  # text codes for the cashier (KZ-29.2, recovery)
-        self.ofd_texts = None  # KZ-17: kkm.ofdtexts.OfdTexts from the first text on
+        self.ofd_texts = None  # KZ-17: ofd.texts.OfdTexts from the first text on
         self.recovery = None  # what boot found: kkm.recovery.Report
         self.ofd_session = None  # payload of the latest R_SESSION (ofd.port)
         self.catalog = catalog  # kkm.catalog.Catalog, the National Catalogue cache (None: made at first use)
@@ -840,21 +840,14 @@ class Register:
         self._require(L.OP_X)
         return self._print(self.last, lang)
 
-    # --- texts from the OFD (KZ-17, kkm.ofdtexts) ---------------------------
-    # ofd.port hands the texts of every answer to take_ofd_texts; the UI
+    # --- texts from the OFD (KZ-17, ofd.texts) ------------------------------
+    # ofd.port puts the texts of every answer in ofd_texts; the UI
     # reads ofd_texts.pending(SHOW) and acknowledges each (done). A new text
     # is printed once on a non-fiscal slip of its own when the printer is
     # next free: right after the document or report whose exchange brought
     # it, or after a probe (ofd.port). The fiscal receipt is never changed:
     # its details are those of R-56, the same on paper, in a copy and at
     # the OFD. The store and its module are loaded with the first text.
-
-    def take_ofd_texts(self, ads, blocked=False):
-        if self.ofd_texts is None:
-            from kkm.ofdtexts import OfdTexts
-
-            self.ofd_texts = OfdTexts()
-        return self.ofd_texts.take(ads, blocked)
 
     def print_ofd_texts(self, lang=None):
         t = self.ofd_texts
@@ -866,7 +859,7 @@ class Register:
         # the OFD's last INFO text after it (section 13)
         m = L.message(code, lang or self.settings.get("lang"), detail)
         t = self.ofd_texts
-        t = t.text[4] if t is not None and code == L.OFD_SUSPEND else None  # 4: TICKET_AD_INFO
+        t = t.info() if t is not None and code == L.OFD_SUSPEND else None
         return m + "\n" + t if t else m
 
     # --- OFD queue ---------------------------------------------------------

@@ -91,7 +91,7 @@
 #
 # Texts from the OFD (KZ-17, PROTOCOL.md section 9): the ticket_ads of every
 # answer (the decoded Response in Outcome.response, any result code) go to
-# Register.take_ofd_texts (kkm.ofdtexts); every request reports the versions
+# ofd.texts.take; every request reports the versions
 # the register holds (service.ticket_ad_infos), so the OFD sends only newer
 # texts. The register prints new texts after the document or the X report
 # it is issuing; after a probe the port asks it to print them at once.
@@ -336,7 +336,9 @@ class OfdPort:
         ads = svc.get("ticket_ads") if svc is not None else None
         if ads:
             try:
-                self.reg.take_ofd_texts(ads, out.code == 15)
+                from ofd import texts
+
+                texts.take(self.reg, ads, out.code == 15)
             except Exception:
                 pass  # a text must never cost a document its OFD answer
 
