@@ -205,7 +205,7 @@ class _BlockingStream:
         self.stream = stream
 
     async def readexactly(self, n):
-        return bytes(frame.read_exact(self.stream, n))
+        return frame.read_exact(self.stream, n)
 
     def write(self, b):
         self.stream.write(b)

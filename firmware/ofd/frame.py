@@ -53,7 +53,7 @@ async def read_frame_async(reader, version=hdr.VERSION, max_size=hdr.MAX_SIZE):
     # ProtocolError("truncated") as above
     try:
         h = hdr.unpack(await reader.readexactly(hdr.SIZE), version, max_size)
-        return h, bytes(await reader.readexactly(h.size - hdr.SIZE))
+        return h, await reader.readexactly(h.size - hdr.SIZE)
     except EOFError:
         raise ProtocolError("truncated")
 
