@@ -6,7 +6,6 @@
 
 import asyncio
 
-from aio import sleep_ms
 from compat import ticks_diff, ticks_ms
 from net.tcp import TcpChannel
 from ofd import client as cl
@@ -52,14 +51,12 @@ async def _ofd(reader, writer):
 
 
 async def _silent(reader, writer):
-    # takes the request and says nothing until the client gives up
+    # takes the request and says nothing until the client hangs up
     try:
-        await reader.readexactly(hdr.SIZE)
-        for _ in range(20):
-            await sleep_ms(100)
-    except Exception:
-        pass
-    writer.close()
+        while await reader.read(256):
+            pass
+    finally:
+        writer.close()
 
 
 def _client(port):
