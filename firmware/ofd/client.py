@@ -17,7 +17,8 @@
 # skipped at once, and with none reachable the exchange ends at once
 # (offline now, not after the budget). ticks_ms() -> ms ticks and
 # await sleep_ms(ms) are the time (injected under test); min_budget_ms
-# lowers the 5 s floor for tests only.
+# lowers the 5 s floor for tests only. One exchange at a time per session:
+# the caller (the sender task) runs them one after another.
 #
 # Outcome.reason without a valid answer: "timeout" (no whole answer
 # within the budget), "refused" (no connection), "unreachable" (see
