@@ -417,3 +417,28 @@ def test_the_loop_runs_on_while_the_ofd_never_answers():
     assert out.reason == "timeout" and len(ticks) >= BUDGET // 10 // 3
     gaps = [ticks_diff(b, a) for a, b in zip(ticks, ticks[1:])]
     assert max(gaps) < 100
+
+
+def test_kz_29_the_5_s_budget_on_an_injected_clock_takes_no_real_time():
+    # the client's time is injected: the production budget with every
+    # connection refused, its pauses passing on a virtual clock
+    class Clock:
+        t = 0
+
+        def ticks_ms(self):
+            self.t += 1
+            return self.t
+
+        async def sleep_ms(self, ms):
+            self.t += ms
+
+    clk = Clock()
+    ch = Channel([])
+    c = cl.OfdClient(Session(KKM, 1000), ch, [("a", 1), ("b", 2)], ticks_ms=clk.ticks_ms, sleep_ms=clk.sleep_ms)
+    t0 = ticks_ms()
+    out = run(c, key=1)
+    assert ticks_diff(ticks_ms(), t0) < 1000
+    assert (out.status, out.reason) == (cl.RETRY, "refused")
+    assert cl.MIN_BUDGET_MS - cl.RETRY_PAUSE_MS <= out.elapsed_ms <= cl.MIN_BUDGET_MS
+    assert out.attempts == len(ch.opened) >= cl.MIN_BUDGET_MS // (cl.RETRY_PAUSE_MS + 10)
+    assert ch.opened[:4] == [("a", 1), ("b", 2), ("a", 1), ("b", 2)]
