@@ -81,8 +81,17 @@ class TcpChannel:
         except BaseException:
             s.close()  # also when the caller's deadline cancels us
             raise
-        st = asyncio.StreamWriter(s)
+        st = _Stream(s)
         return st, st
+
+
+if _RAW:
+
+    class _Stream(asyncio.StreamWriter):
+        # MicroPython's close() leaves the socket open until wait_closed();
+        # the client's close() must free it (a few sockets on the device)
+        def close(self):
+            self.s.close()
 
 
 async def _connect(s, addr, timeout_ms):

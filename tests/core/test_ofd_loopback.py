@@ -47,7 +47,7 @@ async def _ofd(reader, writer):
         writer.write(frame.build(codec.encode(S.Response, resp), h.id, h.token + 1, h.reqnum))
         await writer.drain()
     finally:
-        writer.close()
+        await _hang_up(writer)
 
 
 async def _silent(reader, writer):
@@ -56,7 +56,12 @@ async def _silent(reader, writer):
         while await reader.read(256):
             pass
     finally:
-        writer.close()
+        await _hang_up(writer)
+
+
+async def _hang_up(writer):
+    writer.close()
+    await writer.wait_closed()  # MicroPython closes the socket only here
 
 
 def _client(port):
@@ -134,3 +139,36 @@ def test_kz_18_refused_port_then_the_next_address():
     finally:
         dead.close()
     assert out.ok() and out.attempts == 2
+
+
+def _open_files():
+    import os
+
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return None  # no /proc here: nothing to count
+
+
+def test_every_exchange_closes_its_socket():
+    # the device has a few sockets: an exchange that leaves one open (a
+    # timeout too) would leave the register without a channel after a while
+    async def main(handler, n):
+        srv, port = await _serve(handler)
+        try:
+            c = _client(port)
+            payload, command = _request()
+            before = _open_files()
+            for i in range(n):
+                out = await c.exchange(payload, command, i, 100)
+            for _ in range(20):  # the server's side hangs up on its own time
+                await asyncio.sleep(0.01)
+            return out, before, _open_files()
+        finally:
+            srv.close()
+            await srv.wait_closed()
+
+    out, before, after = asyncio.run(main(_ofd, 20))
+    assert out.ok() and after == before
+    out, before, after = asyncio.run(main(_silent, 3))
+    assert out.reason == "timeout" and after == before
