@@ -5,7 +5,8 @@
 #
 #   reader, writer = await channel.open(host, port, timeout_ms)
 #       a connected TCP stream as asyncio streams (reader.readexactly(n),
-#       writer.write(b), await writer.drain(), writer.close()), or OSError
+#       writer.write(b), await writer.drain(), writer.close() frees the
+#       connection at once, no wait_closed() needed), or OSError
 #       within timeout_ms; OSError(EHOSTUNREACH) at once when the channel
 #       cannot reach the host now without trying (no address, no link)
 #   channel.configure(hosts)   optional: the addresses it will be asked
