@@ -114,7 +114,7 @@ def test_protocol_13_timeout_at_fiscalisation():
     link = Link(REG["token"])
     from regkit import Bench
 
-    b = Bench(log_blocks=12, make_ofd=lambda acc: OfdPort(cl.OfdClient(link, [HOST], KKM, 1), acc))
+    b = Bench(log_blocks=12, make_ofd=lambda acc: OfdPort(cl.PortClient(link, [HOST], KKM, 1), acc))
     r = b.boot()
     r.set_user(9, "Service", A.ROLE_SERVICE, "9999")
     r.login(9, "9999", A.MODE_SERVICE)

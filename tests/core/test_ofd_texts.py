@@ -67,7 +67,7 @@ def _bench():
     ofd = MemOfd(REG["token"])
 
     def make(acc):
-        return OfdPort(cl.OfdClient(ofd, [("ofd", 7777)], KKM, 1), acc)
+        return OfdPort(cl.PortClient(ofd, [("ofd", 7777)], KKM, 1), acc)
 
     b = fiscalised_bench(log_blocks=8, make_ofd=make)
     b.memofd = ofd
