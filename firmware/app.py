@@ -22,7 +22,9 @@
 #
 # The OFD link lives in two places only: _link() builds it and Desk is what
 # the UI and the loop see of it (issue a document, await its sign, the
-# status, the scheduler's step).
+# status, the scheduler's step). Until the sender task takes the register's
+# exchanges out of the loop, a document is fiscalised where the UI issues
+# it (Desk.fiscal).
 
 import asyncio
 
@@ -66,12 +68,14 @@ class Desk:
     def close_shift(self):
         return (self.reg.close_shift, (), {})
 
-    async def fiscal(self, pending, on_tick):
-        on_tick(self.reg.settings.get("timeout_s"))  # the live sign's budget
-        await asyncio.sleep(0)  # the countdown is drawn before the exchange
+    def fiscal(self, pending, on_tick):
+        # -> an awaitable of the result. The register sends inline today, so
+        # the document is fiscalised here and now (the exchange cannot run
+        # inside the loop: the port's client runs its own); the sender's
+        # live(iss, on_tick) is awaited instead, with the countdown
         fn, args, kw = pending
         try:
-            return fn(*args, **kw)
+            return _ready(fn(*args, **kw))
         finally:
             self.sync.note()  # the retry clock starts at a failure
 
@@ -86,13 +90,18 @@ class Desk:
         # the scheduler's step: connection test, replay, probes
         return self.sync.tick()
 
-    async def test(self):
-        # KZ-2.4: a connection test now -> True when the OFD answered
+    def test(self):
+        # KZ-2.4: a connection test now -> an awaitable of True when the
+        # OFD answered (made here and now, as fiscal())
         from ofd import client as cl
 
         out = self.port.probe(True)
         self.sync.note()
-        return out is not None and out.status == cl.OK
+        return _ready(out is not None and out.status == cl.OK)
+
+
+async def _ready(value):
+    return value
 
 
 def _link(board, acc, printer, clock):
@@ -102,7 +111,7 @@ def _link(board, acc, printer, clock):
     from ofd.port import OfdPort
     from ofd.sync import OfdSync
 
-    client = cl.OfdClient(board.channels[0], board.ofd_hosts, 0, 1)
+    client = cl.PortClient(board.channels[0], board.ofd_hosts, 0, 1)
     port = OfdPort(client, acc, VERSION, "kkm-app")
     reg = Register(acc, printer, port, clock)
     client.kkm_id = int(reg.settings.get("kkm_id") or 0)  # set at fiscalisation: known after a boot

@@ -85,19 +85,29 @@ def pad(s, width, align="<"):
     return s + " " * gap
 
 
-_BLOCK = 64
+class Hmac:
+    # HMAC-SHA256 (RFC 2104) under one key. MicroPython has no hmac module
+    # and its hash objects cannot be copied, so the padded key blocks are
+    # kept instead: the journal MACs every record with one key.
+    def __init__(self, key):
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        key = bytes(key) + b"\x00" * (64 - len(key))
+        self.ipad = bytes([b ^ 0x36 for b in key])
+        self.opad = bytes([b ^ 0x5C for b in key])
+
+    def mac(self, *parts):
+        # the MAC of the parts joined, without joining them
+        h = hashlib.sha256(self.ipad)
+        for p in parts:
+            h.update(p)
+        o = hashlib.sha256(self.opad)
+        o.update(h.digest())
+        return o.digest()
 
 
 def hmac_sha256(key, msg):
-    # RFC 2104 HMAC on hashlib.sha256 (MicroPython has no hmac module).
-    if len(key) > _BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key + b"\x00" * (_BLOCK - len(key))
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-    inner.update(msg)
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
-    outer.update(inner.digest())
-    return outer.digest()
+    return Hmac(key).mac(msg)
 
 
 def crc32(data, crc=0):

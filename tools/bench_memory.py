@@ -140,7 +140,7 @@ class VirtualTicks:
         self.t += 1
         return self.t
 
-    def sleep_ms(self, ms):
+    async def sleep_ms(self, ms):
         self.t += ms
 
 
@@ -166,15 +166,12 @@ class Day:
     # one register with its ports; devices and the OFD survive a reboot
     def __init__(self):
         from kkm.clock import ManualClock
-        from ofd import client as cl
 
         self.log = flash(LOG_BLOCKS)
         self.fm = flash(FM_BLOCKS)
         self.ofd = FakeOfd()
         self.clock = ManualClock(1767254400)
-        vt = VirtualTicks()
-        cl.ticks_ms = vt.ticks_ms
-        cl.sleep_ms = vt.sleep_ms
+        self.vt = VirtualTicks()
         self.session = {"token": 1000, "reqnum": 0, "pending_key": None, "pending": None}
         self.reg = None
         self.port = None
@@ -193,8 +190,9 @@ class Day:
         self.reg = self.port = None
         gc.collect()
         st = self.session
-        client = cl.OfdClient(self.ofd, [("ofd.example.kz", 7777)], KKM_ID, st["token"], st["reqnum"], self.persist,
-                              pending_key=st["pending_key"], pending=st["pending"])
+        client = cl.PortClient(self.ofd, [("ofd.example.kz", 7777)], KKM_ID, st["token"], st["reqnum"], self.persist,
+                               pending_key=st["pending_key"], pending=st["pending"], ticks_ms=self.vt.ticks_ms,
+                               sleep_ms=self.vt.sleep_ms)
         acc = Accumulator(self.log, self.fm, KEY)
         self.port = OfdPort(client, acc, "0.1", "bench")
         self.reg = Register(acc, NullPrinter(), self.port, self.clock)

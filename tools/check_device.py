@@ -47,7 +47,7 @@ CORE_RULES = [
     (r"\b(__slots__|__init_subclass__|__getattribute__|__del__|__class_getitem__|__mro__|__qualname__|__doc__"
      r"|__annotations__|__traceback__|__cause__)\b|\bmetaclass=|(?<![\w.])vars\(|\.add_note\(",
      "class or exception feature ignored or missing on MicroPython"),
-    (r"(?<![\w'\"])(FileNotFoundError|ConnectionResetError|ConnectionRefusedError|TimeoutError|ModuleNotFoundError"
+    (r"(?<![\w'\".])(FileNotFoundError|ConnectionResetError|ConnectionRefusedError|TimeoutError|ModuleNotFoundError"
      r"|UnicodeDecodeError|UnicodeEncodeError|RecursionError)\b", "exception class missing on MicroPython"),
     (r"^\s*raise\s.*\sfrom\s", "no exception chaining on MicroPython"),
     (r"\.tm_[a-z]+\b", "no struct_time attributes on MicroPython"),

@@ -70,8 +70,9 @@ from kkm import locks as L  # noqa: E402
 from kkm import money  # noqa: E402
 from kkm import texts as T  # noqa: E402
 from kkm.clock import Clock  # noqa: E402
-from kkm.ofdtexts import SHOW  # noqa: E402
+from ofd.texts import SHOW  # noqa: E402
 from kkm.register import Register  # noqa: E402
+from net.tcp import TcpChannel  # noqa: E402
 from ofd import client as cl  # noqa: E402
 from ofd.port import OfdPort  # noqa: E402
 from ofd.sync import MIN_INTERVAL, OfdSync  # noqa: E402
@@ -210,7 +211,7 @@ class SimRegister:
         self.acc = Accumulator(self.log, self.fm, self._key())
         # the OFD session lives in the journal as on the device (R_SESSION
         # records, restored by port.bind); `token` only seeds a fresh register
-        self.client = cl.OfdClient(cl.SocketTransport(resolver=self._resolve), [SIM_OFD], kkm_id, token)
+        self.client = cl.PortClient(TcpChannel(resolver=self._resolve), [SIM_OFD], kkm_id, token)
         self.port = OfdPort(self.client, self.acc, VERSION, "sim-register")
         self.printer = TermPrinter(out, print_file)
         # the National Catalogue cache in a file, as on the device's flash
@@ -637,7 +638,7 @@ class SimRegister:
 
     def cmd_texts(self):
         # KZ-17: the display's list of texts from the OFD not read yet; listed
-        # once, then acknowledged (kkm.ofdtexts SHOW)
+        # once, then acknowledged (ofd.texts SHOW)
         t = self.reg.ofd_texts
         todo = [] if t is None else t.pending(SHOW)
         if not todo:

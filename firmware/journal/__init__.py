@@ -43,28 +43,26 @@
 #   acc.checkpoint(payload, ts) -> seq; acc.last_checkpoint() -> seq or None
 #       the latest checkpoint and every record after it are never reused
 #   acc.close_shift(summary_bytes, ts) -> z_number   (summary <= 256 bytes)
-#   acc.z_count(); acc.z_slots_left(); acc.z_low() (True when <= 30 left)
+#   acc.z_count(); acc.z_slots_left() (the register warns when few are left)
 #   acc.read_z(n) -> (ts, summary, chain)
 #   acc.self_test() -> SelfTestResult(.ok, .shift, .seq, .reason)
 #   acc.last_seq; acc.last_ts
 #
 # Record types owned by the journal: ACK = 1, CHECKPOINT = 2, ZCLOSE = 3.
 
-from journal.log import (  # noqa: F401
-    Accumulator,
+from journal.ring import (  # noqa: F401
     JournalError,
     JournalFull,
     JournalCorrupt,
-    SelfTestResult,
     ACK,
     CHECKPOINT,
     ZCLOSE,
     MAX_PAYLOAD,
-    MAX_SUMMARY,
-    Z_LOW,
     ZMARK_LEN,
-    ACK_ROOM,
     RECORD_OVERHEAD,
     LAST_SEQ,
-    CUT_SECTORS,
 )
+from journal.zarea import MAX_SUMMARY  # noqa: F401
+from journal.space import ACK_ROOM, CUT_SECTORS  # noqa: F401
+from journal.selftest import SelfTestResult  # noqa: F401
+from journal.accumulator import Accumulator  # noqa: F401

@@ -12,7 +12,7 @@
 import os
 import struct
 
-from compat import const, hmac_sha256, is_int
+from compat import Hmac, const, is_int
 from journal import MAX_PAYLOAD
 from kkm.locks import (
     Refused,
@@ -80,9 +80,10 @@ def _check_password(pw):
 
 
 def hash_password(salt, pw):
-    h = hmac_sha256(salt, pw.encode())
+    m = Hmac(salt)
+    h = m.mac(pw.encode())
     for _ in range(ITERATIONS - 1):
-        h = hmac_sha256(salt, h)
+        h = m.mac(h)
     return h
 
 

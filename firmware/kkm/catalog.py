@@ -25,6 +25,8 @@
 
 from compat import const
 from kkm import document as D
+from kkm.compact import Writer, Reader
+from kkm.ids import check_gtin, check_ntin
 from kkm import layout
 from kkm import locks as L
 from kkm import texts
@@ -79,7 +81,7 @@ class Item:
                       marking_required=self.marked, nkt=self.nkt, name_kk=self.name_kk)
 
     def encode(self, key):
-        w = D.Writer()
+        w = Writer()
         w.text(key)
         w.uint(self.nkt)
         w.opt(self.gtin)
@@ -92,7 +94,7 @@ class Item:
 
     @staticmethod
     def decode(b):
-        r = D.Reader(b)
+        r = Reader(b)
         r.text()  # the key
         it = Item(r.uint(), r.opt(), r.opt(), r.text(), r.opt(), r.text(), r.uint() == 1)
         r.end()
@@ -115,9 +117,9 @@ def item_of(el):
         return None
     gtin = it.get("barcode") or None
     ntin = it.get("ntin") or None
-    if gtin is not None and not D.check_gtin(gtin):
+    if gtin is not None and not check_gtin(gtin):
         gtin = None
-    if ntin is not None and not D.check_ntin(ntin):
+    if ntin is not None and not check_ntin(ntin):
         ntin = None
     name = _clip(el.get("title"))
     if (gtin is None and ntin is None) or name is None:
@@ -127,7 +129,7 @@ def item_of(el):
 
 
 def _key(rec):
-    return D.Reader(rec).text()
+    return Reader(rec).text()
 
 
 class Catalog:
@@ -148,7 +150,7 @@ class Catalog:
                 self.recs = []
 
     def _load(self, data):
-        r = D.Reader(data)
+        r = Reader(data)
         self.version = r.uint()
         recs = []
         for _ in range(r.count(self.size)):
@@ -162,7 +164,7 @@ class Catalog:
         self.recs = recs
 
     def encode(self):
-        w = D.Writer()
+        w = Writer()
         w.uint(self.version)
         w.uint(len(self.recs))
         for rec in self.recs:
@@ -244,7 +246,7 @@ def lookup(reg, code):
     # the Item for a scanned GTIN/NTIN: the cache, else the OFD's answer
     # (then cached). Refused: E_NKT_CODE, E_NKT_UNKNOWN (result 18),
     # E_NKT_NO_ANSWER (not sent, no answer or another refusal)
-    if not D.check_gtin(code):
+    if not check_gtin(code):
         raise L.Refused(E_NKT_CODE, code)
     cache = _cache(reg)
     it = cache.get(code)

@@ -26,6 +26,7 @@
 
 from compat import const, civil_from_unix, crc32, crc32_text
 from kkm import document as D
+from kkm.compact import Writer, Reader
 from kkm.money import split
 
 REPORT_Z = const(0)
@@ -274,7 +275,7 @@ class ShiftCounters:
 
     def encode(self):
         # every counter, for checkpoints (decode(encode()) == self)
-        w = D.Writer()
+        w = Writer()
         w.uint(_VERSION)
         for tbl in (self.ops, self.disc, self.mark, self.tot, self.mp):
             for a in tbl:
@@ -298,7 +299,7 @@ class ShiftCounters:
     def decode(b):
         # ValueError on damaged bytes
         try:
-            r = D.Reader(b)
+            r = Reader(b)
             if r.uint() != _VERSION:
                 raise ValueError
             c = ShiftCounters()
@@ -327,7 +328,7 @@ class ShiftCounters:
         # compact Z record (<= 256 bytes): shift number, close time, per op
         # tickets count/sum and never-reset sums, placements, cash, revenue,
         # offline count and the CRC-32 of the full counters
-        w = D.Writer()
+        w = Writer()
         w.uint(_VERSION)
         w.uint(shift_no)
         w.uint(close_ts)
@@ -367,7 +368,7 @@ def decode_z_summary(b):
     # inverse of z_summary(): dict with shift_no, close_ts, tickets
     # [(count, sum, non_nullable) x 4], placements [(count, sum) x 2], cash,
     # revenue, offline, crc
-    r = D.Reader(b)
+    r = Reader(b)
     if r.uint() != _VERSION:
         raise ValueError("summary")
     out = {"shift_no": r.uint(), "close_ts": r.uint()}

@@ -1,6 +1,7 @@
 # Fiscal documents before and after fiscalisation: receipts (sale, sale
 # return, purchase, purchase return) and money placements (deposit,
-# withdrawal), their checks, and a compact binary form for the journal.
+# withdrawal) with their checks. Their journal form: kkm.doccodec; the
+# checks of the identifiers in them: kkm.ids.
 #
 # A Receipt is built while open (lines may be added and removed, the whole
 # receipt may be abandoned: it is not a fiscal document yet). The register
@@ -11,6 +12,7 @@
 from compat import const, is_int
 from kkm import money
 from kkm import texts
+from kkm.ids import digits, check_iin_bin, check_gtin, check_ntin, check_mark, check_email, check_phone
 from kkm.tax import vat_in
 
 # OperationTypeEnum values of the OFD protocol
@@ -51,34 +53,12 @@ UNITS = {
 MAX_LINES = const(200)
 MAX_MARKS = const(100)
 MAX_NAME = const(128)
-MAX_MARK_LEN = const(200)
 MAX_AMOUNT = const(99999999999999)  # tiyn: just under 1e12 tenge
 MAX_QTY = const(99999999)  # thousandths: 99 999.999 units
-# a validated receipt fits one journal record (2048 bytes) after the
-# register's 8-byte header (shift number, document number)
-MAX_ENCODED = const(2040)
-MAX_PERCENT = const(100000)  # a stamped rate is below 100 % (kkm.tax)
-# Receipt record versions: 1 has no rates (older journals: the rates come
-# from the tax table in force on the document's local date); 2 carries the
-# seller's VAT status and each line's effective rate, stamped at
-# fiscalisation, so the printed, counted and sent VAT never changes; 3
-# also carries the issuer stamp: the operator's name and the UTC offset of
-# the local time (what the OFD request takes instead of today's settings);
-# 4 also carries each line's National Catalogue element and Kazakh name
-# (kkm.catalog), written only when a line has them
-_V_TABLE = const(1)
-_V_STAMPED = const(2)
-_V_ISSUER = const(3)
-_V_CATALOGUE = const(4)
 MAX_NKT = (1 << 64) - 1  # the commodity's code is a uint64
-_VERSION = const(1)  # placements without the issuer stamp
-_V_PLACEMENT_ISSUER = const(2)  # placements with it
-# a Z document body: version 1 is ShiftCounters.encode() alone (its first
-# byte is the counters' version, 1); a stamped Z starts with this byte,
-# then the closing operator's code and name and the UTC offset
-Z_STAMPED = const(0x5A)
-OFFSET_BIAS = const(43200)  # UTC offsets -12 h .. +14 h stored as unsigned
 MAX_OPERATOR = const(40)  # bytes of an operator's name in a stamp
+MIN_OFFSET = const(-43200)  # UTC offsets of the local time: -12 h ..
+MAX_OFFSET = const(50400)  # .. +14 h
 
 
 def operator_stamp(name):
@@ -95,23 +75,9 @@ def operator_stamp(name):
     return b[:n].decode()
 
 
-def _offset(v):
-    if not is_int(v) or not (-OFFSET_BIAS <= v <= 14 * 3600):
+def check_offset(v):
+    if not is_int(v) or not (MIN_OFFSET <= v <= MAX_OFFSET):
         raise ValueError(v)
-    return v + OFFSET_BIAS
-
-
-# The issuer stamp of a journalled document: operator name, UTC offset.
-def _write_issuer(w, name, utc_offset):
-    w.opt(name)
-    w.uint(_offset(utc_offset))
-
-
-def _read_issuer(r):
-    name = r.opt()
-    off = r.uint() - OFFSET_BIAS
-    _offset(off)
-    return name, off
 
 
 class DocumentError(Exception):
@@ -137,84 +103,6 @@ def unit_name(code, lang):
 def is_measured(code):
     u = UNITS.get(code)
     return bool(u and u[2])
-
-
-def _digits(s, n=None):
-    if not isinstance(s, str) or not s:
-        return False
-    if n is not None and len(s) != n:
-        return False
-    for ch in s:
-        if ch < "0" or ch > "9":
-            return False
-    return True
-
-
-def check_iin_bin(s):
-    # 12 digits; control digit 12 = sum(d[i] * (i+1), i=0..10) mod 11; when
-    # that is 10, weights 3..11,1,2 are used instead; 10 again -> invalid.
-    if not _digits(s, 12):
-        return False
-    d = [ord(c) - 48 for c in s]
-    k = 0
-    for i in range(11):
-        k += d[i] * (i + 1)
-    k %= 11
-    if k == 10:
-        k = 0
-        for i in range(11):
-            k += d[i] * ((i + 2) % 11 + 1)
-        k %= 11
-        if k == 10:
-            return False
-    return k == d[11]
-
-
-def check_gtin(s):
-    # GS1 GTIN-8/12/13/14: weights 3,1,3,... from the right (check digit
-    # excluded); check = (10 - sum mod 10) mod 10
-    if not _digits(s) or len(s) not in (8, 12, 13, 14):
-        return False
-    total = 0
-    w = 3
-    for i in range(len(s) - 2, -1, -1):
-        total += (ord(s[i]) - 48) * w
-        w = 4 - w
-    return (10 - total % 10) % 10 == ord(s[-1]) - 48
-
-
-def check_ntin(s):
-    # NTIN from the National Catalogue: 13 digits with a GS1 check digit
-    return _digits(s, 13) and check_gtin(s)
-
-
-def check_mark(s):
-    # marking code / excise stamp: printable ASCII plus GS (0x1D) separators
-    if not isinstance(s, str) or not (0 < len(s) <= MAX_MARK_LEN):
-        return False
-    for ch in s:
-        o = ord(ch)
-        if o != 0x1D and not (0x20 < o < 0x7F):
-            return False
-    return True
-
-
-def check_email(s):
-    if not isinstance(s, str) or not (3 <= len(s) <= 64) or s.count("@") != 1:
-        return False
-    for ch in s:
-        if not (0x20 < ord(ch) < 0x7F):
-            return False
-    user, dom = s.split("@")
-    return bool(user) and "." in dom and not dom.startswith(".") and not dom.endswith(".")
-
-
-def check_phone(s):
-    # "+77011234567", "87011234567" or 10..15 digits with an optional "+"
-    if not isinstance(s, str):
-        return False
-    body = s[1:] if s.startswith("+") else s
-    return _digits(body) and 10 <= len(body) <= 15
 
 
 class Line:
@@ -339,9 +227,9 @@ class Payment:
             for s in (self.terminal, self.auth_code, self.rrn, self.qr_id):
                 if s is not None and (not isinstance(s, str) or not (0 < len(s) <= 40)):
                     _err(texts.E_PAY_FIELDS, self.kind)
-            if self.rrn is not None and not _digits(self.rrn):
+            if self.rrn is not None and not digits(self.rrn):
                 _err(texts.E_PAY_FIELDS, self.kind)
-            if self.auth_code is not None and not _digits(self.auth_code):
+            if self.auth_code is not None and not digits(self.auth_code):
                 _err(texts.E_PAY_FIELDS, self.kind)
             if self.kind == PAY_CARD and self.qr_id is not None:
                 _err(texts.E_PAY_FIELDS, self.kind)
@@ -411,7 +299,7 @@ class Receipt:
         # the OFD request takes instead of the settings of the day
         self._open()
         if utc_offset is not None:
-            _offset(utc_offset)
+            check_offset(utc_offset)
         self.operator_name = operator_stamp(operator_name) if utc_offset is not None else None
         self.utc_offset = utc_offset
         for i in range(len(self.lines)):
@@ -615,142 +503,6 @@ class Receipt:
             _err(texts.E_SAME_TAXPAYER, self.buyer_iin)
         if not self.sealed:
             self.stamp(table, operator_name, utc_offset)
-        n = len(self.encode())
-        if n > MAX_ENCODED:
-            _err(texts.E_TOO_MANY, n)
-
-    def encode(self):
-        # version 2 when stamped (the register always stamps before it
-        # journals), version 1 for a draft without rates
-        st = self.vat_payer is not None
-        iss = st and self.utc_offset is not None
-        cat = iss and self._from_catalogue()
-        w = Writer()
-        w.uint(_V_CATALOGUE if cat else (_V_ISSUER if iss else (_V_STAMPED if st else _V_TABLE)))
-        w.uint(self.op)
-        w.uint(self.cashier_code)
-        if st:
-            w.uint(1 if self.vat_payer else 0)
-        if iss:
-            _write_issuer(w, self.operator_name, self.utc_offset)
-        w.uint(len(self.lines))
-        for ln in self.lines:
-            w.text(ln.name)
-            w.uint(ln.price)
-            w.uint(ln.qty_milli)
-            w.text(ln.unit_code)
-            w.uint(ln.section)
-            w.uint(ln.tax_code)
-            w.opt(ln.gtin)
-            w.opt(ln.ntin)
-            w.uint(len(ln.marks))
-            for m in ln.marks:
-                w.text(m)
-            w.uint(ln.discount)
-            w.uint(ln.markup)
-            w.uint(1 if ln.marking_required else 0)
-            if st:
-                w.uint(ln.percent)
-            if cat:
-                w.uint(0 if ln.nkt is None else ln.nkt + 1)
-                w.opt(ln.name_kk)
-        w.uint(len(self.payments))
-        for p in self.payments:
-            w.uint(p.kind)
-            w.uint(p.amount)
-            w.uint(0 if p.tendered is None else p.tendered + 1)
-            w.opt(p.terminal)
-            w.opt(p.auth_code)
-            w.opt(p.rrn)
-            w.opt(p.qr_id)
-        w.opt(self.buyer_iin)
-        w.opt(self.buyer_email)
-        w.opt(self.buyer_phone)
-        if self.parent is None:
-            w.uint(0)
-        else:
-            pa = self.parent
-            w.uint(1)
-            w.text(pa.number)
-            w.uint(pa.ts)
-            w.uint(pa.total)
-            w.uint(1 if pa.offline else 0)
-            w.text(pa.kkm_rnm)
-        return w.done()
-
-    def _from_catalogue(self):
-        for ln in self.lines:
-            if ln.nkt is not None or ln.name_kk is not None:
-                return True
-        return False
-
-    @staticmethod
-    def decode(b):
-        # inverse of encode(); DocumentError(E_DECODE) on damaged bytes.
-        # The result is sealed: a journalled receipt never changes.
-        # Version 1 (no stamped rates) is still read: its rates come from
-        # the tax table of its date (the caller's fallback).
-        try:
-            r = Reader(b)
-            v = r.uint()
-            if v != _V_STAMPED and v != _V_TABLE and v != _V_ISSUER and v != _V_CATALOGUE:
-                raise ValueError
-            st = v != _V_TABLE
-            rc = Receipt(r.uint(), r.uint())
-            vat_payer = None
-            op_name = off = None
-            if st:
-                f = r.uint()
-                if f > 1:
-                    raise ValueError
-                vat_payer = f == 1
-            if v >= _V_ISSUER:
-                op_name, off = _read_issuer(r)
-            for _ in range(r.count(MAX_LINES)):
-                name = r.text()
-                price = r.uint()
-                qty = r.uint()
-                unit = r.text()
-                section = r.uint()
-                tax = r.uint()
-                gtin = r.opt()
-                ntin = r.opt()
-                marks = []
-                for _ in range(r.count(MAX_MARKS)):
-                    marks.append(r.text())
-                ln = Line(name, price, qty, unit, section, tax, gtin, ntin, marks, r.uint(), r.uint(),
-                          r.uint() == 1)
-                if st:
-                    ln.percent = r.uint()
-                    if ln.percent >= MAX_PERCENT:
-                        raise ValueError
-                if v == _V_CATALOGUE:
-                    k = r.uint()
-                    ln.nkt = None if k == 0 else k - 1
-                    ln.name_kk = r.opt()
-                rc.lines.append(ln)
-            for _ in range(r.count(4)):
-                kind = r.uint()
-                amount = r.uint()
-                t = r.uint()
-                rc.payments.append(Payment(kind, amount, None if t == 0 else t - 1, r.opt(), r.opt(),
-                                           r.opt(), r.opt()))
-            rc.buyer_iin = r.opt()
-            rc.buyer_email = r.opt()
-            rc.buyer_phone = r.opt()
-            if r.uint():
-                rc.parent = Parent(r.text(), r.uint(), r.uint(), r.uint() == 1, r.text())
-            r.end()
-        except DocumentError:
-            raise
-        except (ValueError, IndexError, UnicodeError):
-            _err(texts.E_DECODE)
-        rc.vat_payer = vat_payer
-        rc.operator_name = op_name
-        rc.utc_offset = off
-        rc.sealed = True
-        return rc
-
 
 class Placement:
     # A money placement (KZ-27): DEPOSIT or WITHDRAWAL of amount tiyn;
@@ -765,7 +517,7 @@ class Placement:
             _err(texts.E_CASHIER, cashier_code)
         if utc_offset is not None:
             try:
-                _offset(utc_offset)
+                check_offset(utc_offset)
             except ValueError:
                 _err(texts.E_DECODE, utc_offset)
         self.kind = kind
@@ -773,134 +525,3 @@ class Placement:
         self.cashier_code = cashier_code
         self.operator_name = operator_stamp(operator_name) if utc_offset is not None else None
         self.utc_offset = utc_offset
-
-    def encode(self):
-        iss = self.utc_offset is not None
-        w = Writer()
-        w.uint(_V_PLACEMENT_ISSUER if iss else _VERSION)
-        w.uint(self.kind)
-        w.uint(self.amount)
-        w.uint(self.cashier_code)
-        if iss:
-            _write_issuer(w, self.operator_name, self.utc_offset)
-        return w.done()
-
-    @staticmethod
-    def decode(b):
-        try:
-            r = Reader(b)
-            v = r.uint()
-            if v != _VERSION and v != _V_PLACEMENT_ISSUER:
-                raise ValueError
-            p = Placement(r.uint(), r.uint(), r.uint())
-            if v == _V_PLACEMENT_ISSUER:
-                p.operator_name, p.utc_offset = _read_issuer(r)
-            r.end()
-        except DocumentError:
-            raise
-        except (ValueError, IndexError, UnicodeError):
-            _err(texts.E_DECODE)
-        return p
-
-
-def encode_z(counters, code, name, utc_offset):
-    # a stamped Z document body: who closed the shift and the UTC offset of
-    # its local time, then counters (ShiftCounters.encode() bytes)
-    w = Writer()
-    w.uint(Z_STAMPED)
-    w.uint(code)
-    _write_issuer(w, operator_stamp(name), utc_offset)
-    return w.done() + counters
-
-
-def decode_z(b):
-    # -> (operator code, name, utc_offset, counters bytes); an old body (the
-    # counters alone) -> (None, None, None, b)
-    if not b or b[0] != Z_STAMPED:
-        return None, None, None, bytes(b)
-    try:
-        r = Reader(b)
-        r.uint()
-        code = r.uint()
-        name, off = _read_issuer(r)
-    except (ValueError, IndexError, UnicodeError):
-        _err(texts.E_DECODE)
-    return code, name, off, bytes(b[r.i:])
-
-
-# Compact encoding: unsigned LEB128 varints; strings as length + UTF-8;
-# optional strings as 0 (absent) or length + 1 followed by the bytes.
-
-
-class Writer:
-    def __init__(self):
-        self.buf = bytearray()
-
-    def uint(self, v):
-        if not is_int(v) or v < 0:
-            raise ValueError(v)
-        while v >= 0x80:
-            self.buf.append((v & 0x7F) | 0x80)
-            v >>= 7
-        self.buf.append(v)
-
-    def text(self, s):
-        b = s.encode()
-        self.uint(len(b))
-        self.buf.extend(b)
-
-    def opt(self, s):
-        if s is None:
-            self.uint(0)
-        else:
-            b = s.encode()
-            self.uint(len(b) + 1)
-            self.buf.extend(b)
-
-    def done(self):
-        return bytes(self.buf)
-
-
-class Reader:
-    def __init__(self, b):
-        self.b = b
-        self.i = 0
-
-    def uint(self):
-        v = 0
-        shift = 0
-        while True:
-            c = self.b[self.i]
-            self.i += 1
-            v |= (c & 0x7F) << shift
-            if c < 0x80:
-                return v
-            shift += 7
-            if shift > 70:
-                raise ValueError
-
-    def count(self, limit):
-        n = self.uint()
-        if n > limit:
-            raise ValueError
-        return n
-
-    def _bytes(self, n):
-        if self.i + n > len(self.b):
-            raise ValueError
-        s = bytes(self.b[self.i:self.i + n]).decode()
-        self.i += n
-        return s
-
-    def text(self):
-        return self._bytes(self.uint())
-
-    def opt(self):
-        n = self.uint()
-        if n == 0:
-            return None
-        return self._bytes(n - 1)
-
-    def end(self):
-        if self.i != len(self.b):
-            raise ValueError

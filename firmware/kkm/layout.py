@@ -308,19 +308,18 @@ def placement_lines(placement, info, lang, width=WIDE):
 
 def ofd_text_lines(texts, info, lang, width=WIDE):
     # KZ-17: texts received from the OFD as a non-fiscal slip of their own
-    # (the fiscal receipt keeps exactly its R-56 details). texts: [(type,
-    # version, text)] (kkm.ofdtexts), type as TicketAdTypeEnum: 4 INFO, an
-    # information message (e.g. of the state revenue bodies), 0..3 the
-    # OFD's texts; info: rnm, factory_no, ts (local seconds). Wrapped by
-    # characters, not bytes.
+    # (the fiscal receipt keeps exactly its R-56 details). texts: [(is_info,
+    # text)] (ofd.texts): is_info for an information message (e.g. of the
+    # state revenue bodies), else a text of the OFD's; info: rnm,
+    # factory_no, ts (local seconds). Wrapped by characters, not bytes.
     o = _Out(width, lang)
     o.text(o.t(T.L_NOT_FISCAL), CENTRE | BOLD)
     o.lv(o.t(T.L_FACTORY), str(info["factory_no"]))
     o.lv(o.t(T.L_RNM), str(info["rnm"]))
     o.lv(o.t(T.L_DATETIME), date_text(info["ts"]))
-    for kind, v, text in texts:
+    for is_info, text in texts:
         o.rule()
-        o.text(o.t(T.L_OFD_INFO if kind == 4 else T.L_OFD_TEXT), CENTRE | BOLD)
+        o.text(o.t(T.L_OFD_INFO if is_info else T.L_OFD_TEXT), CENTRE | BOLD)
         o.text(text)
     o.rule()
     return o.lines

@@ -67,10 +67,11 @@ E_NO_SHIFT = const(604)
 N_OFFLINE = const(607)  # KZ-29.2
 N_RESTORED = const(608)  # power cut: the receipt being fiscalised was completed
 N_DROPPED = const(609)  # power cut: the open receipt was not fiscalised, it is gone
-N_Z_LOW = const(610)  # KZ-ND-36: 30 or fewer Z slots left
+N_Z_LOW = const(610)  # KZ-ND-36: Z_LOW or fewer Z slots left
 N_REPRINT = const(611)  # power cut after fiscalisation: print a copy
 N_OFD_BLOCKED = const(612)  # KZ-16, KZ-29.2: offline because the OFD blocked the register (result 15)
 
+Z_LOW = const(30)  # KZ-ND-36: Z slots left from which the cashier is warned
 SECONDS_24H = const(86400)
 SECONDS_72H = const(259200)
 

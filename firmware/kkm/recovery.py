@@ -25,6 +25,7 @@ from compat import const
 from journal import ACK, JournalCorrupt, JournalError
 from kkm import counters as C
 from kkm import document as D
+from kkm import doccodec as DC
 from kkm import locks as L
 
 _CP = "<BBIIII"
@@ -103,8 +104,8 @@ def load_state(reg, data):
 
 def _decode(rtype, body):
     if rtype == 16:
-        return D.Receipt.decode(body)
-    return D.Placement.decode(body)
+        return DC.decode_receipt(body)
+    return DC.decode_placement(body)
 
 
 def _intact(acc, since, rep):

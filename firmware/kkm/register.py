@@ -34,6 +34,7 @@ from journal import JournalFull, JournalError, ACK_ROOM, ZMARK_LEN, LAST_SEQ, CU
 from kkm import auth as A
 from kkm import counters as C
 from kkm import document as D
+from kkm import doccodec as DC
 from kkm import layout
 from kkm import locks as L
 from kkm import texts as T
@@ -202,7 +203,7 @@ class Register:
         self.x_source = None  # the last X printed: "ofd" or "own" (x_report)
         self.z_source = None  # the last Z printed: "ofd" or "own" (close_shift)
         self.notices = []  # text codes for the cashier (KZ-29.2, recovery)
-        self.ofd_texts = None  # KZ-17: kkm.ofdtexts.OfdTexts from the first text on
+        self.ofd_texts = None  # KZ-17: ofd.texts.OfdTexts from the first text on
         self.recovery = None  # what boot found: kkm.recovery.Report
         self.ofd_session = None  # payload of the latest R_SESSION (ofd.port)
         self.catalog = catalog  # kkm.catalog.Catalog, the National Catalogue cache (None: made at first use)
@@ -383,7 +384,7 @@ class Register:
     def _z_area(self):
         if self.acc.z_slots_left() <= 0:
             self.locks.set(L.Z_AREA_FULL)
-        elif self.acc.z_low():
+        elif self.acc.z_slots_left() <= L.Z_LOW:
             self._notice(L.N_Z_LOW)  # KZ-ND-36
 
     def _printer(self):
@@ -666,7 +667,7 @@ class Register:
             from kkm import returns
 
             returns.check(self, r)  # against what is left of its original
-        body = r.encode()
+        body = DC.encode_receipt(r)
         if 8 + len(body) > DOC_ROOM:  # a long receipt: its own size
             self._require(L.OP_PAYMENT, (5, 8 + len(body), SIGN_ROOM))
         self._check_cash(r)
@@ -721,7 +722,7 @@ class Register:
         now = self._require(L.OP_PLACEMENT)
         p = D.Placement(kind, amount, u.code, u.name, self.settings.get("tz_offset"))
         self._check_cash(p)
-        res = self._issue(R_PLACEMENT, p, p.encode(), now)
+        res = self._issue(R_PLACEMENT, p, DC.encode_placement(p), now)
         return self._print(res, lang)
 
     def _send(self, rtype, payload, reserve=False, now=None):
@@ -839,21 +840,14 @@ class Register:
         self._require(L.OP_X)
         return self._print(self.last, lang)
 
-    # --- texts from the OFD (KZ-17, kkm.ofdtexts) ---------------------------
-    # ofd.port hands the texts of every answer to take_ofd_texts; the UI
+    # --- texts from the OFD (KZ-17, ofd.texts) ------------------------------
+    # ofd.port puts the texts of every answer in ofd_texts; the UI
     # reads ofd_texts.pending(SHOW) and acknowledges each (done). A new text
     # is printed once on a non-fiscal slip of its own when the printer is
     # next free: right after the document or report whose exchange brought
     # it, or after a probe (ofd.port). The fiscal receipt is never changed:
     # its details are those of R-56, the same on paper, in a copy and at
     # the OFD. The store and its module are loaded with the first text.
-
-    def take_ofd_texts(self, ads, blocked=False):
-        if self.ofd_texts is None:
-            from kkm.ofdtexts import OfdTexts
-
-            self.ofd_texts = OfdTexts()
-        return self.ofd_texts.take(ads, blocked)
 
     def print_ofd_texts(self, lang=None):
         t = self.ofd_texts
@@ -865,7 +859,7 @@ class Register:
         # the OFD's last INFO text after it (section 13)
         m = L.message(code, lang or self.settings.get("lang"), detail)
         t = self.ofd_texts
-        t = t.text[4] if t is not None and code == L.OFD_SUSPEND else None  # 4: TICKET_AD_INFO
+        t = t.info() if t is not None and code == L.OFD_SUSPEND else None
         return m + "\n" + t if t else m
 
     # --- OFD queue ---------------------------------------------------------
@@ -1011,7 +1005,7 @@ class Register:
         # 1. the Z document, from the reserve; offline it waits in the queue
         # with its close time (KZ-29.7) and who closed the shift
         body = z_body(self.shift_open_ts or now,
-                      D.encode_z(self.counters.encode(), u.code, u.name, self.settings.get("tz_offset")))
+                      DC.encode_z(self.counters.encode(), u.code, u.name, self.settings.get("tz_offset")))
         sign = self._send(R_ZDOC, doc_header(shift_no, self.doc_no + 1) + body, True, now)[1]
         zx = self.finish_z(shift_no, now)  # 2..4
         # KZ-31.5: online, the Z the OFD formed and returned is printed (with

@@ -13,6 +13,7 @@ import struct
 from compat import const
 from journal import ACK, JournalCorrupt
 from kkm import document as D
+from kkm import doccodec as DC
 from kkm import locks as L
 from kkm import register as R
 from kkm import texts as T
@@ -240,7 +241,7 @@ def original(reg, seq):
         if doc is None:
             if rtype != R.R_RECEIPT:
                 break
-            doc = D.Receipt.decode(R.split_doc(p)[2])
+            doc = DC.decode_receipt(R.split_doc(p)[2])
             doc_ts = ts
         elif left is None and (rtype == R.R_SIGN or rtype == ACK):
             if struct.unpack_from("<I", p, 0)[0] == seq:
@@ -252,7 +253,7 @@ def original(reg, seq):
             if left is None:
                 left = Returnable(doc, _parent(reg, seq, doc_ts, doc, asign, ofd))
             if D.is_return(p[9]):  # the receipt's op: after the header and its version
-                r = D.Receipt.decode(p[8:])
+                r = DC.decode_receipt(p[8:])
                 if _same_parent(r.parent, left.parent):
                     left.take(r)
     if doc is None:

@@ -112,7 +112,7 @@ def validate(key, v):
         if not _str(v, MIN_RNM, 32):
             raise Refused(E_BAD_RNM, key)
     elif key == "bin":
-        from kkm.document import check_iin_bin
+        from kkm.ids import check_iin_bin
 
         if not isinstance(v, str) or not check_iin_bin(v):
             raise Refused(E_BAD_BIN, key)

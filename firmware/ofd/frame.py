@@ -1,6 +1,7 @@
 # Whole frames: header + protobuf payload, read from / written to a stream.
 #
 # read_frame(stream, version=203, max_size=65536) -> (Header, payload bytes)
+# await read_frame_async(reader, ...) -> the same from an asyncio stream
 # read_message(stream, msg_type, ...) -> (Header, message dict)
 # build(payload, kkm_id, token, reqnum, version=203) -> frame bytes
 # build_message(msg_type, value, kkm_id, token, reqnum) -> frame bytes
@@ -45,6 +46,16 @@ def read_exact(stream, n):
 def read_frame(stream, version=hdr.VERSION, max_size=hdr.MAX_SIZE):
     h = hdr.unpack(read_exact(stream, hdr.SIZE), version, max_size)
     return h, bytes(read_exact(stream, h.size - hdr.SIZE))
+
+
+async def read_frame_async(reader, version=hdr.VERSION, max_size=hdr.MAX_SIZE):
+    # reader: an asyncio stream (readexactly); its end before SIZE bytes is
+    # ProtocolError("truncated") as above
+    try:
+        h = hdr.unpack(await reader.readexactly(hdr.SIZE), version, max_size)
+        return h, await reader.readexactly(h.size - hdr.SIZE)
+    except EOFError:
+        raise ProtocolError("truncated")
 
 
 def read_message(stream, msg_type, version=hdr.VERSION, max_size=hdr.MAX_SIZE,

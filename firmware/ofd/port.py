@@ -91,7 +91,7 @@
 #
 # Texts from the OFD (KZ-17, PROTOCOL.md section 9): the ticket_ads of every
 # answer (the decoded Response in Outcome.response, any result code) go to
-# Register.take_ofd_texts (kkm.ofdtexts); every request reports the versions
+# ofd.texts.take; every request reports the versions
 # the register holds (service.ticket_ad_infos), so the OFD sends only newer
 # texts. The register prints new texts after the document or the X report
 # it is issuing; after a probe the port asks it to print them at once.
@@ -118,6 +118,7 @@ from compat import const
 from journal import JournalError
 from kkm import counters as C
 from kkm import document as D
+from kkm import doccodec as DC
 from kkm import locks as L
 from kkm import register as R
 from ofd import ProtocolError
@@ -335,7 +336,9 @@ class OfdPort:
         ads = svc.get("ticket_ads") if svc is not None else None
         if ads:
             try:
-                self.reg.take_ofd_texts(ads, out.code == 15)
+                from ofd import texts
+
+                texts.take(self.reg, ads, out.code == 15)
             except Exception:
                 pass  # a text must never cost a document its OFD answer
 
@@ -435,7 +438,7 @@ class OfdPort:
             # other records (from the queue) was closed offline (KZ-29.7)
             offline = True
         if rtype == R.R_RECEIPT:
-            r = D.Receipt.decode(body)
+            r = DC.decode_receipt(body)
             # the rates stamped at fiscalisation (what the paper says and the
             # counters hold); only an old record without them takes the
             # table in force on the document's own date, never today's
@@ -448,7 +451,7 @@ class OfdPort:
                          name, off)
             return M.ticket_request(t, self._service(offline))
         if rtype == R.R_PLACEMENT:
-            p = D.Placement.decode(body)
+            p = DC.decode_placement(body)
             name = self._operator_name(p.cashier_code)
             if p.utc_offset is not None:
                 off = p.utc_offset
@@ -456,7 +459,7 @@ class OfdPort:
             mp = M.money_placement(p, ts + off, shift_no, number, offline, name)
             return M.placement_request(mp, self._service(offline))
         open_ts, body = R.split_z(body)
-        code, name, z_off, body = D.decode_z(body)
+        code, name, z_off, body = DC.decode_z(body)
         if code is None:
             # an old Z record: whoever is logged in now (0 after a reboot)
             cur = reg.auth.current

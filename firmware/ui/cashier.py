@@ -1,8 +1,8 @@
 # The cashier UI as a state machine: key(name) and scan(code) change the
-# state at once (no I/O waits, nothing awaited), frame() gives the lines to
-# show. A fiscal document is issued at the key that completes it and its
-# sign awaited by the app's UI task (work(): Desk.fiscal with the live
-# sign's countdown on the screen); the next keys wait for it.
+# state at once (nothing awaited), frame() gives the lines to show. A fiscal
+# document is issued at the key that completes it and its sign awaited by
+# the app's UI task (work(): Desk.fiscal's awaitable, the live sign's
+# countdown on the screen); the next keys wait for it.
 #
 # Screens (ui.login, ui.sale, ui.returns, ui.menus) form a stack: ESC goes
 # back. A refusal (a lock, bad input) is shown over the screen in the
@@ -59,7 +59,7 @@ class Ui:
         self.creds = None  # (code, password, base mode) of the user logged in
         self.message = None  # lines of a refusal shown over the screen
         self.top = 0  # first body line shown (scrolling)
-        self.job = None  # (start, done, restore): an awaited step (work)
+        self.job = None  # (awaitable, done, restore): an awaited step (work)
         self.running = False
         self.left = None  # seconds left of the live sign's wait
         self.status = {}  # the strip's status (app: refresh)
@@ -228,19 +228,21 @@ class Ui:
 
     def fiscal(self, pending, done, restore=False):
         # pending: from the desk (None: an amount is still due, nothing to
-        # fiscalise); done(result) when the document is fiscalised
+        # fiscalise); done(result) when the document is fiscalised;
+        # restore: back to the base mode after it
         if pending is None:
             return
-        desk = self.desk
+        try:
+            aw = self.desk.fiscal(pending, self.tick)
+        except Exception:
+            if restore:
+                self.base()
+            raise
+        self.await_(aw, done, restore)
 
-        def start():
-            return desk.fiscal(pending, self.tick)
-
-        self.await_(start, done, restore)
-
-    def await_(self, start, done, restore=False):
-        # start() -> an awaitable; restore: back to the base mode after it
-        self.job = (start, done, restore)
+    def await_(self, aw, done, restore=False):
+        # aw: the awaitable the app's UI task awaits (work)
+        self.job = (aw, done, restore)
         self.left = None
 
     def tick(self, seconds_left):
@@ -252,9 +254,9 @@ class Ui:
         if job is None or self.running:
             return
         self.running = True
-        start, done, restore = job
+        aw, done, restore = job
         try:
-            res = await start()
+            res = await aw
         except Exception as e:
             self._end(restore)
             self.entry.s = self.typed  # as typed before the key that issued it
@@ -293,7 +295,7 @@ class Ui:
         t = self.reg.ofd_texts
         if t is None:
             return []
-        from kkm.ofdtexts import SHOW
+        from ofd.texts import SHOW
 
         return t.pending(SHOW)
 

@@ -179,7 +179,7 @@ class Messages(Screen):
         if k == K.ESC or k == K.ENT:
             t = ui.reg.ofd_texts
             if t is not None:
-                from kkm.ofdtexts import SHOW
+                from ofd.texts import SHOW
 
                 for kind, version, text in self.texts:
                     t.done(kind, version, SHOW)
@@ -345,7 +345,7 @@ def conn_test(ui):
     def done(ok):
         info(ui, U.U_CONN_TEST, U.U_TEST_OK if ok else U.U_TEST_FAILED)
 
-    ui.await_(ui.desk.test, done)
+    ui.await_(ui.desk.test(), done)
 
 
 def self_test(ui):

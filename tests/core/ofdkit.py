@@ -139,7 +139,7 @@ def link_bench(link=None):
     link = link or Link(REG["token"])
 
     def make(acc):
-        return OfdPort(cl.OfdClient(link, [HOST], KKM, 1), acc)
+        return OfdPort(cl.PortClient(link, [HOST], KKM, 1), acc)
 
     b = fiscalised_bench(log_blocks=12, make_ofd=make)
     b.link = link

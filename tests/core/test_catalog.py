@@ -8,6 +8,7 @@
 from kkm import auth as A
 from kkm import catalog as K
 from kkm import document as D
+from kkm import doccodec as DC
 from kkm import layout
 from kkm import register as R
 from kkm import texts as T
@@ -161,7 +162,7 @@ def test_r56_7_8_ntin_item_sells_with_both_names_and_its_codes_printed_journalle
     assert _texts(b.printer.printed[-1]) == kk  # the register printed it (lang kk)
     # the journal keeps names and codes: a copy after a reboot says the same
     rtype, ts, payload = b.reg.acc.read(res.seq)
-    ln = D.Receipt.decode(R.split_doc(payload)[2]).lines[0]
+    ln = DC.decode_receipt(R.split_doc(payload)[2]).lines[0]
     assert (ln.name, ln.name_kk, ln.nkt, ln.ntin, ln.unit_code) == ("Кумыс, в розлив", "Қымыз, құйып сату", 111,
                                                                      KUMYS, "112")
     # the OFD gets the Russian title, the element id as the commodity's code, the NTIN
@@ -300,13 +301,13 @@ def test_receipt_record_version_4_only_for_catalogue_lines():
             rc.add_line(ln)
         rc.add_payment(D.Payment(D.PAY_CASH, rc.total()))
         rc.validate(Settings().tax_table(), None, "Айгүл", 5 * 3600)
-        return rc.encode()
+        return DC.encode_receipt(rc)
 
     assert stamped([line("Нан")])[0] == 3  # as before: older readers read it
     it = K.Item(100, BREAD, None, "Хлеб белый, 500 г", "Ақ нан, 500 г", "796", False)
     b = stamped([line("Нан"), it.line(18000, 1000)])
     assert b[0] == 4
-    a, c = D.Receipt.decode(b).lines
+    a, c = DC.decode_receipt(b).lines
     assert (a.nkt, a.name_kk, c.nkt, c.name_kk, c.name, c.gtin) == (None, None, 100, "Ақ нан, 500 г",
                                                                     "Хлеб белый, 500 г", BREAD)
     assert refused(line("Нан", nkt=-1).check)[0] == T.E_LINE

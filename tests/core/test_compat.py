@@ -25,6 +25,18 @@ def test_hmac_long_key_is_hashed_first():
     assert mac.hex() == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
 
 
+def test_hmac_parts_are_the_message_joined():
+    # the journal MACs a record as parts (chain value, then the record)
+    key = b"k" * 100
+    assert compat.Hmac(key).mac(b"abc", b"def") == compat.hmac_sha256(key, b"abcdef")
+    try:
+        import hmac
+        import hashlib
+    except ImportError:
+        return  # the MicroPython unix port has no hmac module
+    assert compat.Hmac(key).mac(b"ab", b"c") == hmac.new(key, b"abc", hashlib.sha256).digest()
+
+
 def test_pad_counts_characters_not_bytes():
     assert compat.pad("дд", 6) == "дд    "
     assert compat.pad("қ", 3, ">") == "  қ"

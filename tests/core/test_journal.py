@@ -3,7 +3,6 @@
 import struct
 
 from boards.sim.nor_flash import NorFlash, FlashError
-from compat import hmac_sha256
 from journal import (
     Accumulator,
     JournalError,
@@ -14,17 +13,9 @@ from journal import (
     MAX_PAYLOAD,
     ZMARK_LEN,
 )
-from journal.log import _Mac
 from journalkit import KEY, T0
 from journalkit import new as _new
 from journalkit import reopen as _reopen
-
-
-def test_mac_matches_compat_hmac():
-    m = _Mac(KEY)
-    assert m.mac(b"abc", b"def") == hmac_sha256(KEY, b"abcdef")
-    long_key = b"k" * 100
-    assert _Mac(long_key).mac(b"x") == hmac_sha256(long_key, b"x")
 
 
 def test_append_read_records_in_order():
@@ -150,10 +141,10 @@ def test_kz_nd_29_close_shift_and_read_z():
         pass
 
 
-def test_kz_nd_36_z_slots_and_low_warning():
-    # 1 block of fiscal memory = 12 slots: the warning shows from the start.
+def test_kz_nd_34_z_area_full_refuses_never_wraps():
+    # 1 block of fiscal memory = 12 slots
     log, fm, acc = _new(fm_blocks=1)
-    assert acc.z_slots_left() == 12 and acc.z_low()
+    assert acc.z_slots_left() == 12
     for i in range(12):
         acc.append(16, b"r", T0 + i * 10)
         acc.close_shift(b"z%d" % i, T0 + i * 10 + 5)
@@ -168,8 +159,7 @@ def test_kz_nd_36_z_slots_and_low_warning():
 
 
 def test_kz_nd_t1_fm_size_gives_3000_slots():
-    # 1 MB fiscal-memory partition (256 blocks) holds 3072 Z slots; the
-    # warning starts at 30 left.
+    # 1 MB fiscal-memory partition (256 blocks) holds 3072 Z slots
     class Blank:  # an erased 1 MB partition, without holding 1 MB of RAM
         def ioctl(self, op, arg):
             return {4: 256, 5: 4096}.get(op, 0)
@@ -180,16 +170,14 @@ def test_kz_nd_t1_fm_size_gives_3000_slots():
 
     acc = Accumulator(NorFlash(4), Blank(), KEY)
     assert acc.z_slots_left() == 3072
-    assert not acc.z_low()
 
 
-def test_z_low_at_30_left():
+def test_z_slots_left_count_down_with_every_close():
     log, fm, acc = _new(fm_blocks=3)  # 36 slots
-    for i in range(5):
+    for i in range(6):
+        assert acc.z_slots_left() == 36 - i
         acc.close_shift(b"", T0 + i)
-    assert acc.z_slots_left() == 31 and not acc.z_low()
-    acc.close_shift(b"", T0 + 10)
-    assert acc.z_slots_left() == 30 and acc.z_low()
+    assert _reopen(log, fm).z_slots_left() == 30
 
 
 def _fill(acc, n, ts=T0, size=40):

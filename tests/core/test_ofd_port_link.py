@@ -6,6 +6,7 @@
 from kkm import auth as A
 from kkm import counters as C
 from kkm import document as D
+from kkm import doccodec as DC
 from kkm import layout
 from kkm import register as R
 from kkm.counters import date_time
@@ -68,7 +69,7 @@ def test_kz_22_z_record_stamp_and_an_old_z_record():
     # the Z record carries the open time (register.z_body); an older one
     # without it is still decoded, and its shift's first document is looked
     # up in the journal whether acknowledged or not
-    body = D.encode_z(b"\x01", 1, "A", 18000)
+    body = DC.encode_z(b"\x01", 1, "A", 18000)
     assert R.split_z(R.z_body(1234567, body)) == (1234567, body)
     assert R.split_z(body) == (None, body)
     assert R.split_z(b"\x01\x02") == (None, b"\x01\x02")
@@ -81,7 +82,7 @@ def test_kz_22_z_record_stamp_and_an_old_z_record():
     assert not sell(r).offline
     b.clock.advance(300)
     shift_no = r.acc.z_count() + 1
-    old = R.doc_header(shift_no, 3) + D.encode_z(r.counters.encode(), 1, "Айгүл", off)
+    old = R.doc_header(shift_no, 3) + DC.encode_z(r.counters.encode(), 1, "Айгүл", off)
     seq = r.acc.append(R.R_ZDOC, old, b.clock.now(), True)
     r.shift_open = False  # as after the close (the register's own state is not used)
     z = b.port.build("z", seq, old)["close_shift"]["z_report"]
@@ -113,7 +114,7 @@ def test_protocol_13_timeout_at_fiscalisation():
     link = Link(REG["token"])
     from regkit import Bench
 
-    b = Bench(log_blocks=12, make_ofd=lambda acc: OfdPort(cl.OfdClient(link, [HOST], KKM, 1), acc))
+    b = Bench(log_blocks=12, make_ofd=lambda acc: OfdPort(cl.PortClient(link, [HOST], KKM, 1), acc))
     r = b.boot()
     r.set_user(9, "Service", A.ROLE_SERVICE, "9999")
     r.login(9, "9999", A.MODE_SERVICE)
@@ -204,7 +205,7 @@ def test_kz_22_old_z_open_time_lookup_hides_no_programming_error():
     off = r.settings.get("tz_offset")
     assert not sell(r).offline
     b.clock.advance(300)
-    old = R.doc_header(r.acc.z_count() + 1, 2) + D.encode_z(r.counters.encode(), 1, "Айгүл", off)
+    old = R.doc_header(r.acc.z_count() + 1, 2) + DC.encode_z(r.counters.encode(), 1, "Айгүл", off)
     seq = r.acc.append(R.R_ZDOC, old, b.clock.now(), True)
     r.shift_open = False
     acc = r.acc

@@ -49,7 +49,7 @@ def _bench():
     b = None
 
     def make(acc):
-        sw = Switch(OfdPort(cl.OfdClient(ofd, [("ofd", 7777)], KKM, 1), acc))
+        sw = Switch(OfdPort(cl.PortClient(ofd, [("ofd", 7777)], KKM, 1), acc))
         if b is not None:
             sw.online = b.online
         return sw

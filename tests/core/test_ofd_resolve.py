@@ -1,12 +1,19 @@
-# KZ-29: the OFD's name is resolved once per configuration and the address
-# kept, so an exchange never waits on DNS (a lookup cannot be bounded by
-# the 5 s budget); a failed lookup is retried by refresh() at most once per
-# RESOLVE_PAUSE_MS, and while a host has no address an exchange ends at
-# once (offline) instead of spending its budget. No sockets here: only the
-# unresolved paths (tests/host/test_ofd_client.py connects for real).
+# KZ-29: the TCP channel (net.tcp) resolves the OFD's name once per
+# configuration and keeps the address, so an exchange never waits on DNS (a
+# lookup cannot be bounded by the 5 s budget); a failed lookup is retried by
+# refresh() at most once per RESOLVE_PAUSE_MS, and while a host has no
+# address an exchange ends at once (offline) instead of spending its budget.
+# No sockets here: only the unresolved paths (tests/host/test_ofd_client.py
+# and test_ofd_loopback.py connect for real).
+import asyncio
+
 from compat import ticks_diff, ticks_ms
+from net.tcp import RESOLVE_PAUSE_MS, TcpChannel
 from ofd import client as cl
+from ofd import codec
 from ofd import messages as M
+from ofd import schema as S
+from ofd.session import Session
 
 ADDR = [(2, 1, 0, "", ("10.0.0.7", 7777))]
 
@@ -43,20 +50,20 @@ def test_kz_29_lookup_once_per_configuration_and_bounded_retry():
     res = Resolver()
     clk = Clock()
     res.table["ofd.example.kz"] = ADDR
-    tr = cl.SocketTransport(res, clk)
+    tr = TcpChannel(res, clk)
     tr.configure([("ofd.example.kz", 7777), ("backup.example.kz", 7777)])
     assert res.calls == ["ofd.example.kz", "backup.example.kz"]
     assert tr.addrs == {("ofd.example.kz", 7777): (2, ("10.0.0.7", 7777))}
     # the resolved host is never looked up again; the failed one only
     # after the pause, once per pause
     assert tr.refresh() == 1 and len(res.calls) == 2
-    clk.t += cl.RESOLVE_PAUSE_MS - 1
+    clk.t += RESOLVE_PAUSE_MS - 1
     assert tr.refresh() == 1 and len(res.calls) == 2
     clk.t += 1
     assert tr.refresh() == 1 and res.calls[-1] == "backup.example.kz" and len(res.calls) == 3
     assert tr.refresh() == 1 and len(res.calls) == 3
     res.table["backup.example.kz"] = ADDR
-    clk.t += cl.RESOLVE_PAUSE_MS
+    clk.t += RESOLVE_PAUSE_MS
     assert tr.refresh() == 2 and len(res.calls) == 4
     assert tr.refresh() == 2 and len(res.calls) == 4
     # a new configuration forgets the addresses and looks up again
@@ -67,24 +74,26 @@ def test_kz_29_lookup_once_per_configuration_and_bounded_retry():
 def test_kz_29_exchange_without_an_address_ends_at_once_and_never_resolves():
     res = Resolver()
     clk = Clock()
-    tr = cl.SocketTransport(res, clk)
-    c = cl.OfdClient(tr, [("ofd.example.kz", 7777), ("backup.example.kz", 7777)], 203539, 1000)
+    tr = TcpChannel(res, clk)
+    s = Session(203539, 1000)
+    c = cl.OfdClient(s, tr, [("ofd.example.kz", 7777), ("backup.example.kz", 7777)])
     assert len(res.calls) == 2 and tr.addrs == {}
     res.in_exchange = True
     res.hang = True
     t0 = ticks_ms()
-    out = c.exchange(M.system_request(M.service()), None)
+    payload = codec.encode(S.Request, M.system_request(M.service()))
+    out = asyncio.run(c.exchange(payload, S.COMMAND_SYSTEM))
     assert ticks_diff(ticks_ms(), t0) < 1000
-    assert (out.status, out.reason, out.code) == (cl.RETRY, "unresolved", None)
+    assert (out.status, out.reason, out.code) == (cl.RETRY, "unreachable", None)
     assert out.attempts == 2 and len(res.calls) == 2
     # the request stays pending with its REQNUM (sent again, same number)
-    assert c.pending is not None and c.reqnum == 1
+    assert s.pending is not None and s.reqnum == 1
     # the client's refresh() is the retry, outside the exchange
     res.in_exchange = False
     res.hang = False
     c.refresh()
     assert len(res.calls) == 2  # the pause is not over
-    clk.t += cl.RESOLVE_PAUSE_MS
+    clk.t += RESOLVE_PAUSE_MS
     c.refresh()
     assert len(res.calls) == 4
     # set_hosts is a configuration change: looked up at once

@@ -22,7 +22,7 @@ def _bench(log_blocks=8):
 
     def make(acc):
         # a new client at every boot: nothing of its RAM survives
-        return OfdPort(cl.OfdClient(ofd, [("ofd", 7777)], KKM, 1), acc)
+        return OfdPort(cl.PortClient(ofd, [("ofd", 7777)], KKM, 1), acc)
 
     b = fiscalised_bench(log_blocks=log_blocks, make_ofd=make)
     b.memofd = ofd

@@ -8,7 +8,7 @@
 from kkm import layout
 from kkm import locks as L
 from kkm import auth as A
-from kkm import ofdtexts as OT
+from ofd import texts as OT
 from ofd import client as cl
 from ofd import codec
 from ofd import frame
@@ -67,7 +67,7 @@ def _bench():
     ofd = MemOfd(REG["token"])
 
     def make(acc):
-        return OfdPort(cl.OfdClient(ofd, [("ofd", 7777)], KKM, 1), acc)
+        return OfdPort(cl.PortClient(ofd, [("ofd", 7777)], KKM, 1), acc)
 
     b = fiscalised_bench(log_blocks=8, make_ofd=make)
     b.memofd = ofd
@@ -107,7 +107,7 @@ def test_kz_17_slip_wraps_by_characters_on_both_paper_widths():
     long_word = "Ы" * 70
     for w in (layout.NARROW, layout.WIDE):
         for lang in ("kk", "ru"):
-            lines = layout.ofd_text_lines([(INFO, 1, TEXT_KK + "\n" + long_word), (S.TICKET_AD_OFD, 2, TEXT_RU)],
+            lines = layout.ofd_text_lines([(True, TEXT_KK + "\n" + long_word), (False, TEXT_RU)],
                                           info, lang, w)
             for st, t in lines:
                 assert len(t) <= w, (w, t)
@@ -178,7 +178,7 @@ def test_kz_17_bounded_one_text_per_type_clipped():
     for v in range(40):
         for kind in range(5):
             ads.append({"info": {"type": kind, "version": v}, "text": big})
-    assert r.take_ofd_texts(ads) == 5 * 40
+    assert OT.take(r, ads) == 5 * 40
     for k in range(5):
         assert r.ofd_texts.ver[k] == 39 and len(r.ofd_texts.text[k].encode()) <= OT.MAX_BYTES
     # the texts are not journalled: the accumulator's room is the documents'
@@ -262,10 +262,11 @@ def test_kz_17_a_failing_text_never_costs_the_receipt_its_fiscal_sign():
     r = b.reg
     b.ads.ads[INFO] = (1, TEXT_RU)
 
-    def broken(ads, blocked=False):
-        raise MemoryError()
+    class Broken(OT.OfdTexts):
+        def take(self, ads, blocked=False):
+            raise MemoryError()
 
-    r.take_ofd_texts = broken
+    r.ofd_texts = Broken()
     res = sell(r, [line()])
     assert not res.offline and r.acc.unacked() == []
 

@@ -3,6 +3,7 @@
 # messages the refusals show (KZ-24, R-56(9), KZ-1, KZ-16, KZ-42).
 from kkm import auth as A
 from kkm import document as D
+from kkm import doccodec as DC
 from kkm import layout
 from kkm import locks as L
 from kkm import register as R
@@ -271,15 +272,18 @@ def test_a_receipt_or_users_over_one_journal_record_are_refused_without_a_fault(
     b = fiscalised_bench()
     r = b.reg
     table = r.settings.tax_table(b.clock.now())
-    for tail in range(1, 128):  # a receipt whose record (8-byte header + body) is 2049..2056 bytes
+    for tail in range(1, 128):  # the shortest receipt whose record (8-byte header + body) is over 2048 bytes
         d = D.Receipt(D.OP_SELL, 1)
         for ln in _lines(tail):
             d.add_line(ln)
         d.add_payment(D.Payment(D.PAY_CASH, d.total(), d.total()))  # as pay() makes it
         d.stamp(table, "Айгүл", r.settings.get("tz_offset"))
-        if 2048 < 8 + len(d.encode()) <= 2056:
+        try:
+            n = 8 + len(DC.encode_receipt(d))
+        except D.DocumentError as e:
+            assert e.args[0] == T.E_TOO_MANY
             break
-    assert 2048 < 8 + len(d.encode()) <= 2056
+    assert n == 2048  # one character less fits exactly
     rc = r.open_receipt(D.OP_SELL)
     for ln in _lines(tail):
         rc.add_line(ln)

@@ -2,7 +2,8 @@
 #   - KZ-ND-35(3), KZ-8, KZ-28: a log filled by one shift locks sales early
 #     enough that the shift can still be closed and the queue acknowledged;
 #     the lock clears once the retention window lets the log be reused;
-#   - KZ-1, KZ-ND-35(1): the wrong-password lockout survives a power cycle.
+#   - KZ-1, KZ-ND-35(1): the wrong-password lockout survives a power cycle;
+#   - KZ-ND-36: the cashier is warned while few Z slots are left.
 from kkm import auth as A
 from kkm import locks as L
 from regkit import fiscalised_bench, line, sell, refused
@@ -101,6 +102,19 @@ def test_kz_nd_35_z_fits_after_a_reboot_on_a_full_log():
     r.close_shift()
     r = b.boot()
     assert r.acc.z_count() == 1 and r.acc.self_test().ok
+
+
+def test_kz_nd_36_cashier_warned_from_30_z_slots_left():
+    b = fiscalised_bench(fm_blocks=3)  # 36 Z slots
+    r = b.reg
+    for i in range(6):
+        assert L.N_Z_LOW not in r.notices
+        r.login(1, "1111", A.MODE_SALES)
+        sell(r)
+        r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+        r.close_shift()
+    assert r.acc.z_slots_left() == L.Z_LOW and L.N_Z_LOW in r.notices
+    assert L.N_Z_LOW in b.boot().notices
 
 
 def test_kz_1_lockout_survives_a_power_cycle():

@@ -9,6 +9,7 @@ from kkm import catalog as C
 from kkm import document as D
 from kkm import layout
 from kkm import locks as L
+from ofd import texts
 from uikit import ADMIN, SERVICE, body, drive, login, provisioned, screen
 
 BREAD = "4870001000011"
@@ -285,7 +286,7 @@ def test_offline_receipt_tells_the_cashier_and_the_strip_counts_down():
 def test_new_text_from_the_ofd_comes_up_on_the_screen():
     b, app = _shop()
     login(app)
-    app.reg.take_ofd_texts([{"info": {"type": 4, "version": 2}, "text": "Салық органының хабарламасы"}])
+    texts.take(app.reg, [{"info": {"type": 4, "version": 2}, "text": "Салық органының хабарламасы"}])
     app.refresh()  # KZ-17: shown when received
     assert "Хабарламалар Салық органының хабарламасы" in screen(app)
     drive(app, "ENT")

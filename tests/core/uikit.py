@@ -112,19 +112,19 @@ def run(coro):
 def drive(app, *words):
     # each key (or ("scan", code)) as the input task gives it, a fiscal
     # document awaited before the next key; the display drawn after each
-    async def go():
-        for w in words:
-            if isinstance(w, tuple):
-                app.scan(w[1])
-            else:
-                for k in keys_of(w):
-                    app.key(k)
-            while app.ui.job is not None:
-                await asyncio.sleep(0)
-            app.draw()
-
-    run(go())
-    return app.ui.frame()
+    ui = app.ui
+    for w in words:
+        if isinstance(w, tuple):
+            ui.scan(w[1])
+        else:
+            for k in keys_of(w):
+                ui.key(k)
+                if ui.job is not None:
+                    run(ui.work())
+        if ui.job is not None:
+            run(ui.work())
+        app.draw()
+    return ui.frame()
 
 
 def login(app, user=CASHIER, lang=None):

@@ -19,7 +19,7 @@ sys.path.insert(0, ROOT)
 from tools import sim_register as S  # noqa: E402
 
 from kkm import locks as L  # noqa: E402
-from kkm import ofdtexts as OT  # noqa: E402
+from ofd import texts as OT  # noqa: E402
 from ofd import codec  # noqa: E402
 from ofd import schema as PS  # noqa: E402
 

@@ -5,7 +5,7 @@ reports in service.ticket_ad_infos; a server-block answer (15, section 13)
 always carries the block reason as its TICKET_AD_INFO text, with a version
 that does not move the register's, and otherwise honours the reported
 versions. The blocked answers are also fed to the register's own text store
-(firmware kkm.ofdtexts) to show what a register makes of them (KZ-17)."""
+(firmware ofd.texts) to show what a register makes of them (KZ-17)."""
 
 import os
 import sys
@@ -18,7 +18,7 @@ from tools.ofdsim.testkit import Sim, at
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "firmware"))
 
-from kkm import ofdtexts as OT  # noqa: E402
+from ofd import texts as OT  # noqa: E402
 
 OFD, ORG, INFO = 0, 1, 4
 LINE = [("Нан / Хлеб", 2000, 18000, "1")]
@@ -133,7 +133,7 @@ def test_blocked_answer_of_an_undecodable_request_still_has_the_reason(sim):
 
 
 def test_kz17_register_shows_the_reason_then_gets_the_message_held_back(sim):
-    """What the register (kkm.ofdtexts) makes of the answers: the reason is
+    """What the register (ofd.texts) makes of the answers: the reason is
     its lock message, its INFO version does not move, and the INFO message
     posted during the block comes with the first answer after it."""
     t = OT.OfdTexts()

@@ -328,7 +328,7 @@ class Ofd:
         blocked: a server-block answer (15). Its TICKET_AD_INFO text is the
         block reason, always, with the version the register reported for
         INFO (0 if none): never newer than the one it holds, so the
-        register's version does not move (kkm.ofdtexts shows a blocked
+        register's version does not move (ofd.texts shows a blocked
         answer's INFO text in place of the held one without taking its
         version). The newer INFO messages stay back until the block ends: in
         the same answer the reason would replace them on the register before

@@ -1,54 +1,38 @@
-# Fiscal data accumulator: hash-chained record log + fiscal-memory Z area.
-# Byte layout and the reasoning behind it: docs/journal.md.
+# The ring of records on the log device: sectors of hash-chained records,
+# written in order and reused oldest first (docs/journal.md). Opening finds
+# the end again, skips a torn tail and rebuilds the queue of unacknowledged
+# documents.
 
 import struct
-import hashlib
 from compat import const, crc32
 
 ACK = 1
 CHECKPOINT = 2
 ZCLOSE = 3
 MAX_PAYLOAD = 2048
-MAX_SUMMARY = 256
-Z_LOW = 30
 ZMARK_LEN = 20  # payload of a ZCLOSE marker
-ACK_ROOM = 40  # payload reserved for the ACK of each unacknowledged document
 RECORD_OVERHEAD = 50  # header, chain value and CRC around every payload
-# Power cuts a full log outlives (a cut, and another during the recovery that
-# follows): a cut tears the record being written and the rest of its sector
-# is never used, so ordinary appends may leave that many whole sectors free
-# besides the reserve (acc.cut_sectors; docs/journal.md, "Reserve").
-CUT_SECTORS = 2
+# the last sequence: never reused, it is the autonomous sign (KZ-29.3) the
+# protocol's uint32 fields carry, and they stop at 2^31 - 1 (PROTOCOL.md 1)
+LAST_SEQ = const(0x7FFFFFFF)
 
 # Sector header: magic, generation, first seq, running max ts, keep seq,
 # keyed MAC of those (16), release stamp (16, blank until the sector
 # before this one is released for reuse).
 _SH_FMT = "<4sIIII"
-_SH = const(52)
+SECTOR_HEADER = const(52)
 _SH_MAC = const(20)
 _SH_REL = const(36)
 _SMAGIC = b"FJS2"
 _NO_STAMP = b"\x00" * 16  # a release stamp used up: its sector was rewritten
 # Record header: magic, type, flags, reserved, seq, ts, payload length.
 _RH_FMT = "<BBBBIIH"
-_RH = const(14)
+RECORD_HEADER = const(14)
 _RMAGIC = const(0xA5)
-_CHAIN = const(32)
+CHAIN_LEN = const(32)
 _TRAILER = const(36)  # chain value + crc32
 _F_NEED_ACK = const(1)
-# Fiscal-memory slot: magic, z number, ts, last seq, summary length; summary
-# (256), chain (32), zmac (16), crc32 (4), 12 bytes left unwritten.
-_ZH_FMT = "<2sIIIH"
-_ZH = const(16)
-_ZSLOT = const(336)
-_Z_CHAIN_AT = const(272)
-_Z_MAC_AT = const(304)
-_Z_CRC_AT = const(320)
-_ZMAGIC = b"FZ"
 _U32 = const(0xFFFFFFFF)
-# the last sequence: never reused, it is the autonomous sign (KZ-29.3) the
-# protocol's uint32 fields carry, and they stop at 2^31 - 1 (PROTOCOL.md 1)
-LAST_SEQ = const(0x7FFFFFFF)
 
 
 class JournalError(Exception):
@@ -64,44 +48,7 @@ class JournalCorrupt(JournalError):
     pass
 
 
-class SelfTestResult:
-    def __init__(self, ok, shift=None, seq=None, reason="ok"):
-        self.ok = ok
-        self.shift = shift
-        self.seq = seq
-        self.reason = reason
-        self.records = 0  # records verified one by one
-        self.z_checked = 0  # Z summaries verified through their chain
-
-    def __repr__(self):
-        return "SelfTestResult(ok=%r, shift=%r, seq=%r, reason=%r)" % (
-            self.ok,
-            self.shift,
-            self.seq,
-            self.reason,
-        )
-
-
-class _Mac:
-    # HMAC-SHA256 with the key pads computed once (same result as
-    # compat.hmac_sha256, checked by the tests).
-    def __init__(self, key):
-        if len(key) > 64:
-            key = hashlib.sha256(key).digest()
-        key = bytes(key) + b"\x00" * (64 - len(key))
-        self.ipad = bytes([b ^ 0x36 for b in key])
-        self.opad = bytes([b ^ 0x5C for b in key])
-
-    def mac(self, *parts):
-        h = hashlib.sha256(self.ipad)
-        for p in parts:
-            h.update(p)
-        o = hashlib.sha256(self.opad)
-        o.update(h.digest())
-        return o.digest()
-
-
-def _all_ff(buf, start, end):
+def all_ff(buf, start, end):
     ff = b"\xff" * 64
     i = start
     while i + 64 <= end:
@@ -115,37 +62,17 @@ def _all_ff(buf, start, end):
     return True
 
 
-class Accumulator:
-    def __init__(self, log_dev, fm_dev, key, retention_s=30 * 86400, reserve=None, doc_reserve=None):
-        if not key:
-            raise JournalError("key")
+class Ring:
+    def _init_ring(self, log_dev, retention_s):
         self.dev = log_dev
-        self.fm = fm_dev
         self.retention_s = retention_s
-        # Space ordinary appends must always leave free (docs/journal.md,
-        # "Space"): records of these payload lengths (by default a Z marker
-        # and one checkpoint of the largest size) plus, for every
-        # unacknowledged document, records of the lengths in doc_reserve
-        # (by default its ACK). Appends with reserve=True (and acks,
-        # checkpoints, Z markers) may use it. The caller may change both.
-        self.reserve = (ZMARK_LEN, MAX_PAYLOAD) if reserve is None else tuple(reserve)
-        self.doc_reserve = (ACK_ROOM,) if doc_reserve is None else tuple(doc_reserve)
-        # and whole sectors for records torn by power cuts (CUT_SECTORS)
-        self.cut_sectors = 0
-        self._m = _Mac(key)
-        self.genesis = self._m.mac(b"KZ fiscal journal genesis")
         self.S = log_dev.ioctl(5, 0)
         self.N = log_dev.ioctl(4, 0)
         if self.N < 3 or self.S < 512:
             raise JournalError("log device too small")
-        fs = fm_dev.ioctl(5, 0)
-        self.z_per_block = fs // _ZSLOT
-        self.z_total = fm_dev.ioctl(4, 0) * self.z_per_block
         self._buf = bytearray(self.S)
         self._buf_sector = -1
-        self._sh = bytearray(_SH)
-        self.recovery = {}
-        self._open()
+        self._sh = bytearray(SECTOR_HEADER)
 
     # ------------------------------------------------------------------
     # low-level reads
@@ -175,16 +102,16 @@ class Accumulator:
     def _released(self, s):
         # Does sector s (valid header) say that the sector before it was
         # released for reuse and has no new header yet?
-        return self._hdr(s) is not None and self._sh[_SH_REL:_SH] == self._stamp()
+        return self._hdr(s) is not None and self._sh[_SH_REL:SECTOR_HEADER] == self._stamp()
 
     def _parse(self, buf, off):
         # One record at off of a sector buffer.
         # -> (seq, rtype, flags, ts, length, size) or None (end, blank or torn)
         S = self.S
-        if off + _RH + _TRAILER > S or buf[off] != _RMAGIC:
+        if off + RECORD_HEADER + _TRAILER > S or buf[off] != _RMAGIC:
             return None
         m, rtype, flags, rsv, seq, ts, ln = struct.unpack_from(_RH_FMT, buf, off)
-        end = off + _RH + ln + _TRAILER
+        end = off + RECORD_HEADER + ln + _TRAILER
         if ln > MAX_PAYLOAD or end > S:
             return None
         (crc,) = struct.unpack_from("<I", buf, end - 4)
@@ -202,12 +129,12 @@ class Accumulator:
         if r is not None:
             return (off, r, False)
         S = self.S
-        if _all_ff(buf, off, S):
+        if all_ff(buf, off, S):
             return None
         p = off
         while True:
             p = buf.find(b"\xa5", p + 1)
-            if p < 0 or p > S - _RH - _TRAILER:
+            if p < 0 or p > S - RECORD_HEADER - _TRAILER:
                 return None
             r = self._parse(buf, p)
             if r is not None and r[0] >= want:
@@ -242,7 +169,7 @@ class Accumulator:
         while i < n:
             s = (self.tail + i) % self.N
             buf = self._read_sector(s)
-            off = _SH
+            off = SECTOR_HEADER
             prev = 0
             while True:
                 x = self._next(buf, off, prev + 1)
@@ -278,6 +205,7 @@ class Accumulator:
             if expect > upto:
                 return
         raise JournalCorrupt("missing", expect)
+
 
     # ------------------------------------------------------------------
     # open and recovery
@@ -330,7 +258,7 @@ class Accumulator:
             # still count (a header never shrinks the queue; reported).
             while True:
                 buf = self._read_sector(self.head)
-                off = _SH
+                off = SECTOR_HEADER
                 prev = 0
                 while True:
                     x = self._next(buf, off, prev + 1)
@@ -343,12 +271,12 @@ class Accumulator:
                     break
                 self.head = s
                 self.head_gen += 1
-            if _all_ff(buf, off, self.S):
+            if all_ff(buf, off, self.S):
                 self.head_off = off
             else:
                 # Torn tail: ignore it, never reuse its bytes.
                 end = self.S
-                while end - 64 > off and _all_ff(buf, end - 64, end):
+                while end - 64 > off and all_ff(buf, end - 64, end):
                     end -= 64
                 while end > off and buf[end - 1] == 0xFF:
                     end -= 1
@@ -357,7 +285,7 @@ class Accumulator:
             # A power cut tears only the record being written: more than one
             # record's worth of non-blank bytes was committed data (damage
             # or bits cleared on purpose), reported after the rebuild.
-            long_tear = torn > _RH + MAX_PAYLOAD + _TRAILER
+            long_tear = torn > RECORD_HEADER + MAX_PAYLOAD + _TRAILER
             self.oldest_seq = self._first_seq(self.tail)
             self.ts_max = hh[2]
             start = min(hh[3], hh[1] - 1) if hh[1] > 1 else 1
@@ -405,13 +333,13 @@ class Accumulator:
         else:
             s1, s2 = (head + 1) % N, (head + 2) % N
             h = self._hdr(s2)
-            if h is not None and h[0] == g + 2 - N and self._sh[_SH_REL:_SH] == self._stamp():
+            if h is not None and h[0] == g + 2 - N and self._sh[_SH_REL:SECTOR_HEADER] == self._stamp():
                 self.tail = s2  # s1 was released for reuse, its new header not written
                 return True
             h = self._hdr(s1)
             if h is not None and h[0] == g + 1 - N:
                 self.tail = s1
-                if self._sh[_SH_REL:_SH] == self._stamp():
+                if self._sh[_SH_REL:SECTOR_HEADER] == self._stamp():
                     self._use_stamp(s1)  # the head's release was finished
                 return True
         # damaged: the oldest sector of this lap whose records are still
@@ -435,13 +363,13 @@ class Accumulator:
         h = self._hdr(s)
         if h is not None:
             return h[1]
-        r = self._parse(self._read_sector(s), _SH)
+        r = self._parse(self._read_sector(s), SECTOR_HEADER)
         return None if r is None else r[0]
 
     def _blank_after_header(self, s):
         if s >= self.N:
             return True
-        return _all_ff(self._read_sector(s), _SH, self.S)
+        return all_ff(self._read_sector(s), SECTOR_HEADER, self.S)
 
     def _use_stamp(self, s):
         # The sector before s has its new header: its release stamp in s
@@ -475,12 +403,12 @@ class Accumulator:
             self.last_ts = ts
             if ts > self.ts_max:
                 self.ts_max = ts
-            at, at_off = self._buf_sector, off + _RH + ln
+            at, at_off = self._buf_sector, off + RECORD_HEADER + ln
             self._queue(seq, rtype, flags, ts, buf, off)
             if rtype == CHECKPOINT:
                 self._ckpt = seq
         if at >= 0:
-            self.chain = bytes(self._read_sector(at)[at_off : at_off + _CHAIN])
+            self.chain = bytes(self._read_sector(at)[at_off : at_off + CHAIN_LEN])
         self._compact()
 
     def _queue(self, seq, rtype, flags, ts, buf, off):
@@ -489,7 +417,7 @@ class Accumulator:
             self._docs.append(seq)
             self._docts.append(ts)
         elif rtype == ACK:
-            (d,) = struct.unpack_from("<I", buf, off + _RH)
+            (d,) = struct.unpack_from("<I", buf, off + RECORD_HEADER)
             if self._d0 < len(self._docs) and self._docs[self._d0] == d:
                 self._d0 += 1
 
@@ -524,140 +452,6 @@ class Accumulator:
         if "damaged" not in self.recovery:
             self.recovery["damaged"] = seq
 
-    # ------------------------------------------------------------------
-    # fiscal memory (Z area)
-
-    def _zslot(self, i):
-        b = bytearray(_ZSLOT)
-        self.fm.readblocks(i // self.z_per_block, b, (i % self.z_per_block) * _ZSLOT)
-        return b
-
-    def _zblank(self, i):
-        b = self._zslot(i)
-        return _all_ff(b, 0, _ZSLOT)
-
-    def _zvalid(self, b):
-        if b[0:2] != _ZMAGIC:
-            return False
-        (crc,) = struct.unpack_from("<I", b, _Z_CRC_AT)
-        return crc32(memoryview(b)[0:_Z_CRC_AT]) == crc
-
-    def _open_fm(self):
-        lo, hi = 0, self.z_total
-        while lo < hi:  # first blank slot
-            mid = (lo + hi) // 2
-            if self._zblank(mid):
-                hi = mid
-            else:
-                lo = mid + 1
-        self.z_next = lo
-        self.z_n = 0
-        self.z_last_seq = 0
-        self.z_ts = 0
-        self.z_chain = self.genesis
-        self.z_mac = b"\x00" * 16
-        self.z_slot = -1
-        i = lo - 1
-        while i >= 0:
-            b = self._zslot(i)
-            if self._zvalid(b):
-                m, z, ts, last, sl = struct.unpack_from(_ZH_FMT, b, 0)
-                self.z_n = z
-                self.z_ts = ts
-                self.z_last_seq = last
-                self.z_chain = bytes(b[_Z_CHAIN_AT:_Z_MAC_AT])
-                self.z_mac = bytes(b[_Z_MAC_AT:_Z_CRC_AT])
-                self.z_slot = i
-                break
-            i -= 1
-
-    def z_count(self):
-        return self.z_n
-
-    def z_slots_left(self):
-        return self.z_total - self.z_next
-
-    def z_low(self):
-        return self.z_slots_left() <= Z_LOW
-
-    def read_z(self, n):
-        # Z number n -> (ts, summary, chain)
-        if n < 1 or n > self.z_n:
-            raise JournalError("z", n)
-        i = n - 1 if n - 1 < self.z_next else self.z_next - 1
-        while i >= 0:  # torn slots shift later Z numbers; walk back
-            b = self._zslot(i)
-            if self._zvalid(b):
-                m, z, ts, last, sl = struct.unpack_from(_ZH_FMT, b, 0)
-                if z == n:
-                    return (ts, bytes(b[_ZH : _ZH + sl]), bytes(b[_Z_CHAIN_AT:_Z_MAC_AT]))
-                if z < n:
-                    break
-            i -= 1
-        i = n
-        while i < self.z_next:
-            b = self._zslot(i)
-            if self._zvalid(b):
-                m, z, ts, last, sl = struct.unpack_from(_ZH_FMT, b, 0)
-                if z == n:
-                    return (ts, bytes(b[_ZH : _ZH + sl]), bytes(b[_Z_CHAIN_AT:_Z_MAC_AT]))
-            i += 1
-        raise JournalCorrupt("z", n)
-
-    def close_shift(self, summary, ts):
-        # KZ-ND-29: the Z summary goes to fiscal memory first; the shift's
-        # counters may be reset by the caller only after this returns.
-        if len(summary) > MAX_SUMMARY:
-            raise JournalError("summary too long")
-        self._check_ts(ts)
-        if self.z_next >= self.z_total:
-            raise JournalFull("fm")
-        if self._marker_due:
-            self._write_marker(ts)
-        b = bytearray(_ZSLOT)
-        z = self.z_n + 1
-        struct.pack_into(_ZH_FMT, b, 0, _ZMAGIC, z, ts, self.last_seq, len(summary))
-        b[_ZH : _ZH + len(summary)] = summary
-        for k in range(_ZH + len(summary), _Z_CHAIN_AT):
-            b[k] = 0
-        b[_Z_CHAIN_AT:_Z_MAC_AT] = self.chain
-        zmac = self._m.mac(b"Z", self.z_mac, memoryview(b)[0:_Z_MAC_AT])[:16]
-        b[_Z_MAC_AT:_Z_CRC_AT] = zmac
-        struct.pack_into("<I", b, _Z_CRC_AT, crc32(memoryview(b)[0:_Z_CRC_AT]))
-        i = self.z_next
-        self.z_next = i + 1  # a failed write leaves the slot used (never rewritten)
-        blk, zoff = i // self.z_per_block, (i % self.z_per_block) * _ZSLOT
-        mv = memoryview(b)[0 : _Z_CRC_AT + 4]
-        try:
-            self.fm.writeblocks(blk, mv, zoff)
-        except OSError:
-            if self._zblank(i):
-                self.z_next = i  # nothing programmed: no hole before later slots
-            raise
-        back = bytearray(_Z_CRC_AT + 4)
-        self.fm.readblocks(blk, back, zoff)
-        if back != b[0 : _Z_CRC_AT + 4]:
-            raise JournalError("fm write verify", z)  # the slot stays used
-        self.z_n = z
-        self.z_ts = ts
-        self.z_last_seq = self.last_seq
-        self.z_chain = self.chain
-        self.z_mac = zmac
-        self.z_slot = i
-        self._marker_due = True
-        try:
-            self._write_marker(ts)
-        except (JournalError, OSError):
-            # no room or a failed write: the Z is closed all the same (the
-            # caller must not close again); the marker goes before the next
-            # record
-            pass
-        return z
-
-    def _write_marker(self, ts):
-        p = struct.pack("<I", self.z_n) + self.z_mac
-        self._append(ZCLOSE, 0, p, ts, True)
-        self._marker_due = False
 
     # ------------------------------------------------------------------
     # appends
@@ -727,16 +521,6 @@ class Accumulator:
             return self._docts[self._d0]
         return None
 
-    def _low_water(self):
-        # The lowest seq that must be kept: oldest unacknowledged document,
-        # latest checkpoint, first record of the open shift.
-        w = self.z_last_seq + 1
-        if self._d0 < len(self._docs) and self._docs[self._d0] < w:
-            w = self._docs[self._d0]
-        if self._ckpt is not None and self._ckpt < w:
-            w = self._ckpt
-        return w
-
     def _append(self, rtype, flags, payload, ts, internal):
         self._check_ts(ts)
         if self.last_seq >= LAST_SEQ:
@@ -745,7 +529,7 @@ class Accumulator:
         ln = len(payload)
         if ln > MAX_PAYLOAD:
             raise JournalError("payload too long")
-        size = _RH + ln + _TRAILER
+        size = RECORD_HEADER + ln + _TRAILER
         if not internal:
             lens = (ZMARK_LEN, ln) if self._marker_due else (ln,)
             if not self._fits(lens, 1 if flags & _F_NEED_ACK else 0, ts):
@@ -757,10 +541,10 @@ class Accumulator:
         seq = self.last_seq + 1
         rec = bytearray(size)
         struct.pack_into(_RH_FMT, rec, 0, _RMAGIC, rtype, flags, 0, seq, ts, ln)
-        rec[_RH : _RH + ln] = payload
+        rec[RECORD_HEADER : RECORD_HEADER + ln] = payload
         mv = memoryview(rec)
-        chain = self._m.mac(self.chain, mv[0 : _RH + ln])
-        rec[_RH + ln : _RH + ln + _CHAIN] = chain
+        chain = self._m.mac(self.chain, mv[0 : RECORD_HEADER + ln])
+        rec[RECORD_HEADER + ln : RECORD_HEADER + ln + CHAIN_LEN] = chain
         struct.pack_into("<I", rec, size - 4, crc32(mv[0 : size - 4]))
         off = self.head_off
         self._buf_sector = -1
@@ -793,18 +577,6 @@ class Accumulator:
             return False
         return (s - self.tail) % self.N <= (self.head - self.tail) % self.N
 
-    def _reusable(self, s, now):
-        if s == self.head:
-            return False
-        h = self._hdr((s + 1) % self.N)
-        if h is None:
-            return False
-        # the next sector must start below the keep line: the record just
-        # below it stays, its chain value is where the self-test begins
-        if h[1] >= self._low_water():
-            return False
-        return h[2] + self.retention_s <= now
-
     def _new_sector(self, now):
         N = self.N
         nxt = 0 if self.head < 0 else (self.head + 1) % N
@@ -826,7 +598,7 @@ class Accumulator:
             h = self._hdr(t)
             stamp = self._stamp()
             self.dev.writeblocks(t, stamp, _SH_REL)
-            if self._hdr(t) is None or self._sh[_SH_REL:_SH] != stamp:
+            if self._hdr(t) is None or self._sh[_SH_REL:SECTOR_HEADER] != stamp:
                 raise JournalError("write verify", self.last_seq + 1)
             self.tail = t
             self.oldest_seq = h[1]
@@ -849,97 +621,10 @@ class Accumulator:
             raise JournalError("write verify", self.last_seq + 1)
         self.head = nxt
         self.head_gen = gen
-        self.head_off = _SH
+        self.head_off = SECTOR_HEADER
         if t == self.tail and self._released(t):
             self._use_stamp(t)
 
-    # ------------------------------------------------------------------
-    # space (the reserve)
-
-    def can_append(self, lengths, ts, docs=0):
-        # Would ordinary records with these payload lengths, appended in
-        # this order at time ts, be accepted (the reserve still free after
-        # them)? docs: how many of them need an acknowledgement (their ACKs
-        # join the reserve). Reads at most a few sector headers.
-        lens = tuple(lengths)
-        if self._marker_due:
-            lens = (ZMARK_LEN,) + lens
-        return self._fits(lens, docs, ts)
-
-    def free_bytes(self, ts):
-        # Payload bytes ordinary records could still take at ts, about
-        # (sector ends lost to records that do not fit are not counted).
-        cap = self.S - _SH
-        used = 0
-        for ln in self.reserve:
-            used += ln + RECORD_OVERHEAD
-        unit = 0
-        for ln in self.doc_reserve:
-            unit += ln + RECORD_OVERHEAD
-        used += unit * (len(self._docs) - self._d0)
-        room = (self.S - self.head_off) if self.head >= 0 else 0
-        room += (self.N - self._count()) * cap
-        t = self.tail
-        while self.head >= 0 and t != self.head and self._reusable(t, ts):
-            room += cap
-            t = (t + 1) % self.N
-        room -= used + RECORD_OVERHEAD + self.cut_sectors * cap
-        return room if room > 0 else 0
-
-    def _fits(self, lens, docs, ts):
-        # Next-fit placement of `lens` (ordinary records), then the reserve
-        # records, then one atomic unit (doc_reserve) per unacknowledged
-        # document, then cut_sectors whole sectors, into the head sector's
-        # rest, the free sectors and the tail sectors that could be reused
-        # at ts.
-        cap = self.S - _SH
-        sizes = []
-        for ln in lens:
-            sizes.append(ln + _RH + _TRAILER)
-        for ln in self.reserve:
-            sizes.append(ln + _RH + _TRAILER)
-        unit = 0
-        for ln in self.doc_reserve:
-            unit += ln + _RH + _TRAILER
-        units = len(self._docs) - self._d0 + docs
-        big = unit
-        total = unit * units
-        for z in sizes:
-            total += z
-            if z > big:
-                big = z
-        rem = (self.S - self.head_off) if self.head >= 0 else 0
-        free = self.N - self._count()
-        spare = self.cut_sectors
-        if big < cap and free > spare and (rem - big) + (free - spare) * (cap - big) >= total:
-            return True  # plenty of room: no simulation, no flash reads
-        i = 0
-        n = len(sizes)
-        t = self.tail
-        while True:
-            while i < n and sizes[i] <= rem:
-                rem -= sizes[i]
-                i += 1
-            if i == n and units > 0 and unit > 0:
-                k = rem // unit
-                if k >= units:
-                    units = 0
-                else:
-                    units -= k
-            if i == n and (units == 0 or unit == 0):
-                if spare == 0:
-                    return True
-                spare -= 1  # then whole sectors for records torn by power cuts
-            # the next sector: a free one, else the tail if it may be reused
-            if free > 0:
-                free -= 1
-            else:
-                if self.head < 0 or t == self.head or not self._reusable(t, ts):
-                    return False
-                t = (t + 1) % self.N
-            rem = cap
-            if (i < n and sizes[i] > cap) or (i == n and units > 0 and unit > cap):
-                return False
 
     # ------------------------------------------------------------------
     # reading
@@ -949,7 +634,7 @@ class Accumulator:
             raise JournalError("unknown seq", seq)
         for r in self._walk(seq, seq):
             seq_, rtype, flags, ts, buf, off, ln = r
-            return (rtype, ts, bytes(buf[off + _RH : off + _RH + ln]))
+            return (rtype, ts, bytes(buf[off + RECORD_HEADER : off + RECORD_HEADER + ln]))
         raise JournalError("unknown seq", seq)
 
     def records(self, since_seq, acks=False):
@@ -967,140 +652,11 @@ class Accumulator:
         # records of a log that fails its self-test are read out (KZ-9).
         for r, off, damaged, buf in self._scan(max(since_seq, self.oldest_seq)):
             ln = r[4]
-            yield (r[0], r[1], r[3], bytes(buf[off + _RH : off + _RH + ln]))
+            yield (r[0], r[1], r[3], bytes(buf[off + RECORD_HEADER : off + RECORD_HEADER + ln]))
 
     def _records(self, since, upto, acks=False):
         for r in self._walk(since, upto):
             seq, rtype, flags, ts, buf, off, ln = r
             if rtype >= 16 or (acks and rtype == ACK):
-                yield (seq, rtype, ts, bytes(buf[off + _RH : off + _RH + ln]))
+                yield (seq, rtype, ts, bytes(buf[off + RECORD_HEADER : off + RECORD_HEADER + ln]))
 
-    # ------------------------------------------------------------------
-    # self-test (KZ-2.3, KZ-9, KZ-13)
-
-    def self_test(self):
-        res = self._self_test()
-        if not res.ok and res.seq is not None and self.head >= 0:
-            self._requeue(res.seq)
-        return res
-
-    def _self_test(self):
-        res = SelfTestResult(True)
-        # Records verified one by one start at the keep line (oldest
-        # unacknowledged document, latest checkpoint: what will still be
-        # sent or restored) or at the last closed shift, the earlier.
-        low = self._low_water()
-        # 1. every Z summary, through the chain of Z MACs (KZ-2.3(2))
-        prev_mac = b"\x00" * 16
-        prev_z = 0
-        prev_last = 0
-        prev_chain = self.genesis
-        before_last = (0, self.genesis)  # (last seq, chain) of the Z before the last
-        low_shift = None  # number of the shift holding `low`
-        skipped = False
-        for i in range(self.z_next):
-            b = self._zslot(i)
-            if not self._zvalid(b):
-                if _all_ff(b, 0, _ZSLOT):
-                    return self._fail(res, prev_z + 1, None, "z area hole")
-                skipped = True
-                continue  # torn by a power cut; the next Z links past it
-            m, z, ts, last, sl = struct.unpack_from(_ZH_FMT, b, 0)
-            if z != prev_z + 1 and skipped:
-                return self._fail(res, prev_z + 1, None, "z damaged")
-            if z != prev_z + 1 or last < prev_last or sl > MAX_SUMMARY:
-                return self._fail(res, z, None, "z order")
-            skipped = False
-            if self._m.mac(b"Z", prev_mac, memoryview(b)[0:_Z_MAC_AT])[:16] != b[_Z_MAC_AT:_Z_CRC_AT]:
-                return self._fail(res, z, None, "z mac")
-            if low_shift is None and last >= low - 1:
-                low_shift = z
-            before_last = (prev_last, prev_chain)
-            prev_mac = bytes(b[_Z_MAC_AT:_Z_CRC_AT])
-            prev_z = z
-            prev_last = last
-            prev_chain = bytes(b[_Z_CHAIN_AT:_Z_MAC_AT])
-            res.z_checked += 1
-        if prev_z != self.z_n or prev_last != self.z_last_seq:
-            return self._fail(res, prev_z, None, "z count")
-        if self.z_last_seq > self.last_seq:
-            return self._fail(res, self.z_n, self.last_seq + 1, "records missing")
-        # 2. the last closed shift record by record vs its Z chain (KZ-2.3(1))
-        first, anchor = self.z_last_seq + 1, self.z_chain
-        if self.z_n >= 1 and before_last[0] + 1 >= self.oldest_seq:
-            first, anchor = before_last[0] + 1, before_last[1]
-        # 0. older records still kept: from the keep line up to `first`,
-        # tied to the chain value at `first` (a Z value from fiscal memory)
-        if low < first:
-            if low == 1:
-                c = self.genesis
-            else:
-                # the record before (the ring keeps it; an older image may
-                # not have: then the first one is taken on trust)
-                k = low - 1 if low - 1 >= self.oldest_seq else low
-                try:
-                    c = self._stored_chain(k)
-                except JournalCorrupt as e:
-                    return self._fail(res, low_shift, e.args[1], "record lost")
-                low = k + 1
-            r = self._verify(res, low_shift, -1, low, first - 1, c, anchor)
-            if r is not None:
-                return r
-        if first <= self.z_last_seq:
-            r = self._verify(res, self.z_n, self.z_n - 1, first, self.z_last_seq, anchor, self.z_chain)
-            if r is not None:
-                return r
-        # 3. the open shift record by record up to the current chain value
-        r = self._verify(res, None, self.z_n, self.z_last_seq + 1, self.last_seq, self.z_chain, self.chain)
-        if r is not None:
-            return r
-        # 4. what the open found and no walk above reads: records damaged
-        # past the end, a copy of an older record after the last one
-        d = self.recovery.get("damaged")
-        if d is not None:
-            return self._fail(res, None, d, "damaged")
-        return res
-
-    def _stored_chain(self, seq):
-        for r in self._walk(seq, seq):
-            buf, off, ln = r[4], r[5], r[6]
-            return bytes(buf[off + _RH + ln : off + _RH + ln + _CHAIN])
-
-    def _verify(self, res, shift, zmark, first, last, chain, end):
-        # Recompute the chain over first..last from `chain`: each record's
-        # stored value must match, and the result must equal `end`.
-        # zmark >= 0: one shift; its first record must be the ZCLOSE marker
-        # naming Z zmark (none when 0) and no other marker may appear.
-        # zmark < 0: older shifts; each marker names the shift it closed.
-        seq = first
-        try:
-            for r in self._walk(first, last):
-                seq, rtype, flags, ts, buf, off, ln = r
-                mv = memoryview(buf)
-                e = off + _RH + ln
-                chain = self._m.mac(chain, mv[off:e])
-                if chain != buf[e : e + _CHAIN]:
-                    return self._fail(res, shift, seq, "record mac")
-                if rtype == ZCLOSE:
-                    (zn,) = struct.unpack_from("<I", buf, off + _RH)
-                    if zmark < 0:
-                        if shift is not None and zn != shift:
-                            return self._fail(res, shift, seq, "z marker")
-                        shift = zn + 1
-                    elif seq != first or zn != zmark:
-                        return self._fail(res, shift, seq, "z marker")
-                elif seq == first and zmark > 0:
-                    return self._fail(res, shift, seq, "z marker missing")
-                res.records += 1
-        except JournalCorrupt as e:
-            return self._fail(res, shift, e.args[1] if len(e.args) > 1 else seq, "record lost")
-        if chain != end:
-            return self._fail(res, shift, last, "chain end" if shift is None else "z chain")
-        return None
-
-    def _fail(self, res, shift, seq, reason):
-        res.ok = False
-        res.shift = shift
-        res.seq = seq
-        res.reason = reason
-        return res

@@ -4,17 +4,17 @@
 # ServiceRequest.ticket_ad_infos, TicketAdTypeEnum 0 OFD, 1 ORG, 2 POS,
 # 3 KKM, 4 INFO; section 13: the server block shows the last INFO text).
 #
-#   t = OfdTexts()                 Register.ofd_texts (made by the register
-#                                  with the first text: Register.take_ofd_texts;
-#                                  None until then, and this module unloaded)
-#   t.take(ads, blocked=False)     the TicketAd dicts of an answer (ofd.port)
-#                                  -> how many texts are new
+#   take(reg, ads, blocked=False)  the TicketAd dicts of an answer (ofd.port)
+#                                  into reg.ofd_texts, an OfdTexts made with the
+#                                  first text (None until then, and this module
+#                                  unloaded) -> how many texts are new
 #   t.infos()                      [{"type", "version"}] held: every request's
 #                                  service.ticket_ad_infos (ofd.port)
 #   t.pending(SHOW)                [(type, version, text)] new for the display
 #   t.done(type, version, SHOW)    the cashier has read it -> True/False
 #   t.pending(PRINT), t.done(type, version, PRINT)   the same for the printout
-#   t.text[INFO]                   the last INFO text (the lock message)
+#   t.info()                       the last INFO text (the register's lock
+#                                  message for the server block) or None
 #   t.print_pending(reg, lang)     the texts not printed yet on one non-fiscal
 #                                  slip (kkm.layout.ofd_text_lines), if the
 #                                  register's printer is ready -> lines or None
@@ -52,6 +52,12 @@ def clip(s, limit=MAX_BYTES):
     return layout.printable(s)
 
 
+def take(reg, ads, blocked=False):
+    if reg.ofd_texts is None:
+        reg.ofd_texts = OfdTexts()
+    return reg.ofd_texts.take(ads, blocked)
+
+
 class OfdTexts:
     # one slot per type: the version held (None: none), its text (None once
     # shown and printed, except INFO's) and the SHOW | PRINT flags
@@ -83,6 +89,9 @@ class OfdTexts:
                 n += 1
         return n
 
+    def info(self):
+        return self.text[INFO]
+
     def infos(self):
         return [{"type": k, "version": self.ver[k]} for k in range(TYPES) if self.ver[k] is not None]
 
@@ -105,7 +114,8 @@ class OfdTexts:
             return None  # printed at the next chance
         s = reg.settings
         info = {"rnm": s.get("rnm"), "factory_no": s.get("factory_no"), "ts": reg.clock.now() + s.get("tz_offset")}
-        lines = layout.ofd_text_lines(todo, info, lang or s.get("lang"))
+        slip = [(k == INFO, t) for k, v, t in todo]
+        lines = layout.ofd_text_lines(slip, info, lang or s.get("lang"))
         try:
             reg.printer.print(lines)
         except Exception:
