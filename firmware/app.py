@@ -17,8 +17,8 @@
 #   scanner    async get() -> code, or None (the board has no scanner)
 #   display    cols, rows, show(lines)
 #   printer    status() -> "ok" | "no_paper" | "fault", print(lines), width
-#   channels   the OFD channels in priority order (each with a name:
-#              "wifi", "gsm", shown on the strip); ofd_hosts [(host, port)]
+#   channels   the OFD channels in priority order (net; one with a name,
+#              "wifi" or "gsm", is named on the strip); ofd_hosts [(host, port)]
 #
 # The OFD link lives in two places only: _link() builds it and Desk is what
 # the UI and the loop see of it (issue a document, await its sign, the
@@ -172,7 +172,7 @@ class App:
         st = self.desk.status()
         st["paper"] = self.paper
         chs = self.board.channels
-        st["channel"] = chs[0].name if chs else None
+        st["channel"] = getattr(chs[0], "name", None) if chs else None  # a channel may say "wifi", "gsm"
         locks = self.reg.active_locks()
         st["locked"] = L.OFFLINE_72H in locks or L.OFD_SUSPEND in locks
         self.ui.refresh(st, locks)
