@@ -198,6 +198,11 @@ def test_return_found_by_the_number_on_the_paper():
     assert app.reg.last.doc.total() == 30000
     drive(app, "ESC", "RET", "1.1", "ENT")
     assert "толық қайтарылған" in screen(app)  # nothing left to return
+    # by the QR code of the paper, scanned
+    drive(app, "ESC", "ESC", BREAD, "PLU", "400", "ENT", "PAY", "CASH")
+    qr = [t for st, t in b.printer.printed[-1] if st & layout.QR][0]
+    drive(app, "ESC", "RET", ("scan", qr), "ENT", "PAY")
+    assert app.reg.last.doc.op == D.OP_SELL_RETURN and app.reg.last.doc.total() == 40000
     drive(app, "ESC", "ESC")
     assert app.reg.draft is None
 
