@@ -1,15 +1,21 @@
 # The NOR flash emulator backed by a file, written through: every erase and
 # every program reaches the file before the call returns, so a killed
-# simulator keeps each journal record it wrote (as the chip would).
+# simulator keeps each journal record it wrote (as the chip would). The
+# image is read into the emulator in place (one copy in the heap).
 
 from boards.sim.nor_flash import NorFlash
 
 
 class FileFlash(NorFlash):
     def __init__(self, path, blocks, block_size=4096):
-        fresh = NorFlash.load(path, blocks, block_size)  # an erased chip when the file is missing
-        NorFlash.__init__(self, blocks, block_size, fresh.data)
-        fresh.save(path)
+        NorFlash.__init__(self, blocks, block_size)  # an erased chip
+        try:
+            with open(path, "rb") as f:
+                n = f.readinto(self.data)
+            if n != self.size:
+                raise ValueError("flash image size: " + path)
+        except OSError:
+            self.save(path)  # a new chip
         self.file = open(path, "r+b")
 
     def _erase(self, b):
