@@ -1,4 +1,4 @@
-# The simulated register (tools/sim_register.py) end to end: register core,
+# The simulated register (tools/regshell.py) end to end: register core,
 # journal on file-backed NOR flash, the real OFD client over TCP and the
 # simulated OFD started in-process. Requirements: KZ-5, KZ-21, KZ-22,
 # KZ-23, KZ-24, KZ-29, KZ-30.2.
@@ -15,7 +15,7 @@ sys.path.insert(0, ROOT)
 
 from kkm import returns  # noqa: E402
 from kkm import texts as T  # noqa: E402
-from tools import sim_register as S  # noqa: E402
+from tools import regshell as S  # noqa: E402
 
 SCRIPT = """\
 login 1 1234
@@ -40,7 +40,7 @@ def test_script_sale_x_z_end_to_end(tmp_path):
     script = tmp_path / "demo.txt"
     script.write_text(SCRIPT, encoding="utf-8")
     paper = tmp_path / "paper.txt"
-    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "sim_register.py"), "--var", var,
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "regshell.py"), "--var", var,
                         "--script", str(script), "--print-file", str(paper)],
                        capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert p.returncode == 0, p.stdout + p.stderr
