@@ -24,6 +24,7 @@ except ImportError:  # CPython
         return asyncio.sleep(ms / 1000)
 
 POLL_MS = 10  # how often the keyboard is read: well inside the 50 ms key-to-display budget
+BURST = 64  # bytes read per poll at most
 ESC_MS = 40  # a lone ESC: no sequence byte followed within this time
 # escape sequences of the keys the register uses (xterm, both cursor modes)
 ESCAPES = ((b"\x1b[A", "UP"), (b"\x1bOA", "UP"), (b"\x1b[B", "DOWN"), (b"\x1bOB", "DOWN"),
@@ -116,11 +117,16 @@ class Terminal:
     # --- input -------------------------------------------------------------------
 
     def pump(self):
-        # read what is there without waiting; decode keys and scanned codes
-        for obj, ev in self.poll.poll(0):
-            if self.pipe is not None and (obj is self.pipe or obj == self.pipe.fileno()):  # CPython: the fd
-                self._piped(self.pipe.read(1))
-            else:
+        # read what is there without waiting (a burst at most: the loop goes
+        # on); decode keys and scanned codes
+        for _ in range(BURST):
+            ready = self.poll.poll(0)
+            if not ready:
+                break
+            for obj, ev in ready:
+                if self.pipe is not None and (obj is self.pipe or obj == self.pipe.fileno()):  # CPython: the fd
+                    self._piped(self.pipe.read(1))
+                    continue
                 b = self.inp.read(1)
                 if not b:
                     raise SystemExit(0)  # the terminal is gone
