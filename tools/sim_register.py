@@ -131,6 +131,14 @@ class Sim:
             time.sleep(0.06)  # a lone ESC is told from an escape sequence by the pause after it
         self.read(0.01)
 
+    def latency(self, name):
+        # seconds from a key press to the next frame on the terminal
+        n = len(self.frames())
+        t = time.monotonic()
+        self.press(name)
+        self.until(lambda: len(self.frames()) > n, 5)
+        return time.monotonic() - t
+
     def scan(self, code):
         self.type("s" + code + "\r")
 
