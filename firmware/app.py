@@ -3,7 +3,8 @@
 # devices; App.run() is the one asyncio loop:
 #   input     keypad and scanner -> ui.key / ui.scan (they return at once)
 #   ui        a fiscal document the UI issued: Desk.fiscal, its countdown
-#   display   the frame, shown when it changed (at once after a key)
+#   display   the frame, shown when it changed (at once after a key, and
+#             at least once a second)
 #   ofd       the OFD scheduler's step once a second
 #   printer   the printer's status for the strip, once a second
 #   clock     the status strip and the locks in force, once a second
@@ -32,7 +33,6 @@ from ui.cashier import Ui
 
 VERSION = "0.1.0"
 STEP_S = 1  # the ofd, printer and clock tasks' period
-REDRAW_S = 0.5  # the display at least this often (the countdown, the clock)
 
 
 class Desk:
@@ -120,6 +120,8 @@ class App:
         self.shown = None  # the frame on the display
         self.paper = "ok"
         self.stopped = asyncio.Event()
+        self.done = asyncio.Event()  # set when no document is being fiscalised
+        self.done.set()
 
     # --- what the tasks do (also called by tests, step by step) --------------
 
@@ -134,14 +136,18 @@ class App:
     def _after(self):
         ui = self.ui
         if ui.job is not None and not ui.running:
+            self.done.clear()
             asyncio.create_task(self._work())
         self.dirty.set()
 
     async def _work(self):
         self.dirty.set()
-        await self.ui.work()
-        self.refresh()
-        self.dirty.set()
+        try:
+            await self.ui.work()
+            self.refresh()
+        finally:
+            self.done.set()
+            self.dirty.set()
 
     def draw(self):
         # the frame to the display when it changed -> True if drawn
@@ -169,10 +175,17 @@ class App:
 
     # --- the tasks --------------------------------------------------------------
 
+    async def _free(self):
+        # keys and scans wait in their drivers while a document is fiscalised
+        while self.ui.job is not None:
+            await self.done.wait()
+
     async def _keys(self):
         pad = self.board.keypad
         while True:
-            self.key(await pad.get())
+            k = await pad.get()
+            await self._free()
+            self.key(k)
 
     async def _scans(self):
         sc = self.board.scanner
@@ -180,16 +193,16 @@ class App:
             code = await sc.get()
             if code is None:
                 return  # no scanner on this board
+            await self._free()
             self.scan(code)
 
     async def _display(self):
+        # woken by a key, a scan, a step done, and the clock task every
+        # second (the countdown, the time)
         while True:
             self.draw()
             self.dirty.clear()
-            try:
-                await asyncio.wait_for(self.dirty.wait(), REDRAW_S)
-            except asyncio.TimeoutError:
-                pass
+            await self.dirty.wait()
 
     async def _ofd(self):
         while True:
@@ -210,7 +223,11 @@ class App:
             await asyncio.sleep(STEP_S)
 
     async def run(self):
-        # the loop until stop()
+        # the loop until stop(); its events belong to this loop
+        self.dirty = asyncio.Event()
+        self.done = asyncio.Event()
+        self.done.set()
+        self.stopped = asyncio.Event()
         self.refresh()
         tasks = [asyncio.create_task(c) for c in (self._keys(), self._scans(), self._display(), self._ofd(),
                                                    self._printer(), self._clock())]

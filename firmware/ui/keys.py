@@ -72,17 +72,26 @@ def terminal_char(key):
     return None
 
 
+_CONTROL = ("\r", "Ent", "\x1b", "Esc", "\x7f", "Bksp")
+
+
+def _shown(ch):
+    # a terminal key as the legend names it
+    if ch in _CONTROL:
+        return _CONTROL[_CONTROL.index(ch) + 1]
+    return ch or ""
+
+
 def legend(lang, width=32):
-    # the key legend, to print or show: "CASH  c  Қолма-қол ақша"
+    # the key legend, to print or show: "CASH   c    Қолма-қол"
     from ui import texts as U
 
     out = []
     for k in KEYS:
         if k in DIGITS and k != "0":
             continue  # "0-9" stands for the digits
-        ch = terminal_char(k)
         name = "0-9" if k == "0" else k
-        ch = "0-9" if k == "0" else ("" if ch is None or ch < " " or ch == "\x7f" else ch)
-        s = "%s%s%s%s%s" % (name, " " * (7 - len(name)), ch, " " * (4 - len(ch)), U.key_text(k, lang))
+        ch = "0-9" if k == "0" else _shown(terminal_char(k))
+        s = "%s%s%s%s%s" % (name, " " * (7 - len(name)), ch, " " * (5 - len(ch)), U.key_text(k, lang))
         out.append(s[:width])
     return out

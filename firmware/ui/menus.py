@@ -7,6 +7,7 @@
 
 from compat import unix_from_civil
 from kkm import auth as A
+from kkm import layout
 from kkm import locks as L
 from kkm import texts as T
 from ui import keys as K
@@ -185,6 +186,16 @@ class Messages(Screen):
             ui.back()
 
 
+def legend(ui):
+    # the key legend on paper, in the cashier's language
+    p = ui.reg.printer
+    st = p.status()
+    if st != "ok":
+        raise L.Refused(L.NO_PAPER if st == "no_paper" else L.PRINTER_FAULT, None)
+    p.print([(layout.NORMAL, s) for s in K.legend(ui.lang, p.width)])
+    info(ui, U.U_LEGEND, U.U_PRINTED)
+
+
 def messages(ui):
     ui.show(Messages())
 
@@ -208,6 +219,7 @@ def sales_items(ui):
     u = ui.reg.auth.current
     if u is not None and u[0].role == A.ROLE_ADMIN:
         items.append((U.U_SETTINGS, settings, None))
+    items.append((U.U_LEGEND, legend, None))
     items.append((U.U_LOGOUT, logout, None))
     return items
 
@@ -349,4 +361,4 @@ def self_test(ui):
 def service_items():
     return [(U.U_TOKEN, lambda ui: ui.show(Token()), None), (U.U_ASIDE, lambda ui: ui.show(Aside()), None),
             (U.U_CONN_TEST, conn_test, None), (U.U_SELF_TEST, self_test, None), (U.U_SETTINGS, settings, None),
-            (U.U_MESSAGES, messages, None), (U.U_LOGOUT, logout, None)]
+            (U.U_MESSAGES, messages, None), (U.U_LEGEND, legend, None), (U.U_LOGOUT, logout, None)]

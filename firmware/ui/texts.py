@@ -76,6 +76,7 @@ U_CASH_IN_DRAWER = const(763)
 U_DONE_RETURN = const(764)
 U_TESTING = const(765)
 U_TOTAL_RETURN = const(766)
+U_LEGEND = const(767)
 # the status strip (ui.screen)
 S_ONLINE = const(780)
 S_OFFLINE = const(781)
@@ -154,6 +155,7 @@ _T = (
     U_DONE_RETURN, "Қайтару берілді", "Возврат выдан",
     U_TESTING, "Тексеру...", "Проверка...",
     U_TOTAL_RETURN, "Қайтаруға", "К возврату",
+    U_LEGEND, "Пернелер", "Клавиши",
     S_ONLINE, "Онлайн", "Онлайн",
     S_OFFLINE, "Автон", "Автон",
     S_BLOCKED, "БЛОК", "БЛОК",

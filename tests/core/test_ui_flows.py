@@ -312,7 +312,9 @@ def test_service_menu_token_connection_test_self_test():
     drive(app, "ESC", "1", "777", "ENT")  # KZ-41
     assert "Сақталды" in screen(app)
     assert app.reg.settings.get("token") == 777
-    drive(app, "ESC", "7")
+    drive(app, "ESC", "7")  # the key legend on paper
+    assert "CASH" in _paper(b) and "Қолма-қол" in _paper(b)
+    drive(app, "ESC", "8")
     assert "Пайдаланушы коды:" in screen(app)
 
 

@@ -1,0 +1,104 @@
+# The app's asyncio loop on the fake board (tests/core/uikit.py): keys and
+# scans from the board's drivers reach the UI, the display gets a frame
+# when it changed (and soon after a key), a document is fiscalised and
+# printed, the OFD scheduler runs its connection test, the printer's state
+# reaches the status strip.
+import asyncio
+
+from compat import ticks_diff, ticks_ms
+from uikit import provisioned
+
+import app as AP
+
+BREAD = "4870001000011"
+
+
+def _run(app, b, keys, codes=(), settle=3):
+    # run the loop until the keys are taken and the UI is idle
+    b.keypad.keys = list(keys)
+    b.scanner.codes = list(codes)
+    shown = []
+    show = b.display.show
+
+    def timed(lines):
+        shown.append(ticks_ms())
+        show(lines)
+
+    b.display.show = timed
+    taken = []
+    get = b.keypad.get
+
+    async def timed_get():
+        k = await get()
+        taken.append(ticks_ms())
+        return k
+
+    b.keypad.get = timed_get
+
+    async def main():
+        task = asyncio.create_task(app.run())
+        n = 0
+        while n < settle:
+            await asyncio.sleep(0.01)
+            idle = not b.keypad.keys and not b.scanner.codes and app.ui.job is None
+            n = n + 1 if idle else 0
+        app.stop()
+        await task
+
+    asyncio.run(main())
+    return taken, shown
+
+
+def _catalogue(app):
+    from kkm import catalog as C
+    from kkm import document as D
+
+    app.reg.catalog = C.Catalog()
+    app.reg.catalog.put(BREAD, C.Item(100, BREAD, None, "Хлеб белый", "Ақ нан", D.UNIT_PIECE, False), 3)
+
+
+def test_loop_takes_keys_and_scans_and_draws_each_change():
+    b, app = provisioned()
+    _catalogue(app)
+    keys = ["1", "ENT", "1", "1", "1", "1", "ENT", "2", "0", "0", "ENT", "PAY", "5", "0", "0", "CASH"]
+    # the scan comes after the login: keys first, then the scanner's code
+    b.keypad.keys = keys[:7]
+    _run(app, b, keys[:7])
+    _run(app, b, [], [BREAD])
+    taken, shown = _run(app, b, keys[7:])
+    frames = [" ".join(f) for f in b.display.frames]
+    assert any("Қайтарым      300.00" in f for f in frames), frames[-3:]
+    assert "ФИСКАЛДЫҚ ЧЕК" in "\n".join(s for st, s in b.printer.printed[-1])
+    assert app.ui.frame()[1] == "Чек берілді"
+    # no frame twice in a row: drawn only when it changed
+    for i in range(1, len(b.display.frames)):
+        assert b.display.frames[i] != b.display.frames[i - 1]
+
+
+def test_key_to_display_latency_is_small():
+    # each key's frame is drawn at once (the display task wakes on the key),
+    # not at the next periodic redraw
+    b, app = provisioned()
+    taken, shown = _run(app, b, ["1", "ENT", "1", "1", "1", "1", "ENT", "1", "2", "3", "CLR", "4"])
+    worst = 0
+    for t in taken:
+        after = [s for s in shown if ticks_diff(s, t) >= 0]
+        assert after, "a key without a frame"
+        worst = max(worst, ticks_diff(after[0], t))
+    assert worst <= 50, worst
+
+
+def test_connection_test_and_printer_state_reach_the_strip():
+    b, app = provisioned()
+    assert app.ui.frame()[0].startswith("Автон")  # before the power-on test
+    b.printer.state = "no_paper"
+    app.desk.step()  # the OFD task's step: the connection test (KZ-2.4)
+    _run(app, b, ["CLR"])  # the printer's and the clock's tasks run first at the start
+    assert app.ui.frame()[0] == "Онлайн Қағаз! [0]", app.ui.frame()  # the channel gives way
+
+
+def test_build_boots_the_register_from_the_board_flash():
+    b, app = provisioned()
+    again = AP.build(b)
+    assert again.reg.settings.fiscalised
+    assert again.ui.frame()[1] == "Пайдаланушы коды:"
