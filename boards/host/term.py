@@ -104,8 +104,8 @@ class Terminal:
     def legend(self):
         lines = ["keys (terminal -> register):"]
         lines.extend(self.keys.legend(self.lang))
-        lines.append("Enter ENT, Backspace CLR, Esc ESC, Up/Down UP/DOWN, F1 MENU; %s scan a code (Ctrl-] is GS), "
-                     "%s paper out/in, %s this legend, Ctrl-C quit" % (SCAN_KEY, PAPER_KEY, LEGEND_KEY))
+        lines.append("also: arrows UP/DOWN, F1 MENU; %s scan a code (Ctrl-] is GS), %s paper out/in, %s this legend, "
+                     "Ctrl-C quit" % (SCAN_KEY, PAPER_KEY, LEGEND_KEY))
         self.say("\n".join(lines))
 
     def _put(self, s):
