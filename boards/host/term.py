@@ -127,9 +127,12 @@ class Terminal:
                 if self.pipe is not None and (obj is self.pipe or obj == self.pipe.fileno()):  # CPython: the fd
                     self._piped(self.pipe.read(1))
                     continue
-                b = self.inp.read(1)
+                try:
+                    b = self.inp.read(1)
+                except OSError:  # EIO: the terminal was closed
+                    b = b""
                 if not b:
-                    raise SystemExit(0)  # the terminal is gone
+                    raise SystemExit(0)  # the terminal is gone: the app ends
                 if not self.pending:
                     self.esc_t = ticks_ms()
                 self.pending += b
