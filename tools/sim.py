@@ -169,13 +169,14 @@ def main(argv=None):
         ofd = (h or "127.0.0.1", int(p))
         web = "http://%s:8080" % ofd[0]
     try:
-        print(provision(a.var, a.kkm_id, a.token, web + "/check", a.lang, a.catalogue))
-        print("OFD simulator: protocol %s:%d, check page %s/check, admin %s/admin" % (ofd + (web, web)))
+        info = "%s\nOFD simulator: protocol %s:%d, check page %s/check, admin %s/admin" % (
+            (provision(a.var, a.kkm_id, a.token, web + "/check", a.lang, a.catalogue),) + ofd + (web, web))
+        print(info)
         fifo = os.path.join(a.var, "scanner")
         if not os.path.exists(fifo):
             os.mkfifo(fifo)
         sys.stdout.flush()
-        return run_app(app_command(a, ofd))
+        return run_app(app_command(a, ofd) + ["--info", info])
     finally:
         if sim is not None:
             sim.stop()

@@ -1,6 +1,7 @@
 # The register app on the PC board (the launcher tools/sim.py starts this
 # under the MicroPython unix port, or CPython):
-#   main.py VAR [--display 20x4|128x64] [--ofd HOST:PORT] [--scanner FIFO] [--lang kk|ru]
+#   main.py VAR [--display 20x4|128x64] [--ofd HOST:PORT] [--scanner FIFO] [--lang kk|ru] [--info TEXT]
+# (--info: lines the launcher has to say, shown under the legend)
 
 import sys
 
@@ -13,7 +14,7 @@ import boards.host as host  # noqa: E402
 
 
 def _args(argv):
-    opts = {"display": "20x4", "ofd": None, "scanner": None, "lang": "ru"}
+    opts = {"display": "20x4", "ofd": None, "scanner": None, "lang": "ru", "info": None}
     var = None
     i = 0
     while i < len(argv):
@@ -43,6 +44,8 @@ def main(argv):
     t.start("KKM on the PC: %s display, paper in %s/paper.txt   ? keys  s scan  P paper  Ctrl-C quit"
             % (o["display"], var))
     t.legend()
+    if o["info"]:
+        t.say(o["info"])
     try:
         app.run(board)
     except KeyboardInterrupt:
