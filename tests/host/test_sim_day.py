@@ -111,4 +111,4 @@ def test_a_day_through_the_keys_under_micropython(tmp_path):
         sim.close()
     _frames_fit(sim)
     assert sim.proc.returncode == 0, sim.text()[-2000:]
-    assert time.monotonic() - t0 < 60
+    assert time.monotonic() - t0 < 90  # about 20 s on an idle machine
