@@ -44,9 +44,10 @@ bench: setup
 ofd: setup
 	$(PY) -m tools.ofdsim --db var/ofd.sqlite --port 7777 --http 8080 $(OFD_ARGS)
 
-# Simulated register on the PC (state in var/sim; SIM_ARGS e.g. --script FILE or --ofd 127.0.0.1:7777).
+# The register app on the PC board under the MicroPython unix port, against the OFD simulator
+# (state in var/sim; SIM_ARGS e.g. --cpython, --display 128x64, --ofd 127.0.0.1:7777).
 sim: setup
-	$(PY) tools/sim_register.py $(SIM_ARGS)
+	$(PY) tools/sim.py $(SIM_ARGS)
 
 # Protocol codec fuzz campaign: 100,000 inputs on CPython, 10,000 on MicroPython.
 fuzz: setup

@@ -1,6 +1,6 @@
 """Lost answers against the simulated OFD: the register and the OFD agree.
 
-The simulated register (tools/sim_register.py) issues receipts and deposits
+The simulated register (tools/regshell.py) issues receipts and deposits
 while answers are lost: garbage for the whole budget (the OFD stored the
 document, the register issues it autonomous), a refused connection (nothing
 stored) or a power cut between the answer and its acknowledgement (then a
@@ -28,7 +28,7 @@ import urllib.request
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, ROOT)
 
-from tools import sim_register as S  # noqa: E402  (puts the firmware on the path)
+from tools import regshell as S  # noqa: E402  (puts the firmware on the path)
 from boards.sim.nor_flash import PowerCut  # noqa: E402
 from kkm import layout  # noqa: E402
 

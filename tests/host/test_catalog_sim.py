@@ -11,7 +11,7 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, ROOT)
 
-from tools import sim_register as S  # noqa: E402
+from tools import regshell as S  # noqa: E402
 
 NOMENCLATURE = 4
 

@@ -22,7 +22,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, ROOT)
 
 from kkm.clock import ManualClock  # noqa: E402
-from tools import sim_register as S  # noqa: E402
+from tools import regshell as S  # noqa: E402
 
 
 def _db(var):

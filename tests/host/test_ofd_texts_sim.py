@@ -16,7 +16,7 @@ import urllib.request
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, ROOT)
 
-from tools import sim_register as S  # noqa: E402
+from tools import regshell as S  # noqa: E402
 
 from kkm import locks as L  # noqa: E402
 from ofd import texts as OT  # noqa: E402

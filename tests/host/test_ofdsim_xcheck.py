@@ -162,7 +162,7 @@ def test_real_register_x_reports_match_in_two_shifts(tmp_path):
     # agrees with the OFD's, before any sale, after sales and placements,
     # and in the next shift (counters that run over shifts)
     sys.path.insert(0, ROOT)
-    from tools import sim_register as S
+    from tools import regshell as S
     out = io.StringIO()
     sr = S.SimRegister(str(tmp_path / "var"), out)
     try:

@@ -366,7 +366,7 @@ def test_cli_reject_flag_settings_and_zreports(tmp_path):
 
 def _sim_register(tmp_path):
     sys.path.insert(0, ROOT)
-    from tools import sim_register as S
+    from tools import regshell as S
     out = io.StringIO()
     return S, S.SimRegister(str(tmp_path / "var"), out), out
 

@@ -1,0 +1,77 @@
+# The PC as a register board (`make sim`): keypad, display and scanner on the
+# terminal (term.py), the printer to a transcript file (printer.py), the
+# journal and fiscal memory on NOR emulators in files (flash.py), the PC's
+# clock, one TCP channel. make() builds the board the app takes
+# (app.build(board)); the launcher tools/sim.py provisions the register and
+# starts the OFD simulator first.
+#
+# State in the folder var: journal.img, fiscal_memory.img, device.key,
+# paper.txt (the transcript), scanner (a named pipe, when the launcher made it).
+
+LOG_BLOCKS = 64  # 256 KB journal
+FM_BLOCKS = 4  # fiscal memory (Z summaries)
+# the OFD address the register is set up with; the board's channel leads it
+# to the simulator of this run, wherever it listens
+OFD = ("ofd.sim", 7777)
+SIZES = {"20x4": (20, 4), "128x64": (21, 8)}  # characters: HD44780; 6x8 font on the graphic display
+
+
+class Board:
+    pass
+
+
+def device_key(var):
+    # the journal's MAC key (on the device: in the eFuse-protected key block)
+    import os
+
+    path = var + "/device.key"
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        key = os.urandom(32)
+        with open(path, "wb") as f:
+            f.write(key)
+        return key
+
+
+def channel(ofd):
+    # TCP through the PC's sockets; ofd: (host, port) of the simulator
+    import socket
+
+    from net.tcp import TcpChannel as Channel
+
+    def resolve(host, port):
+        if (host, port) == OFD and ofd is not None:
+            host, port = ofd
+        return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+
+    ch = Channel(resolver=resolve)
+    ch.name = "lan"
+    return ch
+
+
+def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None):
+    from boards.host import term
+    from boards.host.flash import FileFlash
+    from boards.host.printer import TranscriptPrinter
+    from compat import ticks_ms
+    from kkm.clock import Clock
+    from ui import keys
+
+    cols, rows = SIZES[size]
+    t = term.Terminal(keys, cols, rows, inp, out, fifo)
+    b = Board()
+    b.term = t
+    b.clock = Clock()
+    b.ticks_ms = ticks_ms
+    b.flash = (FileFlash(var + "/journal.img", LOG_BLOCKS), FileFlash(var + "/fiscal_memory.img", FM_BLOCKS))
+    b.key = device_key(var)
+    b.keypad = term.Keypad(t)
+    b.scanner = term.Scanner(t)
+    b.display = term.Display(t)
+    b.printer = TranscriptPrinter(var + "/paper.txt", t)
+    t.printer = b.printer
+    b.channels = [channel(ofd)]
+    b.ofd_hosts = [OFD]
+    return b

@@ -1,0 +1,57 @@
+# The register app on the PC board (the launcher tools/sim.py starts this
+# under the MicroPython unix port, or CPython):
+#   main.py VAR [--display 20x4|128x64] [--ofd HOST:PORT] [--scanner FIFO] [--lang kk|ru] [--info TEXT]
+# (--info: lines the launcher has to say, shown under the legend)
+
+import sys
+
+_root = __file__.rsplit("/", 3)[0] if __file__.count("/") >= 3 else "."
+for _p in (_root + "/firmware", _root):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+import boards.host as host  # noqa: E402
+
+
+def _args(argv):
+    opts = {"display": "20x4", "ofd": None, "scanner": None, "lang": "ru", "info": None}
+    var = None
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("--") and i + 1 < len(argv):
+            opts[a[2:]] = argv[i + 1]
+            i += 2
+            continue
+        var = a
+        i += 1
+    if var is None or opts["display"] not in host.SIZES:
+        raise SystemExit("usage: main.py VAR [--display 20x4|128x64] [--ofd HOST:PORT] [--scanner FIFO]")
+    return var, opts
+
+
+def main(argv):
+    import app
+
+    var, o = _args(argv)
+    ofd = None
+    if o["ofd"]:
+        h, _, p = o["ofd"].rpartition(":")
+        ofd = (h, int(p))
+    board = host.make(var, o["display"], ofd, o["scanner"])
+    t = board.term
+    t.lang = o["lang"]
+    t.start("KKM on the PC: %s display, paper in %s/paper.txt   ? keys  s scan  P paper  Ctrl-C quit"
+            % (o["display"], var))
+    t.legend()
+    if o["info"]:
+        t.say(o["info"])
+    try:
+        app.run(board)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        t.stop()
+
+
+main(sys.argv[1:])
