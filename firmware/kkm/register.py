@@ -30,37 +30,19 @@
 import struct
 
 from compat import const, is_int
-from journal import JournalFull, JournalError, ACK_ROOM, ZMARK_LEN, LAST_SEQ, CUT_SECTORS
+from journal import JournalFull, JournalError, ACK_ROOM, ZMARK_LEN, CUT_SECTORS
 from kkm import auth as A
 from kkm import counters as C
 from kkm import document as D
 from kkm import layout
 from kkm import locks as L
+from kkm import records as RC
 from kkm import texts as T
+from kkm.records import (R_RECEIPT, R_PLACEMENT, R_ZDOC, R_SIGN, R_OPEN, R_AUDIT, R_SETTINGS, R_USERS, R_SESSION,
+                         EV_SETTINGS, EV_CLOCK, EV_ABANDON, EV_OFD_ORDER, EV_FISCALISED, EV_PRINT_FAIL, EV_TOKEN,
+                         EV_SET_ASIDE, AUTH_RESERVED, ASIDE_ACK, SESSION_ROOM, SIGN_ROOM, KIND, Fiscalised,
+                         autonomous_sign, doc_header, split_doc, z_body, sign_of, sign_payload)
 from kkm.settings import Settings, check_clock
-
-# record types of the register (the journal owns 0..15)
-R_RECEIPT = const(16)  # need_ack: header + Receipt.encode()
-R_PLACEMENT = const(17)  # need_ack: header + Placement.encode()
-R_ZDOC = const(18)  # need_ack: header + z_body(open time, document.encode_z(...))
-R_SIGN = const(19)  # autonomous fiscal sign of an offline document
-R_OPEN = const(20)  # a receipt was opened (tells recovery one was lost)
-R_AUDIT = const(21)  # login, failure, lockout, abandon, OFD order, ...
-R_SETTINGS = const(22)  # user code + Settings.encode() after each change
-R_USERS = const(23)  # Auth.encode() after each change of users
-R_SESSION = const(24)  # the OFD session (ofd.port), before the client uses it
-
-# audit events of the register (kkm.auth owns 1..15)
-EV_SETTINGS = const(20)
-EV_CLOCK = const(21)
-EV_ABANDON = const(22)
-EV_OFD_ORDER = const(23)
-# 24 was a self-test event: a failed self-test is a lock (KZ-3), not written into the journal it distrusts
-EV_RECOVERY = const(25)
-EV_FISCALISED = const(26)
-EV_PRINT_FAIL = const(27)
-EV_TOKEN = const(28)  # a token entered (KZ-41): user code, <I token
-EV_SET_ASIDE = const(29)  # a refused document set aside (set_aside): user code, <IH seq, result code
 
 # set_aside: result codes a document is never set aside for: 0 accepted;
 # 254, 255, 6, 7 (no verdict on it: retried); 2 (ends when a token is
@@ -68,7 +50,6 @@ EV_SET_ASIDE = const(29)  # a refused document set aside (set_aside): user code,
 # (the session's request number or token, not the document) and 11 (the
 # shift's time, not returned for offline replay): sent again (ofd.sync)
 KEEP_CODES = (0, 1, 2, 6, 7, 8, 9, 11, 15, 254, 255)
-ASIDE_ACK = b"refused:"  # + b"<code>:<user>": a set-aside document's ACK payload (no fiscal sign)
 
 PRINTER_OK = "ok"
 PRINTER_NO_PAPER = "no_paper"
@@ -80,104 +61,15 @@ CHECKPOINT_EVERY = const(50)  # documents between checkpoints (recovery time)
 # document with its ACK and session records, the Z marker, the settings and
 # users records and the checkpoint written after it (sizes taken from the
 # state now, plus room for the counters to grow with the next document).
-SESSION_ROOM = const(36)  # payload of an R_SESSION record, at most
-SIGN_ROOM = const(18)  # payload of an R_SIGN record
 DOC_ROOM = const(600)  # a document of unknown size (open_receipt, locks)
 GROW_ROOM = const(256)
 Z_STAMP_ROOM = const(17)  # a Z's stamps besides the operator's name (z_body, kkm.document.encode_z)
-# an R_ZDOC body that begins with this byte carries the shift's open time
-# (<I, UTC) before the document.encode_z body; older bodies begin with
-# document.Z_STAMPED or the counters' version and have none
-Z_OPENED = const(0x5B)
-MAX_OFFLINE_NUMBER = LAST_SEQ  # uint32 of the protocol (section 1)
-SIGN_SCAN = const(16)  # records looked at after a document for its R_SIGN (sign_of)
 # Failed-login audit records (a wrong password, a lockout) that the full
 # log refuses go into the reserve: a share of AUTH_SHARE records (one
 # lockout cycle: five failures and the lockout) per user, flagged in the
 # record (event | AUTH_RESERVED) so that recovery counts what was spent
 AUTH_ROOM = const(6)  # payload of a failure or lockout audit record, at most
 AUTH_SHARE = const(6)
-AUTH_RESERVED = const(0x80)
-_HDR = "<II"  # shift number, document number in the shift
-
-KIND = {R_RECEIPT: "receipt", R_PLACEMENT: "placement", R_ZDOC: "z"}
-
-
-def autonomous_sign(doc_seq):
-    # KZ-29.3, KZ-30.3, KZ-34(1): the autonomous fiscal sign is the journal
-    # sequence of the document in decimal (never reused over the life of
-    # the log): the one number printed, put in the QR code (i=) and sent as
-    # offline_ticket_number, so the OFD's check page finds it (R-82). The
-    # protocol's uint32 (at most 2^31 - 1) bounds it: 2.1e9 records
-    return "%d" % doc_seq
-
-
-def offline_number(sign, doc_seq):
-    # the number an offline document is known by at the OFD: its request's
-    # offline_ticket_number (ofd.port), a return's parent_ticket_number; a
-    # sign of an older record (a 4-digit device tag before the 10-digit
-    # sequence) does not fit the field: its sequence
-    n = int(sign)
-    return n if n <= MAX_OFFLINE_NUMBER else doc_seq
-
-
-def doc_header(shift_no, number):
-    return struct.pack(_HDR, shift_no, number)
-
-
-def split_doc(payload):
-    shift_no, number = struct.unpack_from(_HDR, payload, 0)
-    return shift_no, number, bytes(payload[8:])
-
-
-def z_body(open_ts, stamped):
-    # the Z record's body: the shift's open time (the first document's),
-    # so that the OFD request built from the record is the same on every
-    # attempt, also after the shift is closed (ofd.port)
-    return struct.pack("<BI", Z_OPENED, open_ts) + stamped
-
-
-def split_z(body):
-    # -> (open time or None for an older record, the document.encode_z body)
-    if len(body) >= 5 and body[0] == Z_OPENED:
-        return struct.unpack_from("<I", body, 1)[0], bytes(body[5:])
-    return None, body
-
-
-def sign_of(acc, doc_seq):
-    # the autonomous sign journalled for a document (its R_SIGN comes a few
-    # records after it, before the next document), or None: the document
-    # was not issued offline (or its sign is not written yet)
-    if doc_seq >= acc.last_seq:
-        return None  # nothing after it (a live document): no scan
-    n = 0
-    for seq, rtype, ts, p in acc.records(doc_seq + 1):
-        if rtype == R_SIGN and len(p) >= 4 and struct.unpack_from("<I", p, 0)[0] == doc_seq:
-            return bytes(p[4:]).decode()
-        if rtype == R_RECEIPT or rtype == R_PLACEMENT or rtype == R_ZDOC:
-            return None
-        n += 1
-        if n >= SIGN_SCAN:
-            return None
-    return None
-
-
-def sign_payload(doc_seq, sign):
-    return struct.pack("<I", doc_seq) + sign.encode()
-
-
-class Fiscalised:
-    # the outcome of a fiscal document, for the UI
-    def __init__(self, seq, number, shift_no, ts, sign, offline, doc, printed):
-        self.seq = seq
-        self.number = number
-        self.shift_no = shift_no
-        self.ts = ts
-        self.fiscal_sign = sign
-        self.offline = offline
-        self.doc = doc
-        self.printed = printed
-        self.journalled = True  # the fiscal sign is in the journal
 
 
 class Register:
@@ -281,19 +173,29 @@ class Register:
     def checkpoint(self, reserve=False):
         # reserve=True: the checkpoint after a Z, which the reserve covers;
         # any other one is refused (ACC_FULL) rather than eat into it
-        from kkm import recovery
-
         sb = b"\x00" + self.settings.encode()
         ub = self.auth.encode()
         if not reserve:
-            n = len(recovery.state_bytes(self, 0, 0))
+            n = len(self._state(0, 0))
             if not self.acc.can_append((len(sb), len(ub), n), self.clock.now()):
                 raise L.Locked(L.ACC_FULL, [L.ACC_FULL])
         s_seq = self._append(R_SETTINGS, sb, False, reserve)
         u_seq = self._append(R_USERS, ub, False, reserve)
-        self.acc.checkpoint(recovery.state_bytes(self, s_seq, u_seq), self.clock.now())
+        self.acc.checkpoint(self._state(s_seq, u_seq), self.clock.now())
         self.since_cp = 0
         self.auth_spent = {}  # recovery counts the shares from the checkpoint on
+
+    def _state(self, settings_seq, users_seq):
+        # the checkpoint: shift state and counters; settings and users are
+        # the records written just before it (kkm.recovery reads it back)
+        flags = RC.CP_OPEN if self.shift_open else 0
+        for f, code in ((RC.CP_SUSPEND, L.OFD_SUSPEND), (RC.CP_MISMATCH, L.DATA_MISMATCH),
+                        (RC.CP_TOKEN, L.INVALID_TOKEN)):
+            if self.locks.is_set(code):
+                flags |= f
+        return RC.pack_checkpoint(flags, self.shift_open_ts, self.shift_start or 0, self.doc_no, self.last_doc_ts,
+                                  settings_seq, users_seq, self.ofd_session or b"", self.auth.lock_state(),
+                                  self.counters.encode())
 
     def save_session(self, data):
         # the OFD session (token, request number, request owed an answer)
@@ -939,7 +841,7 @@ class Register:
         if not acc.unacked_count() and L.N_OFFLINE in self.notices:
             self.notices.remove(L.N_OFFLINE)
         s = self.settings
-        shift_no, number = struct.unpack_from(_HDR, payload, 0)
+        shift_no, number = split_doc(payload)[:2]
         info = {"factory_no": s.get("factory_no"), "rnm": s.get("rnm"), "ts": self.clock.now() + s.get("tz_offset"),
                 "shift_no": shift_no, "number": number, "seq": seq, "sign": sign, "code": code, "text": ref[2]}
         lines = layout.aside_lines(info, lang or s.get("lang"))

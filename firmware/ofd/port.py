@@ -55,7 +55,7 @@
 #                                          it aside (Register.set_aside)
 #
 # kind is "receipt", "placement" or "z"; payload is what the register
-# journalled: kkm.register.doc_header(shift, number) + the document's bytes.
+# journalled: kkm.records.doc_header(shift, number) + the document's bytes.
 # The request is rebuilt from the record on every attempt and is a pure
 # function of it, so a resend carries the sale's own date and time, and a
 # receipt's own VAT rates: the register stamps each line's effective rate
@@ -67,7 +67,7 @@
 # A document whose autonomous fiscal sign is in the journal (an R_SIGN
 # record after it) was issued offline: its request carries
 # offline_ticket_number = that sign, the number printed and in the QR code
-# (kkm.register.autonomous_sign, KZ-29.3, KZ-30.3), is_offline for
+# (kkm.records.autonomous_sign, KZ-29.3, KZ-30.3), is_offline for
 # placements and Z, and service.offline_period (KZ-30.1): from the moment
 # offline work began to now. That start stays the same through the whole
 # replay and across a reboot: the session record carries it, and the port
@@ -84,10 +84,7 @@
 # text is "ack:<request number>".
 #
 # A Z's open_shift_time is the time of the shift's first document, which
-# the register stamps in the Z record (kkm.register.z_body); an older Z
-# record without it takes the register's open shift, else the first
-# document of its shift found in the journal before it (acknowledged or
-# not, at most SCAN_BACK records back), else its close time.
+# the register stamps in the Z record (kkm.records.z_body).
 #
 # Texts from the OFD (KZ-17, PROTOCOL.md section 9): the ticket_ads of every
 # answer (the decoded Response in Outcome.response, any result code) go to
@@ -112,76 +109,20 @@
 # after a reboot the scheduler sends the head once and the refusal comes
 # again (docs/register.md, "A document the OFD refuses").
 
-import struct
 
 from compat import const
-from journal import JournalError
 from kkm import counters as C
 from kkm import document as D
 from kkm import locks as L
-from kkm import register as R
+from kkm import records as R
+from kkm.records import pack_session, unpack_session
 from ofd import ProtocolError
 from ofd import client as cl
 from ofd import messages as M
 from ofd import schema as S
 
-SCAN_BACK = const(600)  # records looked at before an old Z for its shift's start
 MAX_TEXT = const(160)  # characters of the OFD's result text kept with a refusal
 KINDS = {"receipt": R.R_RECEIPT, "placement": R.R_PLACEMENT, "z": R.R_ZDOC}
-
-# R_SESSION payload: version, token, reqnum, flags (1: pending, 2: done,
-# 4: offline since), then (key, command, reqnum, token) of the pending
-# request and of the last one answered, then the start of the offline
-# period; the request bytes are not kept: the port rebuilds them from the
-# journalled document (the key is its journal sequence)
-_SESS_VERSION = const(1)
-_F_PENDING = const(1)
-_F_DONE = const(2)
-_F_SINCE = const(4)  # <I the start of the offline period follows
-_NOKEY = const(0xFFFFFFFF)
-
-
-def pack_session(st, since=None):
-    # client.state()-style dict and the offline period's start -> bytes (at
-    # most kkm.register.SESSION_ROOM)
-    flags = 0
-    tail = b""
-    p = st.get("pending")
-    if p is not None:
-        flags |= _F_PENDING
-        k = st.get("pending_key")
-        tail += struct.pack("<IHHI", _NOKEY if k is None else k, p[1], p[2], p[3])
-    d = st.get("done")
-    if d is not None:
-        flags |= _F_DONE
-        tail += struct.pack("<IHHI", d[0], d[1], d[2], d[3])
-    if since is not None:
-        flags |= _F_SINCE
-        tail += struct.pack("<I", since)
-    return struct.pack("<BIHB", _SESS_VERSION, st["token"], st["reqnum"], flags) + tail
-
-
-def unpack_session(b):
-    # bytes -> (token, reqnum, pending (key, command, reqnum, token) or
-    # None, done (the same) or None, offline since or None); ValueError
-    # when not a session
-    if len(b) < 8 or b[0] != _SESS_VERSION:
-        raise ValueError("session")
-    v, token, reqnum, flags = struct.unpack_from("<BIHB", b, 0)
-    p = 8
-    pend = done = since = None
-    if flags & _F_PENDING:
-        pend = struct.unpack_from("<IHHI", b, p)
-        p += 12
-        if pend[0] == _NOKEY:
-            pend = (None, pend[1], pend[2], pend[3])
-    if flags & _F_DONE:
-        done = struct.unpack_from("<IHHI", b, p)
-        p += 12
-    if flags & _F_SINCE:
-        since = struct.unpack_from("<I", b, p)[0]
-    return token, reqnum, pend, done, since
-
 
 class OfdPort:
     def __init__(self, client, acc, version="0.1", model=None):
@@ -366,24 +307,6 @@ class OfdPort:
 
     # --- reading the journal ------------------------------------------------
 
-    def _open_ts(self, shift_no, doc_seq, close_ts):
-        # the opening time of the shift an old Z record (without the stamp)
-        # closes: see the header
-        reg = self.reg
-        if reg.shift_open and reg.shift_open_ts and reg.acc.z_count() + 1 == shift_no:
-            return reg.shift_open_ts
-        acc = self.acc
-        try:
-            for seq, rtype, ts, payload in acc.records(max(acc.oldest_seq, doc_seq - SCAN_BACK)):
-                if seq >= doc_seq:
-                    break
-                if rtype == R.R_RECEIPT or rtype == R.R_PLACEMENT:
-                    if R.split_doc(payload)[0] == shift_no:
-                        return ts
-        except JournalError:  # the records are gone
-            pass
-        return close_ts
-
     def _operator_name(self, code):
         u = self.reg.auth.users.get(code)
         return u.name if u is not None else None
@@ -444,7 +367,7 @@ class OfdPort:
             if r.utc_offset is not None:
                 off = r.utc_offset
                 name = r.operator_name
-            t = M.ticket(r, table, ts + off, shift_no, number, R.offline_number(sign, doc_seq) if offline else None,
+            t = M.ticket(r, table, ts + off, shift_no, number, int(sign) if offline else None,
                          name, off)
             return M.ticket_request(t, self._service(offline))
         if rtype == R.R_PLACEMENT:
@@ -465,8 +388,6 @@ class OfdPort:
         else:
             off = z_off
         counters = C.ShiftCounters.decode(body)
-        if open_ts is None:
-            open_ts = self._open_ts(shift_no, doc_seq, ts)
         zx = counters.zx_report(C.REPORT_Z, shift_no, ts + off, open_ts + off, ts + off)
         cs = M.close_shift(zx, ts + off, shift_no, code, offline, name)
         return M.close_shift_request(cs, self._service(offline))

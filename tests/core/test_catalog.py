@@ -9,7 +9,7 @@ from kkm import auth as A
 from kkm import catalog as K
 from kkm import document as D
 from kkm import layout
-from kkm import register as R
+from kkm import records as R
 from kkm import texts as T
 from kkm.settings import Settings
 from ofd import codec

@@ -11,7 +11,7 @@
 # in front of the port (a refused connection would cost the 5 s budget).
 from kkm import auth as A
 from kkm import document as D
-from kkm import register as R
+from kkm import records as R
 from ofd import client as cl
 from ofd import codec
 from ofd import schema as S

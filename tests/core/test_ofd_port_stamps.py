@@ -7,7 +7,7 @@
 # Older records still decode and take those values from the settings.
 from kkm import auth as A
 from kkm import document as D
-from kkm import register as R
+from kkm import records as R
 from kkm.counters import ShiftCounters
 from ofd import codec
 from ofd import schema as S

@@ -10,9 +10,10 @@ import gc
 
 from boards.sim.nor_flash import PowerCut
 from kkm import auth as A
-from kkm import register as R
+from kkm import records as R
 from ofd import client as cl
-from ofd.port import OfdPort, pack_session, unpack_session
+from kkm.records import pack_session, unpack_session
+from ofd.port import OfdPort
 from ofdkit import KKM, MemOfd
 from regkit import REG, fiscalised_bench, sell
 

@@ -9,11 +9,11 @@ import gc
 from boards.sim.nor_flash import PowerCut
 from kkm import auth as A
 from kkm import locks as L
-from kkm import register as R
+from kkm import records as R
 from ofd import codec
 from ofd import frame
 from ofd import schema as S
-from ofd.port import unpack_session
+from kkm.records import unpack_session
 from regkit import line, refused, sell
 from test_ofd_session import KKM, _bench, _power_off_after_cut
 
