@@ -1,31 +1,27 @@
 # The register: the sale state machine that ties the accumulator (journal),
-# documents, counters, locks, users and settings to the printer and OFD
-# ports. Every fiscal event is written to the accumulator before anything
-# else happens (docs/register.md):
+# documents, counters, locks, users and settings to the printer. Every
+# fiscal event is written to the accumulator before anything else happens,
+# and a document's life is split in two so that nothing waits on the
+# network in between (docs/register.md):
 #
-#   receipt: validate + locks -> append(document, need_ack) -> OFD submit
-#            -> online: ack(document, fiscal sign) | offline: SIGN record
-#               with the autonomous fiscal sign (document stays unacked)
-#            -> counters -> print
-#   Z:       append(Z document, need_ack) -> OFD submit -> close_shift(
-#            summary) -> counters reset (KZ-ND-29) -> checkpoint
+#   issue:  pay / fiscalise / deposit / withdraw / close_shift: validate +
+#           locks -> append(document, need_ack) -> Issued
+#   settle: settle(issued, answer): the OFD's Accepted answer as the
+#           document's ACK, or (None) the SIGN record with the autonomous
+#           fiscal sign (the document stays queued) -> counters -> print;
+#           a Z: Z area, counters reset (KZ-ND-29), checkpoint, print
 #
-# Nothing prints a fiscal sign that is not in the journal. The state in RAM
-# (counters, shift, settings, users) is always what the journal says: after
-# a power cut kkm.recovery rebuilds it from the latest checkpoint and the
-# records after it.
+# The register never calls the OFD: ofd.sender sends the issued document
+# (or leaves it behind the queue), settles it and acknowledges queued ones
+# (acknowledge). Nothing prints a fiscal sign that is not in the journal.
+# The state in RAM (counters, shift, settings, users) is always what the
+# journal says: after a power cut kkm.recovery rebuilds it from the latest
+# checkpoint and the records after it (a document issued and not settled
+# gets its autonomous sign there).
 #
-# Ports (duck-typed, injected):
-#   printer.status() -> "ok" | "no_paper" | "fault"; printer.print(lines)
-#   ofd.submit(kind, doc_seq, payload) -> ("online", fiscal_sign, qr) or
-#       ("offline", None, None); kind is "receipt", "placement" or "z"
-#   optional: ofd.report_x(zx) -> outcome, ofd.server_x(outcome) -> the
-#       OFD's X or None (x_report); ofd.server_z(ofd.last, own Z) -> the
-#       OFD's Z of the shift close's answer or None (close_shift); ofd.apply_hosts(), ofd.apply_timeout()
-#       (the settings' addresses and total transaction time, at boot by the
-#       port itself, at fiscalisation and on a change); ofd.refusal: (doc
-#       seq, result code, text) of the last document the OFD refused, or
-#       None (set_aside)
+# Ports (duck-typed, injected): printer.status() -> "ok" | "no_paper" |
+# "fault", printer.print(lines); ofd: the National Catalogue's source for
+# kkm.catalog (its nomenclature()) or None.
 
 import struct
 
@@ -43,13 +39,6 @@ from kkm.records import (R_RECEIPT, R_PLACEMENT, R_ZDOC, R_SIGN, R_OPEN, R_AUDIT
                          EV_SET_ASIDE, AUTH_RESERVED, ASIDE_ACK, SESSION_ROOM, SIGN_ROOM, KIND, Fiscalised,
                          autonomous_sign, doc_header, split_doc, z_body, sign_of, sign_payload)
 from kkm.settings import Settings, check_clock
-
-# set_aside: result codes a document is never set aside for: 0 accepted;
-# 254, 255, 6, 7 (no verdict on it: retried); 2 (ends when a token is
-# entered); 1 and 15 (the server block, ends with the OFD's result 0); 8, 9
-# (the session's request number or token, not the document) and 11 (the
-# shift's time, not returned for offline replay): sent again (ofd.sync)
-KEEP_CODES = (0, 1, 2, 6, 7, 8, 9, 11, 15, 254, 255)
 
 PRINTER_OK = "ok"
 PRINTER_NO_PAPER = "no_paper"
@@ -72,6 +61,31 @@ AUTH_ROOM = const(6)  # payload of a failure or lockout audit record, at most
 AUTH_SHARE = const(6)
 
 
+class Issued:
+    # a fiscal document journalled (write-ahead) and not yet signed: the
+    # sender sends it, or leaves it queued, and hands it to Register.settle
+    def __init__(self, rtype, seq, payload, doc, number, shift_no, ts, queued, lang):
+        self.rtype = rtype
+        self.kind = KIND[rtype]
+        self.seq = seq
+        self.payload = payload  # the journal record: what the OFD request is built from
+        self.doc = doc  # Receipt or Placement; None for a Z
+        self.number = number
+        self.shift_no = shift_no
+        self.ts = ts
+        self.queued = queued  # documents waited before it: it goes behind them
+        self.lang = lang
+
+
+class Accepted:
+    # the OFD's answer to a document as settle needs it: its fiscal sign
+    # (placements and Z: "ack:<request number>") and, for a Z, the OFD's Z
+    # report in the shape kkm.layout prints (or None)
+    def __init__(self, sign, report=None):
+        self.sign = sign
+        self.report = report
+
+
 class Register:
     def __init__(self, acc, printer, ofd, clock, firmware_ok=True, hw_test=None, sw_test=None, catalog=None):
         self.acc = acc
@@ -89,6 +103,7 @@ class Register:
         self.last_doc_ts = 0
         self.since_cp = 0
         self.draft = None
+        self.unsettled = None  # the Issued document until settle
         self.returnable = None  # kkm.returns.Returnable of the open return (open_return)
         self.last = None  # Fiscalised, for a copy
         self.x_source = None  # the last X printed: "ofd" or "own" (x_report)
@@ -371,16 +386,6 @@ class Register:
         self.clock.offset = self.settings.get("tz_offset")
         self._audit(EV_FISCALISED, u.code)
         self.locks.clear(L.NOT_FISCALISED)
-        self._to_port("apply_hosts")
-        self._to_port("apply_timeout")
-
-    def _to_port(self, name):
-        # a connection setting reaches the OFD port, if it takes it:
-        # "apply_hosts", the registered OFD addresses (KZ-40.1); "apply_timeout",
-        # the total transaction time (PROTOCOL.md section 13)
-        apply = getattr(self.ofd, name, None)
-        if apply is not None:
-            apply()
 
     def change_settings(self, changes):
         # programming mode (administrator, service engineer); all or nothing
@@ -400,10 +405,6 @@ class Register:
                     self.settings.v["token"] = changes["token"]  # journalled above
                 raise
         self.clock.offset = self.settings.get("tz_offset")
-        if "ofd_hosts" in keys:
-            self._to_port("apply_hosts")
-        if "timeout_s" in keys:
-            self._to_port("apply_timeout")
         if "token" in keys:
             self._enter_token()
         self._audit(EV_SETTINGS, u.code, ",".join(keys))
@@ -422,15 +423,9 @@ class Register:
 
     def _enter_token(self):
         # the journalled token replaces the OFD session's: the port writes
-        # an R_SESSION with it before its client uses it (if it cannot now,
-        # before its next exchange); the INVALID_TOKEN lock clears
+        # an R_SESSION with it before its next exchange (ofd.port); the
+        # INVALID_TOKEN lock clears
         self.token_entry = self.settings.get("token")
-        apply = getattr(self.ofd, "apply_token", None)
-        if apply is not None:
-            try:
-                apply()
-            except L.Locked:
-                pass  # token_entry stays: the port retries before sending
         if self.locks.is_set(L.INVALID_TOKEN):
             self.ofd_order(bad_token=False)
 
@@ -549,7 +544,7 @@ class Register:
             raise L.Refused(L.E_NOT_ENOUGH_CASH, self.counters.cash)
 
     def fiscalise(self, lang=None):
-        # the write-ahead sequence of a receipt (see the header)
+        # issue the open receipt (see the header) -> Issued
         self.auth.require(A.MODE_SALES)
         r = self.draft
         if r is None:
@@ -572,10 +567,10 @@ class Register:
         if 8 + len(body) > DOC_ROOM:  # a long receipt: its own size
             self._require(L.OP_PAYMENT, (5, 8 + len(body), SIGN_ROOM))
         self._check_cash(r)
-        res = self._issue(R_RECEIPT, r, body, now)
+        iss = self._issue(R_RECEIPT, r, body, now, lang)
         self.draft = None
         self.returnable = None
-        return self._print(res, lang)
+        return iss
 
     def pay(self, kind, amount, lang=None, terminal=None, auth_code=None, rrn=None, qr_id=None):
         # a payment of the open receipt: cash `amount` handed over by the
@@ -584,7 +579,7 @@ class Register:
         # amount due. The paid receipt is fiscalised; a payment that did
         # not fiscalise (a lock, a refused line) is taken off again, so the
         # cashier can pay anew.
-        # -> Fiscalised, or None while an amount is still due
+        # -> Issued, or None while an amount is still due
         self.auth.require(A.MODE_SALES)
         r = self.draft
         if r is None:
@@ -603,7 +598,7 @@ class Register:
         if r.paid() < r.total():
             return None
         try:
-            return self.fiscalise(lang)
+            return Register.fiscalise(self, lang)
         except Exception:
             if not r.sealed:
                 r.set_payments(before)
@@ -623,55 +618,64 @@ class Register:
         now = self._require(L.OP_PLACEMENT)
         p = D.Placement(kind, amount, u.code, u.name, self.settings.get("tz_offset"))
         self._check_cash(p)
-        res = self._issue(R_PLACEMENT, p, p.encode(), now)
-        return self._print(res, lang)
-
-    def _send(self, rtype, payload, reserve=False, now=None):
-        # steps 1-3 of every fiscal document (receipt, placement, Z):
-        # 1. write-ahead; 2. the OFD, unless documents are queued (nothing
-        # overtakes the offline queue); 3. the OFD's sign as the document's
-        # ACK. -> (seq, sign); sign None: offline, or the ACK did not fit
-        # (the document stays queued and is resent as a duplicate)
-        queued = self.acc.unacked_count() > 0
-        seq = self._append(rtype, payload, True, reserve, now)
-        sign = None if queued else self._submit(rtype, seq, payload)
-        if sign is not None:
-            try:
-                self.acc.ack(seq, sign.encode(), self.clock.now())
-            except JournalError:  # JournalFull included
-                sign = None
-        return seq, sign
+        return self._issue(R_PLACEMENT, p, p.encode(), now, lang)
 
     def _notice(self, code):
         # tell the cashier once (KZ-29.2, reprint, Z area low, recovery)
         if code not in self.notices:
             self.notices.append(code)
 
-    def _issue(self, rtype, doc, body, now):
-        # now: the document's time, one value for the table its rates were
-        # stamped from, the journal record (so the OFD request) and the paper
+    def _issue(self, rtype, doc, body, now, lang, reserve=False):
+        # 1. write-ahead: the document as it will be sent and printed; now
+        # is its time (the one its rates were stamped for). Nothing overtakes
+        # the offline queue: queued says documents waited before it
+        if self.unsettled is not None:
+            raise L.Refused(L.E_RECEIPT_OPEN, None)
         shift_no = self.acc.z_count() + 1
         number = self.doc_no + 1
-        seq, sign = self._send(rtype, doc_header(shift_no, number) + body, False, now)
+        queued = self.acc.unacked_count() > 0
+        payload = doc_header(shift_no, number) + body
+        seq = self._append(rtype, payload, True, reserve, now)
+        if isinstance(doc, D.Receipt):
+            doc.seal()
+        iss = Issued(rtype, seq, payload, doc, number, shift_no, now, queued, lang)
+        self.unsettled = iss
+        return iss
+
+    def settle(self, iss, answer):
+        # 2. the OFD's answer (Accepted) as the document's ACK, or its
+        # autonomous sign (answer None, or the ACK did not fit: it stays
+        # queued and is resent as a duplicate); 3. counters; 4. print.
+        # -> Fiscalised; for a Z the report printed (close_shift)
+        if iss is not self.unsettled:
+            raise ValueError("not the issued document")
+        self.unsettled = None
+        sign = None
+        if answer is not None:
+            try:
+                self.acc.ack(iss.seq, answer.sign.encode(), self.clock.now())
+                sign = answer.sign
+            except JournalError:  # JournalFull included
+                pass
+        if iss.rtype == R_ZDOC:
+            return self._settle_z(iss, answer if sign is not None else None)
         offline = sign is None
         journalled = True
         if offline:
-            sign = autonomous_sign(seq)
+            sign = autonomous_sign(iss.seq)
             try:
-                # 3. autonomous sign; its room was kept when the document was
-                # accepted, so the reserve may take it
-                self._append(R_SIGN, sign_payload(seq, sign), False, True)
+                # its room was kept when the document was accepted, so the
+                # reserve may take it
+                self._append(R_SIGN, sign_payload(iss.seq, sign), False, True)
             except L.Locked:
                 # the document is journalled, its sign record is not: it is
                 # counted (as recovery would) but not printed; the next boot
                 # with space completes the sign record (kkm.recovery)
                 journalled = False
-            # KZ-29.2: the OFD's block (result 15, KZ-16) is not a lost connection
+            # KZ-29.2: the OFD's block (KZ-16) is not a lost connection
             self._notice(L.N_OFD_BLOCKED if self.locks.is_set(L.OFD_SUSPEND) else L.N_OFFLINE)
-        if isinstance(doc, D.Receipt):
-            doc.seal()
-        self.apply_doc(rtype, doc, offline, now)  # 4. counters
-        res = Fiscalised(seq, number, shift_no, now, sign, offline, doc, False)
+        self.apply_doc(iss.rtype, iss.doc, offline, iss.ts)
+        res = Fiscalised(iss.seq, iss.number, iss.shift_no, iss.ts, sign, offline, iss.doc, False)
         res.journalled = journalled
         self.last = res
         if self.since_cp >= CHECKPOINT_EVERY:
@@ -679,17 +683,28 @@ class Register:
                 self.checkpoint()  # only shortens the next recovery
             except L.Locked:
                 pass
-        return res
+        return self._print(res, iss.lang)
 
-    def _submit(self, rtype, seq, payload):
+    def acknowledge(self, seq, answer):
+        # a queued document the OFD accepted: its ACK (the counters took it
+        # at settle). -> False when the ACK did not fit (resent later)
         try:
-            mode, sign, qr = self.ofd.submit(KIND[rtype], seq, payload)
-        except Exception:  # any failure of the link means offline (KZ-29)
+            self.acc.ack(seq, answer.sign.encode(), self.clock.now())
+        except JournalError:
+            return False
+        if not self.acc.unacked_count() and L.N_OFFLINE in self.notices:
+            self.notices.remove(L.N_OFFLINE)
+        return True
+
+    def queued(self, seq):
+        # a queued document's (rtype, payload) for its resend, or None: it
+        # does not read back whole (KZ-3.3, the integrity lock)
+        try:
+            rtype, ts, payload = self.acc.read(seq)
+        except JournalError:
+            self.locks.set(L.ACC_INTEGRITY, "record lost")
             return None
-        del qr
-        if mode == "online" and sign:
-            return str(sign)
-        return None
+        return rtype, payload
 
     def apply_doc(self, rtype, doc, offline, ts):
         # the effect of one fiscal document on the state (also used by
@@ -770,32 +785,6 @@ class Register:
         t = t.text[4] if t is not None and code == L.OFD_SUSPEND else None  # 4: TICKET_AD_INFO
         return m + "\n" + t if t else m
 
-    # --- OFD queue ---------------------------------------------------------
-
-    def replay(self, limit=100):
-        # send unacknowledged documents in journal order; stop at the first
-        # that is not accepted (KZ-30.2). Returns how many were acknowledged.
-        n = 0
-        for seq in self.acc.unacked(limit):
-            try:
-                rtype, ts, payload = self.acc.read(seq)
-            except JournalError:  # it does not read back whole (KZ-3.3)
-                self.locks.set(L.ACC_INTEGRITY, "record lost")
-                break
-            sign = self._submit(rtype, seq, payload)
-            if sign is None:
-                break
-            try:
-                self.acc.ack(seq, sign.encode(), self.clock.now())
-            except JournalError:  # stays queued: resent as a duplicate later
-                break
-            n += 1
-        if n:
-            if not self.acc.unacked_count() and L.N_OFFLINE in self.notices:
-                self.notices.remove(L.N_OFFLINE)
-        self.print_ofd_texts()  # texts that came with the answers (KZ-17)
-        return n
-
     # --- a document the OFD refuses (PROTOCOL.md section 13) -----------------
     # "Any answer other than 0/254/255 -> BLOCKED until the offending message
     # is removed after analysis". The service engineer removes the queue's
@@ -807,17 +796,18 @@ class Register:
     # before it loses nothing the ACK does not say. The counters stay: the
     # document happened, the Z counts it, its paper keeps its autonomous
     # sign. Then the queue goes on with the next document and the 72 h clock
-    # runs from it (ofd.sync: kick()). docs/register.md.
+    # runs from it (ofd.sender decides which refusals allow it and calls
+    # this). docs/register.md.
 
-    def set_aside(self, seq, lang=None):
-        # -> the service slip's lines, or None when it was not printed (the
-        # printer is not a condition: the journal is)
+    def set_aside(self, seq, code, text, lang=None):
+        # the queue's head seq, refused by the OFD with result code and its
+        # text (or None) -> the service slip's lines, or None when it was
+        # not printed (the printer is not a condition: the journal is)
         u = self.auth.require(A.MODE_SERVICE)
         if self.draft is not None:
             raise L.Refused(L.E_RECEIPT_OPEN, None)
-        ref = getattr(self.ofd, "refusal", None)
         acc = self.acc
-        if ref is None or ref[0] != seq or acc.first_unacked() != seq or ref[1] in KEEP_CODES:
+        if acc.first_unacked() != seq:
             raise L.Refused(T.E_NOT_REFUSED, seq)
         rtype, ts, payload = acc.read(seq)
         sign = None
@@ -825,7 +815,6 @@ class Register:
             sign = sign_of(acc, seq)
             if sign is None:  # the autonomous sign is completed at a boot first
                 raise L.Refused(T.E_NOT_REFUSED, seq)
-        code = ref[1]
         try:
             self.acc.ack(seq, ASIDE_ACK + ("%d:%d" % (code, u.code)).encode(), self.clock.now())
         except JournalError:
@@ -837,13 +826,12 @@ class Register:
             self._append(R_AUDIT, bytes([EV_SET_ASIDE, u.code & 0xFF]) + struct.pack("<IH", seq, code), False, True)
         except L.Locked:
             pass  # the ACK already names who and why
-        self.ofd.refusal = None
         if not acc.unacked_count() and L.N_OFFLINE in self.notices:
             self.notices.remove(L.N_OFFLINE)
         s = self.settings
         shift_no, number = split_doc(payload)[:2]
         info = {"factory_no": s.get("factory_no"), "rnm": s.get("rnm"), "ts": self.clock.now() + s.get("tz_offset"),
-                "shift_no": shift_no, "number": number, "seq": seq, "sign": sign, "code": code, "text": ref[2]}
+                "shift_no": shift_no, "number": number, "seq": seq, "sign": sign, "code": code, "text": text}
         lines = layout.aside_lines(info, lang or s.get("lang"))
         if self.printer.status() == PRINTER_OK:
             try:
@@ -856,25 +844,22 @@ class Register:
     # --- reports (KZ-10(1), KZ-12, KZ-31) ------------------------------------
 
     def x_report(self, lang=None):
-        # KZ-31.4: the register's X goes to the OFD (ofd.report_x); when the
-        # OFD answers with its own X, that one is printed, else (offline, no
-        # answer, documents still queued: the OFD lacks them) the register's.
-        # x_source says which: "ofd" or "own". Returns the printed X
+        # KZ-31.4: the register's own X (x_source "own"); ofd.sender sends it
+        # to the OFD first when online with nothing queued and prints the
+        # OFD's X when it answers with one (print_x). Returns the printed X
+        return self.print_x(self.x_counters(), "own", lang)
+
+    def x_counters(self):
+        # the register's X now (rights and locks checked)
         self.auth.require(A.MODE_SALES)
         now = self._require(L.OP_X)
         off = self.settings.get("tz_offset")
-        zx = self.counters.zx_report(C.REPORT_X, self.acc.z_count() + 1, now + off,
-                                     (self.shift_open_ts or now) + off)
-        self.x_source = "own"
-        send = getattr(self.ofd, "report_x", None)
-        if send is not None and not self.acc.unacked_count():
-            try:
-                srv = self.ofd.server_x(send(zx))
-            except Exception:  # the link failing means the register's own X
-                srv = None
-            if srv is not None:
-                zx = srv
-                self.x_source = "ofd"
+        return self.counters.zx_report(C.REPORT_X, self.acc.z_count() + 1, now + off,
+                                       (self.shift_open_ts or now) + off)
+
+    def print_x(self, zx, source, lang=None):
+        # source: "ofd" (the OFD's X) or "own"
+        self.x_source = source
         lines = layout.report_lines(zx, lang or self.settings.get("lang"))
         self.printer.print(lines)
         self.print_ofd_texts(lang)
@@ -909,25 +894,21 @@ class Register:
             now = self.last_doc_ts
         if not self._acc_test():  # KZ-2 / KZ-13 at Z
             raise L.Locked(L.ACC_INTEGRITY, [L.ACC_INTEGRITY])
-        shift_no = self.acc.z_count() + 1
-        # 1. the Z document, from the reserve; offline it waits in the queue
+        # the Z document, from the reserve; offline it waits in the queue
         # with its close time (KZ-29.7) and who closed the shift
         body = z_body(self.shift_open_ts or now,
                       D.encode_z(self.counters.encode(), u.code, u.name, self.settings.get("tz_offset")))
-        sign = self._send(R_ZDOC, doc_header(shift_no, self.doc_no + 1) + body, True, now)[1]
-        zx = self.finish_z(shift_no, now)  # 2..4
+        return self._issue(R_ZDOC, None, body, now, lang, True)
+
+    def _settle_z(self, iss, answer):
+        zx = self.finish_z(iss.shift_no, iss.ts)  # Z area, reset, checkpoint
         # KZ-31.5: online, the Z the OFD formed and returned is printed (with
         # what the register's own says otherwise); offline the register's
         self.z_source = "own"
-        srv = getattr(self.ofd, "server_z", None)
-        if sign is not None and srv is not None:
-            try:
-                srv = srv(self.ofd.last, zx)
-            except Exception:  # an answer it cannot read: the register's own
-                srv = None
-            if srv is not None:
-                zx = srv
-                self.z_source = "ofd"
+        if answer is not None and answer.report is not None:
+            zx = answer.report
+            self.z_source = "ofd"
+        lang = iss.lang
         try:
             self.printer.print(layout.report_lines(zx, lang or self.settings.get("lang")))
         except Exception:

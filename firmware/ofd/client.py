@@ -423,3 +423,21 @@ def _is_timeout(e):
     a = e.args[0] if e.args else None
     return a == 110 or a == 116 or a == "timed out" or type(e).__name__ == "timeout" or \
         type(e).__name__ == "TimeoutError"
+
+
+class Blocking:
+    # this blocking client behind the exchange the sender awaits
+    # (ofd.sender): the exchange completes before it returns
+    def __init__(self, client):
+        self.session = client  # token, reqnum, pending, done, state(), persist
+
+    async def exchange(self, payload, command, key=None, budget_ms=MIN_BUDGET_MS):
+        c = self.session
+        c.budget_ms = budget_ms
+        return c.exchange_payload(payload, command, key)
+
+    def set_hosts(self, hosts):
+        self.session.set_hosts(hosts)
+
+    def refresh(self):
+        self.session.refresh()

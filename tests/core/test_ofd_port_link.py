@@ -12,9 +12,9 @@ from kkm.counters import date_time
 from kkm import locks as L
 from ofd import client as cl
 from ofd import schema as S
-from ofd import sync as Y
+from ofd import sender as Y
 from ofd.port import OfdPort
-from ofdkit import HOST, KKM, Link, link_bench, online_bench, queue_offline
+from ofdkit import run, OfdSync, HOST, KKM, Link, link_bench, online_bench, queue_offline
 from regkit import REG, refused, sell
 
 
@@ -50,7 +50,7 @@ def test_kz_22_z_sent_from_the_queue_carries_the_shift_open_time():
         t_close = b.clock.now()
         assert len(r.acc.unacked()) == 2  # the offline sale and the Z
         r = b.boot()
-        s = Y.OfdSync(r)
+        s = OfdSync(r)
         s.test = Y.TEST_FAILED  # (the power-on test is not what this checks)
         s.failing = True
         b.link.restore()
@@ -82,31 +82,31 @@ def test_kz_22_z_record_stamp():
 def test_protocol_13_total_transaction_time_of_the_settings_reaches_the_client():
     b = link_bench()
     r = b.reg
-    assert r.settings.get("timeout_s") == 5 and b.port.client.budget_ms == 5000
+    assert r.settings.get("timeout_s") == 5 and b.port.budget_ms() == 5000
     r.login(2, "2222", A.MODE_PROGRAMMING)
     assert refused(r.change_settings, {"timeout_s": 4}) == (L.E_BAD_SETTING, "timeout_s")
     r.change_settings({"timeout_s": 12})
-    assert b.port.client.budget_ms == 12000  # on change
+    assert b.port.budget_ms() == 12000  # on change
     r = b.boot()
-    assert b.port.client.budget_ms == 12000  # at boot (port.bind)
+    assert b.port.budget_ms() == 12000  # at boot (port.bind)
     # a CONNECTION setting: not while a shift is open
     r.login(1, "1111", A.MODE_SALES)
     sell(r)
     r.login(2, "2222", A.MODE_PROGRAMMING)
     assert refused(r.change_settings, {"timeout_s": 8}) == (L.E_SHIFT_OPEN, "timeout_s")
-    assert b.port.client.budget_ms == 12000
+    assert b.port.budget_ms() == 12000
 
 
 def test_protocol_13_timeout_at_fiscalisation():
     link = Link(REG["token"])
     from regkit import Bench
 
-    b = Bench(log_blocks=12, make_ofd=lambda acc: OfdPort(cl.OfdClient(link, [HOST], KKM, 1), acc))
+    b = Bench(log_blocks=12, make_ofd=lambda acc: OfdPort(cl.Blocking(cl.OfdClient(link, [HOST], KKM, 1)), acc))
     r = b.boot()
     r.set_user(9, "Service", A.ROLE_SERVICE, "9999")
     r.login(9, "9999", A.MODE_SERVICE)
     r.fiscalise_kkm(dict(REG, timeout_s=20))
-    assert b.port.client.budget_ms == 20000
+    assert b.port.budget_ms() == 20000
 
 
 
@@ -172,13 +172,13 @@ def test_answered_but_unacknowledged_document_keeps_its_request_number():
     seqs = queue_offline(b, 1)
     b.link.restore()
     rtype, ts, payload = r.acc.read(seqs[0])
-    mode, sign, qr = b.port.submit("receipt", seqs[0], payload)  # answered, not acknowledged
-    assert mode == "online" and r.acc.unacked() == seqs
+    out = run(b.port.send("receipt", seqs[0], payload))  # answered, not acknowledged
+    assert out.status == cl.OK and r.acc.unacked() == seqs
     stored = len(b.link.stored)
-    assert b.port.probe() is None
-    assert b.port.report_x(r.counters.zx_report(C.REPORT_X, 1, ts, ts)) is None
+    assert run(b.port.probe()) is None
+    assert run(b.port.report_x(r.counters.zx_report(C.REPORT_X, 1, ts, ts))) is None
     assert r.replay() == 1 and r.acc.unacked() == []
     assert b.link.duplicates == 1 and len(b.link.stored) == stored  # stored once
-    assert b.port.probe().ok()
+    assert run(b.port.probe()).ok()
 
 

@@ -32,7 +32,7 @@ def _requests(b, command):
 
 def _build(b, kind, seq):
     rtype, ts, payload = b.reg.acc.read(seq)
-    return b.port.port.build(kind, seq, payload)
+    return b.port.build(kind, seq, payload)
 
 
 BLOCK = {"receipt": ("ticket", S.TicketRequest), "placement": ("money_placement", S.MoneyPlacementRequest),

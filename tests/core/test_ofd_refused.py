@@ -14,8 +14,8 @@ from kkm import locks as L
 from kkm import records as R
 from kkm import texts as T
 from ofd import schema as S
-from ofd import sync as Y
-from ofdkit import link_bench, online_bench, queue_offline
+from ofd import sender as Y
+from ofdkit import OfdSync, link_bench, online_bench, queue_offline
 from regkit import REG, refused, sell
 
 INCORRECT = S.RESULT_TYPE_INCORRECT_REQUEST_DATA  # 13
@@ -305,7 +305,7 @@ def test_power_cut_at_every_byte_of_a_set_aside():
     gc.collect()
     b = link_bench()
     r = b.reg
-    Y.OfdSync(r).tick()
+    OfdSync(r).tick()
     seqs = queue_offline(b, 2)
     b.link.restore()
     b.link.code = INCORRECT
