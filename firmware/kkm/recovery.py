@@ -21,19 +21,12 @@
 
 import struct
 
-from compat import const
 from journal import ACK, JournalCorrupt, JournalError
 from kkm import counters as C
 from kkm import document as D
 from kkm import doccodec as DC
 from kkm import locks as L
-
-_CP = "<BBIIII"
-_CP_VERSION = const(2)  # 1: without the OFD session and the lockouts
-_F_OPEN = const(1)
-_F_SUSPEND = const(2)
-_F_MISMATCH = const(4)
-_F_TOKEN = const(8)  # INVALID_TOKEN: the OFD refused the token
+from kkm import records as R
 
 NONE = "none"
 RESTORED = "restored"
@@ -50,60 +43,25 @@ class Report:
         self.damaged = None  # seq of the first record that did not read back (KZ-3.3)
 
 
-def state_bytes(reg, settings_seq, users_seq):
-    # the checkpoint: shift state and counters; settings and users are the
-    # records settings_seq and users_seq, written just before it (records
-    # of the open shift and after the latest checkpoint are never reused,
-    # and this keeps the checkpoint under the journal's payload limit)
-    flags = 0
-    if reg.shift_open:
-        flags |= _F_OPEN
-    if reg.locks.is_set(L.OFD_SUSPEND):
-        flags |= _F_SUSPEND
-    if reg.locks.is_set(L.DATA_MISMATCH):
-        flags |= _F_MISMATCH
-    if reg.locks.is_set(L.INVALID_TOKEN):
-        flags |= _F_TOKEN
-    head = struct.pack(_CP, _CP_VERSION, flags, reg.shift_open_ts,
-                       0 if reg.shift_start is None else reg.shift_start, reg.doc_no, reg.last_doc_ts)
-    # version 2: the OFD session record's payload (so that ring reuse never
-    # loses it) and the password lockouts (KZ-1) before the counters
-    sess = reg.ofd_session or b""
-    return b"".join((head, struct.pack("<IIH", settings_seq, users_seq, len(sess)), sess,
-                     reg.auth.lock_state(), reg.counters.encode()))
-
-
 def load_state(reg, data):
-    v, flags, open_ts, start, doc_no, last_ts = struct.unpack_from(_CP, data, 0)
-    if v != _CP_VERSION and v != 1:
-        raise ValueError("checkpoint")
-    p = struct.calcsize(_CP)
-    s_seq, u_seq = struct.unpack_from("<II", data, p)
-    p += 8
-    sess = None
-    if v >= 2:
-        (n,) = struct.unpack_from("<H", data, p)
-        p += 2
-        sess = bytes(data[p : p + n]) if n else None
-        p += n
+    flags, open_ts, start, doc_no, last_ts, s_seq, u_seq, sess, p = R.unpack_checkpoint(data)
     reg.settings.load(reg.acc.read(s_seq)[2][1:])
     reg.auth.load(reg.acc.read(u_seq)[2])
-    if v >= 2:
-        p = reg.auth.load_locks(data, p)
+    p = reg.auth.load_locks(data, p)
     reg.counters = C.ShiftCounters.decode(bytes(data[p:]))
     reg.ofd_session = sess
-    reg.shift_open = bool(flags & _F_OPEN)
+    reg.shift_open = bool(flags & R.CP_OPEN)
     reg.shift_open_ts = open_ts
     reg.shift_start = start if start else None
     reg.doc_no = doc_no
     reg.last_doc_ts = last_ts
-    for f, code in ((_F_SUSPEND, L.OFD_SUSPEND), (_F_MISMATCH, L.DATA_MISMATCH), (_F_TOKEN, L.INVALID_TOKEN)):
+    for f, code in ((R.CP_SUSPEND, L.OFD_SUSPEND), (R.CP_MISMATCH, L.DATA_MISMATCH), (R.CP_TOKEN, L.INVALID_TOKEN)):
         if flags & f:
             reg.locks.set(code)
 
 
 def _decode(rtype, body):
-    if rtype == 16:
+    if rtype == R.R_RECEIPT:
         return DC.decode_receipt(body)
     return DC.decode_placement(body)
 
@@ -120,8 +78,6 @@ def _intact(acc, since, rep):
 
 
 def restore(reg):
-    from kkm import register as R
-
     acc = reg.acc
     rep = Report()
     reg._quiet = True
@@ -274,8 +230,6 @@ def _document_before(acc, cp):
     # the receipt or placement just before checkpoint cp (one is written
     # after every CHECKPOINT_EVERY-th document), as Fiscalised, or None
     # (none there, or a Z was the last document)
-    from kkm import register as R
-
     doc = sign = None
     try:
         for seq, rtype, ts, p in acc.records(max(cp - R.SIGN_SCAN, 1)):
@@ -304,8 +258,6 @@ def ack_sign(acc, doc_seq):
     # the OFD's fiscal sign of a document acknowledged online: the payload of
     # its ACK, which follows it within a few records (register._send), or
     # None
-    from kkm import register as R
-
     for seq in range(doc_seq + 1, min(doc_seq + R.SIGN_SCAN, acc.last_seq) + 1):
         rtype, ts, p = acc.read(seq)
         if rtype == ACK and struct.unpack_from("<I", p, 0)[0] == doc_seq:

@@ -1,75 +1,45 @@
 # The register: the sale state machine that ties the accumulator (journal),
-# documents, counters, locks, users and settings to the printer and OFD
-# ports. Every fiscal event is written to the accumulator before anything
-# else happens (docs/register.md):
+# documents, counters, locks, users and settings to the printer. Every
+# fiscal event is written to the accumulator before anything else happens,
+# and a document's life is split in two so that nothing waits on the
+# network in between (docs/register.md):
 #
-#   receipt: validate + locks -> append(document, need_ack) -> OFD submit
-#            -> online: ack(document, fiscal sign) | offline: SIGN record
-#               with the autonomous fiscal sign (document stays unacked)
-#            -> counters -> print
-#   Z:       append(Z document, need_ack) -> OFD submit -> close_shift(
-#            summary) -> counters reset (KZ-ND-29) -> checkpoint
+#   issue:  pay / fiscalise / deposit / withdraw / close_shift: validate +
+#           locks -> append(document, need_ack) -> Issued
+#   settle: settle(issued, answer): the OFD's Accepted answer as the
+#           document's ACK, or (None) the SIGN record with the autonomous
+#           fiscal sign (the document stays queued) -> counters -> print;
+#           a Z: Z area, counters reset (KZ-ND-29), checkpoint, print
 #
-# Nothing prints a fiscal sign that is not in the journal. The state in RAM
-# (counters, shift, settings, users) is always what the journal says: after
-# a power cut kkm.recovery rebuilds it from the latest checkpoint and the
-# records after it.
+# The register never calls the OFD: ofd.sender sends the issued document
+# (or leaves it behind the queue), settles it and acknowledges queued ones
+# (acknowledge). Nothing prints a fiscal sign that is not in the journal.
+# The state in RAM (counters, shift, settings, users) is always what the
+# journal says: after a power cut kkm.recovery rebuilds it from the latest
+# checkpoint and the records after it (a document issued and not settled
+# gets its autonomous sign there).
 #
-# Ports (duck-typed, injected):
-#   printer.status() -> "ok" | "no_paper" | "fault"; printer.print(lines)
-#   ofd.submit(kind, doc_seq, payload) -> ("online", fiscal_sign, qr) or
-#       ("offline", None, None); kind is "receipt", "placement" or "z"
-#   optional: ofd.report_x(zx) -> outcome, ofd.server_x(outcome) -> the
-#       OFD's X or None (x_report); ofd.server_z(ofd.last, own Z) -> the
-#       OFD's Z of the shift close's answer or None (close_shift); ofd.apply_hosts(), ofd.apply_timeout()
-#       (the settings' addresses and total transaction time, at boot by the
-#       port itself, at fiscalisation and on a change); ofd.refusal: (doc
-#       seq, result code, text) of the last document the OFD refused, or
-#       None (set_aside)
+# Ports (duck-typed, injected): printer.status() -> "ok" | "no_paper" |
+# "fault", printer.print(lines); ofd: the National Catalogue's source for
+# kkm.catalog (its nomenclature()) or None.
 
 import struct
 
 from compat import const, is_int
-from journal import JournalFull, JournalError, ACK_ROOM, ZMARK_LEN, LAST_SEQ, CUT_SECTORS
+from journal import JournalFull, JournalError, ACK_ROOM, ZMARK_LEN, CUT_SECTORS
 from kkm import auth as A
 from kkm import counters as C
 from kkm import document as D
 from kkm import doccodec as DC
 from kkm import layout
 from kkm import locks as L
+from kkm import records as RC
 from kkm import texts as T
+from kkm.records import (R_RECEIPT, R_PLACEMENT, R_ZDOC, R_SIGN, R_OPEN, R_AUDIT, R_SETTINGS, R_USERS, R_SESSION,
+                         EV_SETTINGS, EV_CLOCK, EV_ABANDON, EV_OFD_ORDER, EV_FISCALISED, EV_PRINT_FAIL, EV_TOKEN,
+                         EV_SET_ASIDE, AUTH_RESERVED, ASIDE_ACK, SESSION_ROOM, SIGN_ROOM, KIND, Fiscalised,
+                         autonomous_sign, doc_header, split_doc, z_body, sign_of, sign_payload)
 from kkm.settings import Settings, check_clock
-
-# record types of the register (the journal owns 0..15)
-R_RECEIPT = const(16)  # need_ack: header + Receipt.encode()
-R_PLACEMENT = const(17)  # need_ack: header + Placement.encode()
-R_ZDOC = const(18)  # need_ack: header + z_body(open time, document.encode_z(...))
-R_SIGN = const(19)  # autonomous fiscal sign of an offline document
-R_OPEN = const(20)  # a receipt was opened (tells recovery one was lost)
-R_AUDIT = const(21)  # login, failure, lockout, abandon, OFD order, ...
-R_SETTINGS = const(22)  # user code + Settings.encode() after each change
-R_USERS = const(23)  # Auth.encode() after each change of users
-R_SESSION = const(24)  # the OFD session (ofd.port), before the client uses it
-
-# audit events of the register (kkm.auth owns 1..15)
-EV_SETTINGS = const(20)
-EV_CLOCK = const(21)
-EV_ABANDON = const(22)
-EV_OFD_ORDER = const(23)
-# 24 was a self-test event: a failed self-test is a lock (KZ-3), not written into the journal it distrusts
-EV_RECOVERY = const(25)
-EV_FISCALISED = const(26)
-EV_PRINT_FAIL = const(27)
-EV_TOKEN = const(28)  # a token entered (KZ-41): user code, <I token
-EV_SET_ASIDE = const(29)  # a refused document set aside (set_aside): user code, <IH seq, result code
-
-# set_aside: result codes a document is never set aside for: 0 accepted;
-# 254, 255, 6, 7 (no verdict on it: retried); 2 (ends when a token is
-# entered); 1 and 15 (the server block, ends with the OFD's result 0); 8, 9
-# (the session's request number or token, not the document) and 11 (the
-# shift's time, not returned for offline replay): sent again (ofd.sync)
-KEEP_CODES = (0, 1, 2, 6, 7, 8, 9, 11, 15, 254, 255)
-ASIDE_ACK = b"refused:"  # + b"<code>:<user>": a set-aside document's ACK payload (no fiscal sign)
 
 PRINTER_OK = "ok"
 PRINTER_NO_PAPER = "no_paper"
@@ -81,104 +51,40 @@ CHECKPOINT_EVERY = const(50)  # documents between checkpoints (recovery time)
 # document with its ACK and session records, the Z marker, the settings and
 # users records and the checkpoint written after it (sizes taken from the
 # state now, plus room for the counters to grow with the next document).
-SESSION_ROOM = const(36)  # payload of an R_SESSION record, at most
-SIGN_ROOM = const(18)  # payload of an R_SIGN record
 DOC_ROOM = const(600)  # a document of unknown size (open_receipt, locks)
 GROW_ROOM = const(256)
-Z_STAMP_ROOM = const(17)  # a Z's stamps besides the operator's name (z_body, kkm.document.encode_z)
-# an R_ZDOC body that begins with this byte carries the shift's open time
-# (<I, UTC) before the document.encode_z body; older bodies begin with
-# document.Z_STAMPED or the counters' version and have none
-Z_OPENED = const(0x5B)
-MAX_OFFLINE_NUMBER = LAST_SEQ  # uint32 of the protocol (section 1)
-SIGN_SCAN = const(16)  # records looked at after a document for its R_SIGN (sign_of)
+Z_STAMP_ROOM = const(17)  # a Z's stamps besides the operator's name (z_body, kkm.doccodec.encode_z)
 # Failed-login audit records (a wrong password, a lockout) that the full
 # log refuses go into the reserve: a share of AUTH_SHARE records (one
 # lockout cycle: five failures and the lockout) per user, flagged in the
 # record (event | AUTH_RESERVED) so that recovery counts what was spent
 AUTH_ROOM = const(6)  # payload of a failure or lockout audit record, at most
 AUTH_SHARE = const(6)
-AUTH_RESERVED = const(0x80)
-_HDR = "<II"  # shift number, document number in the shift
-
-KIND = {R_RECEIPT: "receipt", R_PLACEMENT: "placement", R_ZDOC: "z"}
 
 
-def autonomous_sign(doc_seq):
-    # KZ-29.3, KZ-30.3, KZ-34(1): the autonomous fiscal sign is the journal
-    # sequence of the document in decimal (never reused over the life of
-    # the log): the one number printed, put in the QR code (i=) and sent as
-    # offline_ticket_number, so the OFD's check page finds it (R-82). The
-    # protocol's uint32 (at most 2^31 - 1) bounds it: 2.1e9 records
-    return "%d" % doc_seq
-
-
-def offline_number(sign, doc_seq):
-    # the number an offline document is known by at the OFD: its request's
-    # offline_ticket_number (ofd.port), a return's parent_ticket_number; a
-    # sign of an older record (a 4-digit device tag before the 10-digit
-    # sequence) does not fit the field: its sequence
-    n = int(sign)
-    return n if n <= MAX_OFFLINE_NUMBER else doc_seq
-
-
-def doc_header(shift_no, number):
-    return struct.pack(_HDR, shift_no, number)
-
-
-def split_doc(payload):
-    shift_no, number = struct.unpack_from(_HDR, payload, 0)
-    return shift_no, number, bytes(payload[8:])
-
-
-def z_body(open_ts, stamped):
-    # the Z record's body: the shift's open time (the first document's),
-    # so that the OFD request built from the record is the same on every
-    # attempt, also after the shift is closed (ofd.port)
-    return struct.pack("<BI", Z_OPENED, open_ts) + stamped
-
-
-def split_z(body):
-    # -> (open time or None for an older record, the document.encode_z body)
-    if len(body) >= 5 and body[0] == Z_OPENED:
-        return struct.unpack_from("<I", body, 1)[0], bytes(body[5:])
-    return None, body
-
-
-def sign_of(acc, doc_seq):
-    # the autonomous sign journalled for a document (its R_SIGN comes a few
-    # records after it, before the next document), or None: the document
-    # was not issued offline (or its sign is not written yet)
-    if doc_seq >= acc.last_seq:
-        return None  # nothing after it (a live document): no scan
-    n = 0
-    for seq, rtype, ts, p in acc.records(doc_seq + 1):
-        if rtype == R_SIGN and len(p) >= 4 and struct.unpack_from("<I", p, 0)[0] == doc_seq:
-            return bytes(p[4:]).decode()
-        if rtype == R_RECEIPT or rtype == R_PLACEMENT or rtype == R_ZDOC:
-            return None
-        n += 1
-        if n >= SIGN_SCAN:
-            return None
-    return None
-
-
-def sign_payload(doc_seq, sign):
-    return struct.pack("<I", doc_seq) + sign.encode()
-
-
-class Fiscalised:
-    # the outcome of a fiscal document, for the UI
-    def __init__(self, seq, number, shift_no, ts, sign, offline, doc, printed):
+class Issued:
+    # a fiscal document journalled (write-ahead) and not yet signed: the
+    # sender sends it, or leaves it queued, and hands it to Register.settle
+    def __init__(self, rtype, seq, payload, doc, number, shift_no, ts, queued, lang):
+        self.rtype = rtype
+        self.kind = KIND[rtype]
         self.seq = seq
+        self.payload = payload  # the journal record: what the OFD request is built from
+        self.doc = doc  # Receipt or Placement; None for a Z
         self.number = number
         self.shift_no = shift_no
         self.ts = ts
-        self.fiscal_sign = sign
-        self.offline = offline
-        self.doc = doc
-        self.printed = printed
-        self.journalled = True  # the fiscal sign is in the journal
+        self.queued = queued  # documents waited before it: it goes behind them
+        self.lang = lang
+
+
+class Accepted:
+    # the OFD's answer to a document as settle needs it: its fiscal sign
+    # (placements and Z: "ack:<request number>") and, for a Z, the OFD's Z
+    # report in the shape kkm.layout prints (or None)
+    def __init__(self, sign, report=None):
+        self.sign = sign
+        self.report = report
 
 
 class Register:
@@ -198,6 +104,7 @@ class Register:
         self.last_doc_ts = 0
         self.since_cp = 0
         self.draft = None
+        self.unsettled = None  # the Issued document until settle
         self.returnable = None  # kkm.returns.Returnable of the open return (open_return)
         self.last = None  # Fiscalised, for a copy
         self.x_source = None  # the last X printed: "ofd" or "own" (x_report)
@@ -282,19 +189,29 @@ class Register:
     def checkpoint(self, reserve=False):
         # reserve=True: the checkpoint after a Z, which the reserve covers;
         # any other one is refused (ACC_FULL) rather than eat into it
-        from kkm import recovery
-
         sb = b"\x00" + self.settings.encode()
         ub = self.auth.encode()
         if not reserve:
-            n = len(recovery.state_bytes(self, 0, 0))
+            n = len(self._state(0, 0))
             if not self.acc.can_append((len(sb), len(ub), n), self.clock.now()):
                 raise L.Locked(L.ACC_FULL, [L.ACC_FULL])
         s_seq = self._append(R_SETTINGS, sb, False, reserve)
         u_seq = self._append(R_USERS, ub, False, reserve)
-        self.acc.checkpoint(recovery.state_bytes(self, s_seq, u_seq), self.clock.now())
+        self.acc.checkpoint(self._state(s_seq, u_seq), self.clock.now())
         self.since_cp = 0
         self.auth_spent = {}  # recovery counts the shares from the checkpoint on
+
+    def _state(self, settings_seq, users_seq):
+        # the checkpoint: shift state and counters; settings and users are
+        # the records written just before it (kkm.recovery reads it back)
+        flags = RC.CP_OPEN if self.shift_open else 0
+        for f, code in ((RC.CP_SUSPEND, L.OFD_SUSPEND), (RC.CP_MISMATCH, L.DATA_MISMATCH),
+                        (RC.CP_TOKEN, L.INVALID_TOKEN)):
+            if self.locks.is_set(code):
+                flags |= f
+        return RC.pack_checkpoint(flags, self.shift_open_ts, self.shift_start or 0, self.doc_no, self.last_doc_ts,
+                                  settings_seq, users_seq, self.ofd_session or b"", self.auth.lock_state(),
+                                  self.counters.encode())
 
     def save_session(self, data):
         # the OFD session (token, request number, request owed an answer)
@@ -470,16 +387,6 @@ class Register:
         self.clock.offset = self.settings.get("tz_offset")
         self._audit(EV_FISCALISED, u.code)
         self.locks.clear(L.NOT_FISCALISED)
-        self._to_port("apply_hosts")
-        self._to_port("apply_timeout")
-
-    def _to_port(self, name):
-        # a connection setting reaches the OFD port, if it takes it:
-        # "apply_hosts", the registered OFD addresses (KZ-40.1); "apply_timeout",
-        # the total transaction time (PROTOCOL.md section 13)
-        apply = getattr(self.ofd, name, None)
-        if apply is not None:
-            apply()
 
     def change_settings(self, changes):
         # programming mode (administrator, service engineer); all or nothing
@@ -499,10 +406,6 @@ class Register:
                     self.settings.v["token"] = changes["token"]  # journalled above
                 raise
         self.clock.offset = self.settings.get("tz_offset")
-        if "ofd_hosts" in keys:
-            self._to_port("apply_hosts")
-        if "timeout_s" in keys:
-            self._to_port("apply_timeout")
         if "token" in keys:
             self._enter_token()
         self._audit(EV_SETTINGS, u.code, ",".join(keys))
@@ -521,15 +424,9 @@ class Register:
 
     def _enter_token(self):
         # the journalled token replaces the OFD session's: the port writes
-        # an R_SESSION with it before its client uses it (if it cannot now,
-        # before its next exchange); the INVALID_TOKEN lock clears
+        # an R_SESSION with it before its next exchange (ofd.port); the
+        # INVALID_TOKEN lock clears
         self.token_entry = self.settings.get("token")
-        apply = getattr(self.ofd, "apply_token", None)
-        if apply is not None:
-            try:
-                apply()
-            except L.Locked:
-                pass  # token_entry stays: the port retries before sending
         if self.locks.is_set(L.INVALID_TOKEN):
             self.ofd_order(bad_token=False)
 
@@ -648,7 +545,7 @@ class Register:
             raise L.Refused(L.E_NOT_ENOUGH_CASH, self.counters.cash)
 
     def fiscalise(self, lang=None):
-        # the write-ahead sequence of a receipt (see the header)
+        # issue the open receipt (see the header) -> Issued
         self.auth.require(A.MODE_SALES)
         r = self.draft
         if r is None:
@@ -671,10 +568,10 @@ class Register:
         if 8 + len(body) > DOC_ROOM:  # a long receipt: its own size
             self._require(L.OP_PAYMENT, (5, 8 + len(body), SIGN_ROOM))
         self._check_cash(r)
-        res = self._issue(R_RECEIPT, r, body, now)
+        iss = self._issue(R_RECEIPT, r, body, now, lang)
         self.draft = None
         self.returnable = None
-        return self._print(res, lang)
+        return iss
 
     def pay(self, kind, amount, lang=None, terminal=None, auth_code=None, rrn=None, qr_id=None):
         # a payment of the open receipt: cash `amount` handed over by the
@@ -683,7 +580,7 @@ class Register:
         # amount due. The paid receipt is fiscalised; a payment that did
         # not fiscalise (a lock, a refused line) is taken off again, so the
         # cashier can pay anew.
-        # -> Fiscalised, or None while an amount is still due
+        # -> Issued, or None while an amount is still due
         self.auth.require(A.MODE_SALES)
         r = self.draft
         if r is None:
@@ -702,7 +599,7 @@ class Register:
         if r.paid() < r.total():
             return None
         try:
-            return self.fiscalise(lang)
+            return Register.fiscalise(self, lang)
         except Exception:
             if not r.sealed:
                 r.set_payments(before)
@@ -722,55 +619,64 @@ class Register:
         now = self._require(L.OP_PLACEMENT)
         p = D.Placement(kind, amount, u.code, u.name, self.settings.get("tz_offset"))
         self._check_cash(p)
-        res = self._issue(R_PLACEMENT, p, DC.encode_placement(p), now)
-        return self._print(res, lang)
-
-    def _send(self, rtype, payload, reserve=False, now=None):
-        # steps 1-3 of every fiscal document (receipt, placement, Z):
-        # 1. write-ahead; 2. the OFD, unless documents are queued (nothing
-        # overtakes the offline queue); 3. the OFD's sign as the document's
-        # ACK. -> (seq, sign); sign None: offline, or the ACK did not fit
-        # (the document stays queued and is resent as a duplicate)
-        queued = self.acc.unacked_count() > 0
-        seq = self._append(rtype, payload, True, reserve, now)
-        sign = None if queued else self._submit(rtype, seq, payload)
-        if sign is not None:
-            try:
-                self.acc.ack(seq, sign.encode(), self.clock.now())
-            except JournalError:  # JournalFull included
-                sign = None
-        return seq, sign
+        return self._issue(R_PLACEMENT, p, DC.encode_placement(p), now, lang)
 
     def _notice(self, code):
         # tell the cashier once (KZ-29.2, reprint, Z area low, recovery)
         if code not in self.notices:
             self.notices.append(code)
 
-    def _issue(self, rtype, doc, body, now):
-        # now: the document's time, one value for the table its rates were
-        # stamped from, the journal record (so the OFD request) and the paper
+    def _issue(self, rtype, doc, body, now, lang, reserve=False):
+        # 1. write-ahead: the document as it will be sent and printed; now
+        # is its time (the one its rates were stamped for). Nothing overtakes
+        # the offline queue: queued says documents waited before it
+        if self.unsettled is not None:
+            raise L.Refused(L.E_RECEIPT_OPEN, None)
         shift_no = self.acc.z_count() + 1
         number = self.doc_no + 1
-        seq, sign = self._send(rtype, doc_header(shift_no, number) + body, False, now)
+        queued = self.acc.unacked_count() > 0
+        payload = doc_header(shift_no, number) + body
+        seq = self._append(rtype, payload, True, reserve, now)
+        if isinstance(doc, D.Receipt):
+            doc.seal()
+        iss = Issued(rtype, seq, payload, doc, number, shift_no, now, queued, lang)
+        self.unsettled = iss
+        return iss
+
+    def settle(self, iss, answer):
+        # 2. the OFD's answer (Accepted) as the document's ACK, or its
+        # autonomous sign (answer None, or the ACK did not fit: it stays
+        # queued and is resent as a duplicate); 3. counters; 4. print.
+        # -> Fiscalised; for a Z the report printed (close_shift)
+        if iss is not self.unsettled:
+            raise ValueError("not the issued document")
+        self.unsettled = None
+        sign = None
+        if answer is not None:
+            try:
+                self.acc.ack(iss.seq, answer.sign.encode(), self.clock.now())
+                sign = answer.sign
+            except JournalError:  # JournalFull included
+                pass
+        if iss.rtype == R_ZDOC:
+            return self._settle_z(iss, answer if sign is not None else None)
         offline = sign is None
         journalled = True
         if offline:
-            sign = autonomous_sign(seq)
+            sign = autonomous_sign(iss.seq)
             try:
-                # 3. autonomous sign; its room was kept when the document was
-                # accepted, so the reserve may take it
-                self._append(R_SIGN, sign_payload(seq, sign), False, True)
+                # its room was kept when the document was accepted, so the
+                # reserve may take it
+                self._append(R_SIGN, sign_payload(iss.seq, sign), False, True)
             except L.Locked:
                 # the document is journalled, its sign record is not: it is
                 # counted (as recovery would) but not printed; the next boot
                 # with space completes the sign record (kkm.recovery)
                 journalled = False
-            # KZ-29.2: the OFD's block (result 15, KZ-16) is not a lost connection
+            # KZ-29.2: the OFD's block (KZ-16) is not a lost connection
             self._notice(L.N_OFD_BLOCKED if self.locks.is_set(L.OFD_SUSPEND) else L.N_OFFLINE)
-        if isinstance(doc, D.Receipt):
-            doc.seal()
-        self.apply_doc(rtype, doc, offline, now)  # 4. counters
-        res = Fiscalised(seq, number, shift_no, now, sign, offline, doc, False)
+        self.apply_doc(iss.rtype, iss.doc, offline, iss.ts)
+        res = Fiscalised(iss.seq, iss.number, iss.shift_no, iss.ts, sign, offline, iss.doc, False)
         res.journalled = journalled
         self.last = res
         if self.since_cp >= CHECKPOINT_EVERY:
@@ -778,17 +684,28 @@ class Register:
                 self.checkpoint()  # only shortens the next recovery
             except L.Locked:
                 pass
-        return res
+        return self._print(res, iss.lang)
 
-    def _submit(self, rtype, seq, payload):
+    def acknowledge(self, seq, answer):
+        # a queued document the OFD accepted: its ACK (the counters took it
+        # at settle). -> False when the ACK did not fit (resent later)
         try:
-            mode, sign, qr = self.ofd.submit(KIND[rtype], seq, payload)
-        except Exception:  # any failure of the link means offline (KZ-29)
+            self.acc.ack(seq, answer.sign.encode(), self.clock.now())
+        except JournalError:
+            return False
+        if not self.acc.unacked_count() and L.N_OFFLINE in self.notices:
+            self.notices.remove(L.N_OFFLINE)
+        return True
+
+    def queued(self, seq):
+        # a queued document's (rtype, payload) for its resend, or None: it
+        # does not read back whole (KZ-3.3, the integrity lock)
+        try:
+            rtype, ts, payload = self.acc.read(seq)
+        except JournalError:
+            self.locks.set(L.ACC_INTEGRITY, "record lost")
             return None
-        del qr
-        if mode == "online" and sign:
-            return str(sign)
-        return None
+        return rtype, payload
 
     def apply_doc(self, rtype, doc, offline, ts):
         # the effect of one fiscal document on the state (also used by
@@ -862,32 +779,6 @@ class Register:
         t = t.info() if t is not None and code == L.OFD_SUSPEND else None
         return m + "\n" + t if t else m
 
-    # --- OFD queue ---------------------------------------------------------
-
-    def replay(self, limit=100):
-        # send unacknowledged documents in journal order; stop at the first
-        # that is not accepted (KZ-30.2). Returns how many were acknowledged.
-        n = 0
-        for seq in self.acc.unacked(limit):
-            try:
-                rtype, ts, payload = self.acc.read(seq)
-            except JournalError:  # it does not read back whole (KZ-3.3)
-                self.locks.set(L.ACC_INTEGRITY, "record lost")
-                break
-            sign = self._submit(rtype, seq, payload)
-            if sign is None:
-                break
-            try:
-                self.acc.ack(seq, sign.encode(), self.clock.now())
-            except JournalError:  # stays queued: resent as a duplicate later
-                break
-            n += 1
-        if n:
-            if not self.acc.unacked_count() and L.N_OFFLINE in self.notices:
-                self.notices.remove(L.N_OFFLINE)
-        self.print_ofd_texts()  # texts that came with the answers (KZ-17)
-        return n
-
     # --- a document the OFD refuses (PROTOCOL.md section 13) -----------------
     # "Any answer other than 0/254/255 -> BLOCKED until the offending message
     # is removed after analysis". The service engineer removes the queue's
@@ -899,17 +790,18 @@ class Register:
     # before it loses nothing the ACK does not say. The counters stay: the
     # document happened, the Z counts it, its paper keeps its autonomous
     # sign. Then the queue goes on with the next document and the 72 h clock
-    # runs from it (ofd.sync: kick()). docs/register.md.
+    # runs from it (ofd.sender decides which refusals allow it and calls
+    # this). docs/register.md.
 
-    def set_aside(self, seq, lang=None):
-        # -> the service slip's lines, or None when it was not printed (the
-        # printer is not a condition: the journal is)
+    def set_aside(self, seq, code, text, lang=None):
+        # the queue's head seq, refused by the OFD with result code and its
+        # text (or None) -> the service slip's lines, or None when it was
+        # not printed (the printer is not a condition: the journal is)
         u = self.auth.require(A.MODE_SERVICE)
         if self.draft is not None:
             raise L.Refused(L.E_RECEIPT_OPEN, None)
-        ref = getattr(self.ofd, "refusal", None)
         acc = self.acc
-        if ref is None or ref[0] != seq or acc.first_unacked() != seq or ref[1] in KEEP_CODES:
+        if acc.first_unacked() != seq:
             raise L.Refused(T.E_NOT_REFUSED, seq)
         rtype, ts, payload = acc.read(seq)
         sign = None
@@ -917,7 +809,6 @@ class Register:
             sign = sign_of(acc, seq)
             if sign is None:  # the autonomous sign is completed at a boot first
                 raise L.Refused(T.E_NOT_REFUSED, seq)
-        code = ref[1]
         try:
             self.acc.ack(seq, ASIDE_ACK + ("%d:%d" % (code, u.code)).encode(), self.clock.now())
         except JournalError:
@@ -929,13 +820,12 @@ class Register:
             self._append(R_AUDIT, bytes([EV_SET_ASIDE, u.code & 0xFF]) + struct.pack("<IH", seq, code), False, True)
         except L.Locked:
             pass  # the ACK already names who and why
-        self.ofd.refusal = None
         if not acc.unacked_count() and L.N_OFFLINE in self.notices:
             self.notices.remove(L.N_OFFLINE)
         s = self.settings
-        shift_no, number = struct.unpack_from(_HDR, payload, 0)
+        shift_no, number = split_doc(payload)[:2]
         info = {"factory_no": s.get("factory_no"), "rnm": s.get("rnm"), "ts": self.clock.now() + s.get("tz_offset"),
-                "shift_no": shift_no, "number": number, "seq": seq, "sign": sign, "code": code, "text": ref[2]}
+                "shift_no": shift_no, "number": number, "seq": seq, "sign": sign, "code": code, "text": text}
         lines = layout.aside_lines(info, lang or s.get("lang"))
         if self.printer.status() == PRINTER_OK:
             try:
@@ -948,25 +838,22 @@ class Register:
     # --- reports (KZ-10(1), KZ-12, KZ-31) ------------------------------------
 
     def x_report(self, lang=None):
-        # KZ-31.4: the register's X goes to the OFD (ofd.report_x); when the
-        # OFD answers with its own X, that one is printed, else (offline, no
-        # answer, documents still queued: the OFD lacks them) the register's.
-        # x_source says which: "ofd" or "own". Returns the printed X
+        # KZ-31.4: the register's own X (x_source "own"); ofd.sender sends it
+        # to the OFD first when online with nothing queued and prints the
+        # OFD's X when it answers with one (print_x). Returns the printed X
+        return self.print_x(self.x_counters(), "own", lang)
+
+    def x_counters(self):
+        # the register's X now (rights and locks checked)
         self.auth.require(A.MODE_SALES)
         now = self._require(L.OP_X)
         off = self.settings.get("tz_offset")
-        zx = self.counters.zx_report(C.REPORT_X, self.acc.z_count() + 1, now + off,
-                                     (self.shift_open_ts or now) + off)
-        self.x_source = "own"
-        send = getattr(self.ofd, "report_x", None)
-        if send is not None and not self.acc.unacked_count():
-            try:
-                srv = self.ofd.server_x(send(zx))
-            except Exception:  # the link failing means the register's own X
-                srv = None
-            if srv is not None:
-                zx = srv
-                self.x_source = "ofd"
+        return self.counters.zx_report(C.REPORT_X, self.acc.z_count() + 1, now + off,
+                                       (self.shift_open_ts or now) + off)
+
+    def print_x(self, zx, source, lang=None):
+        # source: "ofd" (the OFD's X) or "own"
+        self.x_source = source
         lines = layout.report_lines(zx, lang or self.settings.get("lang"))
         self.printer.print(lines)
         self.print_ofd_texts(lang)
@@ -1001,25 +888,21 @@ class Register:
             now = self.last_doc_ts
         if not self._acc_test():  # KZ-2 / KZ-13 at Z
             raise L.Locked(L.ACC_INTEGRITY, [L.ACC_INTEGRITY])
-        shift_no = self.acc.z_count() + 1
-        # 1. the Z document, from the reserve; offline it waits in the queue
+        # the Z document, from the reserve; offline it waits in the queue
         # with its close time (KZ-29.7) and who closed the shift
         body = z_body(self.shift_open_ts or now,
                       DC.encode_z(self.counters.encode(), u.code, u.name, self.settings.get("tz_offset")))
-        sign = self._send(R_ZDOC, doc_header(shift_no, self.doc_no + 1) + body, True, now)[1]
-        zx = self.finish_z(shift_no, now)  # 2..4
+        return self._issue(R_ZDOC, None, body, now, lang, True)
+
+    def _settle_z(self, iss, answer):
+        zx = self.finish_z(iss.shift_no, iss.ts)  # Z area, reset, checkpoint
         # KZ-31.5: online, the Z the OFD formed and returned is printed (with
         # what the register's own says otherwise); offline the register's
         self.z_source = "own"
-        srv = getattr(self.ofd, "server_z", None)
-        if sign is not None and srv is not None:
-            try:
-                srv = srv(self.ofd.last, zx)
-            except Exception:  # an answer it cannot read: the register's own
-                srv = None
-            if srv is not None:
-                zx = srv
-                self.z_source = "ofd"
+        if answer is not None and answer.report is not None:
+            zx = answer.report
+            self.z_source = "ofd"
+        lang = iss.lang
         try:
             self.printer.print(layout.report_lines(zx, lang or self.settings.get("lang")))
         except Exception:

@@ -6,7 +6,7 @@
 # checked at fiscalisation from the journal (check). Its ParentTicket names
 # the original as the OFD knows it: the OFD's fiscal sign of a receipt
 # issued online, the number its request carries as offline_ticket_number
-# (register.offline_number) of one issued offline. docs/register.md "Returns".
+# (records.autonomous_sign) of one issued offline. docs/register.md "Returns".
 
 import struct
 
@@ -15,7 +15,7 @@ from journal import ACK, JournalCorrupt
 from kkm import document as D
 from kkm import doccodec as DC
 from kkm import locks as L
-from kkm import register as R
+from kkm import records as R
 from kkm import texts as T
 
 # refusals of a return, DocumentError (15x, as kkm.document's) or
@@ -224,7 +224,7 @@ def find_original(reg, key, number=None):
                 return seq
         elif rtype == ACK or rtype == R.R_SIGN:
             dseq = struct.unpack_from("<I", p, 0)[0]
-            if p[4:] == want or (n is not None and rtype == R.R_SIGN and n == R.offline_number(p[4:].decode(), dseq)):
+            if p[4:] == want or (n is not None and rtype == R.R_SIGN and n == int(p[4:].decode())):
                 return dseq
     raise L.Refused(E_NO_ORIGINAL, key)
 
@@ -266,7 +266,7 @@ def original(reg, seq):
 def _parent(reg, seq, ts, doc, asign, ofd):
     # issued offline: the number its request carries; online: the OFD's sign
     if asign is not None:
-        number = str(R.offline_number(asign.decode(), seq))
+        number = asign.decode()
     elif ofd is not None:
         number = bytes(ofd).decode()
     else:

@@ -55,7 +55,7 @@
 #                                          it aside (Register.set_aside)
 #
 # kind is "receipt", "placement" or "z"; payload is what the register
-# journalled: kkm.register.doc_header(shift, number) + the document's bytes.
+# journalled: kkm.records.doc_header(shift, number) + the document's bytes.
 # The request is rebuilt from the record on every attempt and is a pure
 # function of it, so a resend carries the sale's own date and time, and a
 # receipt's own VAT rates: the register stamps each line's effective rate
@@ -67,7 +67,7 @@
 # A document whose autonomous fiscal sign is in the journal (an R_SIGN
 # record after it) was issued offline: its request carries
 # offline_ticket_number = that sign, the number printed and in the QR code
-# (kkm.register.autonomous_sign, KZ-29.3, KZ-30.3), is_offline for
+# (kkm.records.autonomous_sign, KZ-29.3, KZ-30.3), is_offline for
 # placements and Z, and service.offline_period (KZ-30.1): from the moment
 # offline work began to now. That start stays the same through the whole
 # replay and across a reboot: the session record carries it, and the port
@@ -84,10 +84,7 @@
 # text is "ack:<request number>".
 #
 # A Z's open_shift_time is the time of the shift's first document, which
-# the register stamps in the Z record (kkm.register.z_body); an older Z
-# record without it takes the register's open shift, else the first
-# document of its shift found in the journal before it (acknowledged or
-# not, at most SCAN_BACK records back), else its close time.
+# the register stamps in the Z record (kkm.records.z_body).
 #
 # Texts from the OFD (KZ-17, PROTOCOL.md section 9): the ticket_ads of every
 # answer (the decoded Response in Outcome.response, any result code) go to
@@ -112,81 +109,31 @@
 # after a reboot the scheduler sends the head once and the refusal comes
 # again (docs/register.md, "A document the OFD refuses").
 
-import struct
 
 from compat import const
-from journal import JournalError
 from kkm import counters as C
 from kkm import document as D
 from kkm import doccodec as DC
 from kkm import locks as L
-from kkm import register as R
+from kkm import records as R
+from kkm.records import pack_session, unpack_session
+from kkm.register import Accepted
 from ofd import ProtocolError
 from ofd import client as cl
+from ofd import codec
 from ofd import messages as M
 from ofd import schema as S
 
-SCAN_BACK = const(600)  # records looked at before an old Z for its shift's start
 MAX_TEXT = const(160)  # characters of the OFD's result text kept with a refusal
 KINDS = {"receipt": R.R_RECEIPT, "placement": R.R_PLACEMENT, "z": R.R_ZDOC}
 
-# R_SESSION payload: version, token, reqnum, flags (1: pending, 2: done,
-# 4: offline since), then (key, command, reqnum, token) of the pending
-# request and of the last one answered, then the start of the offline
-# period; the request bytes are not kept: the port rebuilds them from the
-# journalled document (the key is its journal sequence)
-_SESS_VERSION = const(1)
-_F_PENDING = const(1)
-_F_DONE = const(2)
-_F_SINCE = const(4)  # <I the start of the offline period follows
-_NOKEY = const(0xFFFFFFFF)
-
-
-def pack_session(st, since=None):
-    # client.state()-style dict and the offline period's start -> bytes (at
-    # most kkm.register.SESSION_ROOM)
-    flags = 0
-    tail = b""
-    p = st.get("pending")
-    if p is not None:
-        flags |= _F_PENDING
-        k = st.get("pending_key")
-        tail += struct.pack("<IHHI", _NOKEY if k is None else k, p[1], p[2], p[3])
-    d = st.get("done")
-    if d is not None:
-        flags |= _F_DONE
-        tail += struct.pack("<IHHI", d[0], d[1], d[2], d[3])
-    if since is not None:
-        flags |= _F_SINCE
-        tail += struct.pack("<I", since)
-    return struct.pack("<BIHB", _SESS_VERSION, st["token"], st["reqnum"], flags) + tail
-
-
-def unpack_session(b):
-    # bytes -> (token, reqnum, pending (key, command, reqnum, token) or
-    # None, done (the same) or None, offline since or None); ValueError
-    # when not a session
-    if len(b) < 8 or b[0] != _SESS_VERSION:
-        raise ValueError("session")
-    v, token, reqnum, flags = struct.unpack_from("<BIHB", b, 0)
-    p = 8
-    pend = done = since = None
-    if flags & _F_PENDING:
-        pend = struct.unpack_from("<IHHI", b, p)
-        p += 12
-        if pend[0] == _NOKEY:
-            pend = (None, pend[1], pend[2], pend[3])
-    if flags & _F_DONE:
-        done = struct.unpack_from("<IHHI", b, p)
-        p += 12
-    if flags & _F_SINCE:
-        since = struct.unpack_from("<I", b, p)[0]
-    return token, reqnum, pend, done, since
-
-
 class OfdPort:
     def __init__(self, client, acc, version="0.1", model=None):
+        # client: await client.exchange(payload, command, key, budget_ms)
+        # -> Outcome; client.session: token, reqnum, pending, done, state(),
+        # persist (the write-ahead hook)
         self.client = client
+        self.session = client.session
         self.acc = acc
         self.reg = None
         self.version = version
@@ -197,13 +144,13 @@ class OfdPort:
         # the first failed attempt until a successful connection, a break
         # while idle too)
         self.offline_since = None
+        self._hosts = None  # the settings' addresses the client has
 
     def bind(self, reg):
         self.reg = reg
         self.restore()
-        self.client.persist = self._persist
+        self.session.persist = self._persist
         self.apply_hosts()
-        self.apply_timeout()
         try:
             self.apply_token()  # an entry a power cut left half done
         except L.Locked:
@@ -223,7 +170,7 @@ class OfdPort:
         # whose document is still unacknowledged (power failed before the
         # register journalled the answer) is pending again: it goes out with
         # its TOKEN and REQNUM and the OFD answers it as a duplicate.
-        c = self.client
+        c = self.session
         data = self.reg.ofd_session
         if not data:
             self._seed()
@@ -243,18 +190,18 @@ class OfdPort:
 
     def apply_hosts(self):
         # KZ-40.1: the OFD addresses of the settings, in priority order (the
-        # client resolves them now, outside any exchange); none configured:
-        # the client keeps the ones it was built with
+        # client resolves them when they change, outside any exchange); none
+        # configured: the client keeps the ones it was built with
         hosts = self.reg.settings.get("ofd_hosts")
-        if hosts:
+        if hosts and hosts != self._hosts:
             self.client.set_hosts([(h[0], h[1]) for h in hosts])
+            self._hosts = hosts
 
-    def apply_timeout(self):
-        # PROTOCOL.md section 13: the total transaction time of the settings
-        # (kkm.settings refuses less than 5 s; the client as well)
+    def budget_ms(self):
+        # PROTOCOL.md section 13: the settings' total transaction time
+        # (kkm.settings refuses less than 5 s)
         t = self.reg.settings.get("timeout_s")
-        if isinstance(t, int) and t * 1000 >= cl.MIN_BUDGET_MS:
-            self.client.budget_ms = t * 1000
+        return t * 1000 if isinstance(t, int) and t * 1000 >= cl.MIN_BUDGET_MS else cl.MIN_BUDGET_MS
 
     def apply_token(self):
         # a token entered in the settings (KZ-41; Register.token_entry)
@@ -267,7 +214,7 @@ class OfdPort:
         t = reg.token_entry
         if t is None:
             return
-        c = self.client
+        c = self.session
         self._seed()
         st = c.state()
         st["token"] = t
@@ -308,12 +255,13 @@ class OfdPort:
             # refused the token the session holds now; the refusal of an
             # older request's token (sent before a token was entered) says
             # nothing about the entered one
-            if out.token == self.client.token and not lk.is_set(L.INVALID_TOKEN):
+            if out.token == self.session.token and not lk.is_set(L.INVALID_TOKEN):
                 reg.ofd_order(bad_token=True)
 
-    def _exchange(self, req, key=None, doc=True):
+    async def _exchange(self, req, key=None, doc=True):
         t = self.reg.clock.now()
-        out = self.client.exchange(req, key)
+        self.apply_hosts()
+        out = await self.client.exchange(codec.encode(S.Request, req), req["command"], key, self.budget_ms())
         if doc or out.status != cl.BLOCKED:
             # a catalogue refusal (18: no such code) is no news about the
             # queue's head, which ofd.sync would take it for
@@ -328,6 +276,12 @@ class OfdPort:
         self._react(out)
         self._texts(out)
         return out
+
+    def no_answer(self, t):
+        # an exchange begun at t was given up (the live budget spent): the
+        # offline period begins there unless it already runs
+        if self.offline_since is None:
+            self._offline(t)
 
     def _texts(self, out):
         # KZ-17: the texts of the answer to the register (see the header)
@@ -350,7 +304,7 @@ class OfdPort:
         self._seed()
         if self._room():
             try:
-                self._persist(self.client.state())
+                self._persist(self.session.state())
             except L.Locked:
                 pass
 
@@ -359,7 +313,7 @@ class OfdPort:
         if not self.reg.ofd_session:
             t = self.reg.settings.get("token")
             if t:
-                self.client.token = int(t)
+                self.session.token = int(t)
 
     def _room(self):
         # an X report or probe writes two session records: only outside the
@@ -368,24 +322,6 @@ class OfdPort:
         return self.acc.can_append((n, n), self.reg.clock.now())
 
     # --- reading the journal ------------------------------------------------
-
-    def _open_ts(self, shift_no, doc_seq, close_ts):
-        # the opening time of the shift an old Z record (without the stamp)
-        # closes: see the header
-        reg = self.reg
-        if reg.shift_open and reg.shift_open_ts and reg.acc.z_count() + 1 == shift_no:
-            return reg.shift_open_ts
-        acc = self.acc
-        try:
-            for seq, rtype, ts, payload in acc.records(max(acc.oldest_seq, doc_seq - SCAN_BACK)):
-                if seq >= doc_seq:
-                    break
-                if rtype == R.R_RECEIPT or rtype == R.R_PLACEMENT:
-                    if R.split_doc(payload)[0] == shift_no:
-                        return ts
-        except JournalError:  # the records are gone
-            pass
-        return close_ts
 
     def _operator_name(self, code):
         u = self.reg.auth.users.get(code)
@@ -447,7 +383,7 @@ class OfdPort:
             if r.utc_offset is not None:
                 off = r.utc_offset
                 name = r.operator_name
-            t = M.ticket(r, table, ts + off, shift_no, number, R.offline_number(sign, doc_seq) if offline else None,
+            t = M.ticket(r, table, ts + off, shift_no, number, int(sign) if offline else None,
                          name, off)
             return M.ticket_request(t, self._service(offline))
         if rtype == R.R_PLACEMENT:
@@ -458,35 +394,36 @@ class OfdPort:
                 name = p.operator_name
             mp = M.money_placement(p, ts + off, shift_no, number, offline, name)
             return M.placement_request(mp, self._service(offline))
-        open_ts, body = R.split_z(body)
-        code, name, z_off, body = DC.decode_z(body)
-        if code is None:
-            # an old Z record: whoever is logged in now (0 after a reboot)
-            cur = reg.auth.current
-            code = cur[0].code if cur else 0
-            name = self._operator_name(code) if code else None
-        else:
-            off = z_off
-        counters = C.ShiftCounters.decode(body)
-        if open_ts is None:
-            open_ts = self._open_ts(shift_no, doc_seq, ts)
-        zx = counters.zx_report(C.REPORT_Z, shift_no, ts + off, open_ts + off, ts + off)
-        cs = M.close_shift(zx, ts + off, shift_no, code, offline, name)
+        zx, close, code, name = self._z_report(doc_seq, payload, ts)
+        cs = M.close_shift(zx, close, shift_no, code, offline, name)
         return M.close_shift_request(cs, self._service(offline))
 
-    def submit(self, kind, doc_seq, payload):
-        # an unanswered earlier attempt of this document is sent again with
-        # its TOKEN and REQNUM (ofd.client): the key is the journal sequence
+    def _z_report(self, doc_seq, payload, ts=None):
+        # a Z record -> (the register's Z as kkm.counters.zx_report makes it,
+        # its local close time, the closing operator's code and name)
+        shift_no, number, body = R.split_doc(payload)
+        if ts is None:
+            ts = self.acc.read(doc_seq)[1]
+        open_ts, body = R.split_z(body)
+        code, name, off, body = DC.decode_z(body)
+        counters = C.ShiftCounters.decode(body)
+        return counters.zx_report(C.REPORT_Z, shift_no, ts + off, open_ts + off, ts + off), ts + off, code, name
+
+    async def send(self, kind, doc_seq, payload):
+        # a journalled document to the OFD -> Outcome, or None when nothing
+        # may be sent (a token refused, one entered and not journalled). An
+        # unanswered earlier attempt of it is sent again with its TOKEN and
+        # REQNUM (the key is the journal sequence)
         if not self._ready():
-            return ("offline", None, None)
-        c = self.client
+            return None
+        c = self.session
         d = c.done
         p = c.pending
         if (p is None or p[0] is None) and d is not None and d[0] == doc_seq:
             # answered before, but the answer never reached the journal (its
             # ACK failed): the same request again, answered as a duplicate
             c.pending = (d[0], b"", d[1], d[2], d[3])
-        out = self._exchange(self.build(kind, doc_seq, payload), doc_seq)
+        out = await self._exchange(self.build(kind, doc_seq, payload), doc_seq)
         r = self.refusal
         if out.status == cl.BLOCKED:
             t = out.text
@@ -498,19 +435,26 @@ class OfdPort:
             self.refusal = (doc_seq, out.code, t)
         elif r is not None and r[0] == doc_seq:
             self.refusal = None  # see the header
-        if out.status != cl.OK:
-            return ("offline", None, None)
-        resp = out.response
+        return out
+
+    def accepted(self, out, kind, doc_seq, payload):
+        # the OFD's answer to a document as Register.settle takes it
+        # (kkm.register.Accepted), or None: not accepted
+        if out is None or out.status != cl.OK:
+            return None
         if kind == "receipt":
-            t = resp["ticket"]
-            qr = t.get("qr_code")
-            if qr is not None:
-                try:
-                    qr = bytes(qr).decode()
-                except UnicodeError:
-                    qr = None
-            return ("online", t["ticket_number"], qr)
-        return ("online", "ack:%d" % out.reqnum, None)
+            return Accepted(str(out.response["ticket"]["ticket_number"]))
+        sign = "ack:%d" % out.reqnum
+        if kind != "z":
+            return Accepted(sign)
+        # KZ-31.5: the OFD's Z with the figures where the register's own Z
+        # (rebuilt from the record, as the request was) says otherwise
+        zx = self._server_report(out, S.REPORT_Z)
+        if zx is not None:
+            from ofd.xreport import differences
+
+            zx["differs"] = differences(zx, self._z_report(doc_seq, payload)[0])
+        return Accepted(sign, zx)
 
     def owed(self):
         # does a document hold the session? Owed an answer, or answered but
@@ -518,14 +462,14 @@ class OfdPort:
         # and REQNUM (duplicate detection), so no probe or X report goes
         # before it (ofd.sync resends it instead; it heads the queue). An
         # unanswered probe or X report holds nothing back (see the header)
-        c = self.client
+        c = self.session
         p = c.pending
         if p is not None and p[0] is not None:
             return True
         d = c.done
         return d is not None and self.acc.is_unacked(d[0])
 
-    def report_x(self, zx):
+    async def report_x(self, zx):
         # the device's X report to the OFD (COMMAND_REPORT, REPORT_X); the
         # caller prints (Register.x_report: the OFD's X when it answers
         # with one, server_x; then the texts that came with it)
@@ -533,25 +477,13 @@ class OfdPort:
             return None
         off = self.reg.settings.get("tz_offset")
         rr = M.report(S.REPORT_X, zx, self.reg.clock.now() + off)
-        return self._exchange(M.report_request(rr, self._service(False)))
+        return await self._exchange(M.report_request(rr, self._service(False)))
 
     def server_x(self, out):
         # KZ-31.4: the OFD's X of an answered X report in the shape
         # kkm.layout.report_lines prints (ofd.xreport, loaded with the first
         # one); None: no answer or no report in it
         return self._server_report(out, S.REPORT_X)
-
-    def server_z(self, out, own):
-        # KZ-31.5: the OFD's Z of an answered shift close, completed like
-        # server_x, with "differs" = the figures where the register's own Z
-        # (own) says otherwise (ofd.xreport.differences); None: no answer or
-        # no Z in it
-        zx = self._server_report(out, S.REPORT_Z)
-        if zx is not None:
-            from ofd.xreport import differences
-
-            zx["differs"] = differences(zx, own)
-        return zx
 
     def _server_report(self, out, kind):
         if out is None or out.status != cl.OK:
@@ -566,12 +498,13 @@ class OfdPort:
         return complete(zx, kind == S.REPORT_Z)
 
     def nomenclature(self, barcode=None, version=0):
-        # the National Catalogue (S000-1): see the header
+        # the National Catalogue (S000-1): see the header. kkm.catalog asks
+        # synchronously: the exchange must complete without waiting
         if self.offline_since is not None or self.owed() or not self._room() or not self._ready():
             return None
-        return self._exchange(M.nomenclature_request(barcode, version), None, False)
+        return at_once(self._exchange(M.nomenclature_request(barcode, version), None, False))
 
-    def probe(self, get_reg_info=True):
+    async def probe(self, get_reg_info=True):
         # COMMAND_SYSTEM: connection check, registration data and, while
         # documents wait or after an idle break (offline_since), the offline
         # period (PROTOCOL.md section 13)
@@ -582,7 +515,18 @@ class OfdPort:
         svc = self._service(queued)
         svc["get_reg_info"] = bool(get_reg_info)
         svc["software_information"] = M.software(self.version, model=self.model)
-        out = self._exchange(M.system_request(svc))
+        out = await self._exchange(M.system_request(svc))
         self.reg.print_ofd_texts()  # KZ-17: a text is printed when received
         return out
 
+
+
+def at_once(coro):
+    # the result of a coroutine that completes without waiting (a client
+    # that does not suspend); OSError when it would wait
+    try:
+        coro.send(None)
+    except StopIteration as e:
+        return e.value
+    coro.close()
+    raise OSError(11)

@@ -8,6 +8,7 @@
 
 from kkm import catalog
 from kkm import document as D
+from kkm import ids
 from kkm import locks as L
 from kkm import money
 from kkm import texts as T
@@ -166,7 +167,7 @@ class Item(Screen):
     def scan(self, ui, code):
         if self.price is None or not self.item.marked:
             raise ValueError(code)
-        if not D.check_mark(code):
+        if not ids.check_mark(code):
             raise D.DocumentError(T.E_MARK, None)
         if code in self.marks:
             return  # the same code scanned twice

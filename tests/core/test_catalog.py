@@ -10,14 +10,14 @@ from kkm import catalog as K
 from kkm import document as D
 from kkm import doccodec as DC
 from kkm import layout
-from kkm import register as R
+from kkm import records as R
 from kkm import texts as T
 from kkm.settings import Settings
 from ofd import codec
 from ofd import frame
 from ofd import schema as S
-from ofd import sync as Y
-from ofdkit import KKM, Link, link_bench
+from ofd import sender as Y
+from ofdkit import OfdSync, KKM, Link, link_bench
 from regkit import REG, line, refused
 
 BREAD = "4870001000011"
@@ -129,7 +129,7 @@ def test_s000_1_a_scanned_gtin_is_asked_of_the_ofd_once_then_cached():
 
 def test_s000_1_result_18_is_a_clear_refusal_and_blocks_nothing():
     b = _bench()
-    s = Y.OfdSync(b.reg)
+    s = OfdSync(b.reg)
     assert s.tick() == "test"
     args = refused(b.reg.catalogue_item, UNKNOWN)
     assert args == (K.E_NKT_UNKNOWN, UNKNOWN)
@@ -238,7 +238,7 @@ def test_soft_sells_goods_without_a_catalogue_element_and_says_so():
 
 def test_s000_1_version_check_refreshes_the_cache_on_the_idle_tick():
     b = _bench()
-    s = Y.OfdSync(b.reg)
+    s = OfdSync(b.reg)
     assert s.tick() == "test"
     assert s.tick() is None  # nothing cached: no version to ask about
     b.reg.catalogue_item(BREAD)

@@ -350,7 +350,7 @@ def test_kz_28_document_whose_sign_did_not_fit_still_boots():
     # record may not fit: the register counts it offline all the same and
     # goes on; a boot counts it the same way while it is queued
     # (docs/register.md, "Recovery").
-    from kkm import register as R
+    from kkm import records as R
 
     b = fiscalised_bench(log_blocks=8)
     r = b.reg

@@ -7,7 +7,7 @@
 # against the in-memory OFD of ofdkit; both runtimes.
 from kkm import layout
 from ofd import schema as S
-from ofdkit import link_bench
+from ofdkit import run, link_bench
 from regkit import sell
 
 
@@ -41,7 +41,7 @@ def test_s000_2_every_service_block_carries_the_configured_position():
     n = len(b.link.log)
     sell(r)  # a ticket
     r.deposit(10000)  # a placement
-    b.port.probe(True)  # COMMAND_SYSTEM
+    run(b.port.probe(True))  # COMMAND_SYSTEM
     r.x_report()  # COMMAND_REPORT
     r.login(1, "1111", A.MODE_SHIFT_CLOSE)
     r.close_shift()  # COMMAND_CLOSE_SHIFT

@@ -8,8 +8,8 @@
 from kkm import auth as A
 from kkm import locks as L
 from ofd import schema as S
-from ofd import sync as Y
-from ofdkit import online_bench
+from ofd import sender as Y
+from ofdkit import run, online_bench
 from regkit import sell
 
 
@@ -24,13 +24,13 @@ def test_protocol_13_server_block_z_owed_an_answer_is_resent_not_left_waiting():
     r = b.reg
     assert not sell(r).offline
     b.link.code = 15
-    assert b.port.probe().code == 15 and r.locks.is_set(L.OFD_SUSPEND)
+    assert run(b.port.probe()).code == 15 and r.locks.is_set(L.OFD_SUSPEND)
     s.note()
     r.login(2, "2222", A.MODE_SHIFT_CLOSE)
     b.link.cut()
     r.close_shift()
     z = r.acc.unacked()
-    assert len(z) == 1 and b.port.client.pending[0] == z[0]
+    assert len(z) == 1 and b.port.session.pending[0] == z[0]
     s.note()
     # the block is over and the link is back
     b.link.code = None
@@ -53,7 +53,7 @@ def test_protocol_13_server_block_continues_while_the_owed_z_is_refused():
     r = b.reg
     sell(r)
     b.link.code = 15
-    b.port.probe()
+    run(b.port.probe())
     s.note()
     r.login(2, "2222", A.MODE_SHIFT_CLOSE)
     b.link.cut()
@@ -63,7 +63,7 @@ def test_protocol_13_server_block_continues_while_the_owed_z_is_refused():
     n = len(b.link.commands())
     b.clock.advance(s.interval)
     s.tick()
-    assert b.link.commands()[n:] == [S.COMMAND_CLOSE_SHIFT] and b.port.client.pending is None
+    assert b.link.commands()[n:] == [S.COMMAND_CLOSE_SHIFT] and b.port.session.pending is None
     assert r.locks.is_set(L.OFD_SUSPEND) and len(r.acc.unacked()) == 1
     b.clock.advance(s.interval)
     assert s.tick() == "probe" and b.link.commands()[-1] == S.COMMAND_SYSTEM
@@ -86,7 +86,7 @@ def test_kz_41_old_token_refused_for_the_owed_document_then_sent_with_the_entere
     r = b.reg
     b.link.cut()
     res = sell(r)
-    assert res.offline and b.port.client.pending is not None
+    assert res.offline and b.port.session.pending is not None
     s.note()
     b.link.token = 424242  # moved while the register was offline
     r.login(9, "9999", A.MODE_PROGRAMMING)

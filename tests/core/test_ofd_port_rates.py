@@ -7,16 +7,16 @@
 # 5 % -> 10 %) nor tax groups re-programmed while the document waits in the
 # offline queue, nor a reboot in between, changes the queued request.
 # The register, ofd.port and ofd.client run for real on the NOR emulator
-# against the in-memory OFD of ofdkit; "offline" answers come from a switch
-# in front of the port (a refused connection would cost the 5 s budget).
+# against the in-memory OFD of ofdkit; "offline" comes from a switch in
+# front of it (no address: the client gives up at once).
 from kkm import auth as A
 from kkm import document as D
-from kkm import register as R
+from kkm import records as R
 from ofd import client as cl
 from ofd import codec
 from ofd import schema as S
 from ofd.port import OfdPort
-from ofdkit import KKM, MemOfd
+from ofdkit import HOST, KKM, MemOfd
 from regkit import REG, fiscalised_bench, line, sell
 
 NEW_YEAR_2027 = 1798761600 - 5 * 3600  # 2027-01-01 00:00 local (UTC+5)
@@ -29,47 +29,41 @@ V1_RECEIPT = bytes.fromhex(
 
 
 class Switch:
-    # the register's OFD port behind an on/off switch: off answers offline
-    # at once, on goes through the real ofd.port and ofd.client
-    def __init__(self, port):
-        self.port = port
-        self.online = True
+    # the in-memory OFD behind an on/off switch: off, the client finds no
+    # address for it and gives up at once
+    def __init__(self, ofd):
+        self.ofd = ofd
+        self.addrs = {HOST: 1}
 
-    def bind(self, reg):
-        self.port.bind(reg)
-
-    def submit(self, kind, seq, payload):
-        if not self.online:
-            return ("offline", None, None)
-        return self.port.submit(kind, seq, payload)
+    def connect(self, host, port, timeout_s):
+        return self.ofd.connect(host, port, timeout_s)
 
 
 def _bench():
     ofd = MemOfd(REG["token"])
-    b = None
+    sw = Switch(ofd)
 
     def make(acc):
-        sw = Switch(OfdPort(cl.PortClient(ofd, [("ofd", 7777)], KKM, 1), acc))
-        if b is not None:
-            sw.online = b.online
-        return sw
+        return OfdPort(cl.PortClient(sw, [HOST], KKM, 1).client, acc)
 
     b = fiscalised_bench(make_ofd=make)
-    b.online = True
+    b.switch = sw
     b.store = ofd
     return b
 
 
 def _offline(b, on):
-    b.online = not on
-    b.port.online = not on
+    if on:
+        b.switch.addrs.clear()
+    else:
+        b.switch.addrs[HOST] = 1
 
 
 def _ticket(b, seq):
     # the TicketRequest the port builds now for a journalled receipt
     rtype, ts, payload = b.reg.acc.read(seq)
     assert rtype == R.R_RECEIPT
-    return b.port.port.build("receipt", seq, payload)["ticket"]
+    return b.port.build("receipt", seq, payload)["ticket"]
 
 
 def _vat_on_paper(res):

@@ -8,7 +8,7 @@
 from kkm import auth as A
 from kkm import document as D
 from kkm import doccodec as DC
-from kkm import register as R
+from kkm import records as R
 from kkm.counters import ShiftCounters
 from ofd import codec
 from ofd import schema as S
@@ -33,7 +33,7 @@ def _requests(b, command):
 
 def _build(b, kind, seq):
     rtype, ts, payload = b.reg.acc.read(seq)
-    return b.port.port.build(kind, seq, payload)
+    return b.port.build(kind, seq, payload)
 
 
 BLOCK = {"receipt": ("ticket", S.TicketRequest), "placement": ("money_placement", S.MoneyPlacementRequest),

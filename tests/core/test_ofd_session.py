@@ -10,9 +10,10 @@ import gc
 
 from boards.sim.nor_flash import PowerCut
 from kkm import auth as A
-from kkm import register as R
+from kkm import records as R
 from ofd import client as cl
-from ofd.port import OfdPort, pack_session, unpack_session
+from kkm.records import pack_session, unpack_session
+from ofd.port import OfdPort
 from ofdkit import KKM, MemOfd
 from regkit import REG, fiscalised_bench, sell
 
@@ -22,7 +23,7 @@ def _bench(log_blocks=8):
 
     def make(acc):
         # a new client at every boot: nothing of its RAM survives
-        return OfdPort(cl.PortClient(ofd, [("ofd", 7777)], KKM, 1), acc)
+        return OfdPort(cl.PortClient(ofd, [("ofd", 7777)], KKM, 1).client, acc)
 
     b = fiscalised_bench(log_blocks=log_blocks, make_ofd=make)
     b.memofd = ofd
@@ -72,10 +73,10 @@ def test_r_79_session_restored_from_journal_and_checkpoint():
     assert r.ofd_session is None  # the first exchange uses the settings token
     res = sell(r)
     assert not res.offline and res.fiscal_sign == "5000000001"
-    c = b.port.client
+    c = b.port.session
     assert c.token == b.memofd.token == REG["token"] + 1 and c.reqnum == 1
     r = b.boot()
-    c = b.port.client
+    c = b.port.session
     assert (c.token, c.reqnum, c.pending) == (REG["token"] + 1, 1, None)
     # a Z writes a checkpoint with the session in it; the records before
     # it may be reused, the session is still there after a reboot
@@ -85,7 +86,7 @@ def test_r_79_session_restored_from_journal_and_checkpoint():
     assert r.ofd_session is not None
     r = b.boot()
     assert r.acc.last_checkpoint() > r.acc.z_last_seq
-    assert b.port.client.token == tok and b.port.client.reqnum == 2
+    assert b.port.session.token == tok and b.port.session.reqnum == 2
     r.login(1, "1111", A.MODE_SALES)
     assert not sell(r).offline and b.memofd.duplicates == 0
 
@@ -115,12 +116,12 @@ def test_r_79_unanswered_request_resent_after_reboot():
     ofd.handle = orig
     b.log.dead = False
     r = b.boot()
-    p = b.port.client.pending
+    p = b.port.session.pending
     assert p is not None and p[0] == r.acc.unacked()[0]
     assert len(ofd.stored) == 2 and ofd.duplicates == 0
     r.login(1, "1111", A.MODE_SALES)
     assert r.replay() == 1 and r.acc.unacked() == []
-    assert len(ofd.stored) == 2 and ofd.duplicates == 1 and b.port.client.token == ofd.token
+    assert len(ofd.stored) == 2 and ofd.duplicates == 1 and b.port.session.token == ofd.token
     assert r.counters.tickets_count() == 2
 
 
@@ -144,7 +145,7 @@ def test_r_79_answer_not_journalled_is_asked_again_as_duplicate():
     res = sell(r)
     assert res.offline and len(ofd.stored) == 2 and r.acc.unacked() == [res.seq]
     assert r.replay() == 1 and r.acc.unacked() == []
-    assert len(ofd.stored) == 2 and ofd.duplicates == 1 and b.port.client.token == ofd.token
+    assert len(ofd.stored) == 2 and ofd.duplicates == 1 and b.port.session.token == ofd.token
 
 
 def _session_writes(b, op):
@@ -208,7 +209,7 @@ def test_r_79_power_cut_at_every_byte_of_the_session_records():
             done = False
         b.log.dead = False
         r = b.boot()
-        c = b.port.client
+        c = b.port.session
         # never a lost token: the one sent with the request or the answer's
         assert c.token in (old_token, old_token + 1), (n, c.token)
         seen["old" if c.token == old_token else "new"] += 1

@@ -5,13 +5,14 @@
 # wait), the schedule's time is the register's manual clock.
 from kkm import auth as A
 from kkm import counters as C
+from kkm import document as D
 from kkm.counters import date_time
 from kkm import locks as L
 from ofd import client as cl
 from ofd import schema as S
-from ofd import sync as Y
-from ofdkit import link_bench, online_bench, queue_offline
-from regkit import refused, sell
+from ofd import sender as Y
+from ofdkit import run, OfdSync, link_bench, online_bench, queue_offline
+from regkit import line, refused, sell
 
 UNKNOWN = 424242
 
@@ -20,25 +21,25 @@ def test_protocol_13_retry_interval_at_least_60_s():
     b = link_bench()
     for bad in (0, 59, -60, "60", 60.0):
         try:
-            Y.OfdSync(b.reg, interval=bad)
+            OfdSync(b.reg, interval=bad)
         except ValueError as e:
             assert e.args == ("interval", bad)
         else:
             raise AssertionError(bad)
     for bad in (0, -1):
         try:
-            Y.OfdSync(b.reg, batch=bad)
+            OfdSync(b.reg, batch=bad)
         except ValueError as e:
             assert e.args[0] == "batch"
         else:
             raise AssertionError(bad)
-    assert Y.OfdSync(b.reg, interval=60).interval == 60
-    assert Y.OfdSync(b.reg, interval=300).interval == 300
+    assert OfdSync(b.reg, interval=60).interval == 60
+    assert OfdSync(b.reg, interval=300).interval == 300
 
 
 def test_kz_2_4_power_on_test_is_command_system():
     b = link_bench()
-    s = Y.OfdSync(b.reg)
+    s = OfdSync(b.reg)
     assert s.test is None and s.status()["next"] == 0
     assert s.tick() == "test"
     assert b.link.commands() == [S.COMMAND_SYSTEM]
@@ -59,7 +60,7 @@ def test_kz_2_4_failed_power_on_test_is_not_a_lock():
     r = b.reg
     before = r.active_locks()
     b.link.cut()
-    s = Y.OfdSync(r)
+    s = OfdSync(r)
     assert s.tick() == "test"
     assert s.test == Y.TEST_FAILED and s.test_code is None
     assert r.active_locks() == before  # KZ-3 note: autonomous mode, no lock
@@ -151,28 +152,30 @@ def test_bounded_work_per_tick():
     assert r.acc.unacked() == [] and s.status()["mode"] == Y.ONLINE
 
 
-def test_no_exchange_while_a_receipt_is_entered():
+def test_the_queue_drains_while_a_receipt_is_entered():
+    # the sender is its own task: nothing waits for the cashier; the receipt
+    # paid after the queue emptied goes live (KZ-30.2)
     b, s = online_bench()
     r = b.reg
     queue_offline(b, 1)
     s.tick()
     b.link.restore()
     b.clock.advance(120)
-    r.open_receipt(1)
-    n = len(b.link.log)
-    assert s.tick() is None and len(b.link.log) == n
-    r.abandon()
+    rc = r.open_receipt(D.OP_SELL)
     assert s.tick() == "replay" and r.acc.unacked() == []
+    rc.add_line(line())
+    res = r.pay(D.PAY_CASH, rc.total())
+    assert not res.offline and r.acc.unacked() == []
 
 
 def test_power_on_with_an_unanswered_document_resends_it_first():
     b = link_bench()
     r = b.reg
-    assert Y.OfdSync(r).tick() == "test"
+    assert OfdSync(r).tick() == "test"
     seqs = queue_offline(b, 2)
     r = b.boot()  # a power cut: the client owes the first sale an answer
     b.link.restore()
-    s = Y.OfdSync(r)
+    s = OfdSync(r)
     n = len(b.link.log)
     assert s.tick() == "test" and s.test == Y.TEST_OK
     # section 13: the unanswered document (with the offline period) is the test
@@ -187,7 +190,7 @@ def test_idle_break_probes_every_interval():
     # COMMAND_SYSTEM every interval until it is answered
     b = link_bench()
     b.link.cut()
-    s = Y.OfdSync(b.reg)
+    s = OfdSync(b.reg)
     assert s.tick() == "test" and s.test == Y.TEST_FAILED
     for _ in range(2):
         b.clock.advance(59)
@@ -209,27 +212,27 @@ def test_protocol_13_unanswered_probe_does_not_hold_back_the_next():
     # to go out; also after a reboot, which restores the session
     b = link_bench()
     b.link.cut()
-    s = Y.OfdSync(b.reg)
+    s = OfdSync(b.reg)
     assert s.tick() == "test" and s.test == Y.TEST_FAILED
-    assert b.port.client.pending is not None  # the probe's request, unanswered
+    assert b.port.session.pending is not None  # the probe's request, unanswered
     b.link.restore()
     b.clock.advance(60)
     assert s.tick() == "probe" and b.link.commands() == [S.COMMAND_SYSTEM]
     assert s.status()["mode"] == Y.ONLINE and b.link.duplicates == 0
     # the same after a power cut with the unanswered probe in the journal
     b.link.cut()
-    assert b.port.probe().status == cl.RETRY
-    n = b.port.client.reqnum
+    assert run(b.port.probe()).status == cl.RETRY
+    n = b.port.session.reqnum
     b.link.restore()
     r = b.boot()
-    s = Y.OfdSync(r)
+    s = OfdSync(r)
     assert s.tick() == "test" and s.test == Y.TEST_OK
-    assert b.link.commands(1) == [S.COMMAND_SYSTEM] and b.port.client.reqnum == n + 1
+    assert b.link.commands(1) == [S.COMMAND_SYSTEM] and b.port.session.reqnum == n + 1
     # an X report that got no answer holds nothing back either
     b.link.cut()
-    assert r.ofd.report_x(r.counters.zx_report(C.REPORT_X, 1, b.clock.now(), b.clock.now())).status == cl.RETRY
+    assert run(r.ofd.report_x(r.counters.zx_report(C.REPORT_X, 1, b.clock.now(), b.clock.now()))).status == cl.RETRY
     b.link.restore()
-    assert r.ofd.probe().ok()
+    assert run(r.ofd.probe()).ok()
 
 
 def test_protocol_13_idle_break_probe_carries_the_offline_period():
@@ -237,7 +240,7 @@ def test_protocol_13_idle_break_probe_carries_the_offline_period():
     # the offline period, from the first failure to now
     b = link_bench()
     b.link.cut()
-    s = Y.OfdSync(b.reg)
+    s = OfdSync(b.reg)
     t0 = b.clock.now()
     assert s.tick() == "test" and s.test == Y.TEST_FAILED and s.status()["since"] == t0
     b.link.restore()
@@ -266,7 +269,7 @@ def test_protocol_13_idle_break_period_goes_with_the_first_answered_request():
     # the request after it does not
     b = link_bench()
     b.link.cut()
-    s = Y.OfdSync(b.reg)
+    s = OfdSync(b.reg)
     t0 = b.clock.now()
     assert s.tick() == "test" and s.test == Y.TEST_FAILED and b.port.offline_since == t0
     b.link.restore()
@@ -372,7 +375,7 @@ def test_refused_document_one_attempt_per_boot():
     s.tick()
     n = len(b.link.log)
     r = b.boot()
-    s = Y.OfdSync(r)
+    s = OfdSync(r)
     assert s.tick() == "test"  # the probe gets 13 as well: no document stuck by it
     assert s.status()["stuck"] is None
     assert s.tick() == "replay" and s.status()["mode"] == Y.BLOCKED
@@ -429,7 +432,7 @@ def test_a_live_document_answered_brings_the_mode_back():
     b.link.cut()
     b.link.log = []
     # an X report that fails (queue empty): the idle break starts
-    assert r.ofd.report_x(r.x_report()).status == cl.RETRY
+    assert run(r.ofd.report_x(r.x_report())).status == cl.RETRY
     assert s.tick() is None and s.status()["mode"] == Y.OFFLINE
     b.link.restore()
     assert not sell(r).offline  # a new request: the port sends it
@@ -483,7 +486,7 @@ def test_protocol_13_retry_interval_of_the_settings():
     b.clock.advance(1)
     assert s.tick() == "replay" and r.acc.unacked() == []
     # an interval given to the scheduler wins over the setting
-    assert Y.OfdSync(r, interval=300).interval == 300
+    assert OfdSync(r, interval=300).interval == 300
     # a CONNECTION setting: not while a shift is open
     r.login(2, "2222", A.MODE_PROGRAMMING)
     assert refused(r.change_settings, {"retry_s": 60}) == (L.E_SHIFT_OPEN, "retry_s")

@@ -9,11 +9,12 @@ import gc
 from boards.sim.nor_flash import PowerCut
 from kkm import auth as A
 from kkm import locks as L
-from kkm import register as R
+from kkm import records as R
 from ofd import codec
 from ofd import frame
 from ofd import schema as S
-from ofd.port import unpack_session
+from kkm.records import unpack_session
+from ofdkit import run
 from regkit import line, refused, sell
 from test_ofd_session import KKM, _bench, _power_off_after_cut
 
@@ -49,24 +50,27 @@ def _blocked_bench():
 
 
 def _enter(b, token, user=9, pw="9999"):
+    # the entry, then the port takes it as the session token, journalled,
+    # as it does before its next exchange (OfdPort._ready)
     r = b.reg
     r.login(user, pw, A.MODE_PROGRAMMING)
     keys = r.change_settings({"token": token})
     r.logout()
+    b.port.apply_token()
     return keys
 
 
 def test_kz_41_code_2_locks_sales_and_stops_sending():
     b = _blocked_bench()
     r = b.reg
-    c = b.port.client
+    c = b.port.session
     assert L.INVALID_TOKEN in r.active_locks()
     # the answer's (echoed) token is not adopted: the device keeps its own
     assert c.token == b.sent[0][0] and c.pending is None
     assert refused(sell, r)[0] == L.INVALID_TOKEN
     n = len(b.sent)
     assert r.replay() == 0 and len(b.sent) == n  # nothing is sent
-    assert b.port.probe() is None and len(b.sent) == n
+    assert run(b.port.probe()) is None and len(b.sent) == n
     assert r.x_report()["shift_number"] == 1  # X and Z stay possible
     # the lock survives a reboot (audit record) and a checkpoint (flag)
     r = b.boot()
@@ -87,14 +91,14 @@ def test_kz_41_entered_token_clears_the_lock_and_the_queue_goes_online():
     # REQNUM goes on from the last one sent (PROTOCOL.md section 2)
     tok, reqnum, pend, done = unpack_session(r.ofd_session)[:4]
     assert (tok, reqnum, pend) == (UNKNOWN, last_reqnum, None)
-    assert b.port.client.token == UNKNOWN and r.settings.get("token") == UNKNOWN
+    assert b.port.session.token == UNKNOWN and r.settings.get("token") == UNKNOWN
     # who entered it is in the journal
     ev = [p for s, t, ts, p in r.acc.records(0) if t == R.R_AUDIT and p[0] == R.EV_TOKEN]
     assert len(ev) == 1 and ev[0][1] == 9
     # survives a reboot: no lock, the entered token, the next REQNUM
     r = b.boot()
     assert L.INVALID_TOKEN not in r.active_locks()
-    assert b.port.client.token == UNKNOWN and r.settings.get("token") == UNKNOWN
+    assert b.port.session.token == UNKNOWN and r.settings.get("token") == UNKNOWN
     r.login(1, "1111", A.MODE_SALES)
     stored = len(b.memofd.stored)
     assert r.replay() == 1 and r.acc.unacked() == []
@@ -102,7 +106,7 @@ def test_kz_41_entered_token_clears_the_lock_and_the_queue_goes_online():
     assert len(b.memofd.stored) == stored + 1 and b.memofd.duplicates == 0
     assert not sell(r).offline and b.sent[-1] == (UNKNOWN + 1, last_reqnum + 2)
     r = b.boot()
-    assert b.port.client.token == b.memofd.token and L.INVALID_TOKEN not in r.active_locks()
+    assert b.port.session.token == b.memofd.token and L.INVALID_TOKEN not in r.active_locks()
 
 
 def test_kz_41_token_entry_rights_and_shift_open():
@@ -135,16 +139,16 @@ def test_kz_41_token_entered_with_a_request_pending_keeps_its_token_and_reqnum()
 
     ofd.handle = stored_then_lost
     res = sell(r)
-    assert res.offline and b.port.client.pending is not None
+    assert res.offline and b.port.session.pending is not None
     ofd.handle = orig
     _watch(b)
     _enter(b, ofd.token)
-    assert b.port.client.pending is not None and b.port.client.token == ofd.token
+    assert b.port.session.pending is not None and b.port.session.token == ofd.token
     r.login(1, "1111", A.MODE_SALES)
     stored = len(ofd.stored)
     assert r.replay() == 1 and ofd.duplicates == 1 and len(ofd.stored) == stored
-    assert b.port.client.token == ofd.token
-    reqnum = b.port.client.reqnum
+    assert b.port.session.token == ofd.token
+    reqnum = b.port.session.reqnum
     assert not sell(r).offline and b.sent[-1] == (ofd.token - 1, reqnum + 1)
 
 
@@ -152,7 +156,7 @@ def test_kz_41_power_cut_at_every_byte_of_the_token_entry():
     gc.collect()
     b = _blocked_bench()
     base = (b.log.snapshot(), b.fm.snapshot(), b.memofd.state())
-    old = b.port.client.token
+    old = b.port.session.token
 
     def reset():
         b.log.restore(base[0])
@@ -179,7 +183,7 @@ def test_kz_41_power_cut_at_every_byte_of_the_token_entry():
             pass
         b.log.dead = False
         r = b.boot()
-        c = b.port.client
+        c = b.port.session
         locked = L.INVALID_TOKEN in r.active_locks()
         # either the entry never happened (old token, still locked) or it
         # did, whole: the session and the settings hold it, no lock
@@ -193,7 +197,7 @@ def test_kz_41_power_cut_at_every_byte_of_the_token_entry():
         r.login(1, "1111", A.MODE_SALES)
         assert r.replay() == 1 and r.acc.unacked() == [], n
         r = b.boot()  # and a second boot changes nothing
-        assert b.port.client.token == b.memofd.token, n
+        assert b.port.session.token == b.memofd.token, n
     assert seen["old"] > 0 and seen["new"] > 0
 
 
@@ -229,7 +233,7 @@ def test_protocol_12_code_15_and_1_lock_until_a_result_0():
         assert lock in r.active_locks()
         r.login(1, "1111", A.MODE_SALES)
         blk.code = None
-        out = b.port.probe()
+        out = run(b.port.probe())
         assert out.code == 0 and lock not in r.active_locks()
         assert r.replay() == 1
         r = b.boot()

@@ -9,7 +9,7 @@ from kkm import locks as L
 from kkm import register as R
 from kkm import settings as S
 from kkm import texts as T
-from regkit import fiscalised_bench, line, refused, sell
+from regkit import FakeOfd, fiscalised_bench, line, refused, sell
 
 
 def test_cash_in_two_parts_fiscalises_one_cash_payment_with_change():
@@ -205,27 +205,28 @@ def test_kz_1_wrong_password_says_attempts_left_and_lockout_the_wait():
     assert "%" not in L.message(L.E_BAD_PASSWORD, "kk")
 
 
-class BlockingOfd:
+class BlockingOfd(FakeOfd):
     # the OFD answers result 15 (server block) to the next document: the
     # port engages OFD_SUSPEND through ofd_order and the document is offline
     def __init__(self, reg):
+        FakeOfd.__init__(self)
         self.reg = reg
 
-    def submit(self, kind, seq, payload):
+    async def send(self, kind, seq, payload):
         self.reg.ofd_order(suspend=True)
-        return ("offline", None, None)
+        return None
 
 
 def test_kz_16_a_document_the_ofd_blocked_says_blocked_not_no_connection():
     b = fiscalised_bench()
     r = b.reg
-    r.ofd = BlockingOfd(r)
+    r.sender.port = BlockingOfd(r)
     res = sell(r)
     assert res.offline and L.OFD_SUSPEND in r.active_locks()
     assert L.N_OFD_BLOCKED in r.notices and L.N_OFFLINE not in r.notices
     for lang in ("kk", "ru"):
         assert L.message(L.N_OFD_BLOCKED, lang) != L.message(L.N_OFFLINE, lang)
-    r.ofd = b.ofd
+    r.sender.port = b.ofd
     r.ofd_order(suspend=False)  # result 0: the block ends
     assert L.N_OFD_BLOCKED not in r.notices
     assert r.replay() == 1

@@ -6,7 +6,7 @@ import struct
 from kkm import auth as A
 from kkm import document as D
 from kkm import locks as L
-from kkm import register as R
+from kkm import records as R
 from regkit import fiscalised_bench, sell, refused
 
 

@@ -7,6 +7,7 @@
 # users keep their own share: the shift can still be closed.
 from kkm import auth as A
 from kkm import locks as L
+from kkm import records as RC
 from kkm import register as R
 from regkit import fiscalised_bench, refused
 from test_register_limits import _fill_offline
@@ -42,7 +43,7 @@ def _fill_slack(b):
 def _reserved_failures(r, user):
     n = 0
     for seq, rtype, ts, p in r.acc.records(r.acc.last_checkpoint() or 0):
-        if rtype == R.R_AUDIT and p[0] & R.AUTH_RESERVED and p[1] == user:
+        if rtype == RC.R_AUDIT and p[0] & RC.AUTH_RESERVED and p[1] == user:
             n += 1
     return n
 

@@ -127,7 +127,7 @@ def test_protocol_13_refused_document_set_aside_by_the_service_engineer(sim):
     # the OFD refuses a sale with 13 (with its text); the next sale queues
     # behind it; the cashier may not set it aside, the service engineer
     # does (the slip is printed), and the queue goes on at the next tick
-    from kkm import register as R
+    from kkm import records as R
     from kkm import returns
     from kkm import texts as T
 

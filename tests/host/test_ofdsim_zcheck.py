@@ -424,7 +424,7 @@ def test_kz22_offline_closed_shift_replayed_counters_match(tmp_path):
 
 
 def test_kz22_offline_closed_shift_replayed_z_matches_entirely(tmp_path):
-    # the Z record carries the shift's open time (kkm.register.z_body): the
+    # the Z record carries the shift's open time (kkm.records.z_body): the
     # Z sent from the queue after the shift's documents were acknowledged
     # has the same open_shift_time as the OFD's
     api = _offline_shift(tmp_path)

@@ -71,8 +71,8 @@ def test_script_sale_x_z_end_to_end(tmp_path):
 def _journal_session(var):
     from boards.sim.nor_flash import NorFlash
     from journal import Accumulator
-    from kkm.register import R_SESSION
-    from ofd.port import unpack_session
+    from kkm.records import R_SESSION
+    from kkm.records import unpack_session
 
     with open(os.path.join(var, "device.key"), "rb") as f:
         key = f.read()
