@@ -39,7 +39,7 @@ def _parent(total=1000000):
 # --- check digits --------------------------------------------------------
 
 def _iin_ref(s):
-    # the published algorithm, written independently of kkm.document
+    # the published algorithm, written independently of kkm.ids
     d = [int(c) for c in s]
     k = sum([d[i] * (i + 1) for i in range(11)]) % 11
     if k == 10:
