@@ -93,8 +93,8 @@ class Hmac:
         if len(key) > 64:
             key = hashlib.sha256(key).digest()
         key = bytes(key) + b"\x00" * (64 - len(key))
-        self.ipad = bytes([b ^ 0x36 for b in key])
-        self.opad = bytes([b ^ 0x5C for b in key])
+        self.ipad = bytes(b ^ 0x36 for b in key)
+        self.opad = bytes(b ^ 0x5C for b in key)
 
     def mac(self, *parts):
         # the MAC of the parts joined, without joining them

@@ -12,7 +12,7 @@
 import os
 import struct
 
-from compat import Hmac, const, is_int
+from compat import const, hmac_sha256, is_int
 from journal import MAX_PAYLOAD
 from kkm.locks import (
     Refused,
@@ -80,10 +80,9 @@ def _check_password(pw):
 
 
 def hash_password(salt, pw):
-    m = Hmac(salt)
-    h = m.mac(pw.encode())
+    h = hmac_sha256(salt, pw.encode())
     for _ in range(ITERATIONS - 1):
-        h = m.mac(h)
+        h = hmac_sha256(salt, h)
     return h
 
 

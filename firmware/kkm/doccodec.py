@@ -12,23 +12,18 @@ from kkm.tax import MAX_PERCENT_MILLI
 # a receipt fits one journal record (2048 bytes) after the register's 8-byte
 # header (shift number, document number)
 MAX_ENCODED = const(2040)
-# Receipt record versions: 1 has no rates (older journals: the rates come
-# from the tax table in force on the document's local date); 2 carries the
-# seller's VAT status and each line's effective rate, stamped at
-# fiscalisation, so the printed, counted and sent VAT never changes; 3
-# also carries the issuer stamp: the operator's name and the UTC offset of
-# the local time (what the OFD request takes instead of today's settings);
-# 4 also carries each line's National Catalogue element and Kazakh name
-# (kkm.catalog), written only when a line has them
-_V_TABLE = const(1)
-_V_STAMPED = const(2)
-_V_ISSUER = const(3)
+# Record versions: a receipt is version 3 (the seller's VAT status, each
+# line's stamped rate and the issuer stamp: the operator's name and the UTC
+# offset of the local time) or 4 (also each line's National Catalogue
+# element and Kazakh name, written only when a line has them); a placement
+# is version 2 (with the issuer stamp). With the stamps the paper, the
+# counters and the OFD request stay the same however the settings change
+# while the document waits in the queue.
+_V_RECEIPT = const(3)
 _V_CATALOGUE = const(4)
-_VERSION = const(1)  # placements without the issuer stamp
-_V_PLACEMENT_ISSUER = const(2)  # placements with it
-# a Z document body: version 1 is ShiftCounters.encode() alone (its first
-# byte is the counters' version, 1); a stamped Z starts with this byte,
-# then the closing operator's code and name and the UTC offset
+_V_PLACEMENT = const(2)
+# a Z document body starts with this byte, then the closing operator's code
+# and name and the UTC offset, then the counters
 Z_STAMPED = const(0x5A)
 
 
@@ -52,19 +47,18 @@ def _read_issuer(r):
 
 
 def encode_receipt(rc):
-    # the journal form of a receipt; DocumentError(E_TOO_MANY) when it
-    # would not fit one journal record
-    st = rc.vat_payer is not None
-    iss = st and rc.utc_offset is not None
-    cat = iss and _from_catalogue(rc)
+    # the journal form of a receipt stamped with its rates and issuer
+    # (Receipt.validate); DocumentError(E_TOO_MANY) when it would not fit
+    # one journal record
+    if not rc.stamped():
+        raise ValueError("not stamped")
+    cat = _from_catalogue(rc)
     w = Writer()
-    w.uint(_V_CATALOGUE if cat else (_V_ISSUER if iss else (_V_STAMPED if st else _V_TABLE)))
+    w.uint(_V_CATALOGUE if cat else _V_RECEIPT)
     w.uint(rc.op)
     w.uint(rc.cashier_code)
-    if st:
-        w.uint(1 if rc.vat_payer else 0)
-    if iss:
-        _write_issuer(w, rc.operator_name, rc.utc_offset)
+    w.uint(1 if rc.vat_payer else 0)
+    _write_issuer(w, rc.operator_name, rc.utc_offset)
     w.uint(len(rc.lines))
     for ln in rc.lines:
         w.text(ln.name)
@@ -81,8 +75,7 @@ def encode_receipt(rc):
         w.uint(ln.discount)
         w.uint(ln.markup)
         w.uint(1 if ln.marking_required else 0)
-        if st:
-            w.uint(ln.percent)
+        w.uint(ln.percent)
         if cat:
             w.uint(0 if ln.nkt is None else ln.nkt + 1)
             w.opt(ln.name_kk)
@@ -122,26 +115,18 @@ def _from_catalogue(rc):
 
 
 def decode_receipt(b):
-    # inverse of encode(); DocumentError(E_DECODE) on damaged bytes.
-    # The result is sealed: a journalled receipt never changes.
-    # Version 1 (no stamped rates) is still read: its rates come from
-    # the tax table of its date (the caller's fallback).
+    # inverse of encode_receipt; DocumentError(E_DECODE) on damaged bytes
     try:
         r = Reader(b)
         v = r.uint()
-        if v != _V_STAMPED and v != _V_TABLE and v != _V_ISSUER and v != _V_CATALOGUE:
+        if v != _V_RECEIPT and v != _V_CATALOGUE:
             raise ValueError
-        st = v != _V_TABLE
         rc = Receipt(r.uint(), r.uint())
-        vat_payer = None
-        op_name = off = None
-        if st:
-            f = r.uint()
-            if f > 1:
-                raise ValueError
-            vat_payer = f == 1
-        if v >= _V_ISSUER:
-            op_name, off = _read_issuer(r)
+        f = r.uint()
+        if f > 1:
+            raise ValueError
+        vat_payer = f == 1
+        op_name, off = _read_issuer(r)
         for _ in range(r.count(MAX_LINES)):
             name = r.text()
             price = r.uint()
@@ -156,10 +141,9 @@ def decode_receipt(b):
                 marks.append(r.text())
             ln = Line(name, price, qty, unit, section, tax, gtin, ntin, marks, r.uint(), r.uint(),
                       r.uint() == 1)
-            if st:
-                ln.percent = r.uint()
-                if ln.percent >= MAX_PERCENT_MILLI:
-                    raise ValueError
+            ln.percent = r.uint()
+            if ln.percent >= MAX_PERCENT_MILLI:
+                raise ValueError
             if v == _V_CATALOGUE:
                 k = r.uint()
                 ln.nkt = None if k == 0 else k - 1
@@ -189,14 +173,13 @@ def decode_receipt(b):
 
 
 def encode_placement(p):
-    iss = p.utc_offset is not None
+    # ValueError for a placement without the issuer stamp
     w = Writer()
-    w.uint(_V_PLACEMENT_ISSUER if iss else _VERSION)
+    w.uint(_V_PLACEMENT)
     w.uint(p.kind)
     w.uint(p.amount)
     w.uint(p.cashier_code)
-    if iss:
-        _write_issuer(w, p.operator_name, p.utc_offset)
+    _write_issuer(w, p.operator_name, p.utc_offset)
     return w.done()
 
 
@@ -204,11 +187,10 @@ def decode_placement(b):
     try:
         r = Reader(b)
         v = r.uint()
-        if v != _VERSION and v != _V_PLACEMENT_ISSUER:
+        if v != _V_PLACEMENT:
             raise ValueError
         p = Placement(r.uint(), r.uint(), r.uint())
-        if v == _V_PLACEMENT_ISSUER:
-            p.operator_name, p.utc_offset = _read_issuer(r)
+        p.operator_name, p.utc_offset = _read_issuer(r)
         r.end()
     except DocumentError:
         raise
@@ -218,8 +200,8 @@ def decode_placement(b):
 
 
 def encode_z(counters, code, name, utc_offset):
-    # a stamped Z document body: who closed the shift and the UTC offset of
-    # its local time, then counters (ShiftCounters.encode() bytes)
+    # a Z document body: who closed the shift and the UTC offset of its
+    # local time, then counters (ShiftCounters.encode() bytes)
     w = Writer()
     w.uint(Z_STAMPED)
     w.uint(code)
@@ -228,13 +210,11 @@ def encode_z(counters, code, name, utc_offset):
 
 
 def decode_z(b):
-    # -> (operator code, name, utc_offset, counters bytes); an old body (the
-    # counters alone) -> (None, None, None, b)
-    if not b or b[0] != Z_STAMPED:
-        return None, None, None, bytes(b)
+    # -> (operator code, name, utc_offset, counters bytes)
     try:
         r = Reader(b)
-        r.uint()
+        if r.uint() != Z_STAMPED:
+            raise ValueError
         code = r.uint()
         name, off = _read_issuer(r)
     except (ValueError, IndexError, UnicodeError):

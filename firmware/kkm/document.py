@@ -275,9 +275,8 @@ class Receipt:
         # the seller's VAT status and the lines' rates as fiscalised
         # (stamp()); None: not stamped, rates come from a tax table
         self.vat_payer = None
-        # the issuer stamp (record version 3): the operator's name and the
-        # UTC offset of the local time at fiscalisation; utc_offset None:
-        # an older record, the reader takes them from the settings
+        # the issuer stamp: the operator's name and the UTC offset of the
+        # local time at fiscalisation (None until stamped)
         self.operator_name = None
         self.utc_offset = None
 
@@ -506,8 +505,8 @@ class Receipt:
 
 class Placement:
     # A money placement (KZ-27): DEPOSIT or WITHDRAWAL of amount tiyn;
-    # utc_offset with operator_name: the issuer stamp (record version 2),
-    # None in older records (the reader takes them from the settings)
+    # utc_offset with operator_name: the issuer stamp, which the journal
+    # form needs (kkm.doccodec)
     def __init__(self, kind, amount, cashier_code, operator_name=None, utc_offset=None):
         if not is_int(kind) or kind not in (DEPOSIT, WITHDRAWAL):
             _err(texts.E_OP, kind)

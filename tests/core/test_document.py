@@ -10,6 +10,7 @@ from kkm.document import Line, Payment, Parent, Receipt, Placement, DocumentErro
 TABLE = tax.default_table()
 GTIN13 = "4006381333931"  # a published GS1 example
 NTIN = "2000000000015"
+ISSUER = ("Айгүл", 5 * 3600)  # the operator's name and UTC offset stamped with the rates
 
 
 def _err(fn, *args):
@@ -38,7 +39,7 @@ def _parent(total=1000000):
 # --- check digits --------------------------------------------------------
 
 def _iin_ref(s):
-    # the published algorithm, written independently of kkm.document
+    # the published algorithm, written independently of kkm.ids
     d = [int(c) for c in s]
     k = sum([d[i] * (i + 1) for i in range(11)]) % 11
     if k == 10:
@@ -280,9 +281,9 @@ def test_encode_decode_round_trip_every_receipt_type():
         r.set_buyer("900101300126", None, "87011234567")
         if D.is_return(op):
             r.set_parent(_parent())
-        r.validate(TABLE)
+        r.validate(TABLE, None, *ISSUER)
         b = DC.encode_receipt(r)
-        assert isinstance(b, bytes) and b[0] == 2  # stamped: version 2
+        assert isinstance(b, bytes) and b[0] == 3  # stamped: version 3
         d = DC.decode_receipt(b)
         _same(r, d)
         assert d.sealed
@@ -292,33 +293,30 @@ def test_encode_decode_round_trip_every_receipt_type():
     r = Receipt(D.OP_SELL, 1)
     for i in range(10):
         r.add_line(_line(100 + i, gtin=GTIN13))
-    assert len(DC.encode_receipt(r)) < 450
+    r.stamp(TABLE, *ISSUER)
+    assert len(DC.encode_receipt(r)) < 500
 
 
 def test_decode_rejects_damaged_bytes():
     r = _sale()
     r.add_payment(Payment(D.PAY_CASH, r.total()))
+    try:
+        DC.encode_receipt(r)  # a draft: its rates and issuer are not stamped yet
+        raise AssertionError("encoded")
+    except ValueError:
+        pass
+    r.validate(TABLE, None, *ISSUER)
     b = DC.encode_receipt(r)
-    for bad in (b[:-1], b + b"\x00", b"\x02" + b[1:], b"\x03" + b[1:], b"", b[:10]):
-        assert _err(DC.decode_receipt, bad) == texts.E_DECODE
-    r.validate(TABLE)
-    b = DC.encode_receipt(r)
-    assert b[0] == 2 and b[3] == 1  # version, op, cashier, VAT payer
-    for bad in (b[:-1], b + b"\x00", b"\x01" + b[1:], b[:3] + b"\x02" + b[4:]):
+    assert b[0] == 3 and b[3] == 1  # version, op, cashier, VAT payer
+    # versions 1 and 2 (no stamps) were never journalled by a register
+    for bad in (b[:-1], b + b"\x00", b"\x01" + b[1:], b"\x02" + b[1:], b[:3] + b"\x02" + b[4:], b"", b[:10]):
         assert _err(DC.decode_receipt, bad) == texts.E_DECODE
     # a stamped rate of 100 % or more is damage
     r2 = Receipt(D.OP_SELL, 1)
     r2.add_line(_line())
-    r2.stamp(TABLE)
+    r2.stamp(TABLE, *ISSUER)
     r2.lines[0].percent = 100000
     assert _err(DC.decode_receipt, DC.encode_receipt(r2)) == texts.E_DECODE
-
-
-# Receipt.encode() of version 1 (before the rates were stamped): bread
-# (group 1) 250.00, paracetamol (group 2) 105.00, cash 400.00, cashier 1
-V1_RECEIPT = bytes.fromhex(
-    "0102010206d09dd0b0d0bda8c301e80703373936010100000000000016d09fd0b0d180d0b0d186d0b5d182d0b0d0bc"
-    "d0bed0bb8452e8070337393602020000000000000100ac9502c1b8020000000000000000")
 
 
 def test_kz_43_2_validate_stamps_the_effective_rates_and_vat_status():
@@ -327,8 +325,8 @@ def test_kz_43_2_validate_stamps_the_effective_rates_and_vat_status():
     r.add_line(_line(25000, tax_code=1))
     r.add_line(_line(5000, tax_code=3))
     r.add_payment(Payment(D.PAY_CASH, r.total()))
-    assert not r.stamped() and DC.encode_receipt(r)[0] == 1
-    r.validate(TABLE)
+    assert not r.stamped()
+    r.validate(TABLE, None, *ISSUER)
     assert r.stamped() and r.vat_payer is True
     assert [ln.percent for ln in r.lines] == [5000, 16000, 0]
     d = DC.decode_receipt(DC.encode_receipt(r))
@@ -342,7 +340,7 @@ def test_kz_43_2_validate_stamps_the_effective_rates_and_vat_status():
     # the 2027 table stamps 10 %, a non-payer 0 on every line
     r.validate(tax.default_table(year=2027))
     assert [ln.percent for ln in r.lines] == [10000, 16000, 0]
-    r.validate(tax.default_table(vat_payer=False))
+    r.validate(tax.default_table(vat_payer=False), None, *ISSUER)
     assert [ln.percent for ln in r.lines] == [0, 0, 0] and r.vat_payer is False
     assert DC.decode_receipt(DC.encode_receipt(r)).taxes() == [(1, 0, 25000, 0), (2, 0, 10500, 0), (3, 0, 5000, 0)]
     # a change of the draft makes the stamps stale: validate stamps again
@@ -355,27 +353,17 @@ def test_kz_43_2_validate_stamps_the_effective_rates_and_vat_status():
     assert [ln.percent for ln in d.lines] == [5000, 16000, 0]
 
 
-def test_version_1_record_still_decodes_and_takes_the_table():
-    d = DC.decode_receipt(V1_RECEIPT)
-    assert d.sealed and not d.stamped()
-    assert [(ln.name, ln.price, ln.tax_code, ln.percent) for ln in d.lines] == \
-        [("Нан", 25000, 1, None), ("Парацетамол", 10500, 2, None)]
-    assert d.payments[0].tendered == 40000 and d.total() == 35500
-    assert d.taxes(TABLE) == [(1, 16000, 25000, 3448), (2, 5000, 10500, 500)]
-    assert d.taxes(tax.default_table(year=2027)) == [(1, 16000, 25000, 3448), (2, 10000, 10500, 955)]
-    assert d.is_vat_payer(tax.default_table(vat_payer=False)) is False
-    assert DC.encode_receipt(d) == V1_RECEIPT  # re-encodes as it was journalled
-
-
 def test_kz_27_deposit_and_withdrawal():
     for kind in (D.DEPOSIT, D.WITHDRAWAL):
-        p = Placement(kind, 500000, 3)
+        p = Placement(kind, 500000, 3, *ISSUER)
         q = DC.decode_placement(DC.encode_placement(p))
-        assert (q.kind, q.amount, q.cashier_code) == (kind, 500000, 3)
+        assert (q.kind, q.amount, q.cashier_code, q.operator_name, q.utc_offset) == (kind, 500000, 3) + ISSUER
     assert _err(Placement, 2, 100, 1) == texts.E_OP
     assert _err(Placement, D.DEPOSIT, 0, 1) == texts.E_AMOUNT
     assert _err(Placement, D.DEPOSIT, 10, 0) == texts.E_CASHIER
     assert _err(DC.decode_placement, b"\x01\x00") == texts.E_DECODE
+    # version 1 (no issuer stamp) was never journalled by a register
+    assert _err(DC.decode_placement, bytes([1, D.DEPOSIT, 100, 3])) == texts.E_DECODE
 
 
 def test_every_document_error_has_kk_and_ru_text():
@@ -391,13 +379,13 @@ def test_journalled_receipt_fits_one_journal_record():
     for i in range(60):
         r.add_line(_line(100, gtin=GTIN13, marks=["M" * 100]))
     r.add_payment(Payment(D.PAY_CASH, r.total()))
-    r.validate(TABLE)
+    r.validate(TABLE, None, *ISSUER)
     assert _err(DC.encode_receipt, r) == texts.E_TOO_MANY
     while True:  # the stamped rates count too
         r.remove_line(0)
         r.clear_payments()
         r.add_payment(Payment(D.PAY_CASH, r.total()))
-        r.validate(TABLE)
+        r.validate(TABLE, None, *ISSUER)
         try:
             b = DC.encode_receipt(r)
             break

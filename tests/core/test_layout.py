@@ -151,6 +151,7 @@ def test_kz_43_2_a_stamped_receipt_prints_its_own_rates_and_vat_status():
     # settings now say otherwise (re-registered as a non-payer, the 2027
     # rate): a copy of it prints what the original printed
     r = _receipt()
+    r.stamp(TABLE, "Айгүл", 5 * 3600)  # as the register journals it
     orig = L.receipt_lines(r, _info(), "ru")
     assert _has(orig, "в т.ч. НДС 5%") and _has(orig, "в т.ч. НДС 16%")
     later = tax.default_table(vat_payer=False, year=2027)

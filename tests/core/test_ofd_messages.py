@@ -235,7 +235,7 @@ def test_kz_43_2_ticket_carries_the_rates_stamped_in_the_receipt():
     r.add_line(_line("Парацетамол", 10500, 1000, tax=2))
     r.add_line(_line("Нан", 25000, 1000, tax=1))
     r.add_payment(D.Payment(D.PAY_CASH, r.total()))
-    r.validate(default_table(year=2026))
+    r.validate(default_table(year=2026), None, "Айгүл", 5 * 3600)
     d = DC.decode_receipt(DC.encode_receipt(r))
 
     def taxes(t):

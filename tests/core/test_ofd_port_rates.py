@@ -21,12 +21,6 @@ from regkit import REG, fiscalised_bench, line, sell
 
 NEW_YEAR_2027 = 1798761600 - 5 * 3600  # 2027-01-01 00:00 local (UTC+5)
 
-# Receipt.encode() as version 1 wrote it (no stamped rates): a sale of bread
-# (group 1) for 250.00 and paracetamol (group 2) for 105.00, cash 400.00
-V1_RECEIPT = bytes.fromhex(
-    "0102010206d09dd0b0d0bda8c301e80703373936010100000000000016d09fd0b0d180d0b0d186d0b5d182d0b0d0bc"
-    "d0bed0bb8452e8070337393602020000000000000100ac9502c1b8020000000000000000")
-
 
 class Switch:
     # the in-memory OFD behind an on/off switch: off, the client finds no
@@ -164,29 +158,6 @@ def test_kz_43_2_copy_of_a_receipt_prints_the_stamped_rates_after_a_reboot():
     r.login(1, "1111", A.MODE_SALES)
     cp = r.copy_last()
     assert _vat_on_paper(cp) == _vat_on_paper(res) == [("5", "5.00")]
-
-
-def test_old_receipt_record_without_rates_uses_the_table_of_its_own_date():
-    # a version 1 record journalled on 2026-12-31 (before the rates were
-    # stamped) and still queued on 2027-01-01: the request, the recovery
-    # and the counters take the rates in force on the document's date
-    b = _bench()
-    r = b.reg
-    ts = NEW_YEAR_2027 - 3600
-    b.clock.t = ts
-    seq = r.acc.append(R.R_RECEIPT, R.doc_header(1, 1) + V1_RECEIPT, ts, True, False)
-    r.acc.append(R.R_SIGN, R.sign_payload(seq, R.autonomous_sign(seq)), ts, False, False)
-    b.clock.t = NEW_YEAR_2027 + 3600
-    r = b.boot()
-    assert r.counters.taxes[5000][D.OP_SELL] == [10500, 500]
-    assert r.counters.taxes[16000][D.OP_SELL] == [25000, 3448]
-    t = _ticket(b, seq)
-    assert _taxes(t) == [(16000, 3448), (5000, 500)]
-    assert t["offline_ticket_number"] == seq
-    _offline(b, False)
-    r.login(1, "1111", A.MODE_SALES)
-    assert r.replay() == 1
-    assert codec.encode(S.TicketRequest, b.store.request(-1)["ticket"]) == codec.encode(S.TicketRequest, t)
 
 
 def test_one_time_per_document_for_its_rates_journal_paper_and_request():
