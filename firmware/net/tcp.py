@@ -16,7 +16,7 @@ import asyncio
 import errno
 import socket
 
-from aio import sleep_ms
+from aio import Timeout, sleep_ms, wait_for_ms
 from compat import const, ticks_diff
 from compat import ticks_ms as now_ms
 from net import EHOSTUNREACH
@@ -25,8 +25,10 @@ from net import EHOSTUNREACH
 RESOLVE_PAUSE_MS = const(60000)
 POLL_MS = const(5)
 
-# MicroPython's asyncio stream is one class wrapping a socket of ours;
-# CPython builds its streams in open_connection
+# MicroPython's asyncio stream is one class wrapping a socket of ours: the
+# socket is made and connected here, since its open_connection leaves the
+# socket open when a deadline cancels the connect. CPython builds its
+# streams in open_connection (and closes the socket on a cancel).
 _RAW = asyncio.StreamReader is asyncio.StreamWriter
 
 
@@ -72,8 +74,8 @@ class TcpChannel:
             raise OSError(EHOSTUNREACH)  # no lookup here (see above)
         if not _RAW:
             try:
-                return await asyncio.wait_for(asyncio.open_connection(a[1][0], a[1][1]), timeout_ms / 1000)
-            except asyncio.TimeoutError:
+                return await wait_for_ms(asyncio.open_connection(a[1][0], a[1][1]), timeout_ms)
+            except Timeout:
                 raise OSError(errno.ETIMEDOUT)
         s = socket.socket(a[0], socket.SOCK_STREAM)
         try:

@@ -161,7 +161,9 @@ def test_every_exchange_closes_its_socket():
             before = _open_files()
             for i in range(n):
                 out = await c.exchange(payload, command, i, 100)
-            for _ in range(20):  # the server's side hangs up on its own time
+            for _ in range(200):  # the server's side hangs up in its own time
+                if _open_files() == before:
+                    break
                 await asyncio.sleep(0.01)
             return out, before, _open_files()
         finally:

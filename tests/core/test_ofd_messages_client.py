@@ -415,8 +415,9 @@ def test_the_loop_runs_on_while_the_ofd_never_answers():
 
     out = asyncio.run(both())
     assert out.reason == "timeout" and len(ticks) >= BUDGET // 10 // 3
+    # a blocking exchange would stop it for the whole budget (400 ms)
     gaps = [ticks_diff(b, a) for a, b in zip(ticks, ticks[1:])]
-    assert max(gaps) < 100
+    assert max(gaps) < BUDGET // 2
 
 
 def test_kz_29_the_5_s_budget_on_an_injected_clock_takes_no_real_time():
