@@ -1,58 +1,41 @@
 # The register's OFD port: turns a journalled document into a protocol
-# request, exchanges it through ofd.client and returns what the register
-# needs. The register journals the document before calling and the answer
-# after; the port itself writes only the OFD session (R-79, PROTOCOL.md
-# section 2): the client's persist() goes to Register.save_session, an
-# R_SESSION record (token, request number, the request owed an answer and
-# the last one answered) written before the client uses the new values.
+# request, exchanges it through the async client and reads the answer into
+# what Register.settle takes. The sender (ofd.sender) calls it; the port
+# itself writes only the OFD session (R-79, PROTOCOL.md section 2): the
+# session's persist() goes to Register.save_session, an R_SESSION record
+# written before the client uses the new values. What it reads of the
+# register: settings, clock, user names, the texts' versions, the session
+# record, the token entry, the locks it relays (ofd_order).
 #
-#   port = OfdPort(client, acc, version="0.1")
-#   port.bind(register)                    # settings, clock, users, shift;
-#                                          # restores the session from the
-#                                          # journal (else the settings token)
-#   port.submit(kind, doc_seq, payload)    -> ("online", fiscal_sign, qr)
-#                                             or ("offline", None, None)
-#   port.report_x(zx)                      -> Outcome or None (X to the OFD;
-#                                          Register.x_report calls it)
-#   port.server_x(out)                     -> the OFD's X of that answer in
-#                                          the shape of ShiftCounters.
-#                                          zx_report (kkm.layout prints
-#                                          it), or None (KZ-31.4)
-#   port.probe(get_reg_info=True)          -> Outcome or None (COMMAND_SYSTEM);
-#                                          first the client's refresh(): the
-#                                          due retry of a failed name lookup
-#   port.nomenclature(barcode=None, version=0)
-#                                          -> Outcome or None (COMMAND_NOMENCLATURE:
-#                                          kkm.catalog looks a GTIN/NTIN up,
-#                                          or checks its cache's version);
-#                                          None: not sent (as a probe, and
-#                                          while port.offline_since: the cache
-#                                          serves until an exchange is
-#                                          answered again)
-#   port.offline_since                     register time offline work
-#                                          began (the first exchange without
-#                                          an answer, or the oldest document
-#                                          queued) or None: every request
-#                                          carries the offline period from it
-#                                          until one is accepted with nothing
-#                                          left waiting (KZ-30.1, section 13)
-#   port.apply_token()                     a token entered in the settings
-#                                          (Register.token_entry) becomes
-#                                          the session token (journalled)
-#   port.apply_hosts()                     the OFD addresses of the settings
-#   port.apply_timeout()                   the settings' total transaction
-#                                          time (timeout_s, >= 5 s) becomes
-#                                          the client's budget
-#   port.owed()                            True while a document holds the
-#                                          session (owed an answer, or its
-#                                          answer not journalled): no probe
-#                                          or X report is sent before it
-#   port.last                              the last ofd.client.Outcome
-#   port.refusal                           (doc seq, result code, the OFD's
-#                                          text or None) of the last document
-#                                          the OFD refused (status BLOCKED),
-#                                          or None: a service engineer sets
-#                                          it aside (Register.set_aside)
+#   port = OfdPort(client, acc, version="0.1", model=None)
+#       client: await client.exchange(payload, command, key, budget_ms) ->
+#       Outcome; client.session: token, reqnum, pending, done, state(),
+#       persist; client.set_hosts(hosts), client.refresh()
+#   port.bind(register)        restores the session from the journal (else
+#                              the settings token)
+#   await port.send(kind, doc_seq, payload) -> Outcome, or None: not sent
+#   port.accepted(out, kind, doc_seq, payload) -> kkm.register.Accepted or None
+#   await port.report_x(zx)    -> Outcome or None (X to the OFD)
+#   port.server_x(out)         -> the OFD's X of that answer (KZ-31.4) or None
+#   await port.probe(get_reg_info=True) -> Outcome or None (COMMAND_SYSTEM)
+#   port.nomenclature(barcode=None, version=0) -> Outcome or None
+#                              (COMMAND_NOMENCLATURE for kkm.catalog, which
+#                              asks synchronously; not while offline_since)
+#   port.offline_since         register time offline work began, or None:
+#                              every request carries the offline period from
+#                              it until one is accepted with nothing left
+#                              waiting (KZ-30.1, section 13); no_answer(t)
+#                              starts it for an exchange given up
+#   port.apply_token()         a token entered (Register.token_entry) becomes
+#                              the session token, journalled; also before
+#                              every exchange
+#   port.apply_hosts()         the OFD addresses of the settings, when changed
+#   port.budget_ms()           the settings' total transaction time (>= 5 s)
+#   port.owed()                True while a document holds the session: no
+#                              probe or X report goes before it
+#   port.last                  the last Outcome
+#   port.refusal               (doc seq, result code, text or None) of the
+#                              last document the OFD refused, or None
 #
 # kind is "receipt", "placement" or "z"; payload is what the register
 # journalled: kkm.records.doc_header(shift, number) + the document's bytes.
@@ -106,7 +89,7 @@
 # the next refusal and cleared when the same document's next attempt ends
 # otherwise (answered 0, or 254/255 or no answer: then the OFD may hold the
 # request, and only a fresh refusal allows setting it aside). RAM only:
-# after a reboot the scheduler sends the head once and the refusal comes
+# after a reboot the sender sends the head once and the refusal comes
 # again (docs/register.md, "A document the OFD refuses").
 
 
@@ -263,7 +246,7 @@ class OfdPort:
         out = await self.client.exchange(codec.encode(S.Request, req), req["command"], key, self.budget_ms())
         if doc or out.status != cl.BLOCKED:
             # a catalogue refusal (18: no such code) is no news about the
-            # queue's head, which ofd.sync would take it for
+            # queue's head, which ofd.sender would take it for
             self.last = out
         if self.offline_since is not None and out.status == cl.OK:
             acc = self.acc
@@ -457,7 +440,7 @@ class OfdPort:
         # does a document hold the session? Owed an answer, or answered but
         # not acknowledged in the journal: its resend must keep its TOKEN
         # and REQNUM (duplicate detection), so no probe or X report goes
-        # before it (ofd.sync resends it instead; it heads the queue). An
+        # before it (ofd.sender resends it instead; it heads the queue). An
         # unanswered probe or X report holds nothing back (see the header)
         c = self.session
         p = c.pending
@@ -468,8 +451,7 @@ class OfdPort:
 
     async def report_x(self, zx):
         # the device's X report to the OFD (COMMAND_REPORT, REPORT_X); the
-        # caller prints (Register.x_report: the OFD's X when it answers
-        # with one, server_x; then the texts that came with it)
+        # sender prints the OFD's X when it answers with one (server_x)
         if self.owed() or not self._room() or not self._ready():
             return None
         off = self.reg.settings.get("tz_offset")
