@@ -13,7 +13,8 @@
 #       persist; client.set_hosts(hosts), client.refresh()
 #   port.bind(register)        restores the session from the journal (else
 #                              the settings token)
-#   await port.send(kind, doc_seq, payload) -> Outcome, or None: not sent
+#   await port.send(kind, doc_seq, payload, live=False) -> Outcome, or None:
+#                              not sent (live: as issued, not from the queue)
 #   port.accepted(out, kind, doc_seq, payload) -> kkm.register.Accepted or None
 #   await port.report_x(zx)    -> Outcome or None (X to the OFD)
 #   port.server_x(out)         -> the OFD's X of that answer (KZ-31.4) or None
@@ -334,8 +335,9 @@ class OfdPort:
 
     # --- requests -------------------------------------------------------------
 
-    def build(self, kind, doc_seq, payload):
-        # the Request dict for a journalled document
+    def build(self, kind, doc_seq, payload, live=False):
+        # the Request dict for a journalled document; live: sent as it is
+        # issued (Sender.live), not from the queue
         reg = self.reg
         rtype = KINDS.get(kind)
         if rtype is None:
@@ -349,9 +351,9 @@ class OfdPort:
         off = reg.settings.get("tz_offset")
         sign = R.sign_of(self.acc, doc_seq)  # the autonomous sign: issued offline
         offline = sign is not None
-        if rtype == R.R_ZDOC and self.acc.last_seq != doc_seq:
-            # the register writes no autonomous sign for a Z: a Z sent after
-            # other records (from the queue) was closed offline (KZ-29.7)
+        if rtype == R.R_ZDOC and not live:
+            # the register writes no autonomous sign for a Z: a Z sent from
+            # the queue was closed offline (KZ-29.7)
             offline = True
         if rtype == R.R_RECEIPT:
             r = D.Receipt.decode(body)
@@ -389,7 +391,7 @@ class OfdPort:
         counters = C.ShiftCounters.decode(body)
         return counters.zx_report(C.REPORT_Z, shift_no, ts + off, open_ts + off, ts + off), ts + off, code, name
 
-    async def send(self, kind, doc_seq, payload):
+    async def send(self, kind, doc_seq, payload, live=False):
         # a journalled document to the OFD -> Outcome, or None when nothing
         # may be sent (a token refused, one entered and not journalled). An
         # unanswered earlier attempt of it is sent again with its TOKEN and
@@ -403,7 +405,7 @@ class OfdPort:
             # answered before, but the answer never reached the journal (its
             # ACK failed): the same request again, answered as a duplicate
             c.pending = (d[0], b"", d[1], d[2], d[3])
-        out = await self._exchange(self.build(kind, doc_seq, payload), doc_seq)
+        out = await self._exchange(self.build(kind, doc_seq, payload, live), doc_seq)
         r = self.refusal
         if out.status == cl.BLOCKED:
             t = out.text

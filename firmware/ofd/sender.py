@@ -196,7 +196,7 @@ class Sender:
         async def send():
             while self.busy:  # a probe under way: it ends within its budget
                 await self.sleep_ms(POLL_MS)
-            box.append(await self._exchange(self.port.send, iss.kind, iss.seq, iss.payload))
+            box.append(await self._exchange(self.port.send, iss.kind, iss.seq, iss.payload, True))
 
         task = asyncio.create_task(send())
         await asyncio.sleep(0)  # a client that does not suspend answers here
@@ -314,9 +314,10 @@ class Sender:
         return self._catalogue()
 
     def _catalogue(self):
-        # online and idle: the National Catalogue cache's daily version check
+        # online and idle: the National Catalogue cache's daily version check,
+        # not under a receipt being entered (its lines come from the cache)
         reg = self.reg
-        if reg.catalog is None:
+        if reg.catalog is None or reg.draft is not None:
             return None  # nothing cached yet
         from kkm import catalog
 
