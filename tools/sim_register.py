@@ -581,7 +581,7 @@ class SimRegister:
         self.say("sent %d of %d waiting documents" % (n, before))
 
     def cmd_probe(self):
-        out = asyncio.run(self.port.probe())
+        out = asyncio.run(self.sync.probe())
         if out is None:
             if L.INVALID_TOKEN in self.reg.active_locks():
                 self.say("not sent: the OFD refused the token (enter it: token <number>)")

@@ -304,10 +304,6 @@ class OfdPort:
 
     # --- reading the journal ------------------------------------------------
 
-    def _operator_name(self, code):
-        u = self.reg.auth.users.get(code)
-        return u.name if u is not None else None
-
     def _service(self, offline):
         # the offline period (offline: the request is a document issued
         # offline, or one sent while documents wait) from offline_since; a
@@ -361,7 +357,7 @@ class OfdPort:
             # counters hold); only an old record without them takes the
             # table in force on the document's own date, never today's
             table = None if r.stamped() else reg.settings.tax_table(ts)
-            name = self._operator_name(r.cashier_code)
+            name = self.reg.user_name(r.cashier_code)
             if r.utc_offset is not None:
                 off = r.utc_offset
                 name = r.operator_name
@@ -370,7 +366,7 @@ class OfdPort:
             return M.ticket_request(t, self._service(offline))
         if rtype == R.R_PLACEMENT:
             p = D.Placement.decode(body)
-            name = self._operator_name(p.cashier_code)
+            name = self.reg.user_name(p.cashier_code)
             if p.utc_offset is not None:
                 off = p.utc_offset
                 name = p.operator_name
@@ -496,9 +492,7 @@ class OfdPort:
         svc = self._service(queued)
         svc["get_reg_info"] = bool(get_reg_info)
         svc["software_information"] = M.software(self.version, model=self.model)
-        out = await self._exchange(M.system_request(svc))
-        self.reg.print_ofd_texts()  # KZ-17: a text is printed when received
-        return out
+        return await self._exchange(M.system_request(svc))
 
 
 

@@ -15,6 +15,7 @@
 #   await s.live(iss, on_tick=None) -> kkm Fiscalised (a Z: its report)
 #   await s.x_report(lang=None)      -> the printed X (the OFD's or own)
 #   await s.replay(limit)    -> documents acknowledged (journal order)
+#   await s.probe()          -> Outcome or None: a connection test now
 #   s.set_aside(seq, lang=None)      a refused head leaves the queue
 #   s.kick(), s.retest(), s.status(), s.test, s.test_code
 #
@@ -340,9 +341,16 @@ class Sender:
         finally:
             self.busy = False
 
+    async def probe(self):
+        # COMMAND_SYSTEM now (also the service engineer's connection test)
+        # -> Outcome or None (not sent: a document holds the session, ...)
+        out = await self._exchange(self.port.probe, True)
+        self.reg.print_ofd_texts()  # KZ-17: a text is printed when received
+        return out
+
     async def _power_on(self, t):
         # KZ-2.4: the connection test; the outcome is kept, never a lock
-        out = await self._exchange(self.port.probe, True)
+        out = await self.probe()
         doc = False
         if out is None and self._queued():
             doc = True
@@ -364,7 +372,7 @@ class Sender:
     async def _probe(self, t):
         # the idle break and the server block: the offline period from the
         # first failure (PROTOCOL.md section 13)
-        out = await self._exchange(self.port.probe, True)
+        out = await self.probe()
         if out is None:
             if self.port.owed():
                 # a document holds the session: it goes again alone (the
