@@ -42,9 +42,10 @@ import gc  # noqa: E402
 
 # core modules in dependency order (each line's cost includes only what the
 # modules above it have not imported yet)
-MODULES = ("compat", "journal", "kkm.money", "kkm.tax", "kkm.texts", "kkm.locks", "kkm.auth", "kkm.clock",
-           "kkm.settings", "kkm.document", "kkm.counters", "kkm.layout", "kkm.register", "kkm.recovery", "kkm.catalog",
-           "ofd", "ofd.schema", "ofd.codec", "ofd.header", "ofd.frame", "ofd.messages", "ofd.client", "ofd.port")
+MODULES = ("compat", "asyncio", "journal", "kkm.money", "kkm.tax", "kkm.texts", "kkm.locks", "kkm.auth", "kkm.clock",
+           "kkm.settings", "kkm.document", "kkm.counters", "kkm.layout", "kkm.records", "kkm.register", "kkm.recovery",
+           "kkm.catalog", "ofd", "ofd.schema", "ofd.codec", "ofd.header", "ofd.frame", "ofd.messages", "ofd.client",
+           "ofd.port", "ofd.sender")
 LOG_BLOCKS = 8
 FM_BLOCKS = 2
 BLOCK = 4096
@@ -184,6 +185,7 @@ class Day:
         from kkm.register import Register
         from ofd import client as cl
         from ofd.port import OfdPort
+        from ofd.sender import Sender
 
         from bench_receipt import NullPrinter
 
@@ -194,10 +196,17 @@ class Day:
                                pending_key=st["pending_key"], pending=st["pending"], ticks_ms=self.vt.ticks_ms,
                                sleep_ms=self.vt.sleep_ms)
         acc = Accumulator(self.log, self.fm, KEY)
-        self.port = OfdPort(client, acc, "0.1", "bench")
+        self.port = OfdPort(cl.Blocking(client), acc, "0.1", "bench")
         self.reg = Register(acc, NullPrinter(), self.port, self.clock)
         self.port.bind(self.reg)
+        self.sender = Sender(self.reg, self.port)
         return self.reg
+
+    def fiscal(self, reg, iss):
+        # an issued document through the sender (ofd.sender), settled
+        import asyncio
+
+        return asyncio.run(self.sender.live(iss))
 
 
 def _provision(day):
@@ -230,7 +239,7 @@ def _login(day):
 def _sale_online(day):
     from bench_receipt import _receipt
 
-    res = _receipt(day.reg, 1)
+    res = _receipt(day.reg, 1, day.fiscal)
     assert not res.offline and res.printed, "online sale"
     day.clock.advance(60)
 
@@ -243,7 +252,7 @@ def _catalogue_sale(day):
     rc = r.open_receipt(D.OP_SELL)
     r.add_line(it.line(18000, 2000))
     rc.add_payment(D.Payment(D.PAY_CASH, rc.total()))
-    res = r.fiscalise()
+    res = day.fiscal(r, r.fiscalise())
     assert not res.offline and res.printed and res.doc.lines[0].nkt == 100, "catalogue sale"
     day.clock.advance(60)
 
@@ -252,20 +261,24 @@ def _sale_offline(day):
     from bench_receipt import _receipt
 
     day.ofd.online = False
-    res = _receipt(day.reg, 2)
+    res = _receipt(day.reg, 2, day.fiscal)
     day.ofd.online = True
     assert res.offline and res.printed and len(day.reg.acc.unacked()) == 1, "offline sale"
     day.clock.advance(60)
 
 
 def _replay(day):
-    assert day.reg.replay() == 1 and not day.reg.acc.unacked(), "replay"
+    import asyncio
+
+    assert asyncio.run(day.sender.replay()) == 1 and not day.reg.acc.unacked(), "replay"
 
 
 def _x(day):
+    import asyncio
+
     from ofd import schema as S
 
-    day.reg.x_report()  # sends the X to the OFD, prints the answer's or its own
+    asyncio.run(day.sender.x_report())  # sends the X to the OFD, prints the answer's or its own
     out = day.port.last
     assert out is not None and out.ok() and out.response["command"] == S.COMMAND_REPORT, "X to the OFD"
 
@@ -274,7 +287,7 @@ def _z(day):
     from kkm import auth as A
 
     day.reg.login(1, "1111", A.MODE_SHIFT_CLOSE)
-    zx = day.reg.close_shift()
+    zx = day.fiscal(day.reg, day.reg.close_shift())
     assert zx["shift_number"] == 1 and not day.reg.acc.unacked() and day.reg.acc.z_count() == 1, "Z"
 
 

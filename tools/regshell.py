@@ -43,7 +43,7 @@ Commands (one per line; ``#`` starts a comment):
     status, help, quit
 
 Amounts are tenge ("150", "150.50"); quantities are units ("2", "1.5").
-Before every other command the OFD scheduler (firmware/ofd/sync.py) ticks, as
+Before every other command the OFD scheduler (firmware/ofd/sender.py) ticks, as
 the device's idle loop does: the power-on connection test, the retries of the
 offline queue every retry interval (the setting retry_s, or --retry; at least 60 s)
 and the probes.
@@ -52,6 +52,7 @@ State (flash images with the OFD session in the journal, the in-process OFD's da
 
 import argparse
 import json
+import asyncio
 import os
 import socket
 import sys
@@ -77,7 +78,7 @@ from kkm.register import Register  # noqa: E402
 from net.tcp import TcpChannel  # noqa: E402
 from ofd import client as cl  # noqa: E402
 from ofd.port import OfdPort  # noqa: E402
-from ofd.sync import MIN_INTERVAL, OfdSync  # noqa: E402
+from ofd.sender import MIN_INTERVAL, Sender  # noqa: E402
 
 LOG_BLOCKS = 64  # 256 KB journal
 FM_BLOCKS = 4  # fiscal memory (Z summaries)
@@ -224,7 +225,7 @@ class SimRegister:
         # documents keep their real dates); retry None: the register's
         # setting retry_s
         self.skipped = 0
-        self.sync = OfdSync(self.reg, self.port, retry, now=lambda: self.reg.clock.now() + self.skipped)
+        self.sync = Sender(self.reg, self.port, retry, now=lambda: self.reg.clock.now() + self.skipped)
         self.creds = None
         self._reported = None
         if not self.reg.settings.fiscalised:
@@ -325,6 +326,11 @@ class SimRegister:
         # result codes 15, 1 and 2 engage their locks in ofd.port (OFD_SUSPEND,
         # DATA_MISMATCH, INVALID_TOKEN); `status` shows them
 
+    def _fiscal(self, iss):
+        # the issued document through the sender: the OFD's sign within the
+        # budget, else the autonomous sign
+        return asyncio.run(self.sync.live(iss))
+
     def _done(self, res):
         self._report_ofd()
         if res.offline:
@@ -373,7 +379,6 @@ class SimRegister:
                 raise CommandError("wrong arguments for %s" % cmd)
             raise
         finally:
-            self.sync.note()  # a failure of this command starts the retry clock now
             self._save()
         return cmd not in ("quit", "exit")
 
@@ -445,10 +450,11 @@ class SimRegister:
             extra = {"terminal": "SIM-POS", "auth_code": "000001", "rrn": "000000000001"}
         elif kind == "mobile":
             extra = {"qr_id": "SIM-QR"}
-        res = self.reg.pay(kinds[kind], parse_amount(amount), self.lang, **extra)
-        if res is None:
+        iss = self.reg.pay(kinds[kind], parse_amount(amount), self.lang, **extra)
+        if iss is None:
             self.say("due: %s" % money.fmt(r.total() - r.paid()))
             return
+        res = self._fiscal(iss)
         if r.change():
             self.say("change: %s" % money.fmt(r.change()))
         self._done(res)
@@ -477,24 +483,24 @@ class SimRegister:
             else:
                 reg.return_line(int(line) - 1, parse_qty(qty))
             reg.refund()
-            res = reg.fiscalise(self.lang)
+            iss = reg.fiscalise(self.lang)
         except Exception:
             if reg.draft is r:
                 reg.abandon()
             raise
-        self._done(res)
+        self._done(self._fiscal(iss))
 
     def cmd_deposit(self, amount):
-        self._done(self.reg.deposit(parse_amount(amount), self.lang))
+        self._done(self._fiscal(self.reg.deposit(parse_amount(amount), self.lang)))
 
     def cmd_withdraw(self, amount):
-        self._done(self.reg.withdraw(parse_amount(amount), self.lang))
+        self._done(self._fiscal(self.reg.withdraw(parse_amount(amount), self.lang)))
 
     def cmd_x(self):
         # KZ-31.4: the register sends its X; the OFD's X is printed when it
         # answers with one, the register's own otherwise
         before = self.port.last
-        zx = self.reg.x_report(self.lang)
+        zx = asyncio.run(self.sync.x_report(self.lang))
         if self.reg.x_source == "ofd":
             self.say("X report sent to the OFD; the OFD's X printed (OFD shift %s)" % zx["shift_number"])
             return
@@ -507,7 +513,7 @@ class SimRegister:
     def cmd_z(self):
         if self.acc.unacked_count():
             self.cmd_sync()
-        zx = self._with_mode(A.MODE_SHIFT_CLOSE, lambda: self.reg.close_shift(self.lang))
+        zx = self._fiscal(self._with_mode(A.MODE_SHIFT_CLOSE, lambda: self.reg.close_shift(self.lang)))
         self.sync.retest()  # KZ-2: the connection test at the Z report too (the next tick)
         self._report_ofd()
         # KZ-31.5: online the OFD's Z is printed (and where the register's own differs)
@@ -522,7 +528,7 @@ class SimRegister:
     def tick(self):
         """One tick of the scheduler; says what it did. -> what or None"""
         waiting = self.acc.unacked_count()
-        what = self.sync.tick()
+        what = asyncio.run(self.sync.step())
         if what is None:
             return None
         self._report_ofd()
@@ -573,12 +579,12 @@ class SimRegister:
         self.sync.kick()  # an operator's "send now": also a refused document
         self.client.refresh()  # a due retry of a failed name lookup, before (not inside) the exchanges
         before = self.acc.unacked_count()
-        n = self.reg.replay()
+        n = asyncio.run(self.sync.replay())
         self._report_ofd()
         self.say("sent %d of %d waiting documents" % (n, before))
 
     def cmd_probe(self):
-        out = self.port.probe()
+        out = asyncio.run(self.sync.probe())
         if out is None:
             if L.INVALID_TOKEN in self.reg.active_locks():
                 self.say("not sent: the OFD refused the token (enter it: token <number>)")
@@ -598,8 +604,7 @@ class SimRegister:
             seq = str(ref[0])
         if not seq.isdigit():
             raise CommandError("aside [<journal number>]")
-        lines = self.reg.set_aside(int(seq), self.lang)
-        self.sync.kick()
+        lines = self.sync.set_aside(int(seq), self.lang)
         self.say("journal %s set aside (refused by the OFD, code %d)%s; %d documents wait" % (
             seq, ref[1], "" if lines else ", slip not printed", self.acc.unacked_count()))
 

@@ -12,7 +12,7 @@
 # catalogue's version they come from. It is a cache, not fiscal data (a
 # receipt journals the names and codes it was sold with): it lives in a
 # small file on the flash file system (FileStore), lost or damaged it is
-# empty and refills from the OFD. Once a day (VERSION_EVERY, ofd.sync's
+# empty and refills from the OFD. Once a day (VERSION_EVERY, ofd.sender's
 # idle tick) the register asks the OFD by version: an answer with a newer
 # version refreshes the cached elements it lists and drops the others (they
 # are asked for again by barcode at their next sale).

@@ -534,7 +534,7 @@ class Register:
             info["table"] = s.tax_table(ts)
         return info
 
-    def _name(self, code):
+    def user_name(self, code):
         u = self.auth.users.get(code)
         return u.name if u is not None else None
 
@@ -558,7 +558,7 @@ class Register:
         # validate and stamp the rates in force on the document's local
         # date, the cashier's name and the UTC offset: the paper, the
         # counters and the OFD request use the stamps
-        r.validate(self.settings.tax_table(now), self.settings.get("bin"), self._name(r.cashier_code),
+        r.validate(self.settings.tax_table(now), self.settings.get("bin"), self.user_name(r.cashier_code),
                    self.settings.get("tz_offset"))
         if D.is_return(r.op):
             from kkm import returns

@@ -1,58 +1,42 @@
 # The register's OFD port: turns a journalled document into a protocol
-# request, exchanges it through ofd.client and returns what the register
-# needs. The register journals the document before calling and the answer
-# after; the port itself writes only the OFD session (R-79, PROTOCOL.md
-# section 2): the client's persist() goes to Register.save_session, an
-# R_SESSION record (token, request number, the request owed an answer and
-# the last one answered) written before the client uses the new values.
+# request, exchanges it through the async client and reads the answer into
+# what Register.settle takes. The sender (ofd.sender) calls it; the port
+# itself writes only the OFD session (R-79, PROTOCOL.md section 2): the
+# session's persist() goes to Register.save_session, an R_SESSION record
+# written before the client uses the new values. What it reads of the
+# register: settings, clock, user names, the texts' versions, the session
+# record, the token entry, the locks it relays (ofd_order).
 #
-#   port = OfdPort(client, acc, version="0.1")
-#   port.bind(register)                    # settings, clock, users, shift;
-#                                          # restores the session from the
-#                                          # journal (else the settings token)
-#   port.submit(kind, doc_seq, payload)    -> ("online", fiscal_sign, qr)
-#                                             or ("offline", None, None)
-#   port.report_x(zx)                      -> Outcome or None (X to the OFD;
-#                                          Register.x_report calls it)
-#   port.server_x(out)                     -> the OFD's X of that answer in
-#                                          the shape of ShiftCounters.
-#                                          zx_report (kkm.layout prints
-#                                          it), or None (KZ-31.4)
-#   port.probe(get_reg_info=True)          -> Outcome or None (COMMAND_SYSTEM);
-#                                          first the client's refresh(): the
-#                                          due retry of a failed name lookup
-#   port.nomenclature(barcode=None, version=0)
-#                                          -> Outcome or None (COMMAND_NOMENCLATURE:
-#                                          kkm.catalog looks a GTIN/NTIN up,
-#                                          or checks its cache's version);
-#                                          None: not sent (as a probe, and
-#                                          while port.offline_since: the cache
-#                                          serves until an exchange is
-#                                          answered again)
-#   port.offline_since                     register time offline work
-#                                          began (the first exchange without
-#                                          an answer, or the oldest document
-#                                          queued) or None: every request
-#                                          carries the offline period from it
-#                                          until one is accepted with nothing
-#                                          left waiting (KZ-30.1, section 13)
-#   port.apply_token()                     a token entered in the settings
-#                                          (Register.token_entry) becomes
-#                                          the session token (journalled)
-#   port.apply_hosts()                     the OFD addresses of the settings
-#   port.apply_timeout()                   the settings' total transaction
-#                                          time (timeout_s, >= 5 s) becomes
-#                                          the client's budget
-#   port.owed()                            True while a document holds the
-#                                          session (owed an answer, or its
-#                                          answer not journalled): no probe
-#                                          or X report is sent before it
-#   port.last                              the last ofd.client.Outcome
-#   port.refusal                           (doc seq, result code, the OFD's
-#                                          text or None) of the last document
-#                                          the OFD refused (status BLOCKED),
-#                                          or None: a service engineer sets
-#                                          it aside (Register.set_aside)
+#   port = OfdPort(client, acc, version="0.1", model=None)
+#       client: await client.exchange(payload, command, key, budget_ms) ->
+#       Outcome; client.session: token, reqnum, pending, done, state(),
+#       persist; client.set_hosts(hosts), client.refresh()
+#   port.bind(register)        restores the session from the journal (else
+#                              the settings token)
+#   await port.send(kind, doc_seq, payload, live=False) -> Outcome, or None:
+#                              not sent (live: as issued, not from the queue)
+#   port.accepted(out, kind, doc_seq, payload) -> kkm.register.Accepted or None
+#   await port.report_x(zx)    -> Outcome or None (X to the OFD)
+#   port.server_x(out)         -> the OFD's X of that answer (KZ-31.4) or None
+#   await port.probe(get_reg_info=True) -> Outcome or None (COMMAND_SYSTEM)
+#   port.nomenclature(barcode=None, version=0) -> Outcome or None
+#                              (COMMAND_NOMENCLATURE for kkm.catalog, which
+#                              asks synchronously; not while offline_since)
+#   port.offline_since         register time offline work began, or None:
+#                              every request carries the offline period from
+#                              it until one is accepted with nothing left
+#                              waiting (KZ-30.1, section 13); no_answer(t)
+#                              starts it for an exchange given up
+#   port.apply_token()         a token entered (Register.token_entry) becomes
+#                              the session token, journalled; also before
+#                              every exchange
+#   port.apply_hosts()         the OFD addresses of the settings, when changed
+#   port.budget_ms()           the settings' total transaction time (>= 5 s)
+#   port.owed()                True while a document holds the session: no
+#                              probe or X report goes before it
+#   port.last                  the last Outcome
+#   port.refusal               (doc seq, result code, text or None) of the
+#                              last document the OFD refused, or None
 #
 # kind is "receipt", "placement" or "z"; payload is what the register
 # journalled: kkm.records.doc_header(shift, number) + the document's bytes.
@@ -106,7 +90,7 @@
 # the next refusal and cleared when the same document's next attempt ends
 # otherwise (answered 0, or 254/255 or no answer: then the OFD may hold the
 # request, and only a fresh refusal allows setting it aside). RAM only:
-# after a reboot the scheduler sends the head once and the refusal comes
+# after a reboot the sender sends the head once and the refusal comes
 # again (docs/register.md, "A document the OFD refuses").
 
 
@@ -264,7 +248,7 @@ class OfdPort:
         out = await self.client.exchange(codec.encode(S.Request, req), req["command"], key, self.budget_ms())
         if doc or out.status != cl.BLOCKED:
             # a catalogue refusal (18: no such code) is no news about the
-            # queue's head, which ofd.sync would take it for
+            # queue's head, which ofd.sender would take it for
             self.last = out
         if self.offline_since is not None and out.status == cl.OK:
             acc = self.acc
@@ -323,10 +307,6 @@ class OfdPort:
 
     # --- reading the journal ------------------------------------------------
 
-    def _operator_name(self, code):
-        u = self.reg.auth.users.get(code)
-        return u.name if u is not None else None
-
     def _service(self, offline):
         # the offline period (offline: the request is a document issued
         # offline, or one sent while documents wait) from offline_since; a
@@ -354,8 +334,9 @@ class OfdPort:
 
     # --- requests -------------------------------------------------------------
 
-    def build(self, kind, doc_seq, payload):
-        # the Request dict for a journalled document
+    def build(self, kind, doc_seq, payload, live=False):
+        # the Request dict for a journalled document; live: sent as it is
+        # issued (Sender.live), not from the queue
         reg = self.reg
         rtype = KINDS.get(kind)
         if rtype is None:
@@ -369,9 +350,9 @@ class OfdPort:
         off = reg.settings.get("tz_offset")
         sign = R.sign_of(self.acc, doc_seq)  # the autonomous sign: issued offline
         offline = sign is not None
-        if rtype == R.R_ZDOC and self.acc.last_seq != doc_seq:
-            # the register writes no autonomous sign for a Z: a Z sent after
-            # other records (from the queue) was closed offline (KZ-29.7)
+        if rtype == R.R_ZDOC and not live:
+            # the register writes no autonomous sign for a Z: a Z sent from
+            # the queue was closed offline (KZ-29.7)
             offline = True
         if rtype == R.R_RECEIPT:
             r = DC.decode_receipt(body)
@@ -379,7 +360,7 @@ class OfdPort:
             # counters hold); only an old record without them takes the
             # table in force on the document's own date, never today's
             table = None if r.stamped() else reg.settings.tax_table(ts)
-            name = self._operator_name(r.cashier_code)
+            name = self.reg.user_name(r.cashier_code)
             if r.utc_offset is not None:
                 off = r.utc_offset
                 name = r.operator_name
@@ -388,7 +369,7 @@ class OfdPort:
             return M.ticket_request(t, self._service(offline))
         if rtype == R.R_PLACEMENT:
             p = DC.decode_placement(body)
-            name = self._operator_name(p.cashier_code)
+            name = self.reg.user_name(p.cashier_code)
             if p.utc_offset is not None:
                 off = p.utc_offset
                 name = p.operator_name
@@ -409,7 +390,7 @@ class OfdPort:
         counters = C.ShiftCounters.decode(body)
         return counters.zx_report(C.REPORT_Z, shift_no, ts + off, open_ts + off, ts + off), ts + off, code, name
 
-    async def send(self, kind, doc_seq, payload):
+    async def send(self, kind, doc_seq, payload, live=False):
         # a journalled document to the OFD -> Outcome, or None when nothing
         # may be sent (a token refused, one entered and not journalled). An
         # unanswered earlier attempt of it is sent again with its TOKEN and
@@ -423,7 +404,7 @@ class OfdPort:
             # answered before, but the answer never reached the journal (its
             # ACK failed): the same request again, answered as a duplicate
             c.pending = (d[0], b"", d[1], d[2], d[3])
-        out = await self._exchange(self.build(kind, doc_seq, payload), doc_seq)
+        out = await self._exchange(self.build(kind, doc_seq, payload, live), doc_seq)
         r = self.refusal
         if out.status == cl.BLOCKED:
             t = out.text
@@ -460,7 +441,7 @@ class OfdPort:
         # does a document hold the session? Owed an answer, or answered but
         # not acknowledged in the journal: its resend must keep its TOKEN
         # and REQNUM (duplicate detection), so no probe or X report goes
-        # before it (ofd.sync resends it instead; it heads the queue). An
+        # before it (ofd.sender resends it instead; it heads the queue). An
         # unanswered probe or X report holds nothing back (see the header)
         c = self.session
         p = c.pending
@@ -471,8 +452,7 @@ class OfdPort:
 
     async def report_x(self, zx):
         # the device's X report to the OFD (COMMAND_REPORT, REPORT_X); the
-        # caller prints (Register.x_report: the OFD's X when it answers
-        # with one, server_x; then the texts that came with it)
+        # sender prints the OFD's X when it answers with one (server_x)
         if self.owed() or not self._room() or not self._ready():
             return None
         off = self.reg.settings.get("tz_offset")
@@ -515,9 +495,7 @@ class OfdPort:
         svc = self._service(queued)
         svc["get_reg_info"] = bool(get_reg_info)
         svc["software_information"] = M.software(self.version, model=self.model)
-        out = await self._exchange(M.system_request(svc))
-        self.reg.print_ofd_texts()  # KZ-17: a text is printed when received
-        return out
+        return await self._exchange(M.system_request(svc))
 
 
 

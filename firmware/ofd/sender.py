@@ -15,6 +15,7 @@
 #   await s.live(iss, on_tick=None) -> kkm Fiscalised (a Z: its report)
 #   await s.x_report(lang=None)      -> the printed X (the OFD's or own)
 #   await s.replay(limit)    -> documents acknowledged (journal order)
+#   await s.probe()          -> Outcome or None: a connection test now
 #   s.set_aside(seq, lang=None)      a refused head leaves the queue
 #   s.kick(), s.retest(), s.status(), s.test, s.test_code
 #
@@ -196,7 +197,7 @@ class Sender:
         async def send():
             while self.busy:  # a probe under way: it ends within its budget
                 await self.sleep_ms(POLL_MS)
-            box.append(await self._exchange(self.port.send, iss.kind, iss.seq, iss.payload))
+            box.append(await self._exchange(self.port.send, iss.kind, iss.seq, iss.payload, True))
 
         task = asyncio.create_task(send())
         await asyncio.sleep(0)  # a client that does not suspend answers here
@@ -314,9 +315,10 @@ class Sender:
         return self._catalogue()
 
     def _catalogue(self):
-        # online and idle: the National Catalogue cache's daily version check
+        # online and idle: the National Catalogue cache's daily version check,
+        # not under a receipt being entered (its lines come from the cache)
         reg = self.reg
-        if reg.catalog is None:
+        if reg.catalog is None or reg.draft is not None:
             return None  # nothing cached yet
         from kkm import catalog
 
@@ -339,9 +341,16 @@ class Sender:
         finally:
             self.busy = False
 
+    async def probe(self):
+        # COMMAND_SYSTEM now (also the service engineer's connection test)
+        # -> Outcome or None (not sent: a document holds the session, ...)
+        out = await self._exchange(self.port.probe, True)
+        self.reg.print_ofd_texts()  # KZ-17: a text is printed when received
+        return out
+
     async def _power_on(self, t):
         # KZ-2.4: the connection test; the outcome is kept, never a lock
-        out = await self._exchange(self.port.probe, True)
+        out = await self.probe()
         doc = False
         if out is None and self._queued():
             doc = True
@@ -363,7 +372,7 @@ class Sender:
     async def _probe(self, t):
         # the idle break and the server block: the offline period from the
         # first failure (PROTOCOL.md section 13)
-        out = await self._exchange(self.port.probe, True)
+        out = await self.probe()
         if out is None:
             if self.port.owed():
                 # a document holds the session: it goes again alone (the

@@ -66,7 +66,7 @@ class FakeOfd:
     def budget_ms(self):
         return 5000
 
-    async def send(self, kind, seq, payload):
+    async def send(self, kind, seq, payload, live=False):
         if self.raise_next:
             self.raise_next = False
             raise OSError(110)

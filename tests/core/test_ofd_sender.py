@@ -185,3 +185,31 @@ def test_power_cut_between_issue_and_settle():
     s = Sender(r, b.port)
     assert run(s.step()) == "test" and run(s.step()) == "replay" and r.acc.unacked() == []
     assert b.link.log[-1][1]["ticket"]["offline_ticket_number"] == iss.seq
+
+
+def test_protocol_13_the_task_retries_the_queue_one_interval_after_the_failure():
+    # the sender's task (run) on the virtual clock: the power-on test fails,
+    # the link returns, the queue goes out 60 s after the failure, not before
+    import asyncio
+
+    b = link_bench()
+    r = b.reg
+    seqs = queue_offline(b, 2)
+    t = Ticks()
+    t0 = b.clock.now()
+    s = Sender(r, b.port, now=lambda: t0 + t.ms // 1000, ticks_ms=t.ticks_ms, sleep_ms=t.sleep_ms)
+    seen = []
+
+    async def day():
+        task = asyncio.create_task(s.run())
+        await t.sleep_ms(30000)
+        seen.append((s.test, list(r.acc.unacked())))
+        b.link.restore()
+        await t.sleep_ms(29000)  # 59 s after the failed test
+        seen.append(list(r.acc.unacked()))
+        await t.sleep_ms(2000)
+        seen.append(list(r.acc.unacked()))
+        task.cancel()
+
+    run(day())
+    assert seen == [("failed", seqs), seqs, []]

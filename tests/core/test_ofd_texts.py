@@ -155,7 +155,7 @@ def test_kz_17_display_list_until_acknowledged():
     assert not r.ofd_texts.done(INFO, 6, OT.SHOW)  # not the version shown
     # a newer text arrives before the cashier read the first one
     b.ads.ads[INFO] = (8, TEXT_RU)
-    assert run(b.port.probe()).ok()
+    assert run(b.reg.sender.probe()).ok()
     assert b.ads.reported[-1] == {S.TICKET_AD_OFD: 5, INFO: 7}
     assert not r.ofd_texts.done(INFO, 7, OT.SHOW)
     assert r.ofd_texts.done(INFO, 8, OT.SHOW) and r.ofd_texts.done(S.TICKET_AD_OFD, 5, OT.SHOW)
@@ -197,12 +197,12 @@ def test_kz_17_no_paper_keeps_the_text_for_the_next_printout():
     b = _bench()
     r = b.reg
     b.ads.ads[INFO] = (1, TEXT_RU)
-    assert run(b.port.probe()).ok()
+    assert run(b.reg.sender.probe()).ok()
     # printed at once by the probe
     assert len(_slips(b.printer)) == 1
     b.ads.ads[INFO] = (2, TEXT_KK)
     b.printer.state = "no_paper"
-    assert run(b.port.probe()).ok()
+    assert run(b.reg.sender.probe()).ok()
     assert len(_slips(b.printer)) == 1 and r.ofd_texts.pending(OT.SHOW)[0][1] == 2  # shown, not printed
     b.printer.state = "ok"
     sell(r)
@@ -217,7 +217,7 @@ def test_kz_17_after_a_reboot_the_ofd_sends_the_texts_again():
     r = b.reg
     b.ads.ads[INFO] = (4, TEXT_RU)
     b.printer.state = "no_paper"
-    assert run(b.port.probe()).ok()
+    assert run(b.reg.sender.probe()).ok()
     assert _slips(b.printer) == []
     r = b.boot()  # power cut before the text was printed
     b.printer.state = "ok"
@@ -238,7 +238,7 @@ def test_kz_16_protocol_13_server_block_shows_the_last_info_text():
     assert r.ofd_texts.done(INFO, 5, OT.SHOW)
     b.ads.code = 15
     b.ads.block_text = "Касса бұғатталды / Касса заблокирована"
-    out = run(b.port.probe())
+    out = run(b.reg.sender.probe())
     assert out.code == 15 and L.OFD_SUSPEND in r.active_locks()
     ru = r.lock_message(L.OFD_SUSPEND, "ru")
     assert ru.startswith(L.message(L.OFD_SUSPEND, "ru")) and ru.endswith("\nКасса бұғатталды / Касса заблокирована")
@@ -248,12 +248,12 @@ def test_kz_16_protocol_13_server_block_shows_the_last_info_text():
     assert r.ofd_texts.pending(OT.SHOW) == [(INFO, 5, "Касса бұғатталды / Касса заблокирована")]
     assert len(_slips(b.printer)) == 2
     # the same reason on every later answer is not new again
-    run(b.port.probe())
+    run(b.reg.sender.probe())
     assert len(_slips(b.printer)) == 2 and b.ads.reported[-1] == {INFO: 5}
     assert r.lock_message(L.NO_PAPER, "ru") == L.message(L.NO_PAPER, "ru")
     # a result 0 ends the block (section 13)
     b.ads.code = None
-    assert run(b.port.probe()).ok() and L.OFD_SUSPEND not in r.active_locks()
+    assert run(b.reg.sender.probe()).ok() and L.OFD_SUSPEND not in r.active_locks()
     assert r.lock_message(L.OFD_SUSPEND, "ru").endswith("Касса заблокирована")  # still the last INFO text
 
 

@@ -212,7 +212,7 @@ class BlockingOfd(FakeOfd):
         FakeOfd.__init__(self)
         self.reg = reg
 
-    async def send(self, kind, seq, payload):
+    async def send(self, kind, seq, payload, live=False):
         self.reg.ofd_order(suspend=True)
         return None
 

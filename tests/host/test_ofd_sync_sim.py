@@ -1,4 +1,4 @@
-# The OFD scheduler (firmware/ofd/sync.py) in the simulated register against
+# The OFD scheduler (firmware/ofd/sender.py) in the simulated register against
 # the real simulated OFD over TCP, with its faults: the power-on test, the
 # retry after the interval (not before), the server block (15) probed then
 # the queue sent in order, a refused document (13) not sent again until the
