@@ -86,10 +86,12 @@ class FakeOfd:
         self.signs = 0
         self.requests = 0
 
-    def connect(self, host, port, timeout_s):
+    async def open(self, host, port, timeout_ms):
+        # the net channel's call: one connection per request
         if not self.online:
             raise OSError(113)  # no route to host
-        return _Link(self)
+        link = _Link(self)
+        return link, link
 
     def answer(self, data):
         from ofd import codec, frame
@@ -122,10 +124,15 @@ class _Link:
         self.pos = 0
         return len(b)
 
-    def read(self, n):
+    async def readexactly(self, n):
         chunk = self.answer[self.pos:self.pos + n]
         self.pos += len(chunk)
+        if len(chunk) < n:
+            raise EOFError
         return chunk
+
+    async def drain(self):
+        pass
 
     def close(self):
         pass
@@ -173,12 +180,8 @@ class Day:
         self.ofd = FakeOfd()
         self.clock = ManualClock(1767254400)
         self.vt = VirtualTicks()
-        self.session = {"token": 1000, "reqnum": 0, "pending_key": None, "pending": None}
         self.reg = None
         self.port = None
-
-    def persist(self, st):
-        self.session = st
 
     def boot(self):
         from journal import Accumulator
@@ -186,17 +189,18 @@ class Day:
         from ofd import client as cl
         from ofd.port import OfdPort
         from ofd.sender import Sender
+        from ofd.session import Session
 
         from bench_receipt import NullPrinter
 
         self.reg = self.port = None
         gc.collect()
-        st = self.session
-        client = cl.PortClient(self.ofd, [("ofd.example.kz", 7777)], KKM_ID, st["token"], st["reqnum"], self.persist,
-                               pending_key=st["pending_key"], pending=st["pending"], ticks_ms=self.vt.ticks_ms,
-                               sleep_ms=self.vt.sleep_ms)
+        # the session comes back from the journal (port.bind), the token
+        # only seeds a fresh register
+        client = cl.OfdClient(Session(KKM_ID, 1000), self.ofd, [("ofd.example.kz", 7777)],
+                              ticks_ms=self.vt.ticks_ms, sleep_ms=self.vt.sleep_ms)
         acc = Accumulator(self.log, self.fm, KEY)
-        self.port = OfdPort(cl.Blocking(client), acc, "0.1", "bench")
+        self.port = OfdPort(client, acc, "0.1", "bench")
         self.reg = Register(acc, NullPrinter(), self.port, self.clock)
         self.port.bind(self.reg)
         self.sender = Sender(self.reg, self.port)

@@ -79,6 +79,7 @@ from net.tcp import TcpChannel  # noqa: E402
 from ofd import client as cl  # noqa: E402
 from ofd.port import OfdPort  # noqa: E402
 from ofd.sender import MIN_INTERVAL, Sender  # noqa: E402
+from ofd.session import Session  # noqa: E402
 
 LOG_BLOCKS = 64  # 256 KB journal
 FM_BLOCKS = 4  # fiscal memory (Z summaries)
@@ -214,7 +215,7 @@ class SimRegister:
         self.acc = Accumulator(self.log, self.fm, self._key())
         # the OFD session lives in the journal as on the device (R_SESSION
         # records, restored by port.bind); `token` only seeds a fresh register
-        self.client = cl.PortClient(TcpChannel(resolver=self._resolve), [SIM_OFD], kkm_id, token)
+        self.client = cl.OfdClient(Session(kkm_id, token), TcpChannel(resolver=self._resolve), [SIM_OFD])
         self.port = OfdPort(self.client, self.acc, VERSION, "sim-register")
         self.printer = TermPrinter(out, print_file)
         # the National Catalogue cache in a file, as on the device's flash
@@ -633,7 +634,7 @@ class SimRegister:
     def cmd_status(self):
         locks = self.reg.active_locks()
         self.say("shift open: %s, documents %d, waiting for OFD: %d, token %d, reqnum %d" % (
-            self.reg.shift_open, self.reg.doc_no, self.acc.unacked_count(), self.client.token, self.client.reqnum))
+            self.reg.shift_open, self.reg.doc_no, self.acc.unacked_count(), self.client.session.token, self.client.session.reqnum))
         for c in locks:
             # the cashier's message; the server block adds the OFD's reason
             self.say("lock %d: %s" % (c, self.reg.lock_message(c, self.lang).replace("\n", " / ")))

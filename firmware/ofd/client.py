@@ -25,19 +25,15 @@
 # above), "dropped" (the connection failed while sending or reading),
 # "malformed" (not a valid answer to this request).
 
-import asyncio
-
 from aio import Timeout, wait_for_ms
 from aio import sleep_ms as aio_sleep_ms
 from compat import const, ticks_add, ticks_diff
 from compat import ticks_ms as now_ms
 from net import EHOSTUNREACH
 from ofd import ProtocolError
-from ofd import codec
 from ofd import frame
 from ofd import header as hdr
-from ofd import schema as S
-from ofd.session import BLOCKED, OFFLINE, OK, RETRY, Outcome, Session, classify  # noqa: F401
+from ofd.session import BLOCKED, OFFLINE, OK, RETRY, Outcome, classify  # noqa: F401
 
 MIN_BUDGET_MS = const(5000)  # KZ-29: 5 seconds to get the OFD's answer
 RETRY_PAUSE_MS = const(200)
@@ -150,72 +146,3 @@ class OfdClient:
             return await frame.read_frame_async(r, self.session.version, self.max_size)
         finally:
             w.close()
-
-
-# --- the blocking entry point of ofd.port and ofd.sync -----------------------
-# The register's port calls the client synchronously until the sender task
-# drives OfdClient from the loop: PortClient is the session with the old
-# calls, and each exchange runs OfdClient to its end.
-
-
-class PortClient(Session):
-    # transport: a channel, or an object whose connect(host, port, timeout_s)
-    # returns a blocking stream (read, write, close) and whose optional
-    # `addrs` lists the hosts it can reach
-    def __init__(self, transport, hosts, kkm_id, token, reqnum=0, persist=None, budget_ms=MIN_BUDGET_MS,
-                 pending_key=None, pending=None, ticks_ms=None, sleep_ms=None):
-        Session.__init__(self, kkm_id, token, reqnum, persist)
-        if pending_key is not None and pending is not None:
-            self.pending = (pending_key, bytes(pending[0]), pending[1], pending[2], pending[3])
-        ch = transport if hasattr(transport, "open") else _Blocking(transport)
-        self.client = OfdClient(self, ch, hosts, budget_ms, ticks_ms, sleep_ms)
-        self.budget_ms = budget_ms
-
-    @property
-    def hosts(self):
-        return self.client.hosts
-
-    def set_hosts(self, hosts):
-        self.client.set_hosts(hosts)
-
-    def refresh(self):
-        self.client.refresh()
-
-    def exchange(self, req, key=None):
-        # req: Request dict
-        return self.exchange_payload(codec.encode(S.Request, req), req["command"], key)
-
-    def exchange_payload(self, payload, command, key=None):
-        return asyncio.run(self.client.exchange(payload, command, key, self.budget_ms))
-
-
-class _Blocking:
-    def __init__(self, transport):
-        self.transport = transport
-
-    async def open(self, host, port, timeout_ms):
-        addrs = getattr(self.transport, "addrs", None)
-        if addrs is not None and (host, port) not in addrs:
-            raise OSError(EHOSTUNREACH)
-        s = _BlockingStream(self.transport.connect(host, port, timeout_ms / 1000))
-        return s, s
-
-
-class _BlockingStream:
-    def __init__(self, stream):
-        self.stream = stream
-
-    async def readexactly(self, n):
-        return frame.read_exact(self.stream, n)
-
-    def write(self, b):
-        self.stream.write(b)
-
-    async def drain(self):
-        pass
-
-    def close(self):
-        try:
-            self.stream.close()
-        except OSError:
-            pass

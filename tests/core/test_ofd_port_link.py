@@ -15,7 +15,7 @@ from ofd import client as cl
 from ofd import schema as S
 from ofd import sender as Y
 from ofd.port import OfdPort
-from ofdkit import run, OfdSync, HOST, KKM, Link, link_bench, online_bench, queue_offline
+from ofdkit import link_client, run, OfdSync, HOST, KKM, Link, link_bench, online_bench, queue_offline
 from regkit import REG, refused, sell
 
 
@@ -102,7 +102,7 @@ def test_protocol_13_timeout_at_fiscalisation():
     link = Link(REG["token"])
     from regkit import Bench
 
-    b = Bench(log_blocks=12, make_ofd=lambda acc: OfdPort(cl.PortClient(link, [HOST], KKM, 1).client, acc))
+    b = Bench(log_blocks=12, make_ofd=lambda acc: OfdPort(link_client(link, [HOST], KKM, 1), acc))
     r = b.boot()
     r.set_user(9, "Service", A.ROLE_SERVICE, "9999")
     r.login(9, "9999", A.MODE_SERVICE)

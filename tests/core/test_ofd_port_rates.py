@@ -16,7 +16,7 @@ from ofd import client as cl
 from ofd import codec
 from ofd import schema as S
 from ofd.port import OfdPort
-from ofdkit import HOST, KKM, MemOfd
+from ofdkit import link_client, HOST, KKM, MemOfd
 from regkit import REG, fiscalised_bench, line, sell
 
 NEW_YEAR_2027 = 1798761600 - 5 * 3600  # 2027-01-01 00:00 local (UTC+5)
@@ -38,7 +38,7 @@ def _bench():
     sw = Switch(ofd)
 
     def make(acc):
-        return OfdPort(cl.PortClient(sw, [HOST], KKM, 1).client, acc)
+        return OfdPort(link_client(sw, [HOST], KKM, 1), acc)
 
     b = fiscalised_bench(make_ofd=make)
     b.switch = sw

@@ -14,7 +14,7 @@ from kkm import records as R
 from ofd import client as cl
 from kkm.records import pack_session, unpack_session
 from ofd.port import OfdPort
-from ofdkit import KKM, MemOfd
+from ofdkit import link_client, KKM, MemOfd
 from regkit import REG, fiscalised_bench, sell
 
 
@@ -23,7 +23,7 @@ def _bench(log_blocks=8):
 
     def make(acc):
         # a new client at every boot: nothing of its RAM survives
-        return OfdPort(cl.PortClient(ofd, [("ofd", 7777)], KKM, 1).client, acc)
+        return OfdPort(link_client(ofd, [("ofd", 7777)], KKM, 1), acc)
 
     b = fiscalised_bench(log_blocks=log_blocks, make_ofd=make)
     b.memofd = ofd

@@ -14,7 +14,7 @@ from ofd import codec
 from ofd import frame
 from ofd import schema as S
 from ofd.port import OfdPort
-from ofdkit import run, KKM, MemOfd
+from ofdkit import link_client, run, KKM, MemOfd
 from regkit import REG, fiscalised_bench, line, sell
 
 INFO = S.TICKET_AD_INFO
@@ -67,7 +67,7 @@ def _bench():
     ofd = MemOfd(REG["token"])
 
     def make(acc):
-        return OfdPort(cl.PortClient(ofd, [("ofd", 7777)], KKM, 1).client, acc)
+        return OfdPort(link_client(ofd, [("ofd", 7777)], KKM, 1), acc)
 
     b = fiscalised_bench(log_blocks=8, make_ofd=make)
     b.memofd = ofd
