@@ -5,7 +5,7 @@
 #   ui        a fiscal document the UI issued: Desk.fiscal, its countdown
 #   display   the frame, shown when it changed (at once after a key, and
 #             at least once a second)
-#   ofd       the OFD scheduler's step once a second
+#   ofd       the sender task: connection test, replay, probes
 #   printer   the printer's status for the strip, once a second
 #   clock     the status strip and the locks in force, once a second
 #
@@ -20,11 +20,12 @@
 #   channels   the OFD channels in priority order (net; one with a name,
 #              "wifi" or "gsm", is named on the strip); ofd_hosts [(host, port)]
 #
-# The OFD link lives in two places only: _link() builds it and Desk is what
-# the UI and the loop see of it (issue a document, await its sign, the
-# status, the scheduler's step). Until the sender task takes the register's
-# exchanges out of the loop, a document is fiscalised where the UI issues
-# it (Desk.fiscal).
+# The OFD link lives in two places only: _link() builds it (session,
+# async client on the board's first channel, port, the sender task) and
+# Desk is what the UI and the loop see of it. The register issues a
+# document (journalled, never waiting); the sender sends it live and
+# settles it, or settles it at once with the autonomous sign when the
+# queue was not empty or the budget ran out.
 
 import asyncio
 
@@ -38,85 +39,73 @@ STEP_S = 1  # the ofd, printer and clock tasks' period
 
 
 class Desk:
-    # Fiscal documents as the UI issues them: pay(), refund(), deposit(),
-    # withdraw(), close_shift() return something to fiscalise (pay: None
-    # while an amount is still due); fiscal(pending, on_tick) awaits the
-    # result (kkm Fiscalised; the Z: its report dict). Today the register
-    # sends inline to the OFD (ofd.port) and the scheduler is ofd.sync's
-    # OfdSync: pending is the register's call, made in fiscal().
-    def __init__(self, reg, port, sync):
+    # pay(), refund(), deposit(), withdraw(), close_shift() issue a document
+    # (pay: None while an amount is still due); fiscal(iss, on_tick) is the
+    # awaitable of its result (kkm Fiscalised; the Z: its report dict), the
+    # live sign with the countdown. x_report(), test() and lookup(code) are
+    # awaitables of the sender's exchanges.
+    def __init__(self, reg, sender):
         self.reg = reg
-        self.port = port
-        self.sync = sync
+        self.sender = sender
 
     def pay(self, kind, amount, **card):
-        r = self.reg.draft
-        if r is not None and amount < r.total() - r.paid():
-            return self.reg.pay(kind, amount, None, **card)  # a part: nothing to fiscalise yet
-        return (self.reg.pay, (kind, amount, None), card)
+        return self.reg.pay(kind, amount, None, **card)
 
     def refund(self):
         self.reg.refund()  # the original's payment types
-        return (self.reg.fiscalise, (), {})
+        return self.reg.fiscalise()
 
     def deposit(self, amount):
-        return (self.reg.deposit, (amount,), {})
+        return self.reg.deposit(amount)
 
     def withdraw(self, amount):
-        return (self.reg.withdraw, (amount,), {})
+        return self.reg.withdraw(amount)
 
     def close_shift(self):
-        return (self.reg.close_shift, (), {})
+        return self.reg.close_shift()
 
-    def fiscal(self, pending, on_tick):
-        # -> an awaitable of the result. The register sends inline today, so
-        # the document is fiscalised here and now (the exchange cannot run
-        # inside the loop: the port's client runs its own); the sender's
-        # live(iss, on_tick) is awaited instead, with the countdown
-        fn, args, kw = pending
-        try:
-            return _ready(fn(*args, **kw))
-        finally:
-            self.sync.note()  # the retry clock starts at a failure
+    def fiscal(self, iss, on_tick):
+        return self.sender.live(iss, on_tick)
+
+    def x_report(self):
+        return self.sender.x_report()
+
+    def lookup(self, code):
+        # a GTIN/NTIN the catalogue cache lacks, asked of the OFD
+        return self.sender.catalogue_item(code)
+
+    def set_aside(self, seq):
+        return self.sender.set_aside(seq)
 
     def status(self):
-        # mode, queue, lock_in (the 72 h lock), refusal, ... (ofd.sync)
-        return self.sync.status()
+        # mode, queue, lock_in (the 72 h lock), refusal, ... (ofd.sender)
+        return self.sender.status()
 
     def kick(self):
-        self.sync.kick()
+        self.sender.kick()
 
-    def step(self):
-        # the scheduler's step: connection test, replay, probes
-        return self.sync.tick()
+    async def test(self):
+        # KZ-2.4: a connection test now -> True when the OFD answered
+        from ofd.session import OK
 
-    def test(self):
-        # KZ-2.4: a connection test now -> an awaitable of True when the
-        # OFD answered (made here and now, as fiscal())
-        from ofd import client as cl
-
-        out = self.port.probe(True)
-        self.sync.note()
-        return _ready(out is not None and out.status == cl.OK)
-
-
-async def _ready(value):
-    return value
+        out = await self.sender.probe()
+        return out is not None and out.status == OK
 
 
 def _link(board, acc, printer, clock):
-    # the register with its OFD port and scheduler (the sender task and the
-    # async client replace this function's inside and Desk's)
-    from ofd import client as cl
+    # the register with its OFD session, client, port and sender
+    from ofd.client import OfdClient
     from ofd.port import OfdPort
-    from ofd.sync import OfdSync
+    from ofd.sender import Sender
+    from ofd.session import Session
 
-    client = cl.PortClient(board.channels[0], board.ofd_hosts, 0, 1)
+    session = Session(0, 1)
+    client = OfdClient(session, board.channels[0], board.ofd_hosts, ticks_ms=board.ticks_ms)
     port = OfdPort(client, acc, VERSION, "kkm-app")
     reg = Register(acc, printer, port, clock)
-    client.kkm_id = int(reg.settings.get("kkm_id") or 0)  # set at fiscalisation: known after a boot
+    session.kkm_id = int(reg.settings.get("kkm_id") or 0)  # set at fiscalisation: known after a boot
     port.bind(reg)
-    return reg, Desk(reg, port, OfdSync(reg, port))
+    return reg, Desk(reg, Sender(reg, port, ticks_ms=board.ticks_ms))
 
 
 class App:
@@ -214,11 +203,9 @@ class App:
             await self.dirty.wait()
 
     async def _ofd(self):
-        while True:
-            await asyncio.sleep(STEP_S)
-            if self.ui.job is None and self.desk.step() is not None:
-                self.refresh()
-                self.dirty.set()
+        # the sender: connection test, replay, probes (the clock task shows
+        # what it did within a second)
+        await self.desk.sender.run()
 
     async def _printer(self):
         while True:

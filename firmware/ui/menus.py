@@ -95,8 +95,9 @@ def report_key(ui, k):
 
 
 def x_report(ui):
-    ui.reg.x_report()
-    info(ui, U.U_X_REPORT, U.U_PRINTED)
+    # KZ-31.4: through the sender (the OFD's X when it answers, else the own)
+    ui.reg.x_counters()  # rights and locks, refused at the key
+    ui.await_(ui.desk.x_report(), lambda zx: info(ui, U.U_X_REPORT, U.U_PRINTED))
 
 
 def cashier_report(ui):
@@ -315,15 +316,14 @@ class Token(Screen):
 
 class Aside(Screen):
     # PROTOCOL.md section 13: the document the OFD refused heads the queue;
-    # after analysis ENT sets it aside (Register.set_aside, journalled) and
+    # after analysis ENT sets it aside (the sender's set_aside, journalled) and
     # the queue goes on
     def key(self, ui, k):
         if k == K.ENT:
             ref = ui.desk.status().get("refusal")
             if ref is None:
                 raise L.Refused(T.E_NOT_REFUSED, None)
-            ui.reg.set_aside(ref[0])
-            ui.desk.kick()
+            ui.desk.set_aside(ref[0])  # journalled; the queue goes on
             ui.replace(Info([ui.t(U.U_ASIDE), ui.t(U.U_SAVED)], ui.cols))
         else:
             Screen.key(self, ui, k)

@@ -6,7 +6,7 @@
 import asyncio
 
 from compat import ticks_diff, ticks_ms
-from uikit import provisioned
+from uikit import provisioned, run
 
 import app as AP
 
@@ -91,7 +91,7 @@ def test_connection_test_and_printer_state_reach_the_strip():
     b, app = provisioned()
     assert app.ui.frame()[0].startswith("Автон")  # before the power-on test
     b.printer.state = "no_paper"
-    app.desk.step()  # the OFD task's step: the connection test (KZ-2.4)
+    run(app.desk.sender.step())  # the OFD task's step: the connection test (KZ-2.4)
     _run(app, b, ["CLR"])  # the printer's and the clock's tasks run first at the start
     assert app.ui.frame()[0] == "Онлайн Қағаз! [0]", app.ui.frame()  # the channel gives way
 

@@ -10,7 +10,7 @@ from kkm import document as D
 from kkm import layout
 from kkm import locks as L
 from ofd import texts
-from uikit import ADMIN, SERVICE, body, drive, login, provisioned, screen
+from uikit import ADMIN, SERVICE, body, drive, login, provisioned, run, screen
 
 BREAD = "4870001000011"
 APPLES = "4870001000202"  # weighed, kg
@@ -27,7 +27,7 @@ def _shop(cols=20, rows=4, **settings):
     reg.catalog.put(BREAD, C.Item(100, BREAD, None, "Хлеб белый", "Ақ нан", D.UNIT_PIECE, False), 3)
     reg.catalog.put(APPLES, C.Item(101, APPLES, None, "Яблоки", "Алма", D.UNIT_KG, False), 3)
     reg.catalog.put(CIGARETTES, C.Item(102, CIGARETTES, None, "Сигареты", "Темекі", D.UNIT_PIECE, True), 3)
-    app.desk.step()  # the power-on connection test
+    run(app.desk.sender.step())  # the power-on connection test
     app.refresh()
     return b, app
 

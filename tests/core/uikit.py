@@ -9,7 +9,7 @@ from boards.sim.nor_flash import NorFlash
 from compat import ticks_ms
 from kkm import auth as A
 from kkm.clock import ManualClock
-from ofdkit import HOST, Link
+from ofdkit import HOST, Link, LinkChannel
 from regkit import KEY, REG, T0, FakePrinter
 from ui import keys as K
 
@@ -67,8 +67,9 @@ class Board:
         self.printer = FakePrinter()
         self.printer.width = 48
         self.link = Link(REG["token"])
-        self.link.name = "wifi"
-        self.channels = [self.link]
+        ch = LinkChannel(self.link)
+        ch.name = "wifi"
+        self.channels = [ch]
         self.ofd_hosts = [HOST]
 
 
