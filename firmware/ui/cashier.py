@@ -22,26 +22,6 @@ from ui import texts as U
 from ui.entry import Entry
 
 
-class Screen:
-    # a screen of the stack; entry: typed digits go to ui.entry; arrows:
-    # UP and DOWN go to the screen (else they scroll its lines); cursor: the
-    # body line a list screen keeps in view
-    entry = False
-    arrows = False
-    cursor = None
-    secret = False  # the entry is a password: a refusal does not give it back
-
-    def key(self, ui, k):
-        if k == K.ESC:
-            ui.back()
-
-    def scan(self, ui, code):
-        pass  # a scan means nothing here
-
-    def body(self, ui):
-        return []
-
-
 class Ui:
     def __init__(self, reg, desk, cols=20, rows=4, feed=None):
         # desk: app.Desk (issue and fiscalise documents, the OFD status);

@@ -6,7 +6,7 @@
 from kkm import auth as A
 from ui import keys as K
 from ui import texts as U
-from ui.cashier import Screen
+from ui.screen import Screen
 
 
 class Login(Screen):

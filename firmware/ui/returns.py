@@ -9,7 +9,7 @@ from kkm import money
 from kkm import texts as T
 from ui import keys as K
 from ui import texts as U
-from ui.cashier import Screen
+from ui.screen import Screen
 from ui.sale import Done, line_name
 
 

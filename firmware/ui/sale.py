@@ -15,7 +15,7 @@ from kkm import texts as T
 from ui import keys as K
 from ui import screen as S
 from ui import texts as U
-from ui.cashier import Screen
+from ui.screen import Screen
 
 
 def add_line(ui, line):

@@ -5,6 +5,7 @@
 # in the status and the lines, this module fits them.
 
 from kkm import layout
+from ui import keys as K
 from ui import texts as U
 
 ONLINE = "online"
@@ -13,7 +14,7 @@ BLOCKED = "blocked"
 
 
 def link_mode(st):
-    # the strip's OFD mode from the sender's status (ofd.sync status():
+    # the strip's OFD mode from the sender's status (ofd.sender status():
     # mode online / offline / server_blocked / blocked; lock_in) and the
     # register's locks (locked: the 72 h lock or the OFD's order stands)
     mode = st.get("mode")
@@ -74,3 +75,23 @@ def frame(status_line, body, cols, rows, top=0):
     while len(out) < rows:
         out.append("")
     return out
+
+
+class Screen:
+    # a screen of the stack; entry: typed digits go to ui.entry; arrows:
+    # UP and DOWN go to the screen (else they scroll its lines); cursor: the
+    # body line a list screen keeps in view
+    entry = False
+    arrows = False
+    cursor = None
+    secret = False  # the entry is a password: a refusal does not give it back
+
+    def key(self, ui, k):
+        if k == K.ESC:
+            ui.back()
+
+    def scan(self, ui, code):
+        pass  # a scan means nothing here
+
+    def body(self, ui):
+        return []
