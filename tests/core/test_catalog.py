@@ -13,73 +13,11 @@ from kkm import layout
 from kkm import records as R
 from kkm import texts as T
 from kkm.settings import Settings
-from ofd import codec
-from ofd import frame
 from ofd import schema as S
 from ofd import sender as Y
-from ofdkit import OfdSync, KKM, Link, link_bench, run
-from regkit import REG, asyncio, line, refused
-
-BREAD = "4870001000011"
-KUMYS = "0200000000028"  # an NTIN
-SHOES = "4870001000165"
-CIGARETTES = "4870001000141"
-UNKNOWN = "4600000000008"
-MARK = "010487000100014121abc123"
-
-
-def _el(nkt, title, title_kk, unit, gtin=None, ntin=None, marked=False):
-    it = {"measure_unit_code": unit, "is_markedeac": marked}
-    if gtin:
-        it["barcode"] = gtin
-    if ntin:
-        it["ntin"] = ntin
-    return {"type": 1, "id": nkt, "title": title, "title_kk": title_kk, "item": it}
-
-
-ELEMENTS = [
-    {"type": 0, "id": 1, "title": "Продукты питания", "title_kk": "Азық-түлік"},
-    _el(100, "Хлеб белый, 500 г", "Ақ нан, 500 г", "796", gtin=BREAD),
-    _el(111, "Кумыс, в розлив", "Қымыз, құйып сату", "112", ntin=KUMYS),
-    _el(118, "Обувь, кожаные ботинки", "Аяқ киім, былғары бәтеңке", "715", gtin=SHOES, marked=True),
-    _el(116, "Сигареты «Алатау», 20 шт", "Темекі «Алатау», 20 дана", "796", gtin=CIGARETTES, marked=True),
-]
-
-
-class NktLink(Link):
-    # the in-memory OFD that also answers COMMAND_NOMENCLATURE as PROTOCOL.md
-    # section 10 says: by barcode (result 18 when unknown), by version
-    def __init__(self, token):
-        Link.__init__(self, token)
-        self.version = 3
-        self.elements = ELEMENTS
-
-    def handle(self, data):
-        h, body = frame.split(data)
-        req = codec.decode(S.Request, body)
-        if req["command"] != S.COMMAND_NOMENCLATURE or self.code is not None or h.token != self.token:
-            return Link.handle(self, data)
-        self.log.append((req["command"], req))
-        nr = req["nomenclature"]
-        n = {"version": self.version, "result": S.NOMENCLATURE_RESPONSE_RESULT_TYPE_OK}
-        code = 0
-        if "barcode" in nr:
-            found = [e for e in self.elements if nr["barcode"] in (e.get("item", {}).get("barcode"),
-                                                                  e.get("item", {}).get("ntin"))]
-            if found:
-                n["elements"] = found
-            else:
-                n["result"] = S.NOMENCLATURE_RESPONSE_RESULT_TYPE_ELEMENT_NOT_FOUND_BY_BARCODE
-                code = 18
-        elif nr.get("current_version") == self.version:
-            n["result"] = S.NOMENCLATURE_RESPONSE_RESULT_TYPE_VERSION_IS_ACTUAL
-        else:
-            n["elements"] = self.elements
-        resp = {"command": S.COMMAND_NOMENCLATURE, "result": {"result_code": code}, "nomenclature": n}
-        return frame.build(codec.encode(S.Response, resp), KKM, h.token, h.reqnum)
-
-    def asked(self):
-        return [r["nomenclature"] for c, r in self.log if c == S.COMMAND_NOMENCLATURE]
+from ofdkit import BREAD, CIGARETTES, KUMYS, MARK, SHOES, UNKNOWN, OfdSync, link_bench, run
+from ofdkit import nkt_element as _el
+from regkit import asyncio, line, refused
 
 
 class MemStore:
@@ -94,7 +32,7 @@ class MemStore:
 
 
 def _bench(rule="strict"):
-    b = link_bench(NktLink(REG["token"]))
+    b = link_bench()
     r = b.reg
     r.login(2, "2222", A.MODE_PROGRAMMING)
     r.change_settings({"catalogue": rule})
