@@ -223,6 +223,21 @@ def test_s000_1_version_check_refreshes_the_cache_on_the_idle_tick():
     assert refused(_item, b, KUMYS)[0] == K.E_NKT_UNKNOWN and len(b.link.asked()) == n + 1
 
 
+def test_s000_1_a_version_check_without_an_answer_starts_the_retry_clock_and_comes_again():
+    b = _bench()
+    s = OfdSync(b.reg)
+    assert s.tick() == "test"
+    _item(b, BREAD)
+    b.link.cut()
+    assert s.tick() is None  # no answer: not checked
+    assert s.failing and s.status()["next"] == s.interval and b.reg.catalog.checked is None
+    assert s.tick() is None  # nothing is asked before the retry interval
+    b.link.restore()
+    b.clock.t += s.interval
+    assert s.tick() == "probe"  # the idle break ends
+    assert s.tick() == "catalogue" and b.link.asked()[-1] == {"current_version": 3}
+
+
 def test_offline_the_cache_serves_and_an_unknown_code_is_refused():
     b = _bench()
     _item(b, BREAD)
