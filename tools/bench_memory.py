@@ -15,8 +15,8 @@
 #     flash, fiscalisation and users, reboot (recovery of the journal),
 #     cashier login, a 10-line sale fiscalised online through ofd.port and
 #     ofd.client over an in-memory link to a fake OFD, a GTIN looked up in
-#     the National Catalogue (COMMAND_NOMENCLATURE) and sold, a 10-line sale while
-#     the link is down (autonomous sign), replay of the queue, X report (also
+#     the National Catalogue by the sender (COMMAND_NOMENCLATURE) and sold,
+#     a 10-line sale while the link is down (autonomous sign), replay of the queue, X report (also
 #     sent to the OFD), Z report, reboot. For each step: the live heap after
 #     it (gc.collect(); gc.mem_alloc()) and the bytes it allocated (garbage
 #     included; the collector is disabled during the step).
@@ -249,10 +249,12 @@ def _sale_online(day):
 
 
 def _catalogue_sale(day):
+    import asyncio
+
     from kkm import document as D
 
     r = day.reg
-    it = r.catalogue_item(GTIN)
+    it = asyncio.run(day.sender.catalogue_item(GTIN))  # not cached: the sender asks the OFD
     rc = r.open_receipt(D.OP_SELL)
     r.add_line(it.line(18000, 2000))
     rc.add_payment(D.Payment(D.PAY_CASH, rc.total()))

@@ -401,8 +401,9 @@ class SimRegister:
         q = parse_qty(qty)
         p = parse_amount(price)
         if what.isdigit():
-            # the catalogue's names, codes, unit and marked flag (kkm.catalog)
-            ln = self.reg.catalogue_item(what).line(p, q, marks=marks)
+            # the catalogue's names, codes, unit and marked flag: the cache
+            # (kkm.catalog), else the OFD asked by the sender
+            ln = asyncio.run(self.sync.catalogue_item(what)).line(p, q, marks=marks)
         else:
             ln = D.Line(what.replace("_", " "), p, q, D.UNIT_PIECE if q % 1000 == 0 else D.UNIT_KG, 1, 1,
                         marks=marks)

@@ -1,6 +1,8 @@
 # The National Catalogue of Goods (NKT) on the register (S000-1, S001-3,
-# R-56(7), R-56(8)): a scanned GTIN or NTIN is looked up in a small cache,
-# else asked of the OFD (COMMAND_NOMENCLATURE by barcode, ofd.port); the
+# R-56(7), R-56(8)): a scanned GTIN or NTIN is looked up in a small cache
+# (cached), else the sender asks the OFD by barcode (ofd.sender
+# catalogue_item, COMMAND_NOMENCLATURE) and the element it gets is cached
+# (learn); this module knows the cache and the rules, not the OFD. The
 # catalogue's element gives the line its names (Russian title and Kazakh
 # title_kk), its codes (GTIN or NTIN and the element id, the commodity's
 # `code`), its unit of measure and whether the good is marked (a marking
@@ -12,9 +14,9 @@
 # catalogue's version they come from. It is a cache, not fiscal data (a
 # receipt journals the names and codes it was sold with): it lives in a
 # small file on the flash file system (FileStore), lost or damaged it is
-# empty and refills from the OFD. Once a day (VERSION_EVERY, ofd.sender's
-# idle tick) the register asks the OFD by version: an answer with a newer
-# version refreshes the cached elements it lists and drops the others (they
+# empty and refills from the OFD. Once a day (VERSION_EVERY, version_due;
+# ofd.sender's idle step) the sender asks the OFD by version: an answer with
+# a newer version refreshes (Catalog.refresh) the cached elements it lists and drops the others (they
 # are asked for again by barcode at their next sale).
 #
 # The rule for lines without a catalogue element (setting "catalogue"):
@@ -37,11 +39,7 @@ STRICT = "strict"
 SOFT = "soft"
 RULES = (STRICT, SOFT)
 
-# NomenclatureResponse: element type ITEM, results (PROTOCOL.md section 10)
-_ELEMENT_ITEM = const(1)
-_RESULT_OK = const(0)
-_RESULT_ACTUAL = const(1)
-_NOT_FOUND = const(18)  # result code ELEMENT_NOT_FOUND_BY_BARCODE
+_ELEMENT_ITEM = const(1)  # NomenclatureResponse.Element type ITEM (PROTOCOL.md section 10)
 
 E_NOT_IN_NKT = const(170)  # strict: a goods line without a catalogue element
 E_NKT_UNKNOWN = const(171)  # the OFD: no such code in the catalogue (result 18)
@@ -242,52 +240,28 @@ def _cache(reg):
     return reg.catalog
 
 
-def lookup(reg, code):
-    # the Item for a scanned GTIN/NTIN: the cache, else the OFD's answer
-    # (then cached). Refused: E_NKT_CODE, E_NKT_UNKNOWN (result 18),
-    # E_NKT_NO_ANSWER (not sent, no answer or another refusal)
+def cached(reg, code):
+    # the Item of a scanned GTIN/NTIN from the cache, or None: not cached
+    # (ofd.sender asks the OFD); Refused E_NKT_CODE: not a GTIN/NTIN
     if not check_gtin(code):
         raise L.Refused(E_NKT_CODE, code)
-    cache = _cache(reg)
-    it = cache.get(code)
-    if it is not None:
-        return it
-    ask = getattr(reg.ofd, "nomenclature", None)
-    out = ask(barcode=code) if ask is not None else None
-    if out is not None and out.code == _NOT_FOUND:
-        raise L.Refused(E_NKT_UNKNOWN, code)
-    n = out.response.get("nomenclature") if out is not None and out.code == 0 and out.response else None
-    if n is not None and n.get("result") == _RESULT_OK:
-        for el in n.get("elements") or ():
-            it = item_of(el)
-            if it is not None and (it.gtin == code or it.ntin == code):
-                cache.put(code, it, n.get("version"))
-                return it
-    raise L.Refused(E_NKT_NO_ANSWER, code)
+    return _cache(reg).get(code)
+
+
+def learn(reg, code, version, elements):
+    # the OFD's elements for a code asked by barcode -> its Item (now
+    # cached, with the catalogue's version), or None: none is usable
+    for el in elements:
+        it = item_of(el)
+        if it is not None and (it.gtin == code or it.ntin == code):
+            _cache(reg).put(code, it, version)
+            return it
+    return None
 
 
 def version_due(reg, now):
     c = reg.catalog
     return c is not None and c.version > 0 and (c.checked is None or not 0 <= now - c.checked < VERSION_EVERY)
-
-
-def check_version(reg, now):
-    # ask the OFD by the cached elements' version; -> True when answered
-    c = _cache(reg)
-    ask = getattr(reg.ofd, "nomenclature", None)
-    out = ask(version=c.version) if ask is not None else None
-    if out is None or out.code is None:
-        return False  # not sent or no answer: again once the link is back
-    c.checked = now  # answered, refused included: again in VERSION_EVERY
-    if out.code != 0 or not out.response:
-        return False
-    n = out.response.get("nomenclature")
-    if n is None or n.get("result") == _RESULT_ACTUAL:
-        return True
-    # a newer catalogue (its elements), or the OFD does not know our
-    # version (NO_VERSION): what is cached is not to be trusted
-    c.refresh(n.get("version", 0), n.get("elements") or () if n.get("result") == _RESULT_OK else ())
-    return True
 
 
 def coded(line):

@@ -20,8 +20,8 @@
 # gets its autonomous sign there).
 #
 # Ports (duck-typed, injected): printer.status() -> "ok" | "no_paper" |
-# "fault", printer.print(lines); ofd: the National Catalogue's source for
-# kkm.catalog (its nomenclature()) or None.
+# "fault", printer.print(lines); ofd: the register's OFD port (ofd.port,
+# which only ofd.sender drives) or None.
 
 import struct
 
@@ -485,11 +485,12 @@ class Register:
 
     def catalogue_item(self, code):
         # S000-1: the National Catalogue's element for a scanned GTIN/NTIN
-        # (kkm.catalog: the cache, else the OFD); Refused with the reason
+        # from the cache, or None: not cached (ofd.sender's catalogue_item
+        # asks the OFD); Refused E_NKT_CODE: not a GTIN/NTIN
         from kkm import catalog
 
         self.auth.require(A.MODE_SALES)
-        return catalog.lookup(self, code)
+        return catalog.cached(self, code)
 
     def add_line(self, line):
         # a line into the open receipt under the setting "catalogue": strict

@@ -19,9 +19,10 @@
 #   await port.report_x(zx)    -> Outcome or None (X to the OFD)
 #   port.server_x(out)         -> the OFD's X of that answer (KZ-31.4) or None
 #   await port.probe(get_reg_info=True) -> Outcome or None (COMMAND_SYSTEM)
-#   port.nomenclature(barcode=None, version=0) -> Outcome or None
-#                              (COMMAND_NOMENCLATURE for kkm.catalog, which
-#                              asks synchronously; not while offline_since)
+#   await port.nomenclature(barcode=None, version=0) -> Outcome or None
+#                              (COMMAND_NOMENCLATURE for ofd.sender's
+#                              catalogue lookup and version check; not while
+#                              offline_since)
 #   port.offline_since         register time offline work began, or None:
 #                              every request carries the offline period from
 #                              it until one is accepted with nothing left
@@ -477,12 +478,11 @@ class OfdPort:
 
         return complete(zx, kind == S.REPORT_Z)
 
-    def nomenclature(self, barcode=None, version=0):
-        # the National Catalogue (S000-1): see the header. kkm.catalog asks
-        # synchronously: the exchange must complete without waiting
+    async def nomenclature(self, barcode=None, version=0):
+        # the National Catalogue (S000-1): see the header
         if self.offline_since is not None or self.owed() or not self._room() or not self._ready():
             return None
-        return at_once(self._exchange(M.nomenclature_request(barcode, version), None, False))
+        return await self._exchange(M.nomenclature_request(barcode, version), None, False)
 
     async def probe(self, get_reg_info=True):
         # COMMAND_SYSTEM: connection check, registration data and, while
@@ -496,15 +496,3 @@ class OfdPort:
         svc["get_reg_info"] = bool(get_reg_info)
         svc["software_information"] = M.software(self.version, model=self.model)
         return await self._exchange(M.system_request(svc))
-
-
-
-def at_once(coro):
-    # the result of a coroutine that completes without waiting (a client
-    # that does not suspend); OSError when it would wait
-    try:
-        coro.send(None)
-    except StopIteration as e:
-        return e.value
-    coro.close()
-    raise OSError(11)

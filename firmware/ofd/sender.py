@@ -16,6 +16,8 @@
 #   await s.x_report(lang=None)      -> the printed X (the OFD's or own)
 #   await s.replay(limit)    -> documents acknowledged (journal order)
 #   await s.probe()          -> Outcome or None: a connection test now
+#   await s.catalogue_item(code)     -> kkm.catalog Item (S000-1): the cache,
+#                            else the OFD by barcode; Refused E_NKT_...
 #   s.set_aside(seq, lang=None)      a refused head leaves the queue
 #   s.kick(), s.retest(), s.status(), s.test, s.test_code
 #
@@ -45,7 +47,8 @@
 # - any other refusal of a queued document: it is stuck at the head until
 #   kick(), a reboot or the head changes; set_aside removes it from the
 #   queue after analysis (a service engineer; not for KEEP_CODES);
-# - online and idle: the National Catalogue cache's version check.
+# - online and idle: the National Catalogue cache's daily version check
+#   (COMMAND_NOMENCLATURE by version; a newer catalogue refreshes the cache).
 
 from compat import const, ticks_diff
 from compat import ticks_ms as _ticks_ms
@@ -67,6 +70,10 @@ AGAIN_CODES = (8, 9, 11)  # refusals that say nothing against the document
 # 7 (no verdict: retried); 2 (ends with a token entered); 1, 15 (the
 # server block, ends with a result 0); AGAIN_CODES (sent again)
 KEEP_CODES = (0, 1, 2, 6, 7, 8, 9, 11, 15, 254, 255)
+_NOT_FOUND = const(18)  # ELEMENT_NOT_FOUND_BY_BARCODE: no such code in the catalogue
+# NomenclatureResponse results (PROTOCOL.md section 10)
+_NKT_OK = const(0)
+_NKT_ACTUAL = const(1)
 
 ONLINE = "online"
 OFFLINE = "offline"
@@ -76,6 +83,13 @@ BLOCKED = "blocked"
 TEST_OK = "ok"
 TEST_FAILED = "failed"
 TEST_NOT_SENT = "not_sent"
+
+
+def _nomenclature(out):
+    # the nomenclature block of an accepted answer, or None
+    if out is None or out.code != 0 or not out.response:
+        return None
+    return out.response.get("nomenclature")
 
 
 async def _sleep_ms(ms):
@@ -312,21 +326,63 @@ class Sender:
             return await self._replay(t)
         if self.failing:
             return await self._probe(t)  # the idle break
-        return self._catalogue()
+        return await self._catalogue()
 
-    def _catalogue(self):
+    # --- the National Catalogue (S000-1) -------------------------------------------
+
+    async def catalogue_item(self, code):
+        # the Item of a scanned GTIN/NTIN: the cache, else the OFD's answer
+        # by barcode (then cached). Refused: E_NKT_CODE (not a GTIN/NTIN),
+        # E_NKT_UNKNOWN (result 18), E_NKT_NO_ANSWER (not sent, no answer
+        # or another refusal)
+        from kkm import catalog
+
+        reg = self.reg
+        it = reg.catalogue_item(code)
+        if it is not None:
+            return it
+        while self.busy:  # an exchange under way: it ends within its budget
+            await self.sleep_ms(POLL_MS)
+        out = await self._exchange(self.port.nomenclature, code)
+        self._link(out)
+        if out is not None and out.code == _NOT_FOUND:
+            raise L.Refused(catalog.E_NKT_UNKNOWN, code)
+        n = _nomenclature(out)
+        if n is not None and n.get("result") == _NKT_OK:
+            it = catalog.learn(reg, code, n.get("version"), n.get("elements") or ())
+            if it is not None:
+                return it
+        raise L.Refused(catalog.E_NKT_NO_ANSWER, code)
+
+    async def _catalogue(self):
         # online and idle: the National Catalogue cache's daily version check,
         # not under a receipt being entered (its lines come from the cache)
         reg = self.reg
-        if reg.catalog is None or reg.draft is not None:
+        c = reg.catalog
+        if c is None or reg.draft is not None:
             return None  # nothing cached yet
         from kkm import catalog
 
         now = reg.clock.now()
         if not catalog.version_due(reg, now):
             return None
-        catalog.check_version(reg, now)
+        out = await self._exchange(self.port.nomenclature, None, c.version)
+        self._link(out)
+        if out is None or out.code is None:
+            return None  # not sent or no answer: again once the link is back
+        c.checked = now  # answered, refused included: again in VERSION_EVERY
+        n = _nomenclature(out)
+        if n is not None and n.get("result") != _NKT_ACTUAL:
+            # a newer catalogue (its elements), or the OFD does not know our
+            # version (NO_VERSION): what is cached is not to be trusted
+            c.refresh(n.get("version", 0), n.get("elements") or () if n.get("result") == _NKT_OK else ())
         return "catalogue"
+
+    def _link(self, out):
+        # a catalogue exchange tells about the link, never about a document:
+        # a failure starts the retry clock, a refusal leaves the queue alone
+        if out is not None and out.status != cl.BLOCKED:
+            self._observe(out, self.now(), False, False)
 
     async def _exchange(self, fn, *args):
         # one exchange of the port's at a time -> its Outcome or None (not

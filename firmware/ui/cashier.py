@@ -2,7 +2,8 @@
 # state at once (nothing awaited), frame() gives the lines to show. A fiscal
 # document is issued at the key that completes it and its sign awaited by
 # the app's UI task (work(): Desk.fiscal's awaitable, the live sign's
-# countdown on the screen); the next keys wait for it.
+# countdown on the screen); the next keys wait for it. So does a scanned
+# code the catalogue cache does not hold (Desk.lookup: the OFD is asked).
 #
 # Screens (ui.login, ui.sale, ui.returns, ui.menus) form a stack: ESC goes
 # back. A refusal (a lock, bad input) is shown over the screen in the
@@ -40,6 +41,7 @@ class Ui:
         self.message = None  # lines of a refusal shown over the screen
         self.top = 0  # first body line shown (scrolling)
         self.job = None  # (awaitable, done, restore): an awaited step (work)
+        self.says = None  # what the screen says while it is awaited
         self.running = False
         self.left = None  # seconds left of the live sign's wait
         self.status = {}  # the strip's status (app: refresh)
@@ -220,9 +222,11 @@ class Ui:
             raise
         self.await_(aw, done, restore)
 
-    def await_(self, aw, done, restore=False):
-        # aw: the awaitable the app's UI task awaits (work)
+    def await_(self, aw, done, restore=False, says=None):
+        # aw: the awaitable the app's UI task awaits (work); says: the lines
+        # shown meanwhile (None: testing)
         self.job = (aw, done, restore)
+        self.says = says
         self.left = None
 
     def tick(self, seconds_left):
@@ -250,6 +254,7 @@ class Ui:
 
     def _end(self, restore):
         self.job = None
+        self.says = None
         self.running = False
         self.left = None
         if restore:
@@ -291,10 +296,9 @@ class Ui:
 
     def body(self):
         if self.job is not None:
-            lines = [self.t(U.U_TESTING)]
             if self.left is not None:
-                lines = [self.t(U.U_WAIT_OFD) % self.left]
-            return lines
+                return [self.t(U.U_WAIT_OFD) % self.left]
+            return self.says or [self.t(U.U_TESTING)]
         if self.message is not None:
             return self.message
         return self.screen.body(self)

@@ -99,9 +99,17 @@ class Sale(Screen):
         self.goods(ui, code)
 
     def goods(self, ui, code):
-        # a GTIN/NTIN scanned or typed: the National Catalogue's element
-        # (kkm.catalog), then its weight, price and marking codes
+        # a GTIN/NTIN scanned or typed: the National Catalogue's element from
+        # the cache (kkm.catalog), else asked of the OFD by the sender
+        # (Desk.lookup, awaited by the UI task; a refusal is shown), then
+        # its weight, price and marking codes
         item = ui.reg.catalogue_item(code)
+        if item is None:
+            ui.await_(ui.desk.lookup(code), lambda it: self.found(ui, it), says=[ui.t(U.U_ASK_NKT), code])
+        else:
+            self.found(ui, item)
+
+    def found(self, ui, item):
         qty = self.take_qty()
         if qty is not None and qty % 1000 and not D.is_measured(item.unit):
             raise D.DocumentError(T.E_QTY_WHOLE, None)

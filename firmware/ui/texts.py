@@ -72,6 +72,7 @@ U_DONE_RETURN = const(764)
 U_TESTING = const(765)
 U_TOTAL_RETURN = const(766)
 U_LEGEND = const(767)
+U_ASK_NKT = const(768)  # a code not in the catalogue cache: the OFD is asked
 # the status strip (ui.screen)
 S_ONLINE = const(780)
 S_OFFLINE = const(781)
@@ -146,6 +147,7 @@ _T = (
     U_TESTING, "Тексеру...", "Проверка...",
     U_TOTAL_RETURN, "Қайтаруға", "К возврату",
     U_LEGEND, "Пернелер", "Клавиши",
+    U_ASK_NKT, "ФДО-дан сұралуда...", "Запрос в ОФД...",
     S_ONLINE, "Онлайн", "Онлайн",
     S_OFFLINE, "Автон", "Автон",
     S_BLOCKED, "БЛОК", "БЛОК",

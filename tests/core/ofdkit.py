@@ -135,9 +135,39 @@ class _Stream:
 HOST = (REG["ofd_hosts"][0][0], REG["ofd_hosts"][0][1])
 
 
+# the National Catalogue (S000-1) the in-memory OFD answers COMMAND_NOMENCLATURE from
+BREAD = "4870001000011"
+KUMYS = "0200000000028"  # an NTIN
+SHOES = "4870001000165"
+CIGARETTES = "4870001000141"
+UNKNOWN = "4600000000008"
+MARK = "010487000100014121abc123"
+
+
+def nkt_element(nkt, title, title_kk, unit, gtin=None, ntin=None, marked=False):
+    it = {"measure_unit_code": unit, "is_markedeac": marked}
+    if gtin:
+        it["barcode"] = gtin
+    if ntin:
+        it["ntin"] = ntin
+    return {"type": 1, "id": nkt, "title": title, "title_kk": title_kk, "item": it}
+
+
+NKT_ELEMENTS = [
+    {"type": 0, "id": 1, "title": "Продукты питания", "title_kk": "Азық-түлік"},
+    nkt_element(100, "Хлеб белый, 500 г", "Ақ нан, 500 г", "796", gtin=BREAD),
+    nkt_element(111, "Кумыс, в розлив", "Қымыз, құйып сату", "112", ntin=KUMYS),
+    nkt_element(118, "Обувь, кожаные ботинки", "Аяқ киім, былғары бәтеңке", "715", gtin=SHOES, marked=True),
+    nkt_element(116, "Сигареты «Алатау», 20 шт", "Темекі «Алатау», 20 дана", "796", gtin=CIGARETTES, marked=True),
+]
+
+
 class Link(MemOfd):
     # the in-memory OFD behind a link that can break; `code` set: every
-    # request is answered with that result code; log: (command, request)
+    # request is answered with that result code; log: (command, request).
+    # COMMAND_NOMENCLATURE is answered as PROTOCOL.md section 10 says, from
+    # elements of catalogue version `version`: by barcode (result 18 when
+    # unknown), by version
     def __init__(self, token):
         MemOfd.__init__(self, token)
         self.addrs = {HOST: 1}  # client: a host without an address is skipped
@@ -145,6 +175,8 @@ class Link(MemOfd):
         self.log = []
         self.x = None  # the OFD's X for COMMAND_REPORT answers (None: no report)
         self.text = None  # result_text of the answers with `code`
+        self.version = 3
+        self.elements = NKT_ELEMENTS
 
     def cut(self):
         self.addrs.clear()
@@ -156,6 +188,8 @@ class Link(MemOfd):
         h, body = frame.split(data)
         req = codec.decode(S.Request, body)
         self.log.append((req["command"], req))
+        if self.code is None and req["command"] == S.COMMAND_NOMENCLATURE and h.token == self.token:
+            return self._nomenclature(h, req["nomenclature"])
         if self.code is None and self.x is not None and req["command"] == S.COMMAND_REPORT \
                 and h.token == self.token:
             resp = {"command": req["command"], "result": {"result_code": 0},
@@ -171,6 +205,27 @@ class Link(MemOfd):
 
     def commands(self, since=0):
         return [c for c, r in self.log[since:]]
+
+    def _nomenclature(self, h, nr):
+        n = {"version": self.version, "result": S.NOMENCLATURE_RESPONSE_RESULT_TYPE_OK}
+        code = 0
+        if "barcode" in nr:
+            found = [e for e in self.elements if nr["barcode"] in (e.get("item", {}).get("barcode"),
+                                                                  e.get("item", {}).get("ntin"))]
+            if found:
+                n["elements"] = found
+            else:
+                n["result"] = S.NOMENCLATURE_RESPONSE_RESULT_TYPE_ELEMENT_NOT_FOUND_BY_BARCODE
+                code = 18
+        elif nr.get("current_version") == self.version:
+            n["result"] = S.NOMENCLATURE_RESPONSE_RESULT_TYPE_VERSION_IS_ACTUAL
+        else:
+            n["elements"] = self.elements
+        resp = {"command": S.COMMAND_NOMENCLATURE, "result": {"result_code": code}, "nomenclature": n}
+        return frame.build(codec.encode(S.Response, resp), KKM, h.token, h.reqnum)
+
+    def asked(self):
+        return [r["nomenclature"] for c, r in self.log if c == S.COMMAND_NOMENCLATURE]
 
 
 def run(coro):

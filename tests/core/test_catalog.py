@@ -13,73 +13,11 @@ from kkm import layout
 from kkm import records as R
 from kkm import texts as T
 from kkm.settings import Settings
-from ofd import codec
-from ofd import frame
 from ofd import schema as S
 from ofd import sender as Y
-from ofdkit import OfdSync, KKM, Link, link_bench
-from regkit import REG, line, refused
-
-BREAD = "4870001000011"
-KUMYS = "0200000000028"  # an NTIN
-SHOES = "4870001000165"
-CIGARETTES = "4870001000141"
-UNKNOWN = "4600000000008"
-MARK = "010487000100014121abc123"
-
-
-def _el(nkt, title, title_kk, unit, gtin=None, ntin=None, marked=False):
-    it = {"measure_unit_code": unit, "is_markedeac": marked}
-    if gtin:
-        it["barcode"] = gtin
-    if ntin:
-        it["ntin"] = ntin
-    return {"type": 1, "id": nkt, "title": title, "title_kk": title_kk, "item": it}
-
-
-ELEMENTS = [
-    {"type": 0, "id": 1, "title": "Продукты питания", "title_kk": "Азық-түлік"},
-    _el(100, "Хлеб белый, 500 г", "Ақ нан, 500 г", "796", gtin=BREAD),
-    _el(111, "Кумыс, в розлив", "Қымыз, құйып сату", "112", ntin=KUMYS),
-    _el(118, "Обувь, кожаные ботинки", "Аяқ киім, былғары бәтеңке", "715", gtin=SHOES, marked=True),
-    _el(116, "Сигареты «Алатау», 20 шт", "Темекі «Алатау», 20 дана", "796", gtin=CIGARETTES, marked=True),
-]
-
-
-class NktLink(Link):
-    # the in-memory OFD that also answers COMMAND_NOMENCLATURE as PROTOCOL.md
-    # section 10 says: by barcode (result 18 when unknown), by version
-    def __init__(self, token):
-        Link.__init__(self, token)
-        self.version = 3
-        self.elements = ELEMENTS
-
-    def handle(self, data):
-        h, body = frame.split(data)
-        req = codec.decode(S.Request, body)
-        if req["command"] != S.COMMAND_NOMENCLATURE or self.code is not None or h.token != self.token:
-            return Link.handle(self, data)
-        self.log.append((req["command"], req))
-        nr = req["nomenclature"]
-        n = {"version": self.version, "result": S.NOMENCLATURE_RESPONSE_RESULT_TYPE_OK}
-        code = 0
-        if "barcode" in nr:
-            found = [e for e in self.elements if nr["barcode"] in (e.get("item", {}).get("barcode"),
-                                                                  e.get("item", {}).get("ntin"))]
-            if found:
-                n["elements"] = found
-            else:
-                n["result"] = S.NOMENCLATURE_RESPONSE_RESULT_TYPE_ELEMENT_NOT_FOUND_BY_BARCODE
-                code = 18
-        elif nr.get("current_version") == self.version:
-            n["result"] = S.NOMENCLATURE_RESPONSE_RESULT_TYPE_VERSION_IS_ACTUAL
-        else:
-            n["elements"] = self.elements
-        resp = {"command": S.COMMAND_NOMENCLATURE, "result": {"result_code": code}, "nomenclature": n}
-        return frame.build(codec.encode(S.Response, resp), KKM, h.token, h.reqnum)
-
-    def asked(self):
-        return [r["nomenclature"] for c, r in self.log if c == S.COMMAND_NOMENCLATURE]
+from ofdkit import BREAD, CIGARETTES, KUMYS, MARK, SHOES, UNKNOWN, OfdSync, link_bench, run
+from ofdkit import nkt_element as _el
+from regkit import asyncio, line, refused
 
 
 class MemStore:
@@ -94,12 +32,17 @@ class MemStore:
 
 
 def _bench(rule="strict"):
-    b = link_bench(NktLink(REG["token"]))
+    b = link_bench()
     r = b.reg
     r.login(2, "2222", A.MODE_PROGRAMMING)
     r.change_settings({"catalogue": rule})
     r.login(1, "1111", A.MODE_SALES)
     return b
+
+
+def _item(b, code):
+    # a scanned code as the register's sender looks it up (the cache, else the OFD)
+    return run(b.reg.sender.catalogue_item(code))
 
 
 def _sell_items(b, items, pay=None):
@@ -118,12 +61,14 @@ def _texts(lines):
 
 def test_s000_1_a_scanned_gtin_is_asked_of_the_ofd_once_then_cached():
     b = _bench()
-    it = b.reg.catalogue_item(BREAD)
+    assert b.reg.catalogue_item(BREAD) is None  # the register's cache: not yet
+    it = _item(b, BREAD)
     assert (it.nkt, it.gtin, it.ntin, it.unit, it.marked) == (100, BREAD, None, "796", False)
     assert (it.name, it.name_kk) == ("Хлеб белый, 500 г", "Ақ нан, 500 г")
     assert b.link.asked() == [{"barcode": BREAD}]
-    assert b.reg.catalogue_item(BREAD).name_kk == "Ақ нан, 500 г"
+    assert _item(b, BREAD).name_kk == "Ақ нан, 500 г"
     assert len(b.link.asked()) == 1  # the cache answered
+    assert b.reg.catalogue_item(BREAD).nkt == 100
     assert b.reg.catalog.version == 3
 
 
@@ -131,23 +76,40 @@ def test_s000_1_result_18_is_a_clear_refusal_and_blocks_nothing():
     b = _bench()
     s = OfdSync(b.reg)
     assert s.tick() == "test"
-    args = refused(b.reg.catalogue_item, UNKNOWN)
+    args = refused(_item, b, UNKNOWN)
     assert args == (K.E_NKT_UNKNOWN, UNKNOWN)
     assert T.text(K.E_NKT_UNKNOWN, "ru") == "Товар не найден в Национальном каталоге товаров"
     assert T.text(K.E_NKT_UNKNOWN, "kk") == "Тауар Ұлттық тауарлар каталогында табылмады"
-    assert refused(b.reg.catalogue_item, "4870001000012")[0] == K.E_NKT_CODE  # bad check digit: not asked
+    assert refused(_item, b, "4870001000012")[0] == K.E_NKT_CODE  # bad check digit: not asked
     assert len(b.link.asked()) == 1
     # the refusal of a lookup is no refusal of a document (the scheduler
     # never takes it for the queue's head's): sales go on online
     assert b.reg.ofd.last.code == 0
     assert s.status()["mode"] == Y.ONLINE and s.stuck is None
-    res = _sell_items(b, [(b.reg.catalogue_item(BREAD), 18000, 1000, None)])
+    res = _sell_items(b, [(_item(b, BREAD), 18000, 1000, None)])
     assert not res.offline
+
+
+def test_s000_1_a_lookup_waits_for_the_senders_exchange_under_way():
+    # one exchange at a time: the lookup asks the OFD once the other one ends
+    b = _bench()
+    s = b.reg.sender
+
+    async def scan():
+        s.busy = True
+        t = asyncio.create_task(s.catalogue_item(BREAD))
+        await asyncio.sleep(0.12)
+        waited = b.link.asked() == []
+        s.busy = False
+        return waited, await t
+
+    waited, it = run(scan())
+    assert waited and it.nkt == 100 and b.link.asked() == [{"barcode": BREAD}]
 
 
 def test_r56_7_8_ntin_item_sells_with_both_names_and_its_codes_printed_journalled_and_sent():
     b = _bench()
-    it = b.reg.catalogue_item(KUMYS)
+    it = _item(b, KUMYS)
     assert (it.gtin, it.ntin, it.unit) == (None, KUMYS, "112")
     res = _sell_items(b, [(it, 180000, 1500, None)])
     assert not res.offline
@@ -175,7 +137,7 @@ def test_r56_7_8_ntin_item_sells_with_both_names_and_its_codes_printed_journalle
 
 def test_catalogue_unit_pair_715_is_honoured():
     b = _bench()
-    it = b.reg.catalogue_item(SHOES)
+    it = _item(b, SHOES)
     res = _sell_items(b, [(it, 2450000, 2000, [MARK, MARK + "2"])])
     assert not res.offline
     lines = _texts(b.printer.printed[-1])
@@ -190,7 +152,7 @@ def test_catalogue_unit_pair_715_is_honoured():
 
 def test_catalogue_marked_flag_requires_a_marking_code():
     b = _bench()
-    it = b.reg.catalogue_item(CIGARETTES)
+    it = _item(b, CIGARETTES)
     assert it.marked
     rc = b.reg.open_receipt(D.OP_SELL)
     assert refused(b.reg.add_line, it.line(95000, 1000))[0] == T.E_MARK_REQUIRED
@@ -228,7 +190,7 @@ def test_soft_sells_goods_without_a_catalogue_element_and_says_so():
     rc = r.open_receipt(D.OP_SELL)
     assert r.add_line(line("Нан")) == K.N_NOT_IN_NKT
     assert T.text(K.N_NOT_IN_NKT, "kk") == "Тауар Ұлттық каталогтан тыс сатылды"
-    assert r.add_line(r.catalogue_item(BREAD).line(18000, 1000)) is None
+    assert r.add_line(_item(b, BREAD).line(18000, 1000)) is None
     rc.add_payment(D.Payment(D.PAY_CASH, rc.total()))
     assert r.fiscalise().fiscal_sign
     assert refused(r.change_settings, {"catalogue": "lax"})  # programming mode only, and a known rule
@@ -241,8 +203,8 @@ def test_s000_1_version_check_refreshes_the_cache_on_the_idle_tick():
     s = OfdSync(b.reg)
     assert s.tick() == "test"
     assert s.tick() is None  # nothing cached: no version to ask about
-    b.reg.catalogue_item(BREAD)
-    b.reg.catalogue_item(KUMYS)
+    _item(b, BREAD)
+    _item(b, KUMYS)
     assert s.tick() == "catalogue"
     assert b.link.asked()[-1] == {"current_version": 3}  # VERSION_IS_ACTUAL
     assert s.tick() is None  # checked: not again before a day
@@ -255,19 +217,34 @@ def test_s000_1_version_check_refreshes_the_cache_on_the_idle_tick():
     c = b.reg.catalog
     assert c.version == 4 and len(c.recs) == 1
     n = len(b.link.asked())
-    assert b.reg.catalogue_item(BREAD).name == "Хлеб белый нарезной, 500 г"
+    assert _item(b, BREAD).name == "Хлеб белый нарезной, 500 г"
     assert len(b.link.asked()) == n  # from the refreshed cache
     # asked again, and withdrawn from the catalogue
-    assert refused(b.reg.catalogue_item, KUMYS)[0] == K.E_NKT_UNKNOWN and len(b.link.asked()) == n + 1
+    assert refused(_item, b, KUMYS)[0] == K.E_NKT_UNKNOWN and len(b.link.asked()) == n + 1
+
+
+def test_s000_1_a_version_check_without_an_answer_starts_the_retry_clock_and_comes_again():
+    b = _bench()
+    s = OfdSync(b.reg)
+    assert s.tick() == "test"
+    _item(b, BREAD)
+    b.link.cut()
+    assert s.tick() is None  # no answer: not checked
+    assert s.failing and s.status()["next"] == s.interval and b.reg.catalog.checked is None
+    assert s.tick() is None  # nothing is asked before the retry interval
+    b.link.restore()
+    b.clock.t += s.interval
+    assert s.tick() == "probe"  # the idle break ends
+    assert s.tick() == "catalogue" and b.link.asked()[-1] == {"current_version": 3}
 
 
 def test_offline_the_cache_serves_and_an_unknown_code_is_refused():
     b = _bench()
-    b.reg.catalogue_item(BREAD)
+    _item(b, BREAD)
     b.link.cut()
-    assert refused(b.reg.catalogue_item, KUMYS) == (K.E_NKT_NO_ANSWER, KUMYS)
-    assert b.reg.catalogue_item(BREAD).gtin == BREAD
-    res = _sell_items(b, [(b.reg.catalogue_item(BREAD), 18000, 2000, None)])
+    assert refused(_item, b, KUMYS) == (K.E_NKT_NO_ANSWER, KUMYS)
+    assert _item(b, BREAD).gtin == BREAD
+    res = _sell_items(b, [(_item(b, BREAD), 18000, 2000, None)])
     assert res.offline and res.doc.lines[0].nkt == 100
 
 
@@ -320,7 +297,7 @@ def test_r56_7_a_catalogue_title_never_carries_printer_commands():
     # become spaces, in the line, on the paper and in the cache
     b = _bench()
     b.link.elements = [_el(100, "Хлеб\x1b@ белый\x1dV", "Ақ нан\x07", "796", gtin=BREAD)]
-    it = b.reg.catalogue_item(BREAD)
+    it = _item(b, BREAD)
     assert (it.name, it.name_kk) == ("Хлеб @ белый V", "Ақ нан ")
     res = _sell_items(b, [(it, 18000, 1000, [])])
     for s in _texts(res.lines):

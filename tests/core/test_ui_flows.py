@@ -16,6 +16,10 @@ BREAD = "4870001000011"
 APPLES = "4870001000202"  # weighed, kg
 CIGARETTES = "4870001000141"  # marked
 MARK = "010487000100014121abc123"
+# not cached: the in-memory OFD's catalogue (ofdkit.Link) knows the first two
+KUMYS = "0200000000028"
+SHOES = "4870001000165"
+UNKNOWN = "4600000000008"
 
 
 def _shop(cols=20, rows=4, **settings):
@@ -123,6 +127,33 @@ def test_marked_good_waits_for_its_marking_code():
     assert app.reg.draft.lines[0].marks == [MARK]
     drive(app, "PAY", "CASH")
     assert "Таңба" in _paper(b) and MARK in _paper(b)
+
+
+def test_s000_1_a_code_not_cached_is_asked_of_the_ofd_and_a_refusal_has_its_way_out():
+    b, app = _shop()
+    login(app)
+    drive(app, "1.5", "QTY", KUMYS)
+    app.ui.key("PLU")  # not in the cache: the sender asks the OFD
+    assert "ФДО-дан сұралуда..." in screen(app) and KUMYS in screen(app)
+    assert app.ui.key("5") is False  # the keys wait for the answer
+    run(app.ui.work())  # the UI task awaits it
+    assert "Қымыз, құйып сату" in screen(app) and "Бағасы:" in screen(app)
+    drive(app, "1200", "ENT")
+    ln = app.reg.draft.lines[0]
+    assert (ln.nkt, ln.ntin, ln.qty_milli) == (111, KUMYS, 1500)
+    assert app.reg.catalogue_item(KUMYS).nkt == 111  # cached: the next scan goes on at once
+    drive(app, ("scan", UNKNOWN))  # result 18
+    assert "Тауар Ұлттық тауарлар каталогында табылмады" in said(app) and "ESC: артқа" in said(app)
+    drive(app, "ESC")
+    assert len(app.reg.draft.lines) == 1
+    b.link.cut()
+    drive(app, SHOES, "PLU")  # no answer
+    assert "ФДО жауап бермеді" in said(app)
+    drive(app, "ESC")
+    assert "> " + SHOES in screen(app)  # the typed code is given back
+    assert b.link.asked() == [{"barcode": KUMYS}, {"barcode": UNKNOWN}]
+    drive(app, "PAY", "CASH")
+    assert "Қымыз" in _paper(b)
 
 
 def test_card_payment():

@@ -1,7 +1,8 @@
 # The National Catalogue from the register against the simulated OFD
 # (S000-1, S001-3, R-56(7), R-56(8)): the simulated register sells by
-# barcode through the firmware (kkm.catalog, ofd.port COMMAND_NOMENCLATURE
-# over TCP), the simulator answers from tools/ofdsim/catalogue.json.
+# barcode through the firmware (ofd.sender catalogue_item: the kkm.catalog
+# cache, else ofd.port COMMAND_NOMENCLATURE over TCP), the simulator answers
+# from tools/ofdsim/catalogue.json.
 
 import io
 import os
