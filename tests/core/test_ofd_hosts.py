@@ -50,7 +50,7 @@ def test_kz_40_1_changed_addresses_take_effect_and_survive_a_reboot():
     r.login(1, "1111", A.MODE_SALES)
     assert not sell(r).offline
     assert b.hosts[-1] == ("ofd2.example.kz", 7778)
-    assert b.port.session.hosts == [("ofd2.example.kz", 7778), ("10.1.1.1", 7777)]
+    assert b.port.client.hosts == [("ofd2.example.kz", 7778), ("10.1.1.1", 7777)]
 
 
 def test_kz_41_addresses_cannot_change_with_the_shift_open():
@@ -59,4 +59,4 @@ def test_kz_41_addresses_cannot_change_with_the_shift_open():
     r = b.reg
     r.login(2, "2222", A.MODE_PROGRAMMING)
     assert refused(r.change_settings, {"ofd_hosts": NEW})[0] == L.E_SHIFT_OPEN
-    assert b.port.session.hosts == [("ofd.example.kz", 7777)]
+    assert b.port.client.hosts == [("ofd.example.kz", 7777)]
