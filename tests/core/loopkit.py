@@ -90,6 +90,41 @@ class Stats:
         return max(self.lat) if self.lat else None
 
 
+async def watchdog(st, count=None):
+    # turns with the loop: st.gap, the longest pause between two turns;
+    # st.per_turn, the most count() moved between two
+    t = ticks_ms()
+    last = count() if count is not None else 0
+    while True:
+        await asyncio.sleep(0)
+        now = ticks_ms()
+        st.gap = max(st.gap, ticks_diff(now, t))
+        t = now
+        if count is not None:
+            c = count()
+            st.per_turn = max(st.per_turn, abs(c - last))
+            last = c
+
+
+def held(fn):
+    # ms the loop is held while fn() runs in it (an awaitable: awaited) -> (ms, its result)
+    st = Stats()
+
+    async def main():
+        dog = asyncio.create_task(watchdog(st))
+        await asyncio.sleep(0)
+        r = fn()
+        if hasattr(r, "send"):
+            r = await r
+        await asyncio.sleep(0)
+        dog.cancel()
+        await asyncio.sleep(0)
+        return r
+
+    r = asyncio.run(main())
+    return st.gap, r
+
+
 def press(app, b, n, more=None, sample=None, count=None, ready=None, limit_ms=120000):
     # runs the app's loop: from when ready() is true, n keys, and on while
     # more() is true (at most limit_ms); sample() is noted at each key's
@@ -108,23 +143,10 @@ def press(app, b, n, more=None, sample=None, count=None, ready=None, limit_ms=12
             pending[0] = None
             drawn.set()
 
-    async def watchdog():
-        t = ticks_ms()
-        last = count() if count is not None else 0
-        while True:
-            await asyncio.sleep(0)
-            now = ticks_ms()
-            st.gap = max(st.gap, ticks_diff(now, t))
-            t = now
-            if count is not None:
-                c = count()
-                st.per_turn = max(st.per_turn, abs(c - last))
-                last = c
-
     async def main():
         start = ticks_ms()
         loop = asyncio.create_task(app.run())
-        dog = asyncio.create_task(watchdog())
+        dog = asyncio.create_task(watchdog(st, count))
         while ready is not None and not ready():
             await sleep_ms(1)
         i = 0
