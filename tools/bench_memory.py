@@ -5,6 +5,8 @@
 #                                       .venv/bin/micropython and prints them
 #   micropython tools/bench_memory.py --imports [--mpy DIR]
 #   micropython tools/bench_memory.py --flow [--quiet] [--mpy DIR]
+#   micropython tools/bench_memory.py --app [--quiet] [--mpy DIR]
+#   python tools/bench_memory.py --app  only (d), with its smallest heap
 #   python tools/bench_memory.py --micropython BIN --frozen
 #                                       the same with a micropython binary
 #                                       that has firmware/ frozen into it
@@ -22,6 +24,13 @@
 #     included; the collector is disabled during the step).
 #     --quiet runs the same flow without measuring and prints "flow ok": the
 #     host runs it with "-X heapsize=N" to bisect the smallest heap (c).
+# (d) --app: the whole device app's day through its keys: app.build on a
+#     fake board (the journal on the NOR emulator, the fake OFD as its one
+#     channel, a 20x4 display, a null printer), fiscalisation and a reboot,
+#     the power-on connection test, cashier login, a scanned sale from the
+#     National Catalogue cache paid in cash with change, a sale with the
+#     link down, replay of the queue, X, Z, reboot; per step as in (b), and
+#     the smallest heap as in (c) (--quiet prints "app ok").
 # --mpy DIR puts a tree of compiled .mpy modules (tools/deploy.py) in front
 # of firmware/, which is how the modules reach the device's file system.
 # --frozen leaves firmware/ off the path: the modules frozen into the binary
@@ -309,11 +318,175 @@ STEPS = (("boot on blank flash, fiscalise, users", _provision),
          ("reboot after Z", _reboot))
 
 
+# --- (d) the whole app's day through its keys ------------------------------------
+
+
+class Display:
+    def __init__(self):
+        self.cols = 20
+        self.rows = 4
+        self.frame = None
+
+    def show(self, lines):
+        self.frame = lines
+
+
+class Board:
+    # the board attributes app.build reads (boards/host on the PC): the
+    # journal on the NOR emulator, the fake OFD as the one channel
+    def __init__(self):
+        from compat import ticks_ms
+        from kkm.clock import ManualClock
+
+        from bench_receipt import NullPrinter
+
+        self.clock = ManualClock(1767254400)
+        self.ticks_ms = ticks_ms
+        self.flash = (flash(LOG_BLOCKS), flash(FM_BLOCKS))
+        self.key = KEY
+        self.display = Display()
+        self.printer = NullPrinter()
+        self.printer.width = 48
+        self.ofd = FakeOfd()
+        self.channels = [self.ofd]
+        self.ofd_hosts = [("ofd.example.kz", 7777)]
+
+
+class AppDay:
+    # the app on the board; a reboot builds it again from the board's flash
+    def __init__(self):
+        self.board = Board()
+        self.app = None
+
+    def boot(self):
+        import app as AP
+
+        self.app = None
+        gc.collect()
+        self.app = AP.build(self.board)
+        return self.app
+
+    def keys(self, *words):
+        # each key as the input task gives it ("12.5": one key per
+        # character, a key name whole; ("scan", code): a scan), a fiscal
+        # document awaited before the next; the frame drawn after each
+        import asyncio
+
+        from ui import keys as K
+
+        a = self.app
+        ui = a.ui
+        for w in words:
+            if isinstance(w, tuple):
+                ui.scan(w[1])
+                ks = ()
+            else:
+                ks = (w,) if w in K.KEYS else w
+            for k in ks:
+                ui.key(k)
+                if ui.job is not None:
+                    asyncio.run(ui.work())
+            if ui.job is not None:
+                asyncio.run(ui.work())
+            a.draw()
+        return " ".join(ui.frame())
+
+    def step(self):
+        # one step of the sender's task
+        import asyncio
+
+        return asyncio.run(self.app.desk.sender.step())
+
+
+def _app_provision(day):
+    # the service engineer fiscalises on blank flash (the register's own
+    # calls, as the service menu does), then the reboot reads it
+    from kkm import auth as A
+    from kkm import catalog as C
+    from kkm import document as D
+
+    r = day.boot().reg
+    r.set_user(9, "Сервис", A.ROLE_SERVICE, "9999")
+    r.login(9, "9999", A.MODE_SERVICE)
+    r.fiscalise_kkm({"factory_no": "KKM000000123", "rnm": "010101234567", "kkm_id": str(KKM_ID),
+                     "taxpayer": "ЖШС «Алма-Сауда»", "bin": "990511400009", "address": "Алматы қ., Абай даңғылы, 10",
+                     "ofd_hosts": [["ofd.example.kz", 7777]], "token": 1000, "ofd_name": "OFD",
+                     "check_url": "https://check.example.kz", "lang": "kk", "catalogue": "soft"})
+    r.login(9, "9999", A.MODE_PROGRAMMING)
+    r.set_user(1, "Кассир 1", A.ROLE_CASHIER, "1111")
+    r.logout()
+    r = day.boot().reg
+    # the catalogue cache as the version check leaves it
+    r.catalog = C.Catalog()
+    r.catalog.put(GTIN, C.Item(100, GTIN, None, "Хлеб белый, 500 г", "Ақ нан, 500 г", D.UNIT_PIECE, False), 3)
+    assert day.step() == "test" and day.app.desk.sender.test == "ok", "power-on test"
+
+
+def _app_login(day):
+    assert "Дайын" in day.keys("1", "ENT", "1111", "ENT"), "login"
+
+
+def _app_scanned_sale(day):
+    day.keys(("scan", GTIN), "180", "ENT", "2", "QTY", ("scan", GTIN), "175", "ENT", "PAY")
+    f = day.keys("1000", "CASH")
+    assert "Чек берілді" in f and "470.00" in f and not day.app.reg.last.offline, "scanned sale, cash with change"
+    day.board.clock.advance(60)
+
+
+def _app_offline_sale(day):
+    day.board.ofd.online = False
+    f = day.keys("ESC", GTIN, "PLU", "200", "ENT", "PAY", "CASH")
+    day.board.ofd.online = True
+    assert "Чек берілді" in f and day.app.reg.last.offline and day.app.reg.acc.unacked_count() == 1, "offline sale"
+    day.board.clock.advance(60)
+
+
+def _app_replay(day):
+    sender = day.app.desk.sender
+    sender.kick()  # the operator's "send now"
+    assert day.step() == "replay" and not day.app.reg.acc.unacked_count(), "replay"
+
+
+def _app_x(day):
+    assert "X-есеп" in day.keys("ESC", "X") and day.board.ofd.requests >= 4, "X"
+
+
+def _app_z(day):
+    day.keys("ESC", "Z")
+    f = day.keys("ENT")
+    assert "Ауысым жабылды" in f and day.app.reg.acc.z_count() == 1 and not day.app.reg.acc.unacked_count(), "Z"
+
+
+def _app_reboot(day):
+    assert "Пайдаланушы коды:" in " ".join(day.boot().ui.frame()), "reboot"
+
+
+# the app's own modules beyond MODULES (the screens import some lazily)
+APP_MODULES = ("ofd.session", "ofd.texts", "ofd.xreport", "net", "aio", "ui.keys", "ui.texts", "ui.screen",
+               "ui.entry", "ui.cashier", "ui.login", "ui.sale", "ui.menus", "ui.returns", "app")
+
+APP_STEPS = (("boot on blank flash, fiscalise, reboot, power-on test", _app_provision),
+             ("cashier login", _app_login),
+             ("scanned sale from the catalogue cache, cash with change", _app_scanned_sale),
+             ("sale offline (link down)", _app_offline_sale),
+             ("replay of the queue", _app_replay),
+             ("X report", _app_x),
+             ("Z report", _app_z),
+             ("reboot after Z", _app_reboot))
+
+
 def run_flow(measure=True, upto=len(STEPS)):
     # -> (rows, day); rows: (step, live heap after, bytes allocated during)
-    day = Day()
+    return run_steps(Day(), STEPS, measure, upto)
+
+
+def run_app(measure=True, upto=len(APP_STEPS)):
+    return run_steps(AppDay(), APP_STEPS, measure, upto)
+
+
+def run_steps(day, steps, measure, upto):
     rows = []
-    for name, fn in STEPS[:upto]:
+    for name, fn in steps[:upto]:
         if measure:
             before = live()
             gc.disable()
@@ -351,6 +524,28 @@ def mp_main(args):
     if "--imports" in args:
         for m, delta, total in import_costs():
             print("import %s %d %d" % (m, delta, total))
+        return
+    if "--app" in args:
+        upto = int(args[args.index("--upto") + 1]) if "--upto" in args else len(APP_STEPS)
+        if "--quiet" in args:
+            run_app(False, upto)
+            print("app ok")
+            return
+        start = live()
+        for m in MODULES + APP_MODULES:
+            __import__(m)
+
+        modules = live()
+        import bench_receipt  # noqa: F401
+        from boards.sim import nor_flash  # noqa: F401
+
+        base = live()
+        print("start %d" % start)
+        print("modules %d" % (modules - start))
+        print("harness %d" % (base - modules))
+        for name, after, churn in run_app(True, upto)[0]:
+            print("step %s|%d|%d" % (name, after - base, churn))
+        print("flash %d" % FLASH_BYTES)
         return
     if "--flow" in args:
         if "--quiet" in args:
@@ -412,15 +607,16 @@ def run_mp(args, heap=None, timeout=120):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root)
 
 
-def min_heap(extra=(), lo=8 * 1024, hi=1024 * 1024, step=512, upto=None):
-    # the smallest -X heapsize (a multiple of step) at which the flow
-    # completes and also completes with 1..4 steps more (a fragmented heap
-    # can fail just above a size that passed; then bisect again above it)
-    args = ["--flow", "--quiet"] + list(extra) + (["--upto", str(upto)] if upto else [])
+def min_heap(extra=(), lo=8 * 1024, hi=1024 * 1024, step=512, upto=None, mode="--flow"):
+    # the smallest -X heapsize (a multiple of step) at which the flow (mode
+    # "--app": the app's day) completes and also completes with 1..4 steps
+    # more (a fragmented heap can fail just above a size that passed; then
+    # bisect again above it)
+    args = [mode, "--quiet"] + list(extra) + (["--upto", str(upto)] if upto else [])
 
     def ok(n):
         r = run_mp(args, n)
-        return r.returncode == 0 and r.stdout.strip().endswith("flow ok")
+        return r.returncode == 0 and r.stdout.strip().endswith(" ok")
 
     top = hi
     if not ok(top):
@@ -475,7 +671,9 @@ def host_main(argv):
             variants = (("frozen", ["--frozen"]),)
         else:
             variants = (("py", []), ("mpy", ["--mpy", compile_tree(tmp + "/mpy")]))
-        report(variants)
+        if "--app" not in argv:
+            report(variants)
+        report_app(variants[:1])
 
 
 def report(variants):
@@ -514,6 +712,24 @@ def report(variants):
     for k in range(1, len(STEPS)):
         print("  up to %-40s %s" % (STEPS[k - 1][0], _kb(min_heap(extra, upto=k) - fixed)))
 
+
+def report_app(variants):
+    name, extra = variants[0]
+    r = run_mp(["--app"] + extra)
+    start, modules, harness, flash = [int(_lines(r, k + " ")[0]) for k in ("start", "modules", "harness", "flash")]
+    print()
+    print("(d) the app's day through its keys (app.build on a fake board, modules from %s): the app with the "
+          "UI and the OFD link keeps %s KB after import; the harness %s KB. Per step: the live heap after it "
+          "beyond these, without the emulated flash (%s KB), and the bytes allocated during it"
+          % (name, _kb(modules), _kb(harness), _kb(flash)))
+    print("| step | live state KB | allocated during the step KB |")
+    print("|---|---|---|")
+    for ln in _lines(r, "step "):
+        step, after, churn = ln.split("|")
+        print("| %s | %s | %s |" % (step, _kb(int(after) - flash), _kb(int(churn))))
+    n = min_heap(extra, mode="--app")
+    print("smallest -X heapsize for the app's day, from %s: %d bytes = %s KB (interpreter, script, harness "
+          "and emulated flash: %s KB of it)" % (name, n, _kb(n), _kb(start + harness + flash)))
 
 
 if __name__ == "__main__":

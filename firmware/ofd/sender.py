@@ -271,6 +271,7 @@ class Sender:
             if ans is None or not reg.acknowledge(seq, ans):
                 break
             n += 1
+            await asyncio.sleep(0)  # the keys and the display between documents, whatever the channel
         reg.print_ofd_texts()  # texts that came with the answers (KZ-17)
         return n
 

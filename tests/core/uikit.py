@@ -78,10 +78,10 @@ ADMIN = ("2", "2222")
 SERVICE = ("9", "9999")
 
 
-def provisioned(cols=20, rows=4, **settings):
+def provisioned(cols=20, rows=4, log_blocks=24, **settings):
     # a board whose register the service engineer fiscalised, booted again
     # (the app reads the registration at boot)
-    b = Board(cols, rows)
+    b = Board(cols, rows, log_blocks)
     reg = AP.build(b).reg
     reg.set_user(9, "Сервис", A.ROLE_SERVICE, "9999")
     reg.login(9, "9999", A.MODE_SERVICE)
