@@ -63,6 +63,7 @@ for _p in (os.path.join(ROOT, "firmware"), ROOT):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
+from boards.host import device_key  # noqa: E402
 from boards.sim.nor_flash import NorFlash  # noqa: E402
 from journal import Accumulator  # noqa: E402
 from kkm import auth as A  # noqa: E402
@@ -85,18 +86,13 @@ LOG_BLOCKS = 64  # 256 KB journal
 FM_BLOCKS = 4  # fiscal memory (Z summaries)
 VERSION = "0.1.0"
 
-DEFAULT_KKM_ID = 203539
-DEFAULT_TOKEN = 1000
-RNM = "010100012345"
-BIN = "990511400009"
-FACTORY_NO = "SIM0000001"
-GEO = (43238949, 76945465, "manual")  # the shop on Abai avenue, Almaty: millionths of a degree, entered
+# the simulated shop's registration: the same as make sim's
+from tools.sim import (ADMIN_USER, BIN, CASHIER_USER, DEFAULT_KKM_ID, DEFAULT_TOKEN, FACTORY_NO, GEO,  # noqa: E402
+                       RNM, SERVICE_USER)
+
 # the OFD address entered at set-up; the simulated network resolves it to
 # the simulator of the current run (in-process or --ofd host:port)
 SIM_OFD = ("ofd.sim", 7777)
-SERVICE_USER = (9, "9999")
-ADMIN_USER = (2, "2222")
-CASHIER_USER = (1, "1234")
 
 # commands that do not tick the scheduler first: they talk to the OFD
 # themselves, move its clock or only show
@@ -212,7 +208,7 @@ class SimRegister:
         self.fm_path = os.path.join(var, "fiscal_memory.img")
         self.log = NorFlash.load(self.log_path, LOG_BLOCKS)
         self.fm = NorFlash.load(self.fm_path, FM_BLOCKS)
-        self.acc = Accumulator(self.log, self.fm, self._key())
+        self.acc = Accumulator(self.log, self.fm, device_key(self.var))
         # the OFD session lives in the journal as on the device (R_SESSION
         # records, restored by port.bind); `token` only seeds a fresh register
         self.client = cl.OfdClient(Session(kkm_id, token), TcpChannel(resolver=self._resolve), [SIM_OFD])
@@ -236,17 +232,6 @@ class SimRegister:
         self._save()
 
     # --- set-up -------------------------------------------------------------
-
-    def _key(self):
-        path = os.path.join(self.var, "device.key")
-        try:
-            with open(path, "rb") as f:
-                return f.read()
-        except OSError:
-            key = os.urandom(32)
-            with open(path, "wb") as f:
-                f.write(key)
-            return key
 
     def _resolve(self, host, port):
         # the simulated network: the OFD name the register was set up with
