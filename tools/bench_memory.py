@@ -593,8 +593,8 @@ def micropython():
 def run_mp(args, heap=None, timeout=120):
     # runs this script from the project root by its relative path: the heap a
     # run needs depends on the length of the modules' paths (the smallest
-    # heap of the flow was 11 KB larger as /work/main/tools/bench_memory.py
-    # than as tools/bench_memory.py), so the figures must not depend on where
+    # heap of the flow was 11 KB larger when started by an absolute path of
+    # 30 characters than as tools/bench_memory.py), so the figures must not depend on where
     # the project is checked out (tests/host/test_memory_budget.py does the same)
     import os
     import subprocess

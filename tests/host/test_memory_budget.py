@@ -42,7 +42,7 @@ pytestmark = pytest.mark.skipif(MICROPYTHON is None, reason="micropython is inst
 def run_flow(heap, mode="--flow"):
     # by its relative path from the project root, as `make bench` runs it: the
     # heap needed grows with the length of the modules' paths (11 KB more
-    # from /work/main/tools/...), and CI checks out elsewhere
+    # from a 30-character absolute path), and CI checks out elsewhere
     return subprocess.run([MICROPYTHON, "-X", "heapsize=%d" % heap, BENCH, mode, "--quiet"],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
 
