@@ -530,6 +530,7 @@ class Register:
             "number": number, "shift_no": shift_no, "ts": ts + off, "fiscal_sign": sign,
             "offline": offline, "ofd_name": s.get("ofd_name"), "check_url": s.get("check_url"),
             "utc_offset": off, "cash": self.counters.cash,
+            "cashier_name": getattr(doc, "operator_name", None),  # stamped at issue
         }
         if isinstance(doc, D.Receipt) and not doc.stamped():
             info["table"] = s.tax_table(ts)

@@ -320,3 +320,19 @@ def test_cash_paid_out_is_exact_and_may_come_in_parts():
     p = res.doc.payments[0]
     assert (p.amount, p.tendered, res.doc.change()) == (30000, None, 0)
     assert r.counters.cash == 70000
+
+
+def test_r_56_the_receipt_names_the_cashier_stamped_in_it():
+    # the name stamped in the document at issue is printed beside the code,
+    # also on a copy after the user was renamed
+    b = fiscalised_bench()
+    r = b.reg
+    sell(r)
+    text = "\n".join(t for _, t in r.printer.printed[-1])
+    assert "1 Айгүл" in text
+    r.login(2, "2222", A.MODE_PROGRAMMING)
+    r.set_user(1, "Гүлнар", A.ROLE_CASHIER, "1111")
+    r.login(1, "1111", A.MODE_SALES)
+    r.copy_last()
+    text = "\n".join(t for _, t in r.printer.printed[-1])
+    assert "1 Айгүл" in text and "Гүлнар" not in text
