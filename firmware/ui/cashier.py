@@ -122,8 +122,7 @@ class Ui:
             else:
                 scr.key(self, k)
         except Exception as e:
-            self.entry.s = "" if scr.secret else typed
-            self.refused(e)
+            self._refused_input(scr, typed, e)
         return True
 
     def scan(self, code):
@@ -137,9 +136,13 @@ class Ui:
         try:
             scr.scan(self, code)
         except Exception as e:
-            self.entry.s = "" if scr.secret else typed
-            self.refused(e)
+            self._refused_input(scr, typed, e)
         return True
+
+    def _refused_input(self, scr, typed, e):
+        # the typed digits come back, a password does not
+        self.entry.s = "" if scr.secret else typed
+        self.refused(e)
 
     def _scroll(self, k, n):
         if k == K.UP:
