@@ -1,0 +1,1 @@
+# Hardware drivers: each takes its bus (UART, I2C, Pins, a flash partition) injected by the board.
