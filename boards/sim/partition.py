@@ -1,4 +1,4 @@
-# A stand-in for MicroPython's esp32 module as far as partitions go:
+# A stand-in for MicroPython's esp32 module as far as partitions and NVS go:
 # esp32.Partition.find(type, subtype, label) over a partition table whose
 # raw data partitions are NOR flash emulators (boards.sim.nor_flash), with
 # the info() tuple and the block-device calls of esp32.Partition (3-argument
@@ -42,13 +42,41 @@ class Partition:
         return self.flash.ioctl(op, arg)
 
 
+class NVS:
+    # esp32.NVS(namespace): blobs that survive a reset; get_blob fills the
+    # buffer and returns the length, OSError when the key is not there
+    def __init__(self, store, space):
+        self.store = store
+        self.space = space
+        self.pending = {}
+
+    def get_blob(self, key, buf):
+        v = self.store.get((self.space, key))
+        if v is None:
+            raise OSError(-0x1102)  # ESP_ERR_NVS_NOT_FOUND
+        buf[: len(v)] = v
+        return len(v)
+
+    def set_blob(self, key, value):
+        self.pending[(self.space, key)] = bytes(value)
+
+    def commit(self):
+        self.store.update(self.pending)
+        self.pending = {}
+
+
 class Esp32:
     # the module: Esp32(rows).Partition, rows of (label, type, subtype,
-    # offset, size) as in a partition CSV; data partitions get an emulator
+    # offset, size) as in a partition CSV; data partitions get an emulator.
+    # One simulated chip at a time: the Partition class holds its table.
     def __init__(self, rows, encrypted=()):
         self.Partition = Partition
+        self.nvs = {}
         Partition.table = [Partition(t, s, off, label, NorFlash(size // 4096), label in encrypted)
                            for label, t, s, off, size in rows]
+
+    def NVS(self, space):
+        return NVS(self.nvs, space)
 
     def flash(self, label):
         for p in Partition.table:

@@ -1,0 +1,5 @@
+# An 8 MiB module: the 4 MiB log table of boards/esp32/partitions-8MiB.csv.
+get_filename_component(KKM_PARTITIONS ${MICROPY_BOARD_DIR}/../partitions-8MiB.csv ABSOLUTE)
+file(WRITE ${CMAKE_BINARY_DIR}/sdkconfig.kkm_partitions
+    "CONFIG_PARTITION_TABLE_CUSTOM=y\nCONFIG_PARTITION_TABLE_CUSTOM_FILENAME=\"${KKM_PARTITIONS}\"\n"
+    "CONFIG_ESPTOOLPY_FLASHSIZE_4MB=\nCONFIG_ESPTOOLPY_FLASHSIZE_8MB=y\nCONFIG_ESPTOOLPY_FLASHSIZE=\"8MB\"\n")

@@ -1,0 +1,122 @@
+# What the ESP32-family boards share: the machine buses built from a board's
+# pin map, the journal on the raw partitions, the device key in NVS, and the
+# board object the app takes (firmware/app.py's header). The board packages
+# (boards.esp32, boards.esp32s3) hold only their pin maps and choices.
+#
+# A pin map is a dict (HARDWARE.md 0, 5.5):
+#   "printer", "scanner", "modem": (uart id, tx, rx, baud, rxbuf) or None
+#   "printer_cts": the printer's BUSY line (UART.CTS flow control) or None
+#   "modem_power": (pwrkey, reset) or None
+#   "i2c": (id, sda, scl, freq): display, DS3231
+#   "rows", "cols": the keypad matrix (rows open-drain, columns pulled up)
+
+
+class Board:
+    pass
+
+
+class Buses:
+    pass
+
+
+# the OFD address before the register is fiscalised: the settings'
+# ofd_hosts replace it (ofd.port) once they are set
+UNSET_OFD = ("ofd.unset", 7777)
+NVS_SPACE = "kkm"
+NVS_KEY = "jkey"  # the journal's MAC key, 32 bytes
+KEY_LEN = 32
+
+
+def pins_used(pins):
+    # every GPIO the map names, with what it is for
+    out = []
+    for name in ("printer", "scanner", "modem"):
+        u = pins.get(name)
+        if u:
+            out.append((u[1], name + " tx"))
+            out.append((u[2], name + " rx"))
+    if pins.get("printer_cts") is not None:
+        out.append((pins["printer_cts"], "printer cts"))
+    if pins.get("modem_power"):
+        out.append((pins["modem_power"][0], "modem pwrkey"))
+        out.append((pins["modem_power"][1], "modem reset"))
+    i2c = pins.get("i2c")
+    if i2c:
+        out.append((i2c[1], "i2c sda"))
+        out.append((i2c[2], "i2c scl"))
+    for i, p in enumerate(pins.get("rows", ())):
+        out.append((p, "keypad row %d" % i))
+    for i, p in enumerate(pins.get("cols", ())):
+        out.append((p, "keypad col %d" % i))
+    return out
+
+
+def buses(pins, machine):
+    # the UARTs, the I2C bus and the keypad pins of a pin map
+    b = Buses()
+    for name in ("printer", "scanner", "modem"):
+        u = pins.get(name)
+        uart = None
+        if u:
+            uid, tx, rx, baud, rxbuf = u
+            kw = {}
+            if name == "printer" and pins.get("printer_cts") is not None:
+                kw["flow"] = machine.UART.CTS
+                kw["cts"] = machine.Pin(pins["printer_cts"])
+            # timeout 0: read by asyncio streams, never blocking the loop
+            uart = machine.UART(uid, baudrate=baud, tx=tx, rx=rx, rxbuf=rxbuf, timeout=0, **kw)
+        setattr(b, name + "_uart", uart)
+    i2c = pins.get("i2c")
+    b.i2c = None
+    if i2c:
+        b.i2c = machine.I2C(i2c[0], sda=machine.Pin(i2c[1]), scl=machine.Pin(i2c[2]), freq=i2c[3])
+    b.rows = [machine.Pin(p, machine.Pin.OPEN_DRAIN, value=1) for p in pins.get("rows", ())]
+    b.cols = [machine.Pin(p, machine.Pin.IN, machine.Pin.PULL_UP) for p in pins.get("cols", ())]
+    mp = pins.get("modem_power")
+    b.modem_pwrkey = b.modem_reset = None
+    if mp:
+        b.modem_pwrkey = machine.Pin(mp[0], machine.Pin.OUT, value=0)
+        b.modem_reset = machine.Pin(mp[1], machine.Pin.OUT, value=1)
+    return b
+
+
+def device_key(esp32):
+    # The journal's MAC key from NVS, provisioned by the service centre
+    # (README, "Service centre"); a factory-fresh board makes one once.
+    import os
+
+    nvs = esp32.NVS(NVS_SPACE)
+    key = bytearray(KEY_LEN)
+    try:
+        n = nvs.get_blob(NVS_KEY, key)
+        if n == KEY_LEN:
+            return bytes(key)
+    except OSError:
+        pass  # not provisioned yet
+    key = os.urandom(KEY_LEN)
+    nvs.set_blob(NVS_KEY, key)
+    nvs.commit()
+    return key
+
+
+def make(pins, wire, machine=None, esp32=None):
+    # The board: journal partitions, key, clock and the buses; then wire()
+    # puts the drivers on the buses (keypad, scanner, display, printer,
+    # channels, the RTC behind the clock).
+    if machine is None:
+        import machine
+    if esp32 is None:
+        import esp32
+    from compat import ticks_ms
+    from drivers.partition import journal_devices
+    from kkm.clock import Clock
+
+    b = Board()
+    b.flash = journal_devices(esp32)
+    b.key = device_key(esp32)
+    b.clock = Clock()
+    b.ticks_ms = ticks_ms
+    b.ofd_hosts = [UNSET_OFD]
+    b.bus = buses(pins, machine)
+    wire(b, b.bus)
+    return b

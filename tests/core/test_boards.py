@@ -1,0 +1,120 @@
+# The ESP32 boards (boards/esp32, boards/esp32s3): pin maps that keep off the
+# module's flash, PSRAM, USB, strapping and REPL pins, the buses built from
+# them as HARDWARE.md says (explicit tx/rx, big RX buffers, CTS for the
+# printer, open-drain keypad rows on pulled-up columns), and the board object
+# with the journal on its raw partitions and the device key kept in NVS.
+from boards import esp32, esp32s3, target
+from boards.esp32 import chip
+from boards.sim.partition import Esp32
+from journal import Accumulator
+
+
+class _Pin:
+    IN, OUT, OPEN_DRAIN, PULL_UP = 1, 2, 7, 1
+
+    def __init__(self, n, mode=None, pull=None, value=None):
+        self.n, self.mode, self.pull, self.value = n, mode, pull, value
+
+
+class _UART:
+    CTS = 2
+
+    def __init__(self, uid, **kw):
+        self.id, self.kw = uid, kw
+
+
+class _I2C:
+    def __init__(self, iid, sda, scl, freq):
+        self.id, self.sda, self.scl, self.freq = iid, sda.n, scl.n, freq
+
+
+class _Machine:
+    Pin, UART, I2C = _Pin, _UART, _I2C
+
+
+def _check_map(board):
+    used = chip.pins_used(board.PINS)
+    gpios = [p for p, _ in used]
+    assert len(set(gpios)) == len(gpios), used  # no pin twice
+    for p, what in used:
+        assert p in board.VALID, (p, what)
+        assert p not in board.FORBIDDEN, (p, what, board.FORBIDDEN.get(p))
+        if p in board.INPUT_ONLY:
+            assert what.endswith(" rx"), (p, what)  # no output, no pull-up there
+    uarts = [board.PINS[n][0] for n in ("printer", "scanner", "modem") if board.PINS[n]]
+    assert len(set(uarts)) == len(uarts)
+    return used
+
+
+def test_s3_pin_map_keeps_off_flash_psram_usb_and_strapping_pins():
+    used = _check_map(esp32s3)
+    # three UARTs: printer, scanner and modem (the REPL is on USB)
+    assert [esp32s3.PINS[n][0] for n in ("printer", "scanner", "modem")] == [1, 2, 0]
+    assert len(used) == 3 * 2 + 1 + 2 + 2 + 4 + 5  # UARTs, CTS, modem power, I2C, keypad
+
+
+def test_esp32_pin_map_leaves_uart0_to_the_repl():
+    _check_map(esp32)
+    assert esp32.PINS["modem"] is None and esp32.CHANNELS == ("wifi",)
+    assert 0 not in [esp32.PINS[n][0] for n in ("printer", "scanner")]
+    # the chip's own checks: a keypad row on an input-only pin is refused
+    bad = dict(esp32.PINS)
+    bad["rows"] = (34, 14, 27, 26)
+    old = esp32.PINS
+    try:
+        esp32.PINS = bad
+        _check_map(esp32)
+        refused = False
+    except AssertionError:
+        refused = True
+    esp32.PINS = old
+    assert refused
+
+
+def test_buses_follow_the_pin_map():
+    b = chip.buses(esp32s3.PINS, _Machine)
+    p = b.printer_uart
+    assert p.id == 1 and p.kw["tx"] == 17 and p.kw["rx"] == 18 and p.kw["timeout"] == 0
+    assert p.kw["flow"] == _UART.CTS and p.kw["cts"].n == 16
+    assert b.scanner_uart.kw["rxbuf"] >= 1024 and "flow" not in b.scanner_uart.kw
+    assert b.modem_uart.id == 0 and b.modem_uart.kw["rxbuf"] >= 4096
+    assert (b.i2c.sda, b.i2c.scl) == (8, 9)
+    assert [r.n for r in b.rows] == [38, 39, 40, 41]
+    assert all(r.mode == _Pin.OPEN_DRAIN and r.value == 1 for r in b.rows)
+    assert all(c.mode == _Pin.IN and c.pull == _Pin.PULL_UP for c in b.cols) and len(b.cols) == 5
+    assert b.modem_pwrkey.n == 13 and b.modem_reset.n == 14
+    e = chip.buses(esp32.PINS, _Machine)
+    assert e.modem_uart is None and e.modem_pwrkey is None and e.printer_uart.kw["cts"].n == 4
+
+
+def _chip():
+    return Esp32([("nvs", 1, 2, 0x9000, 0x6000), ("factory", 0, 0, 0x10000, 0x1F0000),
+                  ("vfs", 1, 0x81, 0x200000, 0x40000), ("fjournal", 0x40, 0, 0x240000, 8 * 4096),
+                  ("fmemory", 0x40, 1, 0x300000, 4096)])
+
+
+def test_kz_28_board_opens_the_journal_on_its_partitions_with_the_key_from_nvs():
+    dev = _chip()
+    wired = []
+    b = chip.make(esp32s3.PINS, lambda board, bus: wired.append(bus), _Machine, dev)
+    assert wired == [b.bus] and b.bus.printer_uart.id == 1
+    assert len(b.key) == chip.KEY_LEN and b.ofd_hosts
+    acc = Accumulator(b.flash[0], b.flash[1], b.key)
+    seq = acc.append(16, b"doc", 1767254400, need_ack=True)
+    # a reset: the same key from NVS, the record still there under it
+    again = chip.make(esp32s3.PINS, lambda board, bus: None, _Machine, dev)
+    assert again.key == b.key
+    acc = Accumulator(again.flash[0], again.flash[1], again.key)
+    assert acc.read(seq)[2] == b"doc" and acc.self_test().ok
+
+
+def test_chip_name_picks_the_board():
+    assert target.name("KKM register with ESP32S3") == "esp32s3"
+    assert target.name("Generic ESP32 module with ESP32") == "esp32"
+    for other in ("Generic ESP32C3 module with ESP32C3", "linux [GCC 12] version"):
+        try:
+            target.name(other)
+            refused = False
+        except OSError as e:
+            refused = other in e.args[0]
+        assert refused
