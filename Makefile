@@ -8,6 +8,7 @@ MPY_HEAP := -X heapsize=8M
 export PATH := $(BIN):$(PATH)
 
 .PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy clean
+.PHONY: firmware journal-backup flash
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -70,6 +71,21 @@ mpy: setup
 
 deploy: setup
 	$(PY) tools/deploy.py deploy --port $(PORT)
+
+# Service centre (README): the MicroPython image with the register frozen in (MPY_DIR: a
+# MicroPython checkout, IDF_PATH: ESP-IDF 5.x), the fiscal journal's backup, flashing.
+# BOARD=esp32s3 (default) or esp32 [VARIANT=FLASH_8MiB]; PORT, KEY, IMAGE, ERASE=1.
+BOARD ?= esp32s3
+SERVICE = $(PY) tools/service.py
+firmware: $(VENV)/.installed
+	$(SERVICE) firmware --board $(BOARD) $(if $(VARIANT),--variant $(VARIANT))
+
+journal-backup: $(VENV)/.installed
+	$(SERVICE) backup --board $(BOARD) $(if $(PORT),--port $(PORT)) $(if $(KEY),--key $(KEY))
+
+flash: $(VENV)/.installed
+	$(SERVICE) flash --board $(BOARD) $(if $(VARIANT),--variant $(VARIANT)) $(if $(PORT),--port $(PORT)) \
+		$(if $(IMAGE),--image $(IMAGE)) $(if $(filter 1,$(ERASE)),--erase)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build
