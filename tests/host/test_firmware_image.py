@@ -5,6 +5,10 @@
 # esp32 port, or required from micropython-lib (manifest.REQUIRE).
 import ast
 import os
+import shutil
+import subprocess
+
+import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -117,3 +121,45 @@ def test_every_import_of_the_image_is_frozen_builtin_or_required():
                 continue
             missing.append((name, full))
     assert [m for m in missing if m[1] not in PENDING] == [], missing
+
+
+# The board definitions configured by the esp32 port's own CMakeLists.txt (a
+# MicroPython checkout in MPY_DIR; ESP-IDF is replaced by a stand-in that
+# prints the combined sdkconfig the port hands it): the partition table,
+# flash size, PSRAM mode and manifest the image is built with.
+MPY_DIR = os.environ.get("MPY_DIR")
+_PORT = os.path.join(MPY_DIR or "", "ports", "esp32", "CMakeLists.txt")
+
+
+@pytest.mark.skipif(not os.path.exists(_PORT) or not shutil.which("cmake"),
+                    reason="needs MPY_DIR (a MicroPython checkout) and cmake")
+@pytest.mark.parametrize("board,variant,csv,size,spiram", [
+    ("esp32s3/KKM_ESP32S3", None, "esp32s3/partitions.csv", "16MB", "CONFIG_SPIRAM_MODE_OCT"),
+    ("esp32/KKM_ESP32", None, "esp32/partitions.csv", "4MB", None),
+    ("esp32/KKM_ESP32", "FLASH_8MiB", "esp32/partitions-8MiB.csv", "8MB", None),
+])
+def test_board_definition_sets_the_partition_table_in_the_port_build(tmp_path, board, variant, csv, size, spiram):
+    idf = tmp_path / "idf" / "tools" / "cmake"
+    idf.mkdir(parents=True)
+    (idf / "project.cmake").write_text('file(READ ${SDKCONFIG_DEFAULTS} C)\nmessage(STATUS "COMBINED<<${C}>>")\n'
+                                       'message(STATUS "MANIFEST=${MICROPY_FROZEN_MANIFEST}")\n'
+                                       "function(idf_build_set_property)\nendfunction()\n")
+    cmd = ["cmake", "-S", os.path.dirname(_PORT), "-B", str(tmp_path / "b"), "-DMICROPY_BOARD=x",
+           "-DMICROPY_BOARD_DIR=" + os.path.join(ROOT, "boards", board)]
+    if variant:
+        cmd.append("-DMICROPY_BOARD_VARIANT=" + variant)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, IDF_PATH=str(tmp_path / "idf")))
+    out = r.stdout + r.stderr
+    combined = out.split("COMBINED<<", 1)[1].split(">>", 1)[0]
+
+    def last(key):
+        vals = [ln.split("=", 1)[1] for ln in combined.splitlines() if ln.startswith(key + "=")]
+        return vals[-1] if vals else None
+
+    assert last("CONFIG_PARTITION_TABLE_CUSTOM_FILENAME") == '"%s"' % os.path.join(ROOT, "boards", csv)
+    assert last("CONFIG_ESPTOOLPY_FLASHSIZE") == '"%s"' % size
+    assert last("CONFIG_ESPTOOLPY_FLASHSIZE_%s" % size) == "y"
+    if spiram:
+        assert last(spiram) == "y"  # the N16R8's octal PSRAM
+    assert "MANIFEST=" + os.path.join(ROOT, "manifest.py") in out
