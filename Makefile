@@ -74,18 +74,19 @@ deploy: setup
 
 # Service centre (README): the MicroPython image with the register frozen in (MPY_DIR: a
 # MicroPython checkout, IDF_PATH: ESP-IDF 5.x), the fiscal journal's backup, flashing.
-# BOARD=esp32s3 (default) or esp32 [VARIANT=FLASH_8MiB]; PORT, KEY, IMAGE, ERASE=1.
+# BOARD=esp32s3 (default) or esp32 [VARIANT=FLASH_8MiB]; PORT, KEY, IMAGE, ERASE=1, BACKUPS (var/backups).
 BOARD ?= esp32s3
 SERVICE = $(PY) tools/service.py
 firmware: $(VENV)/.installed
 	$(SERVICE) firmware --board $(BOARD) $(if $(VARIANT),--variant $(VARIANT))
 
 journal-backup: $(VENV)/.installed
-	$(SERVICE) backup --board $(BOARD) $(if $(PORT),--port $(PORT)) $(if $(KEY),--key $(KEY))
+	$(SERVICE) backup --board $(BOARD) $(if $(PORT),--port $(PORT)) $(if $(KEY),--key $(KEY)) \
+		$(if $(BACKUPS),--backups $(BACKUPS))
 
 flash: $(VENV)/.installed
 	$(SERVICE) flash --board $(BOARD) $(if $(VARIANT),--variant $(VARIANT)) $(if $(PORT),--port $(PORT)) \
-		$(if $(IMAGE),--image $(IMAGE)) $(if $(filter 1,$(ERASE)),--erase)
+		$(if $(IMAGE),--image $(IMAGE)) $(if $(filter 1,$(ERASE)),--erase) $(if $(BACKUPS),--backups $(BACKUPS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build

@@ -67,12 +67,15 @@ def esptool_cmd():
 
 
 def esptool(board, port, *args, quiet=False):
+    # quiet: the output is captured (and returned); otherwise esptool's
+    # progress goes to the terminal (reading 8 MiB takes minutes)
     cmd = esptool_cmd() + ["--chip", BOARDS[board]["chip"], "--port", port, "--baud", str(BAUD)] + [str(a) for a in args]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise ServiceError("esptool %s failed (exit %d):\n%s" % (args[0], r.returncode, (r.stdout + r.stderr).strip()))
     if not quiet:
-        print("esptool %s: ok" % " ".join(str(a) for a in args))
+        print("+ esptool " + " ".join(cmd[len(esptool_cmd()):]), flush=True)
+    r = subprocess.run(cmd, capture_output=quiet, text=True)
+    if r.returncode != 0:
+        said = (r.stdout + r.stderr).strip() if quiet else "(its output is above)"
+        raise ServiceError("esptool %s failed (exit %d):\n%s" % (args[0], r.returncode, said))
     return r.stdout
 
 

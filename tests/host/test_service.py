@@ -203,3 +203,19 @@ def test_make_targets_report_a_missing_port(tmp_path):
         r = subprocess.run(["make", "-s", "-o", ".venv/.installed", target], cwd=ROOT, capture_output=True,
                            text=True, timeout=120)
         assert r.returncode != 0 and "no serial port: give PORT=" in r.stderr, (target, r.stdout, r.stderr)
+
+
+def test_make_journal_backup_then_make_flash_erase(chip, tmp_path):
+    # the Makefile's variables reach the commands: PORT, KEY, BACKUPS, IMAGE, ERASE
+    img = _image(tmp_path, S3_TABLE)
+    common = ["make", "-s", "-o", ".venv/.installed", "PORT=" + chip.port, "BACKUPS=" + chip.backups]
+    r = subprocess.run(common + ["flash", "IMAGE=" + img, "ERASE=1"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode != 0 and "no journal backup" in r.stderr, r.stdout + r.stderr
+    r = subprocess.run(common + ["journal-backup", "KEY=" + chip.key], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0 and "VERIFIED" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run(common + ["flash", "IMAGE=" + img, "ERASE=1"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0 and "flashed" in r.stdout, r.stdout + r.stderr
+    assert "erase-flash" in _calls(chip) and _flash(chip)[0x10000:0x10004] == b"\x22" * 4
