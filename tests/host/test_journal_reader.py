@@ -141,3 +141,54 @@ def test_bad_arguments_are_named(tmp_path):
     (tmp_path / "k").write_bytes(KEY)
     p = _run(str(tmp_path / "a.bin"), str(tmp_path / "b.bin"), "--key", str(tmp_path / "k"))
     assert p.returncode == 2 and "not a whole number of 4 KiB sectors" in p.stderr
+
+
+def test_kz_43_2_ring_gone_round_partly_reused_shift_still_verified():
+    # a small log that has reused its oldest sectors: the first shift still
+    # partly there is re-chained from its oldest record's own value; an
+    # edit in it (CRC recomputed) is found
+    b = fiscalised_bench(log_blocks=8, fm_blocks=2)
+    r = b.reg
+    while r.acc.oldest_seq == 1:
+        for _ in range(6):
+            sell(r, [line(price=25000, qty=2000)], cash=60000)
+        r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+        r.close_shift()
+        r.login(1, "1111", A.MODE_SALES)
+        b.clock.advance(31 * 86400)  # past the retention window: sectors may be reused
+    log, fm = bytes(b.log.data), bytes(b.fm.data)
+    rep = JR.read_journal(log, fm, KEY)
+    assert rep["ok"] and rep["log"]["oldest_seq"] > 1
+    assert rep["log"]["shifts_verified"] == rep["fiscal_memory"]["z_count"] - 1  # the first shift is gone
+    # the oldest record still in the log and the one after it
+    image = bytearray(log)
+    recs = sorted(_records(image), key=lambda x: struct.unpack_from("<I", image, x[0] + 4)[0])
+    off, ln = recs[1]
+    image[off + 8] ^= 0x01  # its timestamp, CRC recomputed
+    end = off + 14 + ln + 32
+    struct.pack_into("<I", image, end, crc32(image[off:end]))
+    rep = JR.read_journal(bytes(image), fm, KEY)
+    assert not rep["ok"] and any("record mac at record %d" % (rep["log"]["oldest_seq"] + 1) in p
+                                 for p in rep["problems"]), rep["problems"]
+
+
+def test_kz_9_reader_on_the_register_shells_day_matches_the_ofd(tmp_path):
+    # tools/regshell.py: the register core with the real OFD client against
+    # the simulated OFD; the reader's documents carry the signs the OFD stored
+    import sqlite3
+
+    var = str(tmp_path / "var")
+    script = tmp_path / "day.txt"
+    script.write_text("login 1 1234\nsale Нан 250 2\npay cash 500\ndeposit 1000\nsale Сүт 480 1\n"
+                      "pay card 480\nz\n", encoding="utf-8")
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "regshell.py"), "--var", var, "--catalogue",
+                        "soft", "--script", str(script)], capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = tmp_path / "out.json"
+    r = _run(var, "--key", os.path.join(var, "device.key"), "--json", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    rep = json.loads(out.read_text(encoding="utf-8"))
+    signs = sorted(d["fiscal_sign"] for d in rep["documents"] if d["kind"] == "receipt")
+    db = sqlite3.connect(os.path.join(var, "ofd.sqlite"))
+    assert signs == sorted(row[0] for row in db.execute("SELECT fiscal_sign FROM tickets"))
+    assert len(signs) == 2 and rep["z"][0]["sell_total"] == 98000 and rep["queue"] == []
