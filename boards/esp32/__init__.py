@@ -11,7 +11,6 @@
 
 from boards.esp32 import chip
 
-FLASH_MIB = 4
 PINS = {
     "printer": (1, 17, 16, 19200, 1024),  # UART1: ESC/POS
     "printer_cts": 4,  # printer BUSY -> CTS

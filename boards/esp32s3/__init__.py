@@ -10,7 +10,6 @@
 
 from boards.esp32 import chip
 
-FLASH_MIB = 16
 PINS = {
     "printer": (1, 17, 18, 19200, 1024),  # UART1: ESC/POS
     "printer_cts": 16,  # printer BUSY -> CTS: raster data never overflows it

@@ -32,8 +32,32 @@ class _Machine:
     Pin, UART, I2C = _Pin, _UART, _I2C
 
 
+def pins_used(pins):
+    # every GPIO the map names, with what it is for
+    out = []
+    for name in ("printer", "scanner", "modem"):
+        u = pins.get(name)
+        if u:
+            out.append((u[1], name + " tx"))
+            out.append((u[2], name + " rx"))
+    if pins.get("printer_cts") is not None:
+        out.append((pins["printer_cts"], "printer cts"))
+    if pins.get("modem_power"):
+        out.append((pins["modem_power"][0], "modem pwrkey"))
+        out.append((pins["modem_power"][1], "modem reset"))
+    i2c = pins.get("i2c")
+    if i2c:
+        out.append((i2c[1], "i2c sda"))
+        out.append((i2c[2], "i2c scl"))
+    for i, p in enumerate(pins.get("rows", ())):
+        out.append((p, "keypad row %d" % i))
+    for i, p in enumerate(pins.get("cols", ())):
+        out.append((p, "keypad col %d" % i))
+    return out
+
+
 def _check_map(board):
-    used = chip.pins_used(board.PINS)
+    used = pins_used(board.PINS)
     gpios = [p for p, _ in used]
     assert len(set(gpios)) == len(gpios), used  # no pin twice
     for p, what in used:
