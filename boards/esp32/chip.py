@@ -56,6 +56,23 @@ def buses(pins, machine):
     return b
 
 
+# I2C addresses (HARDWARE.md 3.2, 5.4): the display the board carries is
+# the one that answers
+SSD1306 = 0x3C
+HD44780 = (0x27, 0x3F)  # PCF8574 / PCF8574A backpacks, default jumpers
+DS3231 = 0x68
+
+
+def display_on(addrs):
+    # -> ("ssd1306", addr), ("hd44780", addr) or None (i2c.scan() results)
+    if SSD1306 in addrs:
+        return ("ssd1306", SSD1306)
+    for a in HD44780:
+        if a in addrs:
+            return ("hd44780", a)
+    return None
+
+
 def device_key(esp32):
     # The journal's MAC key from NVS, provisioned by the service centre
     # (README, "Service centre"); a factory-fresh board makes one once.

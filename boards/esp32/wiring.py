@@ -11,9 +11,9 @@
 
 
 def wire_all(board, bus, channels):
+    from boards.esp32.chip import display_on
     from drivers.ds3231 import DS3231
     from drivers.escpos import Printer
-    from drivers.hd44780 import Display
     from drivers.keypad import Keypad
     from drivers.scanner import Scanner
     from kkm.clock import Clock
@@ -22,7 +22,14 @@ def wire_all(board, bus, channels):
     board.clock = Clock(rtc.unix_time, rtc.set_unix_time)
     board.keypad = Keypad(bus.rows, bus.cols)
     board.scanner = Scanner(bus.scanner_uart) if bus.scanner_uart else None
-    board.display = Display(bus.i2c)
+    found = display_on(bus.i2c.scan())
+    if found is None:
+        raise OSError("no display on I2C")
+    if found[0] == "ssd1306":
+        from drivers.ssd1306 import Display
+    else:
+        from drivers.hd44780 import Display
+    board.display = Display(bus.i2c, found[1])
     board.printer = Printer(bus.printer_uart)
     board.channels = []
     if "wifi" in channels:

@@ -142,3 +142,10 @@ def test_chip_name_picks_the_board():
         except OSError as e:
             refused = other in e.args[0]
         assert refused
+
+
+def test_the_display_that_answers_on_i2c_is_the_one_wired():
+    assert chip.display_on([0x3C, 0x68]) == ("ssd1306", 0x3C)
+    assert chip.display_on([0x27, 0x68]) == ("hd44780", 0x27)
+    assert chip.display_on([0x68, 0x3F]) == ("hd44780", 0x3F)
+    assert chip.display_on([0x68]) is None  # only the RTC: no display

@@ -104,8 +104,8 @@ def _imports(path):
 
 
 # the drivers boards/esp32/wiring.py names, merged with their own files
-PENDING = {"drivers.ds3231", "drivers.escpos", "drivers.hd44780", "drivers.keypad", "drivers.scanner", "net.wifi",
-           "net.gsm"}
+PENDING = {"drivers.ds3231", "drivers.escpos", "drivers.hd44780", "drivers.keypad", "drivers.scanner",
+           "drivers.ssd1306", "net.wifi", "net.gsm"}
 
 
 def test_every_import_of_the_image_is_frozen_builtin_or_required():
