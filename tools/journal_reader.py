@@ -165,7 +165,11 @@ def read_journal(log_image, fm_image, key):
     log = NorFlash(len(log_image) // BLOCK, image=log_image)
     fm = NorFlash(len(fm_image) // BLOCK, image=fm_image)
     problems = []
-    acc = Accumulator(log, fm, key)
+    try:
+        acc = Accumulator(log, fm, key)
+    except JournalError as e:
+        return {"ok": False, "problems": ["the journal does not open: %r" % (e.args,)], "self_test": None, "log": None,
+                "fiscal_memory": None, "documents": [], "z": [], "queue": []}
     st = acc.self_test()
     if not st.ok:
         problems.append("self-test: %s at record %s (shift %s)" % (st.reason, st.seq, st.shift))
@@ -252,6 +256,8 @@ def write_csv(report, folder):
 
 def summary(report):
     lg, fm, st = report["log"], report["fiscal_memory"], report["self_test"]
+    if lg is None:
+        return "\n".join(["PROBLEM: " + p for p in report["problems"]] + ["NOT VERIFIED"])
     lines = [
         "log: %d sectors, records %d..%d, %d intact" % (lg["sectors"], lg["oldest_seq"], lg["last_seq"],
                                                          lg["records_intact"]),

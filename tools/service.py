@@ -129,8 +129,8 @@ def backup(board, port, key_path, root=BACKUPS):
                            "(the key provisioned into the board's NVS, kept in the service centre's records)")
     mac = read_mac(board, port)
     folder = os.path.join(root, mac.replace(":", ""), time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
-    os.makedirs(folder)
-    rows, table = device_table(board, port, folder)
+    os.makedirs(folder, exist_ok=True)
+    rows, _ = device_table(board, port, folder)
     j = _journal_rows(rows or [])
     if j is None:
         raise ServiceError("the board's partition table has no fjournal/fmemory: there is no fiscal journal to back up")
@@ -345,7 +345,7 @@ def main(argv=None):
             backup(a.board, a.port, a.key, a.backups)
         else:
             flash(a.board, a.port, a.image or default_image(a.board, a.variant), a.erase, a.backups)
-    except ServiceError as e:
+    except (ServiceError, PT.TableError, OSError) as e:
         print("%s: %s" % (a.cmd, e), file=sys.stderr)
         return 1
     return 0

@@ -192,3 +192,9 @@ def test_kz_9_reader_on_the_register_shells_day_matches_the_ofd(tmp_path):
     db = sqlite3.connect(os.path.join(var, "ofd.sqlite"))
     assert signs == sorted(row[0] for row in db.execute("SELECT fiscal_sign FROM tickets"))
     assert len(signs) == 2 and rep["z"][0]["sell_total"] == 98000 and rep["queue"] == []
+
+
+def test_a_log_too_small_to_open_is_reported_not_raised(tmp_path):
+    rep = JR.read_journal(b"\xff" * 8192, b"\xff" * 4096, KEY)
+    assert not rep["ok"] and "does not open" in rep["problems"][0]
+    assert JR.summary(rep).endswith("NOT VERIFIED")
