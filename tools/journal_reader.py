@@ -137,18 +137,26 @@ def _verify_shifts(acc, markers, problems):
     prev_last, prev_chain = 0, acc.genesis
     checked = 0
     for n in range(1, acc.z_count() + 1):
-        chain = acc.read_z(n)[2]
+        try:
+            chain = acc.read_z(n)[2]
+        except JournalError as e:
+            problems.append("Z %d unreadable: %r" % (n, e.args))
+            continue
         last = markers[n] - 1 if n in markers else None
         first = prev_last + 1
         if last is not None and last >= acc.oldest_seq and last >= first:
+            bad = None
             if first >= acc.oldest_seq:
                 bad = acc._verify(res, n, n - 1, first, last, prev_chain, chain)
             elif last > acc.oldest_seq:
                 # the shift's start was reused: from the oldest record's own value
-                start = acc._stored_chain(acc.oldest_seq)
-                bad = acc._verify(res, n, -1, acc.oldest_seq + 1, last, start, chain)
-            else:
-                bad = None
+                try:
+                    start = acc._stored_chain(acc.oldest_seq)
+                except JournalError:
+                    start = None
+                    problems.append("shift %d: its oldest record %d is damaged" % (n, acc.oldest_seq))
+                if start is not None:
+                    bad = acc._verify(res, n, -1, acc.oldest_seq + 1, last, start, chain)
             if bad is not None:
                 problems.append("shift %d: %s at record %s (chain of Z %d)" % (n, bad.reason, bad.seq, n))
                 res = SelfTestResult(True)
@@ -161,7 +169,8 @@ def _verify_shifts(acc, markers, problems):
 
 
 def read_journal(log_image, fm_image, key):
-    """The verdict and the contents of a dump: a dict (see main for its keys)."""
+    """The verdict and the contents of a dump: a dict with ok, problems (texts), self_test, log,
+    fiscal_memory (counts), documents, z (summaries) and queue (lists of dicts)."""
     log = NorFlash(len(log_image) // BLOCK, image=log_image)
     fm = NorFlash(len(fm_image) // BLOCK, image=fm_image)
     problems = []
