@@ -129,11 +129,28 @@ def _z(acc, n):
     return z
 
 
+def _verify_shift(acc, n, first, last, prev_chain, chain):
+    # Shift n (records first..last, closed by Z n) under the key against
+    # the chain value of its Z: None when it verifies, else the problem.
+    # A shift whose start was reused is chained from its oldest record's
+    # own stored value.
+    zmark = n - 1
+    if first < acc.oldest_seq:
+        try:
+            prev_chain = acc._stored_chain(acc.oldest_seq)
+        except JournalError:
+            return "shift %d: its oldest record %d is damaged" % (n, acc.oldest_seq)
+        first, zmark = acc.oldest_seq + 1, -1
+    bad = acc._verify(SelfTestResult(True), n, zmark, first, last, prev_chain, chain)
+    if bad is not None:
+        return "shift %d: %s at record %s (chain of Z %d)" % (n, bad.reason, bad.seq, n)
+    return None
+
+
 def _verify_shifts(acc, markers, problems):
-    # Every closed shift still in the log, record by record under the key,
-    # against the chain value of its Z (the device re-reads only the last
-    # closed one). markers: {z number: seq of its ZCLOSE marker}.
-    res = SelfTestResult(True)
+    # Every closed shift still in the log (the device re-reads only the
+    # last closed one). markers: {z number: seq of its ZCLOSE marker}.
+    # -> the number of shifts verified
     prev_last, prev_chain = 0, acc.genesis
     checked = 0
     for n in range(1, acc.z_count() + 1):
@@ -143,25 +160,12 @@ def _verify_shifts(acc, markers, problems):
             problems.append("Z %d unreadable: %r" % (n, e.args))
             continue
         last = markers[n] - 1 if n in markers else None
-        first = prev_last + 1
-        if last is not None and last >= acc.oldest_seq and last >= first:
-            bad = None
-            if first >= acc.oldest_seq:
-                bad = acc._verify(res, n, n - 1, first, last, prev_chain, chain)
-            elif last > acc.oldest_seq:
-                # the shift's start was reused: from the oldest record's own value
-                try:
-                    start = acc._stored_chain(acc.oldest_seq)
-                except JournalError:
-                    start = None
-                    problems.append("shift %d: its oldest record %d is damaged" % (n, acc.oldest_seq))
-                if start is not None:
-                    bad = acc._verify(res, n, -1, acc.oldest_seq + 1, last, start, chain)
-            if bad is not None:
-                problems.append("shift %d: %s at record %s (chain of Z %d)" % (n, bad.reason, bad.seq, n))
-                res = SelfTestResult(True)
-            else:
+        if last is not None and last > acc.oldest_seq and last > prev_last:
+            problem = _verify_shift(acc, n, prev_last + 1, last, prev_chain, chain)
+            if problem is None:
                 checked += 1
+            else:
+                problems.append(problem)
         if last is not None:
             prev_last = last
         prev_chain = chain
