@@ -74,7 +74,8 @@ deploy: setup
 
 # Service centre (README): the MicroPython image with the register frozen in (MPY_DIR: a
 # MicroPython checkout, IDF_PATH: ESP-IDF 5.x), the fiscal journal's backup, flashing.
-# BOARD=esp32s3 (default) or esp32 [VARIANT=FLASH_8MiB]; PORT, KEY, IMAGE, ERASE=1, BACKUPS (var/backups).
+# BOARD=esp32s3 (default) or esp32 [VARIANT=FLASH_8MiB]; PORT, KEY, IMAGE, ERASE=1, BACKUPS (var/backups);
+# VIA=mpremote reads the journal through the running MicroPython instead of esptool.
 BOARD ?= esp32s3
 SERVICE = $(PY) tools/service.py
 firmware: $(VENV)/.installed
@@ -82,7 +83,7 @@ firmware: $(VENV)/.installed
 
 journal-backup: $(VENV)/.installed
 	$(SERVICE) backup --board $(BOARD) $(if $(PORT),--port $(PORT)) $(if $(KEY),--key $(KEY)) \
-		$(if $(BACKUPS),--backups $(BACKUPS))
+		$(if $(BACKUPS),--backups $(BACKUPS)) $(if $(VIA),--via $(VIA))
 
 flash: $(VENV)/.installed
 	$(SERVICE) flash --board $(BOARD) $(if $(VARIANT),--variant $(VARIANT)) $(if $(PORT),--port $(PORT)) \

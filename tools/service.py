@@ -24,6 +24,7 @@ verified and the chip still holds exactly the backed-up journal.
 """
 
 import argparse
+import binascii
 import hashlib
 import json
 import os
@@ -122,26 +123,129 @@ def _sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def backup(board, port, key_path, root=BACKUPS):
-    check_port(port)
-    if not key_path or not os.path.exists(key_path):
-        raise ServiceError("KEY=<file of this register's device key> is needed to verify the journal's chain "
-                           "(the key provisioned into the board's NVS, kept in the service centre's records)")
-    mac = read_mac(board, port)
+# Run on the board by `mpremote exec` (a board in service, or the virtual
+# board): both journal partitions through esp32.Partition, base64 per 4 KiB
+# block ("F" for a blank one), with the board's MAC and a SHA-256 of each
+# partition computed on the board.
+READOUT = """
+import binascii, esp32, hashlib, machine, sys
+print("M", binascii.hexlify(machine.unique_id()).decode())
+b = bytearray(4096)
+blank = b"\\xff" * 4096
+for label in ("fjournal", "fmemory"):
+    p = esp32.Partition.find(type=0x40, label=label)
+    if not p:
+        print("X", label)
+        continue
+    p = p[0]
+    i = p.info()
+    print("P", label, i[2], i[3])
+    h = hashlib.sha256()
+    for n in range(i[3] // 4096):
+        p.readblocks(n, b)
+        h.update(b)
+        if b == blank:
+            sys.stdout.write("F\\n")
+        else:
+            sys.stdout.write(binascii.b2a_base64(b).decode())
+    print("H", binascii.hexlify(h.digest()).decode())
+print("E")
+"""
+
+
+def mpremote_cmd():
+    cmd = os.environ.get("MPREMOTE")
+    if cmd:
+        return shlex.split(cmd)
+    exe = shutil.which("mpremote")
+    if not exe:
+        raise ServiceError("mpremote not found: run make setup (it installs mpremote from requirements.txt)")
+    return [exe]
+
+
+def parse_readout(text, folder):
+    # the READOUT lines -> (mac, {name: row}); the partitions written to folder
+    mac, parts, out, h = None, {}, None, None
+    for line in text.splitlines():
+        tag, _, rest = line.partition(" ")
+        if tag == "M":
+            mac = ":".join(rest[i:i + 2] for i in range(0, 12, 2))
+        elif tag == "X":
+            raise ServiceError("the board has no %s partition: there is no fiscal journal to back up" % rest)
+        elif tag == "P":
+            name, addr, size = rest.split()
+            parts[name] = {"name": name, "offset": int(addr), "size": int(size)}
+            out = open(os.path.join(folder, name + ".bin"), "wb")
+            h = hashlib.sha256()
+        elif tag == "F" and out is not None:
+            out.write(b"\xff" * 4096)
+            h.update(b"\xff" * 4096)
+        elif tag == "H" and out is not None:
+            out.close()
+            out = None
+            if rest != h.hexdigest():
+                raise ServiceError("%s read out differs from the board's own SHA-256: a transfer error, run again"
+                                   % name)
+        elif tag == "E":
+            break
+        elif out is not None and line:
+            data = binascii.a2b_base64(line)
+            out.write(data)
+            h.update(data)
+    else:
+        raise ServiceError("the board's readout ended early:\n" + text[-500:])
+    if mac is None or set(parts) != set(PT.JOURNAL):
+        raise ServiceError("the board's readout is incomplete:\n" + text[-500:])
+    return mac, parts
+
+
+def _folder(root, mac):
     folder = os.path.join(root, mac.replace(":", ""), time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
     os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def read_out_esptool(board, port, root):
+    mac = read_mac(board, port)
+    folder = _folder(root, mac)
     rows, _ = device_table(board, port, folder)
     j = _journal_rows(rows or [])
     if j is None:
         raise ServiceError("the board's partition table has no fjournal/fmemory: there is no fiscal journal to back up")
-    record = {"mac": mac, "board": board, "port": port, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "partitions": {}}
     for name, r in j.items():
-        path = os.path.join(folder, name + ".bin")
-        esptool(board, port, "read-flash", hex(r["offset"]), hex(r["size"]), path)
-        record["partitions"][name] = {"offset": r["offset"], "size": r["size"], "sha256": _sha256(path)}
+        esptool(board, port, "read-flash", hex(r["offset"]), hex(r["size"]), os.path.join(folder, name + ".bin"))
     # the files are what the chip holds (an MD5 computed on the chip)
     esptool(board, port, "verify-flash", *_verify_args(folder, j))
+    return mac, folder, j
+
+
+def read_out_mpremote(port, root):
+    with tempfile.TemporaryDirectory() as tmp:
+        print("+ mpremote connect %s exec <journal readout>" % port, flush=True)
+        r = subprocess.run(mpremote_cmd() + ["connect", port, "exec", READOUT], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise ServiceError("mpremote failed (exit %d):\n%s" % (r.returncode, (r.stdout + r.stderr).strip()))
+        mac, j = parse_readout(r.stdout, tmp)
+        folder = _folder(root, mac)
+        for name in j:
+            shutil.move(os.path.join(tmp, name + ".bin"), os.path.join(folder, name + ".bin"))
+    return mac, folder, j
+
+
+def backup(board, port, key_path, root=BACKUPS, via="esptool"):
+    check_port(port)
+    if not key_path or not os.path.exists(key_path):
+        raise ServiceError("KEY=<file of this register's device key> is needed to verify the journal's chain "
+                           "(the key provisioned into the board's NVS, kept in the service centre's records)")
+    if via == "mpremote":
+        mac, folder, j = read_out_mpremote(port, root)
+    else:
+        mac, folder, j = read_out_esptool(board, port, root)
+    record = {"mac": mac, "board": board, "port": port, "via": via,
+              "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "partitions": {}}
+    for name, r in j.items():
+        record["partitions"][name] = {"offset": r["offset"], "size": r["size"],
+                                      "sha256": _sha256(os.path.join(folder, name + ".bin"))}
     report = journal_reader.read_journal(_read(folder, "fjournal.bin"), _read(folder, "fmemory.bin"),
                                          journal_reader.read_key(key_path))
     with open(os.path.join(folder, "report.json"), "w", encoding="utf-8") as f:
@@ -334,6 +438,8 @@ def main(argv=None):
             p.add_argument("--backups", default=BACKUPS, help="folder of the journal backups")
         if name == "backup":
             p.add_argument("--key", default=None, help="file with the device key")
+            p.add_argument("--via", choices=("esptool", "mpremote"), default="esptool",
+                           help="read the partitions with esptool (ROM loader) or through the running MicroPython")
         if name == "flash":
             p.add_argument("--image", default=None, help="combined image (default: make firmware's)")
             p.add_argument("--erase", action="store_true", help="erase the whole chip first")
@@ -342,7 +448,7 @@ def main(argv=None):
         if a.cmd == "firmware":
             firmware(a.board, a.variant)
         elif a.cmd == "backup":
-            backup(a.board, a.port, a.key, a.backups)
+            backup(a.board, a.port, a.key, a.backups, a.via)
         else:
             flash(a.board, a.port, a.image or default_image(a.board, a.variant), a.erase, a.backups)
     except (ServiceError, PT.TableError, OSError) as e:

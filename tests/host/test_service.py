@@ -219,3 +219,35 @@ def test_make_journal_backup_then_make_flash_erase(chip, tmp_path):
                        timeout=300)
     assert r.returncode == 0 and "flashed" in r.stdout, r.stdout + r.stderr
     assert "erase-flash" in _calls(chip) and _flash(chip)[0x10000:0x10004] == b"\x22" * 4
+
+
+FAKE_MPREMOTE = os.path.join(ROOT, "tests", "host", "fake_mpremote.py")
+
+
+def test_backup_through_mpremote_equals_the_esptool_backup(chip, monkeypatch):
+    # the running MicroPython reads its own partitions (esp32.Partition),
+    # as on a board in service or the virtual board
+    monkeypatch.setenv("MPREMOTE", "%s %s" % (sys.executable, FAKE_MPREMOTE))
+    by_esptool = S.backup("esp32s3", chip.port, chip.key, chip.backups)
+    by_mpremote = S.backup("esp32s3", chip.port, chip.key, chip.backups + "2", via="mpremote")
+    for name in ("fjournal.bin", "fmemory.bin"):
+        assert open(os.path.join(by_esptool, name), "rb").read() == open(os.path.join(by_mpremote, name), "rb").read()
+    rec = json.load(open(os.path.join(by_mpremote, "backup.json")))
+    assert rec["mac"] == MAC and rec["verified"] and rec["via"] == "mpremote"
+    assert rec["partitions"]["fmemory"]["offset"] == 0xF00000
+    # a flash after it checks the chip against it with esptool
+    S.flash("esp32s3", chip.port, _image(chip.dir.parent, S3_TABLE), erase=True, root=chip.backups + "2")
+
+
+def test_readout_transfer_errors_are_caught(tmp_path):
+    ok = "M f412fa000001\nP fjournal 7340032 4096\nF\nH %s\nP fmemory 15728640 4096\nF\nH %s\nE\n"
+    import hashlib
+    h = hashlib.sha256(b"\xff" * 4096).hexdigest()
+    mac, parts = S.parse_readout(ok % (h, h), str(tmp_path))
+    assert mac == MAC and parts["fjournal"]["offset"] == 0x700000
+    with pytest.raises(S.ServiceError, match="differs from the board's own SHA-256"):
+        S.parse_readout(ok % ("00" * 32, h), str(tmp_path))
+    with pytest.raises(S.ServiceError, match="ended early"):
+        S.parse_readout("M f412fa000001\nP fjournal 7340032 4096\nF\n", str(tmp_path))
+    with pytest.raises(S.ServiceError, match="no fmemory partition"):
+        S.parse_readout("M f412fa000001\nX fmemory\n", str(tmp_path))
