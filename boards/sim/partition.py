@@ -15,10 +15,11 @@ class Partition:
     TYPE_DATA = TYPE_DATA
     table = []  # set by Esp32: the partitions of the simulated chip
 
-    def __init__(self, ptype, subtype, addr, label, flash, encrypted=False):
+    def __init__(self, ptype, subtype, addr, size, label, flash, encrypted=False):
         self.ptype = ptype
         self.subtype = subtype
         self.addr = addr
+        self.size = size
         self.label = label
         self.flash = flash
         self.encrypted = encrypted
@@ -30,7 +31,7 @@ class Partition:
                 and (label is None or p.label == label)]
 
     def info(self):
-        return (self.ptype, self.subtype, self.addr, self.flash.size, self.label, self.encrypted)
+        return (self.ptype, self.subtype, self.addr, self.size, self.label, self.encrypted)
 
     def readblocks(self, block, buf, offset=0):
         self.flash.readblocks(block, buf, offset)
@@ -67,12 +68,14 @@ class NVS:
 
 class Esp32:
     # the module: Esp32(rows).Partition, rows of (label, type, subtype,
-    # offset, size) as in a partition CSV; data partitions get an emulator.
-    # One simulated chip at a time: the Partition class holds its table.
+    # offset, size) as in a partition CSV; the application-type partitions
+    # (0x40 and up: the journal's) get an emulator, the others only their
+    # place. One simulated chip at a time: the Partition class holds its table.
     def __init__(self, rows, encrypted=()):
         self.Partition = Partition
         self.nvs = {}
-        Partition.table = [Partition(t, s, off, label, NorFlash(size // 4096), label in encrypted)
+        Partition.table = [Partition(t, s, off, size, label, NorFlash(size // 4096) if t >= 0x40 else None,
+                                     label in encrypted)
                            for label, t, s, off, size in rows]
 
     def NVS(self, space):
