@@ -70,13 +70,20 @@ class Esp32:
     # the module: Esp32(rows).Partition, rows of (label, type, subtype,
     # offset, size) as in a partition CSV; the application-type partitions
     # (0x40 and up: the journal's) get an emulator, the others only their
-    # place. One simulated chip at a time: the Partition class holds its table.
-    def __init__(self, rows, encrypted=()):
+    # place; devices: {label: a block device already made} (e.g. the
+    # file-backed boards.host.flash.FileFlash). One simulated chip at a
+    # time: the Partition class holds its table.
+    def __init__(self, rows, encrypted=(), devices=None):
         self.Partition = Partition
         self.nvs = {}
-        Partition.table = [Partition(t, s, off, size, label, NorFlash(size // 4096) if t >= 0x40 else None,
-                                     label in encrypted)
-                           for label, t, s, off, size in rows]
+        devices = devices or {}
+        table = []
+        for label, t, s, off, size in rows:
+            dev = devices.get(label)
+            if dev is None and t >= 0x40:
+                dev = NorFlash(size // 4096)
+            table.append(Partition(t, s, off, size, label, dev, label in encrypted))
+        Partition.table = table
 
     def NVS(self, space):
         return NVS(self.nvs, space)

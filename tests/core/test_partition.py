@@ -51,3 +51,14 @@ def test_missing_partition_is_named():
 def test_encrypted_partition_is_refused():
     # program-only writes need the raw NOR bits (docs/journal.md)
     assert _refused(ROWS, encrypted=("fjournal",)) == ("encrypted", "fjournal")
+
+
+def test_partitions_on_given_devices():
+    # a board stand-in on existing emulators (the virtual board's files)
+    from boards.sim.nor_flash import NorFlash
+
+    log, fm = NorFlash(16), NorFlash(2)
+    chip = Esp32(ROWS, devices={"fjournal": log, "fmemory": fm})
+    got = P.journal_devices(chip)
+    assert got[0].flash is log and got[1].flash is fm
+    assert got[0].info()[3] == 16 * 4096 and Accumulator(got[0], got[1], KEY).self_test().ok
