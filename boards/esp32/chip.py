@@ -73,19 +73,27 @@ def display_on(addrs):
     return None
 
 
+NVS_NOT_FOUND = -0x1102  # OSError args[0] of ESP_ERR_NVS_NOT_FOUND
+
+
 def device_key(esp32):
-    # The journal's MAC key from NVS, provisioned by the service centre
-    # (README, "Service centre"); a factory-fresh board makes one once.
+    # The journal's MAC key from NVS; a factory-fresh board makes one once
+    # (the service centre records it: README). Any other answer from NVS
+    # is raised: a key is never replaced, or the journal's chain is lost.
     import os
 
     nvs = esp32.NVS(NVS_SPACE)
     key = bytearray(KEY_LEN)
     try:
         n = nvs.get_blob(NVS_KEY, key)
-        if n == KEY_LEN:
-            return bytes(key)
-    except OSError:
-        pass  # not provisioned yet
+    except OSError as e:
+        if e.args[0] != NVS_NOT_FOUND:
+            raise
+        n = 0
+    if n == KEY_LEN:
+        return bytes(key)
+    if n:
+        raise OSError("device key length %d" % n)
     key = os.urandom(KEY_LEN)
     nvs.set_blob(NVS_KEY, key)
     nvs.commit()

@@ -54,7 +54,9 @@ class NVS:
     def get_blob(self, key, buf):
         v = self.store.get((self.space, key))
         if v is None:
-            raise OSError(-0x1102)  # ESP_ERR_NVS_NOT_FOUND
+            raise OSError(-0x1102, "ESP_ERR_NVS_NOT_FOUND")
+        if len(v) > len(buf):
+            raise OSError(-0x1107, "ESP_ERR_NVS_INVALID_LENGTH")
         buf[: len(v)] = v
         return len(v)
 

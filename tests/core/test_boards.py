@@ -149,3 +149,16 @@ def test_the_display_that_answers_on_i2c_is_the_one_wired():
     assert chip.display_on([0x27, 0x68]) == ("hd44780", 0x27)
     assert chip.display_on([0x68, 0x3F]) == ("hd44780", 0x3F)
     assert chip.display_on([0x68]) is None  # only the RTC: no display
+
+
+def test_a_stored_key_of_another_size_is_never_replaced():
+    # the chain under the old key would be lost: the board does not start
+    for stored in (b"k" * 16, b"k" * 64):
+        dev = _chip()
+        dev.nvs[(chip.NVS_SPACE, chip.NVS_KEY)] = stored
+        try:
+            chip.device_key(dev)
+            raised = False
+        except OSError:
+            raised = True
+        assert raised and dev.nvs[(chip.NVS_SPACE, chip.NVS_KEY)] == stored
