@@ -198,3 +198,16 @@ def test_a_log_too_small_to_open_is_reported_not_raised(tmp_path):
     rep = JR.read_journal(b"\xff" * 8192, b"\xff" * 4096, KEY)
     assert not rep["ok"] and "does not open" in rep["problems"][0]
     assert JR.summary(rep).endswith("NOT VERIFIED")
+
+
+def test_kz_2_3_2_edited_z_summary_in_fiscal_memory_is_reported(tmp_path):
+    # Z 1's summary edited in fiscal memory, its CRC recomputed: the chain of
+    # Z MACs says so (docs/journal.md, fiscal-memory slot)
+    var = str(tmp_path / "var")
+    register_day(var)
+    fm = bytearray(open(os.path.join(var, "fiscal_memory.img"), "rb").read())
+    fm[20] ^= 0x01  # a byte of Z 1's summary
+    struct.pack_into("<I", fm, 320, crc32(fm[0:320]))
+    rep = JR.read_journal(open(os.path.join(var, "journal.img"), "rb").read(), bytes(fm), KEY)
+    assert not rep["ok"] and rep["self_test"]["reason"] == "z mac", rep["problems"]
+    assert any(p.startswith("self-test: z mac") for p in rep["problems"])
