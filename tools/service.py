@@ -104,8 +104,8 @@ def device_table(board, port, tmp):
     with open(path, "rb") as f:
         data = f.read()
     if data == b"\xff" * len(data):
-        return None, data
-    return PT.parse_binary(data), data
+        return None
+    return PT.parse_binary(data)
 
 
 def _journal_rows(rows):
@@ -208,7 +208,7 @@ def _folder(root, mac):
 def read_out_esptool(board, port, root):
     mac = read_mac(board, port)
     folder = _folder(root, mac)
-    rows, _ = device_table(board, port, folder)
+    rows = device_table(board, port, folder)
     j = _journal_rows(rows or [])
     if j is None:
         raise ServiceError("the board's partition table has no fjournal/fmemory: there is no fiscal journal to back up")
@@ -333,7 +333,7 @@ def flash(board, port, image_path, erase=False, root=BACKUPS):
     mac = read_mac(board, port)
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            rows, _ = device_table(board, port, tmp)
+            rows = device_table(board, port, tmp)
         except PT.TableError as e:
             raise ServiceError("the board's partition table is damaged (%s): where its journal is cannot be "
                                "told; read the whole flash out (esptool read-flash 0 ALL) before anything" % e)
