@@ -5,8 +5,10 @@
 # esp32 port, or required from micropython-lib (manifest.REQUIRE).
 import ast
 import os
+import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -163,3 +165,22 @@ def test_board_definition_sets_the_partition_table_in_the_port_build(tmp_path, b
     if spiram:
         assert last(spiram) == "y"  # the N16R8's octal PSRAM
     assert "MANIFEST=" + os.path.join(ROOT, "manifest.py") in out
+
+
+_MANIFESTFILE = os.path.join(MPY_DIR or "", "tools", "manifestfile.py")
+
+
+@pytest.mark.skipif(not os.path.exists(_MANIFESTFILE), reason="needs MPY_DIR (a MicroPython checkout)")
+def test_micropythons_own_manifest_tool_freezes_the_same_files():
+    # the build's tools/manifestfile.py in freeze mode, against the port's
+    # folders: the files it lists are the ones the tests above check
+    r = subprocess.run([sys.executable, _MANIFESTFILE, "--freeze", "--top", MPY_DIR, "--port",
+                        os.path.join(MPY_DIR, "ports", "esp32"), "manifest.py"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    listed = dict(re.findall(r"full_path='([^']*)', target_path='([^']*)'", r.stdout))
+    ours = {os.path.normpath(p): n for p, n in listed.items() if p.startswith(ROOT + os.sep)}
+    out, _ = frozen()
+    assert {os.path.normpath(p): n for n, p in out.items()} == ours
+    # and from the port: its start-up modules and asyncio
+    assert {"_boot.py", "flashbdev.py", "asyncio/core.py"} <= set(listed.values())
