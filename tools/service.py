@@ -381,11 +381,12 @@ def default_image(board, variant=None):
 
 
 def firmware_commands(board, variant, mpy_dir):
+    # the port's submodules are fetched for the board (the S3 needs TinyUSB)
     port = os.path.join(mpy_dir, "ports", "esp32")
     make = ["make", "-C", port, "BOARD_DIR=" + os.path.join(ROOT, BOARDS[board]["dir"])]
     if variant:
         make.append("BOARD_VARIANT=" + variant)
-    return [["make", "-C", os.path.join(mpy_dir, "mpy-cross")], ["make", "-C", port, "submodules"], make]
+    return [["make", "-C", os.path.join(mpy_dir, "mpy-cross")], make + ["submodules"], make]
 
 
 def missing_for_build(mpy_dir, idf_path):

@@ -192,6 +192,7 @@ def test_firmware_build_commands_name_the_board_definition():
     assert cmds[0] == ["make", "-C", "/src/micropython/mpy-cross"]
     assert cmds[-1] == ["make", "-C", "/src/micropython/ports/esp32",
                         "BOARD_DIR=" + os.path.join(ROOT, "boards", "esp32", "KKM_ESP32"), "BOARD_VARIANT=FLASH_8MiB"]
+    assert cmds[1] == cmds[-1] + ["submodules"]  # for this board: the S3 needs TinyUSB
     assert S.build_dir("esp32", "FLASH_8MiB") == "build-KKM_ESP32-FLASH_8MiB"
     assert S.build_dir("esp32s3", None) == "build-KKM_ESP32S3"
     assert all(os.path.exists(os.path.join(ROOT, b["dir"], "mpconfigboard.cmake")) for b in S.BOARDS.values())
