@@ -33,7 +33,6 @@ from journal import Accumulator
 from kkm import locks as L
 from kkm.register import Register
 from ui.cashier import Ui
-from ui.texts import U_CODE_FILE
 
 VERSION = "0.1.0"
 SELF_TEST = (L.SELFTEST_HW, L.SELFTEST_SW, L.ACC_INTEGRITY, L.FIRMWARE)  # KZ-3: what a failed power-on self-test locks
@@ -257,7 +256,7 @@ def build(board):
     app.sw_fault = fault
     if fault:
         # the display says which module is not the deployed one
-        app.ui.tell([reg.lock_message(L.SELFTEST_SW), app.ui.t(U_CODE_FILE), fault.split(": ")[-1]], L.SELFTEST_SW)
+        app.ui.tell([reg.lock_message(L.SELFTEST_SW) + ": " + fault.split(": ")[-1]], L.SELFTEST_SW)
     app.refresh()
     return app
 

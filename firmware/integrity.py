@@ -42,13 +42,18 @@ def entries(folder):
     return out
 
 
+def listing(folder):
+    # [(name, is a folder)] of the entries of folder
+    return [(n, os.stat(folder + "/" + n)[0] & 0x4000 != 0) for n in os.listdir(folder)]
+
+
 def files(folder, rel=""):
     # every file below folder, as paths relative to it
     out = []
     base = folder + "/" + rel if rel else folder
-    for e in os.ilistdir(base):
-        path = rel + "/" + e[0] if rel else e[0]
-        if e[1] & 0x4000:
+    for name, sub in listing(base):
+        path = rel + "/" + name if rel else name
+        if sub:
             out += files(folder, path)
         else:
             out.append(path)

@@ -42,9 +42,9 @@ def _exists(path):
 def remove_tree(path):
     if not _exists(path):
         return
-    for e in os.ilistdir(path):
-        p = path + "/" + e[0]
-        if e[1] & 0x4000:
+    for name, sub in integrity.listing(path):
+        p = path + "/" + name
+        if sub:
             remove_tree(p)
         else:
             os.remove(p)

@@ -73,7 +73,6 @@ U_TESTING = const(765)
 U_TOTAL_RETURN = const(766)
 U_LEGEND = const(767)
 U_ASK_NKT = const(768)  # a code not in the catalogue cache: the OFD is asked
-U_CODE_FILE = const(769)  # the software test names the module that is not the deployed one
 # the status strip (ui.screen)
 S_ONLINE = const(780)
 S_OFFLINE = const(781)
@@ -149,7 +148,6 @@ _T = (
     U_TOTAL_RETURN, "Қайтаруға", "К возврату",
     U_LEGEND, "Пернелер", "Клавиши",
     U_ASK_NKT, "ФДО-дан сұралуда...", "Запрос в ОФД...",
-    U_CODE_FILE, "Бағдарлама файлы:", "Файл программы:",
     S_ONLINE, "Онлайн", "Онлайн",
     S_OFFLINE, "Автон", "Автон",
     S_BLOCKED, "БЛОК", "БЛОК",
