@@ -80,17 +80,22 @@ def modules(board):
     return out
 
 
-def build(board, out=BUILD):
-    """Compile the board's tree into out/<board>; return its folder."""
+def compile_into(pairs, folder):
+    # pairs (source, path on the board of the .py) -> .mpy files below folder
     mpy_cross = tool("mpy-cross")
-    tree = os.path.join(out, board)
-    shutil.rmtree(tree, ignore_errors=True)
-    lib = os.path.join(tree, LIB)
-    for src, dest in modules(board):
-        target = os.path.join(lib, dest[:-3] + ".mpy")
+    for src, dest in pairs:
+        target = os.path.join(folder, dest[:-3] + ".mpy")
         os.makedirs(os.path.dirname(target), exist_ok=True)
         # -s: the module's own path in tracebacks on the device
         subprocess.run([mpy_cross, "-march=" + MARCH, "-s", dest, "-o", target, src], check=True)
+
+
+def build(board, out=BUILD):
+    """Compile the board's tree into out/<board>; return its folder."""
+    tree = os.path.join(out, board)
+    shutil.rmtree(tree, ignore_errors=True)
+    lib = os.path.join(tree, LIB)
+    compile_into(modules(board), lib)
     for f in BOOT_FILES:
         src = os.path.join(ROOT, "boards", board, f)
         if os.path.exists(src):
@@ -144,6 +149,11 @@ def mpremote(port, *args, **kw):
 
 def bar(done, total, what, width=30):
     n = width * done // total if total else width
+    if not sys.stdout.isatty():
+        # a log: a line at each quarter
+        if done == total or (4 * done // total) != (4 * (done - 1) // total):
+            print("[%s%s] %3d/%d" % ("#" * n, "-" * (width - n), done, total))
+        return
     sys.stdout.write("\r[%s%s] %3d/%d %-40s" % ("#" * n, "-" * (width - n), done, total, what[-40:]))
     sys.stdout.flush()
 
@@ -152,7 +162,12 @@ def copy(port, tree):
     # one mpremote session: make the folders, copy each file (mpremote skips
     # a file the board already holds unchanged); progress from its output
     paths = files_below(tree)
-    dirs = sorted({os.path.dirname(p) for p in paths if "/" in p})
+    dirs = set()
+    for p in paths:
+        while "/" in p:
+            p = p.rsplit("/", 1)[0]
+            dirs.add(p)
+    dirs = sorted(dirs)  # parents first
     mkdirs = "import os\nfor d in %r:\n try:\n  os.mkdir(d)\n except OSError:\n  pass" % dirs
     args = ["exec", mkdirs]
     for p in paths:
@@ -166,7 +181,8 @@ def copy(port, tree):
         if line.startswith("cp "):
             done += 1
             bar(done, len(paths), line.split()[-1][1:])
-    print()
+    if sys.stdout.isatty():
+        print()
     if proc.wait() != 0:
         raise SystemExit("copy failed:\n" + "".join(log[-10:]))
     skipped = sum(1 for line in log if line.startswith("Up to date"))

@@ -110,6 +110,29 @@ def _machine():
     return m
 
 
+def _os(root):
+    # os as on the board, but rename: a VfsPosix with a root hands rename
+    # both paths in one buffer (the unix port's bug: ENOENT), so it goes
+    # through a VfsPosix without a root, on the host's paths
+    host = os.VfsPosix()
+    m = Module()
+    for n in dir(os):
+        if not n.startswith("_"):
+            setattr(m, n, getattr(os, n))
+
+    def on_host(p):
+        if not p.startswith("/"):
+            cwd = os.getcwd()
+            p = (cwd if cwd.endswith("/") else cwd + "/") + p
+        return root + p
+
+    def rename(old, new):
+        host.rename(on_host(old), on_host(new))
+
+    m.rename = rename
+    return m
+
+
 def setup(repo, root, var, parts):
     # everything from the host is loaded before the board's flash takes "/"
     sys.path.insert(0, repo)
@@ -126,6 +149,7 @@ def setup(repo, root, var, parts):
     board = Module()
     board.key = device_key(var)  # on a chip: the eFuse key block
     sys.modules["vboard"] = board
+    sys.modules["os"] = _os(root)
     os.umount("/")
     os.mount(os.VfsPosix(root), "/")
     os.chdir("/")
