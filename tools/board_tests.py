@@ -4,7 +4,8 @@
 
 compiles the core tests (tests/core), the runner (tests/run_core.py) and what they
 import (firmware/, boards/sim/) for the ESP32 into build/test-board/, copies them to
-``/kkmtest`` on the board (a file the board already holds unchanged is skipped), runs
+``/kkmtest`` on the board (a file the board already holds unchanged is skipped), has the
+board hash each (other files there are removed), runs
 the runner there and reports each test by name as the board prints it. The exit status
 is 1 when a test fails or the run does not finish. FILTER as for tests/run_core.py:
 only files or tests whose name contains it (a board's heap may not hold every module
@@ -26,10 +27,11 @@ HOME = "kkmtest"  # the folder on the board
 SUMMARY = "core ("  # the runner's last line: "core (<runtime>): N passed, M failed"
 
 
-def sources():
-    # (source, path on the board of the .py) of the runner, the tests and what they import
-    out = []
-    for folder, keep in (("firmware", None), ("boards", ("__init__.py", "sim")), ("tests", ("run_core.py", "core"))):
+def sources(core):
+    # (source, path on the board of the .py) of the runner, the tests (folder core) and what they import
+    out = [(os.path.join(ROOT, "tests", "run_core.py"), HOME + "/tests/run_core.py")]
+    out += [(os.path.join(core, f), HOME + "/tests/core/" + f) for f in sorted(os.listdir(core)) if f.endswith(".py")]
+    for folder, keep in (("firmware", None), ("boards", ("__init__.py", "sim"))):
         top = os.path.join(ROOT, folder)
         for base, dirs, files in os.walk(top):
             rel = os.path.relpath(base, top)
@@ -41,9 +43,9 @@ def sources():
     return out
 
 
-def build():
+def build(core):
     shutil.rmtree(TREE, ignore_errors=True)
-    deploy.compile_into(sources(), TREE)
+    deploy.compile_into(sources(core), TREE)
     return TREE
 
 
@@ -71,13 +73,18 @@ def run(port, filters):
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", required=True, help="serial port of the board, e.g. /dev/ttyUSB0")
+    ap.add_argument("--core", default=os.path.join(ROOT, "tests", "core"), help="folder of the tests (default tests/core)")
     ap.add_argument("filters", nargs="*", help="only tests whose file or name contains one of these")
     a = ap.parse_args(argv)
-    tree = build()
+    tree = build(a.core)
     n, size = deploy.size_report(tree)
     print("core tests for the board: %d files, %d bytes" % (n, size))
     copied, skipped = deploy.copy(a.port, tree)
     print("copied %d files (%d already up to date)" % (copied - skipped, skipped))
+    home = os.path.join(tree, HOME)
+    want = {p: deploy.digest(os.path.join(home, p)) for p in deploy.files_below(home)}
+    checked, stale = deploy.verify(a.port, HOME, want)
+    print("verified on the board: %d files; removed %d old ones" % (checked, len(stale)))
     passed, failed, summary, rc = run(a.port, a.filters)
     if summary is None or rc != 0:
         print("the run on the board did not finish")

@@ -189,17 +189,17 @@ def copy(port, tree):
     return len(paths), skipped
 
 
-def verify(port, tree):
-    # the board hashes every file below lib/; each must match the manifest
-    want = manifest(os.path.join(tree, LIB))
-    r = mpremote(port, "exec", HASH_ON_BOARD % LIB, capture_output=True, timeout=300)
+def verify(port, folder, want):
+    # the board hashes every file below folder; each must be as in want
+    # {path below folder: sha-256 hex}; files want does not name are removed
+    r = mpremote(port, "exec", HASH_ON_BOARD % folder, capture_output=True, timeout=600)
     if r.returncode != 0:
         raise SystemExit("hashing on the board failed:\n" + r.stdout + r.stderr)
     got = {}
     for line in r.stdout.splitlines():
         hx, _, path = line.strip().partition(" ")
-        if path.startswith(LIB + "/"):
-            got[path[len(LIB) + 1:]] = hx
+        if path.startswith(folder + "/"):
+            got[path[len(folder) + 1:]] = hx
     bad = sorted(p for p in want if got.get(p) != want[p])
     if bad:
         raise SystemExit("on the board these files differ from the build: " + ", ".join(bad))
@@ -207,7 +207,7 @@ def verify(port, tree):
     if stale:
         args = []
         for p in stale:
-            args += ["fs", "rm", ":%s/%s" % (LIB, p), "+"]
+            args += ["fs", "rm", ":%s/%s" % (folder, p), "+"]
         if mpremote(port, *args[:-1], capture_output=True).returncode != 0:
             raise SystemExit("could not remove old files: " + ", ".join(stale))
     return len(want), stale
@@ -249,7 +249,7 @@ def deploy(port, board, timeout):
     print("built %s: %d files, %d bytes" % (board, n, size))
     copied, skipped = copy(port, tree)
     print("copied %d files (%d already up to date)" % (copied - skipped, skipped))
-    checked, stale = verify(port, tree)
+    checked, stale = verify(port, LIB, manifest(os.path.join(tree, LIB)))
     print("verified on the board: %d files match the manifest" % checked)
     if stale:
         print("removed %d old files: %s" % (len(stale), ", ".join(stale)))
