@@ -274,7 +274,7 @@ def main(argv):
     if a.cmd == "mpy":
         total = 0
         for board in a.board or BOARDS:
-            tree = build(board)
+            tree = build(board, BUILD)
             n, size = size_report(tree)
             total += size
             print("%-8s -march=%s  %3d files  %7d bytes  %s" % (board, MARCH, n, size, os.path.relpath(tree, ROOT)))
