@@ -3,7 +3,7 @@
     python tools/board_tests.py --port PORT [FILTER ...]
 
 compiles the core tests (tests/core), the runner (tests/run_core.py) and what they
-import (firmware/, boards/sim/) for the ESP32 into build/test-board/, copies them to
+import (firmware/, boards/sim/) for the ESP32 (in a temporary folder), copies them to
 ``/kkmtest`` on the board (a file the board already holds unchanged is skipped), has the
 board hash each (other files there are removed), runs
 the runner there and reports each test by name as the board prints it. The exit status
@@ -14,15 +14,14 @@ of the suite at once: run it in parts).
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import deploy  # noqa: E402
 
 ROOT = deploy.ROOT
-TREE = os.path.join(ROOT, "build", "test-board")
 HOME = "kkmtest"  # the folder on the board
 SUMMARY = "core ("  # the runner's last line: "core (<runtime>): N passed, M failed"
 
@@ -43,10 +42,9 @@ def sources(core):
     return out
 
 
-def build(core):
-    shutil.rmtree(TREE, ignore_errors=True)
-    deploy.compile_into(sources(core), TREE)
-    return TREE
+def build(core, tree):
+    deploy.compile_into(sources(core), tree)
+    return tree
 
 
 def run(port, filters):
@@ -76,16 +74,20 @@ def main(argv):
     ap.add_argument("--core", default=os.path.join(ROOT, "tests", "core"), help="folder of the tests (default tests/core)")
     ap.add_argument("filters", nargs="*", help="only tests whose file or name contains one of these")
     a = ap.parse_args(argv)
-    tree = build(a.core)
+    with tempfile.TemporaryDirectory(prefix="kkm-test-board-") as tree:
+        return run_on_board(a.port, build(a.core, tree), a.filters)
+
+
+def run_on_board(port, tree, filters):
     n, size = deploy.size_report(tree)
     print("core tests for the board: %d files, %d bytes" % (n, size))
-    copied, skipped = deploy.copy(a.port, tree)
+    copied, skipped = deploy.copy(port, tree)
     print("copied %d files (%d already up to date)" % (copied - skipped, skipped))
     home = os.path.join(tree, HOME)
     want = {p: deploy.digest(os.path.join(home, p)) for p in deploy.files_below(home)}
-    checked, stale = deploy.verify(a.port, HOME, want)
+    checked, stale = deploy.verify(port, HOME, want)
     print("verified on the board: %d files; removed %d old ones" % (checked, len(stale)))
-    passed, failed, summary, rc = run(a.port, a.filters)
+    passed, failed, summary, rc = run(port, filters)
     if summary is None or rc != 0:
         print("the run on the board did not finish")
         return 1

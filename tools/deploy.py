@@ -8,11 +8,14 @@ and the hash manifest ``lib/firmware.sha256`` (SHA-256 of each file, checked by 
 firmware at every boot: firmware/integrity.py), ``main.py`` and ``boot.py`` of the board
 at the top. It prints the size of each board's tree.
 
-``python tools/deploy.py deploy --port PORT [--board esp32s3]`` builds that board's tree,
-copies it with mpremote (a file the board already holds unchanged is skipped), has the
+``python tools/deploy.py deploy --port PORT [--board esp32s3]`` builds that board's tree
+(in a temporary folder), copies it with mpremote (a file the board already holds unchanged is skipped), has the
 board hash every file under ``lib/`` with its own hashlib and compares each with the
 manifest, removes files the manifest does not list, resets the board and waits for the
-firmware's ready line on the console ("KKM ... ready: self-test passed").
+firmware's ready line on the console ("KKM ... ready: self-test passed"). With ``--frozen``
+the image carries the code (make firmware): only the manifest is deployed, its one line the
+digest of the frozen code, which ``python tools/deploy.py frozen --board B`` also writes as
+the module ``frozen_digest`` for the image's manifest.py to freeze.
 """
 
 import argparse
@@ -21,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -30,6 +34,7 @@ BOARDS = ("esp32", "esp32s3")  # the chips `make mpy` builds for
 MARCH = "xtensawin"  # ESP32 and ESP32-S3
 LIB = "lib"
 MANIFEST = "firmware.sha256"  # firmware/integrity.py reads it
+FROZEN = "frozen:"  # the manifest's name for the code frozen into the image
 BOOT_FILES = ("boot.py", "main.py")  # run as source by MicroPython, at the top of the filesystem
 READY = b"KKM "  # the firmware's ready line starts so (firmware/app.py ready_line)
 
@@ -90,18 +95,42 @@ def compile_into(pairs, folder):
         subprocess.run([mpy_cross, "-march=" + MARCH, "-s", dest, "-o", target, src], check=True)
 
 
-def build(board, out=BUILD):
-    """Compile the board's tree into out/<board>; return its folder."""
+def build(board, out=BUILD, frozen=False):
+    """Compile the board's tree into out/<board>; return its folder.
+
+    frozen: the image carries the modules (make firmware); the tree then holds only the
+    manifest, whose one line names the digest of the frozen code."""
     tree = os.path.join(out, board)
     shutil.rmtree(tree, ignore_errors=True)
     lib = os.path.join(tree, LIB)
-    compile_into(modules(board), lib)
+    os.makedirs(lib)
+    if not frozen:
+        compile_into(modules(board), lib)
     for f in BOOT_FILES:
         src = os.path.join(ROOT, "boards", board, f)
         if os.path.exists(src):
             shutil.copy(src, os.path.join(tree, f))
-    write_manifest(lib)
+    write_manifest(lib, ["%s %s\n" % (frozen_digest(board), FROZEN)] if frozen else [])
     return tree
+
+
+def frozen_digest(board):
+    # one SHA-256 over every module the board's image freezes: its path and its source
+    h = hashlib.sha256()
+    for src, dest in modules(board):
+        with open(src, "rb") as f:
+            h.update(dest.encode() + b"\0" + f.read() + b"\0")
+    return h.hexdigest()
+
+
+def write_frozen_module(board, out):
+    # frozen_digest.py for the image's manifest.py to freeze (firmware/integrity.py reads it)
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "frozen_digest.py")
+    with open(path, "w") as f:
+        f.write("# the digest of the code frozen into this image (tools/deploy.py frozen)\n")
+        f.write("DIGEST = %r\n" % frozen_digest(board))
+    return path
 
 
 def digest(path):
@@ -118,8 +147,9 @@ def files_below(folder):
     return out
 
 
-def write_manifest(lib):
+def write_manifest(lib, extra=()):
     lines = ["%s %s\n" % (digest(os.path.join(lib, p)), p) for p in files_below(lib) if p != MANIFEST]
+    lines += extra
     with open(os.path.join(lib, MANIFEST), "w") as f:
         f.writelines(lines)
 
@@ -129,7 +159,8 @@ def manifest(lib):
     with open(os.path.join(lib, MANIFEST)) as f:
         for line in f:
             hx, path = line.split()
-            out[path] = hx
+            if path != FROZEN:
+                out[path] = hx
     out[MANIFEST] = digest(os.path.join(lib, MANIFEST))
     return out
 
@@ -243,8 +274,13 @@ def wait_ready(ser, timeout):
     return None
 
 
-def deploy(port, board, timeout):
-    tree = build(board)
+def deploy(port, board, timeout, frozen=False):
+    with tempfile.TemporaryDirectory(prefix="kkm-deploy-") as out:
+        return _deploy(port, build(board, out, frozen), timeout)
+
+
+def _deploy(port, tree, timeout):
+    board = os.path.basename(tree)
     n, size = size_report(tree)
     print("built %s: %d files, %d bytes" % (board, n, size))
     copied, skipped = copy(port, tree)
@@ -270,7 +306,15 @@ def main(argv):
     dep.add_argument("--port", required=True, help="serial port of the board, e.g. /dev/ttyUSB0")
     dep.add_argument("--board", default="esp32s3", help="board package under boards/ (default esp32s3)")
     dep.add_argument("--timeout", type=int, default=60, help="seconds to wait for the ready line")
+    dep.add_argument("--frozen", action="store_true", help="the image carries the code: copy only the manifest")
+    fz = sub.add_parser("frozen", help="write frozen_digest.py for the board's image to freeze")
+    fz.add_argument("--board", default="esp32s3", help="board package under boards/ (default esp32s3)")
+    fz.add_argument("--out", default=os.path.join(ROOT, "build", "frozen"), help="its folder (default build/frozen)")
     a = ap.parse_args(argv)
+    if a.cmd == "frozen":
+        path = write_frozen_module(a.board, a.out)
+        print("%s: DIGEST %s" % (os.path.relpath(path, ROOT), frozen_digest(a.board)))
+        return 0
     if a.cmd == "mpy":
         total = 0
         for board in a.board or BOARDS:
@@ -282,7 +326,7 @@ def main(argv):
         return 0
     if not os.path.isdir(os.path.join(ROOT, "boards", a.board)):
         raise SystemExit("no board package boards/%s" % a.board)
-    return deploy(a.port, a.board, a.timeout)
+    return deploy(a.port, a.board, a.timeout, a.frozen)
 
 
 if __name__ == "__main__":

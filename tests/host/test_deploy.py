@@ -63,3 +63,24 @@ def test_make_mpy_reports_each_chip_and_the_total(tmp_path, monkeypatch, capsys)
     assert all("-march=xtensawin" in line for line in out[:2])
     sizes = [int(line.split()[4]) for line in out[:2]]
     assert out[2] == "total %d bytes" % sum(sizes) and min(sizes) > 100000
+
+
+def test_kz_43_1_a_frozen_image_is_deployed_as_the_digest_of_its_code(tmp_path):
+    tree = deploy.build("esp32", out=str(tmp_path / "tree"), frozen=True)
+    lib = os.path.join(tree, deploy.LIB)
+    assert deploy.files_below(lib) == [deploy.MANIFEST]
+    with open(os.path.join(lib, deploy.MANIFEST)) as f:
+        assert f.read() == "%s frozen:\n" % deploy.frozen_digest("esp32")
+    firmware = os.path.join(deploy.ROOT, "firmware")
+
+    def check(board):
+        # the firmware's check with the digest module an image for `board` freezes
+        frozen = deploy.write_frozen_module(board, str(tmp_path / board))
+        code = "import sys; sys.path[:0] = [%r, %r]\nimport integrity\nprint(integrity.check(%r))" % (
+            os.path.dirname(frozen), firmware, lib)
+        r = subprocess.run(["micropython", "-c", code], capture_output=True, text=True, timeout=60)
+        return r.stdout.strip() or r.stderr
+
+    assert check("esp32") == "None"
+    # an image built from other code (here: another board's) is not the deployed one
+    assert check("vboard") == "frozen code changed"
