@@ -111,9 +111,9 @@ def _machine():
 
 
 def _os(root):
-    # os as on the board, but rename: a VfsPosix with a root hands rename
-    # both paths in one buffer (the unix port's bug: ENOENT), so it goes
-    # through a VfsPosix without a root, on the host's paths
+    # os as on the board: rename (a VfsPosix with a root hands rename both
+    # paths in one buffer, the unix port's bug: ENOENT) goes through a
+    # VfsPosix without a root, on the host's paths; ilistdir gives sizes
     host = os.VfsPosix()
     m = Module()
     for n in dir(os):
@@ -129,7 +129,13 @@ def _os(root):
     def rename(old, new):
         host.rename(on_host(old), on_host(new))
 
+    def ilistdir(path="."):
+        # with each file's size, as littlefs on the chip gives it (mpremote fs ls)
+        for e in os.ilistdir(path):
+            yield (e[0], e[1], e[2], os.stat(path + "/" + e[0])[6] if e[1] & 0x8000 else 0)
+
     m.rename = rename
+    m.ilistdir = ilistdir
     return m
 
 
