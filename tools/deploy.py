@@ -35,7 +35,7 @@ MARCH = "xtensawin"  # ESP32 and ESP32-S3
 LIB = "lib"
 MANIFEST = "firmware.sha256"  # firmware/integrity.py reads it
 FROZEN = "frozen:"  # the manifest's name for the code frozen into the image
-BOOT_FILES = ("boot.py", "main.py")  # run as source by MicroPython, at the top of the filesystem
+BOOT_FILES = ("boot.py", "main.py")  # at the top of the filesystem: boards/<board>/ or boards/start/
 READY = b"KKM "  # the firmware's ready line starts so (firmware/app.py ready_line)
 
 # run on the board: "<sha-256 hex> <path>" for every file below lib/
@@ -107,9 +107,11 @@ def build(board, out=BUILD, frozen=False):
     if not frozen:
         compile_into(modules(board), lib)
     for f in BOOT_FILES:
-        src = os.path.join(ROOT, "boards", board, f)
-        if os.path.exists(src):
-            shutil.copy(src, os.path.join(tree, f))
+        # the board's own, else the start scripts every chip shares
+        for src in (os.path.join(ROOT, "boards", board, f), os.path.join(ROOT, "boards", "start", f)):
+            if os.path.exists(src):
+                shutil.copy(src, os.path.join(tree, f))
+                break
     write_manifest(lib, ["%s %s\n" % (frozen_digest(board), FROZEN)] if frozen else [])
     return tree
 
