@@ -85,7 +85,8 @@ class VirtualBoard:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
         for f in (self._child.stdout, self._child.stderr):
             os.set_blocking(f.fileno(), False)
-        self._busy = True  # boot.py and main.py run first
+        self._busy = None  # starting: a Ctrl-C now waits for the first program (boot.py, main.py)
+        self._interrupt = False
         self._pending = bytearray()  # host bytes the interpreter has not taken yet
         self.boots += 1
 
@@ -126,6 +127,8 @@ class VirtualBoard:
             if b == 3 and self._busy:
                 # Ctrl-C interrupts the running program (KeyboardInterrupt)
                 os.kill(self._child.pid, signal.SIGINT)
+            elif b == 3 and self._busy is None:
+                self._interrupt = True
             else:
                 self._pending.append(b)
 
@@ -142,10 +145,14 @@ class VirtualBoard:
         for b in data:
             if b == ord("B"):
                 self._busy = True
+                if self._interrupt:
+                    os.kill(self._child.pid, signal.SIGINT)
             elif b == ord("I"):
                 self._busy = False
             else:
                 sys.stderr.write(chr(b))  # the interpreter itself failed
+                continue
+            self._interrupt = False
 
     def _to_host(self, data, cr):
         # "\n" goes out as "\r\n", as a chip's stdout does

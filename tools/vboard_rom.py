@@ -166,8 +166,8 @@ def setup(repo, root, var, parts):
 
 def run(code, g, raw):
     # compile and run as the REPL does; raw: output framed by Ctrl-D
-    state("B")
     try:
+        state("B")
         exec(code, g)
     except _Reset:
         raise
