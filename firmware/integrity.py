@@ -30,16 +30,14 @@ def file_digest(path):
     return hexdigest(h)
 
 
-def entries(folder):
-    # [(hex, path)] of the folder's manifest; OSError when it has none
-    out = []
+def _lines(folder):
+    # (hex, path) of each line of the folder's manifest, read as it goes
+    # (the boot holds one line at a time); OSError when it has none
     with open(folder + "/" + MANIFEST) as f:
         for line in f:
-            line = line.strip()
-            if line:
-                hx, _, path = line.partition(" ")
-                out.append((hx, path))
-    return out
+            hx, _, path = line.strip().partition(" ")
+            if path:
+                yield hx, path
 
 
 def listing(folder):
@@ -60,6 +58,13 @@ def files(folder, rel=""):
     return out
 
 
+def _count(folder):
+    n = 0
+    for name, sub in listing(folder):
+        n += _count(folder + "/" + name) if sub else 1
+    return n
+
+
 def frozen_digest():
     try:
         from frozen_digest import DIGEST
@@ -70,23 +75,25 @@ def frozen_digest():
 
 def check(folder):
     # None when the code in `folder` is the deployed code, else why not
+    listed = 0
     try:
-        listed = entries(folder)
+        for hx, path in _lines(folder):
+            if path == FROZEN:
+                if frozen_digest() != hx:
+                    return "frozen code changed"
+                continue
+            listed += 1
+            try:
+                d = file_digest(folder + "/" + path)
+            except OSError:
+                return "missing: " + path
+            if d != hx:
+                return "changed: " + path
     except OSError:
         return "no manifest"
-    names = {}
-    for hx, path in listed:
-        names[path] = True
-        if path == FROZEN:
-            if frozen_digest() != hx:
-                return "frozen code changed"
-            continue
-        try:
-            d = file_digest(folder + "/" + path)
-        except OSError:
-            return "missing: " + path
-        if d != hx:
-            return "changed: " + path
+    if _count(folder) == listed + 1:
+        return None  # every listed file is there, and the manifest: nothing else
+    names = [path for _hx, path in _lines(folder)]
     for path in files(folder):
         if path != MANIFEST and path not in names:
             return "unlisted: " + path

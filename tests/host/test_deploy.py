@@ -84,3 +84,11 @@ def test_kz_43_1_a_frozen_image_is_deployed_as_the_digest_of_its_code(tmp_path):
     assert check("esp32") == "None"
     # an image built from other code (here: another board's) is not the deployed one
     assert check("vboard") == "frozen code changed"
+
+
+def test_the_boot_software_test_fits_a_small_heap(tmp_path):
+    # the modules loaded take about 7.4 KB of the 16 KB heap; the check of 56 files fits the rest
+    lib = os.path.join(deploy.build("vboard", out=str(tmp_path)), deploy.LIB)
+    code = "import sys; sys.path.insert(0, %r)\nimport integrity\nprint(integrity.check(%r))" % (lib, lib)
+    r = subprocess.run(["micropython", "-X", "heapsize=16K", "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "None", r.stdout + r.stderr
