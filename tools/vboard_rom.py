@@ -23,6 +23,7 @@ HARD = 12
 WINDOW = 256  # raw-paste flow-control window (bytes), as MicroPython's stdin buffer
 BANNER = "MicroPython %s on vboard; unix port as ESP32\r\nType \"help()\" for more information.\r\n"
 
+ROM = __file__
 _in = sys.stdin.buffer
 _out = sys.stdout
 
@@ -164,6 +165,15 @@ def setup(repo, root, var, parts):
         sys.modules.pop(n, None)  # the board's own packages come from its flash
 
 
+def report(e):
+    # the traceback as the chip prints it: without this file's frame
+    import io
+
+    buf = io.StringIO()
+    sys.print_exception(e, buf)
+    out("\n".join(line for line in buf.getvalue().split("\n") if ROM not in line))
+
+
 def run(code, g, raw):
     # compile and run as the REPL does; raw: output framed by Ctrl-D
     try:
@@ -178,7 +188,7 @@ def run(code, g, raw):
     except BaseException as e:  # noqa: B036 - the REPL reports every error, also KeyboardInterrupt
         if raw:
             out("\x04")
-        sys.print_exception(e)
+        report(e)
         if raw:
             out("\x04")
         state("I")
@@ -267,7 +277,7 @@ def _exec_raw(src, g):
         code = compile(src, "<stdin>", "exec")
     except BaseException as e:  # noqa: B036
         out("\x04")
-        sys.print_exception(e)
+        report(e)
         out("\x04")
         return
     run(code, g, True)
@@ -291,7 +301,7 @@ def friendly_repl(g, version):
             try:
                 code = compile(src, "<stdin>", "single")
             except BaseException as e:  # noqa: B036
-                sys.print_exception(e)
+                report(e)
                 continue
             run(code, g, False)
 
