@@ -9,9 +9,9 @@ firmware at every boot: firmware/integrity.py), ``main.py`` and ``boot.py`` of t
 at the top. It prints the size of each board's tree.
 
 ``python tools/deploy.py deploy --port PORT [--board esp32s3]`` builds that board's tree
-(in a temporary folder), copies it with mpremote (a file the board already holds unchanged is skipped), has the
-board hash every file under ``lib/`` with its own hashlib and compares each with the
-manifest, removes files the manifest does not list, resets the board and waits for the
+(in a temporary folder), copies it with mpremote (a file the board already holds unchanged
+is skipped), has the board hash every file under ``lib/`` with its own hashlib and compares
+each with the manifest, removes files the manifest does not list, resets the board and waits for the
 firmware's ready line on the console ("KKM ... ready: self-test passed"). With ``--frozen``
 the image carries the code (make firmware): only the manifest is deployed, its one line the
 digest of the frozen code, which ``python tools/deploy.py frozen --board B`` also writes as
