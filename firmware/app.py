@@ -19,6 +19,8 @@
 #   printer    status() -> "ok" | "no_paper" | "fault", print(lines), width
 #   channels   the OFD channels in priority order (net; one with a name,
 #              "wifi" or "gsm", is named on the strip); ofd_hosts [(host, port)]
+#   code       optional: the folder of the deployed code, checked against its
+#              hash manifest at power-on (firmware/integrity.py; KZ-2.2)
 #
 # The OFD link lives in two places only: _link() builds it (session,
 # async client on the board's first channel, port, the sender task) and
@@ -121,6 +123,7 @@ class App:
         self.stopped = asyncio.Event()
         self.done = asyncio.Event()  # set when no document is being fiscalised
         self.done.set()
+        self.sw_fault = None  # why the power-on software test failed (build)
 
     # --- what the tasks do (also called by tests, step by step) --------------
 
