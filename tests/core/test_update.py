@@ -183,3 +183,31 @@ def test_update_a_power_cut_between_the_renames_finishes_the_switch_at_boot():
     update.resume(root)
     assert _read(root + "lib/app.mpy") == V1["app.mpy"]
     update.remove_tree(root)
+
+
+def test_kz_3_2_the_app_locks_payments_and_names_the_changed_module_at_power_on():
+    import app as AP
+    from kkm import document as D
+    from kkm import locks as L
+    from uikit import provisioned
+
+    root = _tmp()
+    b, app = provisioned()
+    b.code = root + "/lib"
+    _code(b.code, V1)
+    app = AP.build(b)
+    assert AP.self_test_failed(app.reg) == [] and AP.ready_line(app).endswith("ready: self-test passed")
+    _write(b.code + "/kkm/money.mpy", b"M\x06monex")
+    app = AP.build(b)  # the next power-on
+    assert AP.self_test_failed(app.reg) == [L.SELFTEST_SW]
+    assert AP.ready_line(app).endswith("self-test FAILED, locked [303] changed: kkm/money.mpy")
+    # the display says why: the software test failed, in this module
+    frame = " ".join(app.ui.frame())
+    assert app.reg.lock_message(L.SELFTEST_SW).split()[0] in frame and "money.mpy" in frame
+    app.reg.login(1, "1111", A.MODE_SALES)
+    try:
+        app.reg.open_receipt(D.OP_SELL)
+        raise AssertionError("a sale opened under the software-test lock")
+    except L.Locked as e:
+        assert e.args[0] == L.SELFTEST_SW
+    update.remove_tree(root)
