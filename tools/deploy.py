@@ -36,7 +36,7 @@ LIB = "lib"
 MANIFEST = "firmware.sha256"  # firmware/integrity.py reads it
 FROZEN = "frozen:"  # the manifest's name for the code frozen into the image
 BOOT_FILES = ("boot.py", "main.py")  # at the top of the filesystem: boards/<board>/ or boards/start/
-READY = b"KKM "  # the firmware's ready line starts so (firmware/app.py ready_line)
+READY = "KKM "  # the firmware's ready line starts so (firmware/app.py ready_line)
 
 # run on the board: "<sha-256 hex> <path>" for every file below lib/
 HASH_ON_BOARD = """
@@ -261,8 +261,10 @@ def reset_and_wait(port, timeout):
 
 
 def wait_ready(ser, timeout):
+    # the ready line, or None and the console's last lines
     end = time.monotonic() + timeout
     buf = b""
+    seen = []
     while time.monotonic() < end:
         try:
             buf += ser.read(ser.in_waiting or 1)
@@ -271,9 +273,11 @@ def wait_ready(ser, timeout):
             continue
         while b"\n" in buf:
             line, buf = buf.split(b"\n", 1)
+            line = line.decode("utf-8", "replace").strip()
             if line.startswith(READY):
-                return line.decode("utf-8", "replace").strip()
-    return None
+                return line, seen
+            seen = (seen + [line])[-20:]
+    return None, seen
 
 
 def deploy(port, board, timeout, frozen=False):
@@ -291,9 +295,10 @@ def _deploy(port, tree, timeout):
     print("verified on the board: %d files match the manifest" % checked)
     if stale:
         print("removed %d old files: %s" % (len(stale), ", ".join(stale)))
-    line = reset_and_wait(port, timeout)
+    line, console = reset_and_wait(port, timeout)
     if line is None:
-        print("no ready line from the firmware within %d s after the reset" % timeout)
+        print("no ready line from the firmware within %d s after the reset; the console said:" % timeout)
+        print("\n".join(console))
         return 1
     print(line)
     return 0 if "self-test passed" in line else 1

@@ -92,3 +92,21 @@ def test_the_boot_software_test_fits_a_small_heap(tmp_path):
     code = "import sys; sys.path.insert(0, %r)\nimport integrity\nprint(integrity.check(%r))" % (lib, lib)
     r = subprocess.run(["micropython", "-X", "heapsize=16K", "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip() == "None", r.stdout + r.stderr
+
+
+class _Console:
+    # what a serial port gives: the bytes, a few at a time
+    def __init__(self, data):
+        self.data = data
+        self.in_waiting = 0
+
+    def read(self, n):
+        out, self.data = self.data[:3], self.data[3:]
+        return out
+
+
+def test_deploy_waits_for_the_ready_line_and_otherwise_shows_the_console():
+    line, _ = deploy.wait_ready(_Console(b"ets Jun  8 2016\r\nKKM 0.1.0 ready: self-test passed\r\n"), 5)
+    assert line == "KKM 0.1.0 ready: self-test passed"
+    line, seen = deploy.wait_ready(_Console(b"Traceback (most recent call last):\r\nImportError: no module named 'app'\r\n"), 0.2)
+    assert line is None and seen == ["Traceback (most recent call last):", "ImportError: no module named 'app'"]
