@@ -66,14 +66,15 @@ fuzz-journal: setup
 
 # Device build: each board's tree of .mpy files (ESP32, ESP32-S3) in build/mpy with its hash
 # manifest, sizes reported; deploy copies one to a board, verifies it there, resets, waits for
-# the firmware's start (BOARD: a package under boards/, default esp32s3).
+# the firmware's start (BOARD: a package under boards/, default esp32s3; FROZEN=1: the image
+# carries the code, only the manifest naming its digest is deployed).
 PORT_NEEDED = @test -n "$(PORT)" || { echo "PORT is required, e.g. make $@ PORT=/dev/ttyUSB0"; exit 2; }
 mpy: setup
 	$(PY) tools/deploy.py mpy
 
 deploy: setup
 	$(PORT_NEEDED)
-	$(PY) tools/deploy.py deploy --port $(PORT) $(if $(BOARD),--board $(BOARD))
+	$(PY) tools/deploy.py deploy --port $(PORT) $(if $(BOARD),--board $(BOARD)) $(if $(FROZEN),--frozen)
 
 # The core tests on a board through mpremote, each reported by name (TESTS: name filters).
 test-board: setup
