@@ -9,6 +9,7 @@ export PATH := $(BIN):$(PATH)
 
 .PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy clean
 .PHONY: firmware journal-backup flash
+.PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy test-board vboard clean
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -65,12 +66,27 @@ fuzz-journal: setup
 	$(PY) -u -c "$(JOURNAL_PATH); from test_journal_powercut import report; report((3,), 1, 0); report((3,), 11, 151)"
 	micropython $(MPY_HEAP) -c "$(JOURNAL_PATH); from test_journal_powercut import report; report((5,), 29, 211)"
 
-# Device build: .mpy files for the ESP32 in build/mpy, and a copy to a board's /lib.
+# Device build: each board's tree of .mpy files (ESP32, ESP32-S3) in build/mpy with its hash
+# manifest, sizes reported; deploy copies one to a board, verifies it there, resets, waits for
+# the firmware's start (BOARD: a package under boards/, default esp32s3; FROZEN=1: the image
+# carries the code, only the manifest naming its digest is deployed).
+PORT_NEEDED = @test -n "$(PORT)" || { echo "PORT is required, e.g. make $@ PORT=/dev/ttyUSB0"; exit 2; }
 mpy: setup
 	$(PY) tools/deploy.py mpy
 
 deploy: setup
-	$(PY) tools/deploy.py deploy --port $(PORT)
+	$(PORT_NEEDED)
+	$(PY) tools/deploy.py deploy --port $(PORT) $(if $(BOARD),--board $(BOARD)) $(if $(FROZEN),--frozen)
+
+# The core tests on a board through mpremote, each reported by name (TESTS: name filters).
+test-board: setup
+	$(PORT_NEEDED)
+	$(PY) tools/board_tests.py --port $(PORT) $(TESTS)
+
+# A virtual ESP32 for mpremote and make deploy: MicroPython's unix port on a pseudo-terminal
+# (it prints its port; state in var/vboard).
+vboard: setup
+	$(PY) tools/vboard.py var/vboard
 
 # Service centre (README): the MicroPython image with the register frozen in (MPY_DIR: a
 # MicroPython checkout, IDF_PATH: ESP-IDF 5.x), the fiscal journal's backup, flashing.

@@ -19,6 +19,8 @@
 #   printer    status() -> "ok" | "no_paper" | "fault", print(lines), width
 #   channels   the OFD channels in priority order (net; one with a name,
 #              "wifi" or "gsm", is named on the strip); ofd_hosts [(host, port)]
+#   code       optional: the folder of the deployed code, checked against its
+#              hash manifest at power-on (firmware/integrity.py; KZ-2.2)
 #
 # The OFD link lives in two places only: _link() builds it (session,
 # async client on the board's first channel, port, the sender task) and
@@ -35,6 +37,7 @@ from kkm.register import Register
 from ui.cashier import Ui
 
 VERSION = "0.1.0"
+SELF_TEST = (L.SELFTEST_HW, L.SELFTEST_SW, L.ACC_INTEGRITY, L.FIRMWARE)  # KZ-3: what a failed power-on self-test locks
 STEP_S = 1  # the ofd, printer and clock tasks' period
 
 
@@ -92,7 +95,7 @@ class Desk:
         return out is not None and out.status == OK
 
 
-def _link(board, acc, printer, clock):
+def _link(board, acc, printer, clock, sw_test=None):
     # the register with its OFD session, client, port and sender
     from ofd.client import OfdClient
     from ofd.port import OfdPort
@@ -102,7 +105,7 @@ def _link(board, acc, printer, clock):
     session = Session(0, 1)
     client = OfdClient(session, board.channels[0], board.ofd_hosts, ticks_ms=board.ticks_ms)
     port = OfdPort(client, acc, VERSION, "kkm-app")
-    reg = Register(acc, printer, port, clock)
+    reg = Register(acc, printer, port, clock, sw_test=sw_test)
     session.kkm_id = int(reg.settings.get("kkm_id") or 0)  # set at fiscalisation: known after a boot
     port.bind(reg)
     return reg, Desk(reg, Sender(reg, port, ticks_ms=board.ticks_ms))
@@ -120,6 +123,7 @@ class App:
         self.stopped = asyncio.Event()
         self.done = asyncio.Event()  # set when no document is being fiscalised
         self.done.set()
+        self.sw_fault = None  # why the power-on software test failed (build)
 
     # --- what the tasks do (also called by tests, step by step) --------------
 
@@ -235,18 +239,49 @@ class App:
         self.stopped.set()
 
 
+def software_fault(board):
+    # KZ-2.2, KZ-43.1: None when the board runs the deployed code, else why not
+    folder = getattr(board, "code", None)
+    if folder is None:
+        return None
+    import integrity
+
+    return integrity.check(folder)
+
+
 def build(board):
     acc = Accumulator(board.flash[0], board.flash[1], board.key)
-    reg, desk = _link(board, acc, board.printer, board.clock)
+    fault = software_fault(board)
+    reg, desk = _link(board, acc, board.printer, board.clock, lambda: fault is None)
     d = board.display
     app = App(board, reg, desk, None)
     app.ui = Ui(reg, desk, d.cols, d.rows, app.feed)
+    app.sw_fault = fault
+    if fault:
+        # the display says which module is not the deployed one
+        app.ui.tell([reg.lock_message(L.SELFTEST_SW) + ": " + fault.split(": ")[-1]], L.SELFTEST_SW)
     app.refresh()
     return app
 
 
+def self_test_failed(reg):
+    # the locks the power-on self-test set (KZ-3)
+    return [c for c in SELF_TEST if reg.locks.is_set(c)]
+
+
+def ready_line(app):
+    # the console line that confirms the start (tools/deploy.py waits for it)
+    failed = self_test_failed(app.reg)
+    if not failed:
+        return "KKM %s ready: self-test passed" % VERSION
+    return "KKM %s ready: self-test FAILED, locked %s %s" % (VERSION, failed, app.sw_fault or "")
+
+
 def run(board):
-    app = build(board)
+    serve(build(board))
+
+
+def serve(app):
     try:
         asyncio.run(app.run())
     finally:

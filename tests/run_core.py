@@ -4,6 +4,7 @@
 #   micropython tests/run_core.py            every core test
 #   micropython tests/run_core.py journal    only files or tests whose name contains "journal"
 #   micropython tests/run_core.py --dir D    the test_*.py files of folder D instead
+# On a board (make test-board) the test files may be compiled (test_*.mpy).
 #
 # A test is a module-level function named test_*; it passes when it returns.
 # The last line is "core (<runtime>): N passed, M failed".
@@ -41,9 +42,9 @@ def main(args):
     runtime = sys.implementation.name
     passed = 0
     failed = []
-    files = sorted(f for f in os.listdir(CORE) if f.startswith("test_") and f.endswith(".py"))
+    files = sorted(f for f in os.listdir(CORE) if f.startswith("test_") and f.endswith((".py", ".mpy")))
     for fname in files:
-        modname = fname[:-3]
+        modname = fname.rsplit(".", 1)[0]
         try:
             mod = __import__(modname)
         except Exception as e:

@@ -1,5 +1,7 @@
-"""The service-centre build: firmware/ compiled for the ESP32 still imports and runs."""
+"""The service-centre build: each board's tree of .mpy files for the ESP32 and the S3, its hash
+manifest (KZ-43.1), and the compiled firmware still importing and running."""
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -14,27 +16,97 @@ pytestmark = pytest.mark.skipif(shutil.which("mpy-cross") is None or shutil.whic
                                 reason="mpy-cross and micropython are installed by make setup")
 
 
-def test_compiled_tree_mirrors_firmware_and_imports_on_micropython(tmp_path):
-    out = tmp_path / "mpy"
-    made = deploy.compile_tree(out=str(out))
-    sources = [os.path.join(b, f) for b, _d, fs in os.walk(deploy.SOURCE) for f in fs if f.endswith(".py")]
-    assert len(made) == len(sources)
-    assert (out / "kkm" / "register.mpy").exists()
-    # only .mpy files reach the board, never the sources
-    assert not list(out.rglob("*.py"))
+def test_board_tree_holds_every_firmware_module_compiled_and_imports_on_micropython(tmp_path):
+    tree = deploy.build("esp32", out=str(tmp_path))
+    lib = os.path.join(tree, deploy.LIB)
+    firmware = os.path.join(deploy.ROOT, "firmware")
+    sources = [os.path.relpath(os.path.join(b, f), firmware)[:-3] + ".mpy"
+               for b, _d, fs in os.walk(firmware) for f in fs if f.endswith(".py")]
+    built = deploy.files_below(lib)
+    assert sources and all(s.replace(os.sep, "/") in built for s in sources)
+    # only compiled modules reach the board's lib, never the sources
+    assert not [p for p in built if p.endswith(".py")]
+    # the board's package, not another board's
+    assert "boards/__init__.mpy" in built and not [p for p in built if p.startswith(("boards/host", "boards/vboard"))]
     code = ("import sys; sys.path.insert(0, '.')\n"
-            "import compat, journal, kkm.register, ofd.codec\n"
+            "import compat, journal, kkm.register, ofd.codec, integrity, update\n"
             "from kkm import money\n"
             "print(money.dotted(5))\n")
-    r = subprocess.run(["micropython", "-c", code], cwd=out, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(["micropython", "-c", code], cwd=lib, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.strip() == "0.05"
 
 
-def test_mpremote_commands_copy_every_top_level_entry(tmp_path):
-    out = tmp_path / "mpy"
-    deploy.compile_tree(out=str(out))
-    args = deploy.mpremote_commands(out=str(out))
-    assert args[0] == "exec" and "os.mkdir('/lib')" in args[1]
-    copied = [args[i + 2] for i, a in enumerate(args) if a == "cp"]
-    assert sorted(os.path.basename(p) for p in copied) == sorted(os.listdir(out))
+def test_kz_43_1_manifest_names_every_file_of_lib_with_its_sha256(tmp_path):
+    tree = deploy.build("vboard", out=str(tmp_path))
+    lib = os.path.join(tree, deploy.LIB)
+    with open(os.path.join(lib, deploy.MANIFEST)) as f:
+        lines = [line.split() for line in f]
+    listed = dict((p, hx) for hx, p in lines)
+    assert sorted(listed) == sorted(p for p in deploy.files_below(lib) if p != deploy.MANIFEST)
+    for p, hx in listed.items():
+        with open(os.path.join(lib, p), "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == hx
+    # the board's main.py starts the app (at the top of its filesystem, as source)
+    assert os.path.exists(os.path.join(tree, "main.py"))
+    # the firmware's own check agrees with the build
+    code = "import sys; sys.path.insert(0, %r)\nimport integrity\nprint(integrity.check(%r))" % (lib, lib)
+    r = subprocess.run(["micropython", "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "None", r.stdout + r.stderr
+
+
+def test_make_mpy_reports_each_chip_and_the_total(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(deploy, "BUILD", str(tmp_path))
+    assert deploy.main(["mpy"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out[:2]] == ["esp32", "esp32s3"]
+    assert all("-march=xtensawin" in line for line in out[:2])
+    sizes = [int(line.split()[4]) for line in out[:2]]
+    assert out[2] == "total %d bytes" % sum(sizes) and min(sizes) > 100000
+
+
+def test_kz_43_1_a_frozen_image_is_deployed_as_the_digest_of_its_code(tmp_path):
+    tree = deploy.build("esp32", out=str(tmp_path / "tree"), frozen=True)
+    lib = os.path.join(tree, deploy.LIB)
+    assert deploy.files_below(lib) == [deploy.MANIFEST]
+    with open(os.path.join(lib, deploy.MANIFEST)) as f:
+        assert f.read() == "%s frozen:\n" % deploy.frozen_digest("esp32")
+    firmware = os.path.join(deploy.ROOT, "firmware")
+
+    def check(board):
+        # the firmware's check with the digest module an image for `board` freezes
+        frozen = deploy.write_frozen_module(board, str(tmp_path / board))
+        code = "import sys; sys.path[:0] = [%r, %r]\nimport integrity\nprint(integrity.check(%r))" % (
+            os.path.dirname(frozen), firmware, lib)
+        r = subprocess.run(["micropython", "-c", code], capture_output=True, text=True, timeout=60)
+        return r.stdout.strip() or r.stderr
+
+    assert check("esp32") == "None"
+    # an image built from other code (here: another board's) is not the deployed one
+    assert check("vboard") == "frozen code changed"
+
+
+def test_the_boot_software_test_fits_a_small_heap(tmp_path):
+    # the modules loaded take about 7.4 KB of the 16 KB heap; the check of 56 files fits the rest
+    lib = os.path.join(deploy.build("vboard", out=str(tmp_path)), deploy.LIB)
+    code = "import sys; sys.path.insert(0, %r)\nimport integrity\nprint(integrity.check(%r))" % (lib, lib)
+    r = subprocess.run(["micropython", "-X", "heapsize=16K", "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "None", r.stdout + r.stderr
+
+
+class _Console:
+    # what a serial port gives: the bytes, a few at a time
+    def __init__(self, data):
+        self.data = data
+        self.in_waiting = 0
+
+    def read(self, n):
+        out, self.data = self.data[:3], self.data[3:]
+        return out
+
+
+def test_deploy_waits_for_the_ready_line_and_otherwise_shows_the_console():
+    line, _ = deploy.wait_ready(_Console(b"ets Jun  8 2016\r\nKKM 0.1.0 ready: self-test passed\r\n"), 5)
+    assert line == "KKM 0.1.0 ready: self-test passed"
+    line, seen = deploy.wait_ready(_Console(b"Traceback (most recent call last):\r\nImportError: no module named 'app'\r\n"), 0.2)
+    assert line is None and seen == ["Traceback (most recent call last):", "ImportError: no module named 'app'"]
