@@ -135,6 +135,9 @@ class Ui:
         typed = self.entry.s
         self.typed = typed
         try:
+            if not code:
+                # the scanner read nothing whole (a partial read, noise)
+                raise D.DocumentError(T.E_SCAN, None)
             scr.scan(self, code)
         except Exception as e:
             self._refused_input(scr, typed, e)
