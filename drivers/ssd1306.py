@@ -6,7 +6,8 @@
 # The frame lives in a framebuf.FrameBuffer (MONO_VLSB: a byte is 8 pixels
 # down a column, one "page" of the controller). A text row is 8 pixels high
 # and sits on a page, so a glyph column is one byte copied from the font.
-# show(lines) redraws the rows that changed and sends only their pages.
+# show(lines) redraws the rows that changed and sends, of each, the span
+# from the first to the last character that changed.
 
 import framebuf
 
@@ -41,6 +42,18 @@ def glyph_index(font, ch):
     return GLYPHS_ASCII + GLYPHS_CYR + i if i >= 0 else UNKNOWN
 
 
+def _changed(old, new, cols):
+    # the columns a..b-1 that differ between two texts of a row
+    n = min(max(len(old), len(new)), cols)
+    a = 0
+    while a < n and a < len(old) and a < len(new) and old[a] == new[a]:
+        a += 1
+    b = n
+    while b > a and b <= len(old) and b <= len(new) and old[b - 1] == new[b - 1]:
+        b -= 1
+    return a, b
+
+
 class Oled:
     def __init__(self, i2c, font, addr=ADDR, kind=SSD1306, width=128, height=64):
         self.i2c = i2c
@@ -58,11 +71,12 @@ class Oled:
         self.i2c.writeto(addr, CMD + (_INIT_SH1106 if kind == SH1106 else _INIT_SSD1306))
         self.show([""] * self.rows)  # the RAM holds noise after power-up
 
-    def _page(self, p):
-        c = self.offset
+    def _page(self, p, x0, x1):
+        # pixels x0..x1-1 of page p to the controller
+        c = self.offset + x0
         self.i2c.writeto(self.addr, CMD + bytes((0xB0 | p, c & 0x0F, 0x10 | (c >> 4))))
         w = self.width
-        self.i2c.writevto(self.addr, (DATA, memoryview(self.buf)[p * w:(p + 1) * w]))
+        self.i2c.writevto(self.addr, (DATA, memoryview(self.buf)[p * w + x0:p * w + x1]))
 
     def _draw(self, r, s):
         # row r: the text, inverted on the status strip
@@ -84,11 +98,19 @@ class Oled:
             raise ValueError("display: %d lines, %d rows" % (len(lines), self.rows))
         n = 0
         for r in range(self.rows):
-            if lines[r] != self.shown[r]:
-                self._draw(r, lines[r])
-                self._page(r)
-                self.shown[r] = lines[r]
-                n += 1
+            old = self.shown[r]
+            new = lines[r]
+            if new == old:
+                continue
+            self._draw(r, new)
+            if old is None:
+                self._page(r, 0, self.width)
+            else:
+                # only the characters from the first to the last that changed
+                a, b = _changed(old, new, self.cols)
+                self._page(r, a * self.font.W, b * self.font.W)
+            self.shown[r] = new
+            n += 1
         return n
 
     def contrast(self, v):
