@@ -114,7 +114,10 @@ class BoardTime:
         dt = _civil(ts)
         self.rtc.datetime(dt + (0,))
         if self.ds is not None:
-            self.ds.set_datetime(dt)
+            try:
+                self.ds.set_datetime(dt)
+            except OSError:
+                self.ds = None  # gone from the bus: the time runs on the ESP32 RTC (probe says so)
         self._lost = False
         self.synced = ticks_ms()
 

@@ -97,6 +97,14 @@ def test_without_a_ds3231_only_a_set_esp32_rtc_is_trusted():
     assert not BoardTime(None, m.RTC()).lost()  # a soft reset keeps the ESP32 RTC
 
 
+def test_a_ds3231_gone_from_the_bus_leaves_the_time_on_the_esp32_rtc():
+    m, s, chip, ds = _rig(T0)
+    bt = BoardTime(ds, m.RTC())
+    m.reset()  # the chip no longer answers
+    bt.set(T0 + 60)
+    assert not bt.probe() and not bt.lost() and abs(bt.now() - (T0 + 60)) <= 1
+
+
 def test_kz_41_a_dead_clock_battery_locks_sales_and_the_register_asks_for_the_time():
     m, s, chip, ds = _rig(T0)
     bt = BoardTime(ds, m.RTC())
