@@ -98,7 +98,11 @@ class Sale(Screen):
     def scan(self, ui, code):
         # a barcode (EAN-8/13, UPC-A, GTIN-14) is the good; a marking code
         # is the good of its GTIN (AI 01) with this piece's code taken
-        gtin = ids.mark_gtin(code)
+        gtin = None
+        if not ids.digits(code):
+            from kkm import gs1
+
+            gtin = gs1.mark_gtin(code)
         if gtin is not None:
             self.goods(ui, _catalogue_form(gtin), code)
         else:
@@ -201,11 +205,13 @@ class Item(Screen):
     def take_mark(self, code):
         # KZ-7.1: a marking code (GS1: GTIN with its check digit, serial) of
         # this very good; a plain barcode or another good's code is refused
-        gtin = ids.mark_gtin(code)
+        from kkm import gs1
+
+        gtin = gs1.mark_gtin(code)
         if gtin is None:
             raise D.DocumentError(T.E_MARK, None)
         it = self.item
-        if not (ids.same_gtin(gtin, it.gtin) or ids.same_gtin(gtin, it.ntin)):
+        if not (gs1.same_gtin(gtin, it.gtin) or gs1.same_gtin(gtin, it.ntin)):
             raise D.DocumentError(T.E_MARK_GOODS, None)
         if code not in self.marks:  # the same code scanned twice counts once
             self.marks.append(code)
