@@ -114,3 +114,11 @@ def test_the_double_honours_horizontal_and_vertical_addressing():
     assert chip2.ram[6 * 128] == 9 and chip2.ram[7 * 128] == 10 and chip2.ram[6 * 128 + 1] == 11
     i2c.writeto(0x3D, b"\x80\xa7\x80\xaf")  # Co=1: one command each
     assert chip2.inverted and chip2.on
+
+
+def test_the_double_knows_which_commands_each_controller_has():
+    m = fresh()
+    sh = SSD1306Chip("sh1106")
+    m.attach(0, ADDR, sh)
+    m.I2C(0).writeto(ADDR, b"\x00\x20\x00\x8d\x14\xad\x8b")  # SSD1306 commands on an SH1106
+    assert sh.unknown == [0x20, 0x8D] and sh.charge_pump and sh.mode == 2

@@ -4,6 +4,9 @@
 # columns). It renders what the panel shows: pixels, a PNG (Pillow, on the
 # host) and text read back cell by cell against a 6x8 font.
 
+_SSD1306_ONLY = (0x8D, 0x20, 0x21, 0x22)  # charge pump, addressing modes
+_SH1106_ONLY = (0xAD,)  # DC-DC
+_NO_EFFECT = (0xA0, 0xA1, 0xA4, 0xA5, 0xC0, 0xC8, 0xE3, 0x2E, 0x2F)
 _ARGS = {0x81: 1, 0x8D: 1, 0x20: 1, 0x21: 2, 0x22: 2, 0xA8: 1, 0xD3: 1, 0xD5: 1, 0xD9: 1, 0xDA: 1, 0xDB: 1,
          0xAD: 1, 0xA3: 2, 0x26: 6, 0x27: 6, 0x29: 5, 0x2A: 5}
 
@@ -64,22 +67,24 @@ class SSD1306Chip:
 
     def _run(self, c, a):
         sh = self.kind == "sh1106"
-        if c in (0xAE, 0xAF):
+        if c in (_SSD1306_ONLY if sh else _SH1106_ONLY):
+            self.unknown.append(c)  # the other controller's command
+        elif c in (0xAE, 0xAF):
             self.on = c == 0xAF
         elif c in (0xA6, 0xA7):
             self.inverted = c == 0xA7
         elif c == 0x81:
             self.contrast = a[0]
-        elif c == 0x8D and not sh:
+        elif c == 0x8D:
             self.charge_pump = bool(a[0] & 0x04)
-        elif c == 0xAD and sh:
+        elif c == 0xAD:
             self.charge_pump = bool(a[0] & 0x01)
-        elif c == 0x20 and not sh:
+        elif c == 0x20:
             self.mode = a[0] & 3
-        elif c == 0x21 and not sh:
+        elif c == 0x21:
             self.cols = (a[0] & 0x7F, a[1] & 0x7F)
             self.col = self.cols[0]
-        elif c == 0x22 and not sh:
+        elif c == 0x22:
             self.page_range = (a[0] & 7, a[1] & 7)
             self.page = self.page_range[0]
         elif 0xB0 <= c <= 0xB7:
@@ -88,12 +93,9 @@ class SSD1306Chip:
             self.col = (self.col & 0xF0) | c
         elif 0x10 <= c <= 0x1F:
             self.col = (self.col & 0x0F) | ((c & 0x0F) << 4)
-        elif c in _ARGS or 0x40 <= c <= 0x7F or c in (0xA0, 0xA1, 0xA4, 0xA5, 0xC0, 0xC8, 0xE3, 0x2E, 0x2F):
-            pass  # start line, remaps, multiplex, timing, scrolling: no effect on the picture here
-        else:
+        elif not (c in _ARGS or 0x40 <= c <= 0x7F or c in _NO_EFFECT):
             self.unknown.append(c)
-        if (c in (0x8D, 0x20, 0x21, 0x22) and sh) or (c == 0xAD and not sh):
-            self.unknown.append(c)
+        # start line, remaps, multiplex, timing, scrolling: no effect on the picture here
 
     def _data(self, b):
         if self.col < self.ram_w:
