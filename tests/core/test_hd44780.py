@@ -43,7 +43,7 @@ def test_a_character_is_an_address_and_two_nibbles_with_rs():
 
 def test_kz_11_russian_and_kazakh_text_on_the_glass():
     m, chip, lcd = _rig()
-    frame = ["Онлайн [0] wifi", "1.Ақ нан", "Жиыны:       250.00", "Төлеуге қалды"]
+    frame = ["Онлайн [0] wifi", "1.Ақ нан", "Жиыны:       250.00", "Төлеуге қалды «№ 5»"]
     lcd.show(frame)
     want = [fold(s) + " " * (20 - len(s)) for s in frame]
     assert chip.text() == want and lcd.overflow == 0

@@ -9,7 +9,7 @@
 ROW_ADDR = (0x00, 0x40, 0x14, 0x54)
 # the Cyrillic ROM from 0xA0 and from 0xE0 (the rest of the Russian letters
 # are the Latin look-alikes)
-_ROM_A0 = "БГЁЖЗИЙЛПУФЧШЪЫЭЮЯбвгёжзийклмнптчшъыьэюя"
+_ROM_A0 = "БГЁЖЗИЙЛПУФЧШЪЫЭЮЯбвгёжзийклмнптчшъыьэюя«»??№"  # to 0xCC; CA, CB: signs not used
 _ROM_E0 = "ДЦЩдфцщ"
 # Cyrillic letters the ROM shows with the Latin glyph, and the Latin letter
 _FOLD_FROM = "АВЕКМНОРСТХЬаеорсухІіҮһ"
