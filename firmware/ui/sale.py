@@ -149,10 +149,11 @@ class Sale(Screen):
 
 
 def _catalogue_form(code):
-    # the catalogue keys goods by GTIN-13/NTIN: a GTIN-14 with a leading
-    # zero and a UPC-A (12 digits) are the same good's GTIN-13
+    # the catalogue keys goods by GTIN-13/NTIN (EAN-8 for small goods): a
+    # GTIN-14 with leading zeros and a UPC-A (12 digits) are the same good's
+    # EAN-13 or EAN-8
     if len(code) == 14 and code[0] == "0" and ids.digits(code):
-        return code[1:]
+        return code[6:] if code.startswith("000000") else code[1:]
     if len(code) == 12 and ids.digits(code):
         return "0" + code
     return code

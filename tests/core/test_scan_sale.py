@@ -14,6 +14,7 @@ MARK1 = "0104870001000141" + "21abc123" + GS + "93AbCd"
 MARK2 = "0104870001000141" + "21abc124" + GS + "93EfGh"
 OTHER_MARK = "0104870216760007" + "21qKkdi+S" + GS + "93U3g5"  # another good's
 UPC = "036000291452"
+EAN8 = "96385074"
 
 
 def _shop():
@@ -23,6 +24,7 @@ def _shop():
     reg.catalog.put(BREAD, C.Item(100, BREAD, None, "Хлеб белый", "Ақ нан", D.UNIT_PIECE, False), 3)
     reg.catalog.put(CIGARETTES, C.Item(102, CIGARETTES, None, "Сигареты", "Темекі", D.UNIT_PIECE, True), 3)
     reg.catalog.put("0" + UPC, C.Item(103, "0" + UPC, None, "Кофе", "Кофе", D.UNIT_PIECE, False), 3)
+    reg.catalog.put(EAN8, C.Item(104, EAN8, None, "Жвачка", "Сағыз", D.UNIT_PIECE, False), 3)
     run(app.desk.sender.step())
     app.refresh()
     login(app)
@@ -33,7 +35,8 @@ def test_kz_7_a_good_by_ean_13_gtin_14_or_upc_a():
     b, app = _shop()
     drive(app, ("scan", "0" + BREAD), "100", "ENT")  # GTIN-14 form of the bread
     drive(app, ("scan", UPC), "200", "ENT")  # UPC-A: the EAN-13 with a leading 0
-    assert [ln.gtin for ln in app.reg.draft.lines] == [BREAD, "0" + UPC]
+    drive(app, ("scan", "000000" + EAN8), "300", "ENT")  # GTIN-14 of an EAN-8
+    assert [ln.gtin for ln in app.reg.draft.lines] == [BREAD, "0" + UPC, EAN8]
 
 
 def test_kz_7_a_wrong_check_digit_or_a_misread_is_refused_and_never_added():
