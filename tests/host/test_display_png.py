@@ -61,3 +61,14 @@ def test_docs_picture_is_the_current_screen(tmp_path):
 
     with Image.open(doc) as want:
         assert ImageChops.difference(want.convert("L"), im).getbbox() is None
+
+
+def test_the_font_module_is_what_the_tool_makes_of_dejavu():
+    import pytest
+
+    from tools import gen_display_font as G
+
+    if not os.path.exists(G.FONT):
+        pytest.skip("DejaVu Sans Mono not installed (fonts-dejavu-core)")
+    chars, data = G.build(G.FONT, 9)
+    assert data == F.DATA and chars[95 + 64:] == F.EXTRA
