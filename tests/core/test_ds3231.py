@@ -79,6 +79,13 @@ def test_board_time_comes_from_the_esp32_rtc_set_at_boot_from_the_ds3231():
     assert abs(chip.time() - (T0 + 3600)) <= 1 and abs(bt.now() - (T0 + 3600)) <= 1
 
 
+def test_the_driver_runs_the_same_on_a_bit_banged_bus():
+    m = fresh()
+    m.attach("soft", ADDR, DS3231Chip(Seconds(), T0))
+    ds = DS3231(m.SoftI2C(scl=m.Pin(22), sda=m.Pin(21)))
+    assert ds.datetime()[:3] == civil_from_unix(T0)[:3] and not ds.lost()
+
+
 def test_battery_keeps_the_time_through_a_power_cut():
     m, s, chip, ds = _rig(T0)
     chip.power_cycle(battery=True, off_s=7200)

@@ -161,7 +161,10 @@ class I2C:
         buf[:] = self.readfrom_mem(addr, memaddr, len(buf))
 
 
-SoftI2C = I2C
+class SoftI2C(I2C):
+    # bit-banged on any two pins: its targets are attached to the bus id "soft"
+    def __init__(self, scl=None, sda=None, freq=400000, timeout=50000):
+        I2C.__init__(self, "soft", freq=freq)
 
 
 class RTC:
