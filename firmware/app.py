@@ -17,6 +17,7 @@
 #   scanner    async get() -> code, or None (the board has no scanner)
 #   display    cols, rows, show(lines)
 #   printer    status() -> "ok" | "no_paper" | "fault", print(lines), width
+#   beeper     beep(), optional: a scan the UI refused (misread, check digit, marking code)
 #   channels   the OFD channels in priority order (net; one with a name,
 #              "wifi" or "gsm", is named on the strip); ofd_hosts [(host, port)]
 #   code       optional: the folder of the deployed code, checked against its
@@ -133,6 +134,10 @@ class App:
 
     def scan(self, code):
         self.ui.scan(code)
+        if self.ui.message is not None:  # refused: the cashier hears it too
+            beeper = getattr(self.board, "beeper", None)
+            if beeper is not None:
+                beeper.beep()
         self._after()
 
     def _after(self):

@@ -3,6 +3,7 @@
     python tools/sim.py                      # interactive, MicroPython unix port, state in var/sim
     python tools/sim.py --cpython            # the same app under CPython
     python tools/sim.py --display 128x64     # the graphic display (21x8 characters)
+    python tools/sim.py --display hd44780    # the device's display driver on its chip double (also ssd1306, sh1106)
     python tools/sim.py --ofd 127.0.0.1:7777 # a simulator started elsewhere (make ofd)
 
 Starts the OFD simulator in this process (unless --ofd), provisions a

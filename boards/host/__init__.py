@@ -14,6 +14,8 @@ FM_BLOCKS = 4  # fiscal memory (Z summaries)
 # to the simulator of this run, wherever it listens
 OFD = ("ofd.sim", 7777)
 SIZES = {"20x4": (20, 4), "128x64": (21, 8)}  # characters: HD44780; 6x8 font on the graphic display
+# the device's display drivers on their chip doubles (boards/host/chipdisplay.py)
+SIZES.update({"hd44780": (20, 4), "ssd1306": (21, 8), "sh1106": (21, 8)})
 
 
 class Board:
@@ -69,7 +71,12 @@ def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None):
     b.key = device_key(var)
     b.keypad = term.Keypad(t)
     b.scanner = term.Scanner(t)
-    b.display = term.Display(t)
+    if size in ("hd44780", "ssd1306", "sh1106"):
+        from boards.host.chipdisplay import ChipDisplay
+
+        b.display = ChipDisplay(size, t)
+    else:
+        b.display = term.Display(t)
     b.printer = TranscriptPrinter(var + "/paper.txt", t)
     t.printer = b.printer
     b.channels = [channel(ofd)]

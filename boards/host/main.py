@@ -1,6 +1,6 @@
 # The register app on the PC board (the launcher tools/sim.py starts this
 # under the MicroPython unix port, or CPython):
-#   main.py VAR [--display 20x4|128x64] [--ofd HOST:PORT] [--scanner FIFO] [--lang kk|ru] [--info TEXT]
+#   main.py VAR [--display 20x4|128x64|hd44780|ssd1306|sh1106] [--ofd HOST:PORT] [--scanner FIFO] [--lang kk|ru] [--info TEXT]
 # (--info: lines the launcher has to say, shown under the legend)
 
 import sys
@@ -26,7 +26,7 @@ def _args(argv):
         var = a
         i += 1
     if var is None or opts["display"] not in host.SIZES:
-        raise SystemExit("usage: main.py VAR [--display 20x4|128x64] [--ofd HOST:PORT] [--scanner FIFO]")
+        raise SystemExit("usage: main.py VAR [--display 20x4|128x64|hd44780|ssd1306|sh1106] [--ofd HOST:PORT] [--scanner FIFO]")
     return var, opts
 
 

@@ -38,6 +38,7 @@ DATA_MISMATCH = const(313)  # KZ-76.4
 CLOCK_BAD = const(314)  # KZ-42, KZ-ND-32: clock earlier than the last document
 Z_AREA_FULL = const(315)  # KZ-ND-35(3): no free Z slot for the next shift close
 INVALID_TOKEN = const(316)  # PROTOCOL 12, code 2: the OFD refused the token (KZ-20, KZ-41)
+CLOCK_LOST = const(317)  # KZ-41, KZ-42: the RTC lost its time (power): the time must be set
 
 # other refusals (not locks: they concern one request)
 E_BAD_PASSWORD = const(401)  # KZ-1, KZ-ND-35(1)
@@ -100,6 +101,8 @@ _TEXTS = (
     CLOCK_BAD, "Күн мен уақыт соңғы құжаттан ерте: ауысымды жабып, уақытты орнатыңыз",
         "Дата и время раньше последнего документа: закройте смену и установите время",
         "the clock no longer behind the last document (set after the Z, or the RTC itself)",
+    CLOCK_LOST, "Сағат тоқтап қалған: күн мен уақытты орнатыңыз",
+        "Часы останавливались: установите дату и время", "the date and time set (after the Z when a shift is open)",
     Z_AREA_FULL, "Z-есептерге орын қалмады", "Нет места для Z-отчётов", "service replaces the accumulator",
     INVALID_TOKEN, "ОФД токенді қабылдамады: дұрыс токенді енгізіңіз",
         "ОФД не принял токен: введите правильный токен", "a token entered in the settings (KZ-41)",
@@ -178,7 +181,7 @@ class Locked(Refused):
 # possible under the 24 h, 72 h, accumulator-full and OFD-order locks
 # (KZ-14 note, KZ-29.7), so the shift can always be closed; under the clock
 # lock too, as the clock may be set only after the Z (KZ-41)
-_PAY_ONLY = (ACC_FULL, OFD_SUSPEND, DATA_MISMATCH, SHIFT_24H, OFFLINE_72H, INVALID_TOKEN, CLOCK_BAD)
+_PAY_ONLY = (ACC_FULL, OFD_SUSPEND, DATA_MISMATCH, SHIFT_24H, OFFLINE_72H, INVALID_TOKEN, CLOCK_BAD, CLOCK_LOST)
 _KEEPS_SETTINGS = _PAY_ONLY + (NOT_FISCALISED, NO_PAPER, PRINTER_FAULT, Z_AREA_FULL)
 
 

@@ -275,11 +275,17 @@ class Register:
     def _clock_check(self, now):
         # KZ-42, KZ-ND-32: the clock lock stands while the clock is behind
         # the last document, and goes once it is not (set after the Z, or
-        # the RTC itself put right)
-        if now < self.last_doc_ts:
+        # the RTC itself put right); a clock that lost its time (the RTC's
+        # oscillator stopped) is CLOCK_LOST alone until the time is set
+        lost = self.clock.lost()
+        if now < self.last_doc_ts and not lost:
             self.locks.set(L.CLOCK_BAD)
         else:
             self.locks.clear(L.CLOCK_BAD)
+        if lost:
+            self.locks.set(L.CLOCK_LOST)
+        else:
+            self.locks.clear(L.CLOCK_LOST)
 
     def _acc_test(self):
         # a journal the boot could not replay whole stays locked: the state
@@ -883,10 +889,11 @@ class Register:
         now = self._require(L.OP_Z)
         if not self.shift_open:
             raise L.Refused(L.E_NO_SHIFT, None)
-        if now < self.last_doc_ts:
-            # the clock went back in the shift (CLOCK_BAD): the Z, the
-            # shift's last document, is dated at the last document, and
-            # the clock may be set after it (KZ-41, KZ-42)
+        if now < self.last_doc_ts or self.clock.lost():
+            # the clock went back in the shift (CLOCK_BAD) or lost its time
+            # (CLOCK_LOST): the Z, the shift's last document, is dated at
+            # the last document, and the clock may be set after it (KZ-41,
+            # KZ-42; a Z dated by a wrong clock ahead would refuse the true time)
             now = self.last_doc_ts
         if not self._acc_test():  # KZ-2 / KZ-13 at Z
             raise L.Locked(L.ACC_INTEGRITY, [L.ACC_INTEGRITY])

@@ -41,6 +41,8 @@ E_PAY_FIELDS = const(130)
 E_SAME_TAXPAYER = const(131)  # protocol result 17 SAME_TAXPAYER_AND_CUSTOMER
 E_QTY_WHOLE = const(132)  # a piece unit sold in a fraction
 E_LINE_SUM = const(133)  # price or price x quantity over MAX_AMOUNT
+E_SCAN = const(134)  # nothing recognised in a scan (partial read, noise)
+E_MARK_GOODS = const(135)  # a marking code of another good
 
 # kkm.layout labels
 L_SELL = const(201)
@@ -229,6 +231,8 @@ _T = (
         "ИИН/БИН покупателя совпадает с ИИН/БИН продавца",
     E_QTY_WHOLE, "Дана тауардың саны бүтін болуы керек", "Штучный товар: количество должно быть целым",
     E_LINE_SUM, "Баға немесе позиция сомасы тым үлкен", "Слишком большая цена или сумма позиции",
+    E_SCAN, "Штрихкод танылмады: қайта сканерлеңіз", "Штрихкод не распознан: сканируйте ещё раз",
+    E_MARK_GOODS, "Таңбалау коды басқа тауардікі", "Код маркировки другого товара",
 )
 
 _tables = [_T]  # flat tables: this one and those of add_table()

@@ -49,6 +49,7 @@ class Ui:
         self.told = []  # notices shown (each once while it stands)
         self.fault = None  # the last unexpected exception, for the log
         self.typed = ""  # the entry before the last key or scan
+        self.asked_time = False  # the clock screen came up for a lost RTC time
         from ui.login import Login
 
         self.show(Login())
@@ -134,6 +135,9 @@ class Ui:
         typed = self.entry.s
         self.typed = typed
         try:
+            if not code:
+                # the scanner read nothing whole (a partial read, noise)
+                raise D.DocumentError(T.E_SCAN, None)
             scr.scan(self, code)
         except Exception as e:
             self._refused_input(scr, typed, e)
@@ -273,11 +277,25 @@ class Ui:
         # comes up on the screen when the cashier is idle (KZ-17)
         self.status = status
         self.locks = locks
+        if L.CLOCK_LOST not in locks:
+            self.asked_time = False
         if self.job is None and self.message is None and self.creds is not None and not self.stack \
-                and self.reg.draft is None and not self.entry.s and self.new_texts():
-            from ui.menus import Messages
+                and self.reg.draft is None and not self.entry.s:
+            if self.new_texts():
+                from ui.menus import Messages
 
-            self.show(Messages())
+                self.show(Messages())
+            elif L.CLOCK_LOST in locks and not self.asked_time and self._may_set_clock():
+                # KZ-41: the RTC lost its time: the register asks for it once
+                # (again from MENU); with a shift open the Z comes first
+                from ui.menus import Clock
+
+                self.asked_time = True
+                self.show(Clock())
+
+    def _may_set_clock(self):
+        u = self.reg.auth.users.get(self.creds[0])
+        return u is not None and u.role != A.ROLE_CASHIER and not self.reg.shift_open
 
     def new_texts(self):
         t = self.reg.ofd_texts

@@ -96,24 +96,37 @@ class Sale(Screen):
             raise D.DocumentError(T.E_NO_LINES, None)
 
     def scan(self, ui, code):
-        self.goods(ui, code)
+        # a barcode (EAN-8/13, UPC-A, GTIN-14) is the good; a marking code
+        # is the good of its GTIN (AI 01) with this piece's code taken
+        gtin = None
+        if not ids.digits(code):
+            from kkm import gs1
 
-    def goods(self, ui, code):
+            gtin = gs1.mark_gtin(code)
+        if gtin is not None:
+            self.goods(ui, _catalogue_form(gtin), code)
+        else:
+            self.goods(ui, _catalogue_form(code))
+
+    def goods(self, ui, code, mark=None):
         # a GTIN/NTIN scanned or typed: the National Catalogue's element from
         # the cache (kkm.catalog), else asked of the OFD by the sender
         # (Desk.lookup, awaited by the UI task; a refusal is shown), then
         # its weight, price and marking codes
         item = ui.reg.catalogue_item(code)
         if item is None:
-            ui.await_(ui.desk.lookup(code), lambda it: self.found(ui, it), says=[ui.t(U.U_ASK_NKT), code])
+            ui.await_(ui.desk.lookup(code), lambda it: self.found(ui, it, mark), says=[ui.t(U.U_ASK_NKT), code])
         else:
-            self.found(ui, item)
+            self.found(ui, item, mark)
 
-    def found(self, ui, item):
+    def found(self, ui, item, mark=None):
         qty = self.take_qty()
         if qty is not None and qty % 1000 and not D.is_measured(item.unit):
             raise D.DocumentError(T.E_QTY_WHOLE, None)
-        ui.show(Item(item, qty))
+        scr = Item(item, qty)
+        if mark is not None:
+            scr.take_mark(mark)
+        ui.show(scr)
 
     def body(self, ui):
         reg = ui.reg
@@ -133,6 +146,17 @@ class Sale(Screen):
         if not catalog.coded(ln) and ln.unit_code != D.UNIT_SERVICE:
             out.append(T.text(catalog.N_NOT_IN_NKT, ui.lang))
         return out
+
+
+def _catalogue_form(code):
+    # the catalogue keys goods by GTIN-13/NTIN (EAN-8 for small goods): a
+    # GTIN-14 with leading zeros and a UPC-A (12 digits) are the same good's
+    # EAN-13 or EAN-8
+    if len(code) == 14 and code[0] == "0" and ids.digits(code):
+        return code[6:] if code.startswith("000000") else code[1:]
+    if len(code) == 12 and ids.digits(code):
+        return "0" + code
+    return code
 
 
 def _clock(reg):
@@ -167,21 +191,31 @@ class Item(Screen):
                 self.qty = ui.entry.qty()
             elif self.price is None:
                 self.price = ui.entry.money()
-                if not self.item.marked:
-                    self.add(ui)
+                if not self.item.marked or len(self.marks) >= self.need():
+                    self.add(ui)  # a marked good's code may have come with its scan
         else:
             Screen.key(self, ui, k)
 
     def scan(self, ui, code):
         if self.price is None or not self.item.marked:
             raise ValueError(code)
-        if not ids.check_mark(code):
-            raise D.DocumentError(T.E_MARK, None)
-        if code in self.marks:
-            return  # the same code scanned twice
-        self.marks.append(code)
+        self.take_mark(code)
         if len(self.marks) >= self.need():
             self.add(ui)
+
+    def take_mark(self, code):
+        # KZ-7.1: a marking code (GS1: GTIN with its check digit, serial) of
+        # this very good; a plain barcode or another good's code is refused
+        from kkm import gs1
+
+        gtin = gs1.mark_gtin(code)
+        if gtin is None:
+            raise D.DocumentError(T.E_MARK, None)
+        it = self.item
+        if not (gs1.same_gtin(gtin, it.gtin) or gs1.same_gtin(gtin, it.ntin)):
+            raise D.DocumentError(T.E_MARK_GOODS, None)
+        if code not in self.marks:  # the same code scanned twice counts once
+            self.marks.append(code)
 
     def add(self, ui):
         add_line(ui, self.item.line(self.price, self.qty or 1000, marks=self.marks))

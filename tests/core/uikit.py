@@ -78,10 +78,13 @@ ADMIN = ("2", "2222")
 SERVICE = ("9", "9999")
 
 
-def provisioned(cols=20, rows=4, log_blocks=24, **settings):
+def provisioned(cols=20, rows=4, log_blocks=24, clock=None, **settings):
     # a board whose register the service engineer fiscalised, booted again
-    # (the app reads the registration at boot)
+    # (the app reads the registration at boot); clock: the board's, when
+    # not the manual one
     b = Board(cols, rows, log_blocks)
+    if clock is not None:
+        b.clock = clock
     reg = AP.build(b).reg
     reg.set_user(9, "Сервис", A.ROLE_SERVICE, "9999")
     reg.login(9, "9999", A.MODE_SERVICE)
