@@ -729,28 +729,74 @@ class Register:
             self.last_doc_ts = ts
 
     def _print(self, res, lang):
-        # 5. print: only a document whose sign is in the journal is printed
+        # 5. print: only a document whose sign is in the journal is printed.
+        # A printer that answers later (boards: an ESC/POS job) returns its
+        # job: the document counts as printed once the printer confirms it
+        # (paper_check)
         if not res.journalled:
             self._notice(L.N_REPRINT)
             return res
         lang = lang or self.settings.get("lang")
         info = self._info(res.number, res.shift_no, res.ts, res.fiscal_sign, res.offline, res.doc)
-        info["copy"] = res.printed  # a second paper says it is a copy
+        # a second paper, or one after a part reached (or may be reaching)
+        # the paper, says it is a copy
+        info["copy"] = res.printed or getattr(res, "started", False) or getattr(res, "job", None) is not None
         if isinstance(res.doc, D.Receipt):
-            lines = layout.receipt_lines(res.doc, info, lang)
+            lines = layout.receipt_lines(res.doc, info, lang, self.paper_width())
         else:
-            lines = layout.placement_lines(res.doc, info, lang)
+            lines = layout.placement_lines(res.doc, info, lang, self.paper_width())
         res.lines = lines
+        res.reprint = False
         try:
-            self.printer.print(lines)
-            res.printed = True
+            res.job = self.printer.print(lines)
         except Exception:
-            self._printer()
-            self._audit(EV_PRINT_FAIL, 0, struct.pack("<I", res.seq))
-            self._notice(L.N_REPRINT)
+            self._print_failed(res)
             return res
+        if res.job is None:
+            res.printed = True
         self.print_ofd_texts(lang)  # KZ-17: after the document, on its own slip
         return res
+
+    def _print_failed(self, res):
+        # KZ-6: the printer's state locks new documents; the document is
+        # printed again once the printer is ready (paper_check, or COPY)
+        self._printer()
+        self._audit(EV_PRINT_FAIL, 0, struct.pack("<I", res.seq))
+        self._notice(L.N_REPRINT)
+        res.reprint = True
+
+    def paper_check(self, lang=None):
+        # KZ-6, called by the app's printer task: the printer's word on the
+        # last document's job. Confirmed: printed. Failed (paper end, cover,
+        # fault): locked by the printer's state, and once it is ready again
+        # printed again, marked as a copy when part of it reached the paper.
+        # The same fiscalised document: never a second one. -> the reprinted
+        # document, or None
+        res = self.last
+        if res is None or res.printed:
+            return None
+        job = getattr(res, "job", None)
+        if job is not None:
+            if job.done is None:
+                return None  # still printing
+            res.job = None
+            if job.done:
+                res.printed = True
+                return None
+            res.started = getattr(res, "started", False) or job.started
+            self._print_failed(res)
+        if not getattr(res, "reprint", False):
+            return None
+        self._printer()
+        if self.printer.status() != PRINTER_OK:
+            return None
+        if L.N_REPRINT in self.notices:
+            self.notices.remove(L.N_REPRINT)
+        return self._print(res, lang)
+
+    def paper_width(self):
+        # characters per line of the board's printer (58 mm: 32, 80 mm: 48)
+        return getattr(self.printer, "width", layout.WIDE)
 
     def copy_last(self, lang=None):
         # a copy of the last document (after a paper jam or a power cut)
@@ -828,7 +874,7 @@ class Register:
         shift_no, number = split_doc(payload)[:2]
         info = {"factory_no": s.get("factory_no"), "rnm": s.get("rnm"), "ts": self.clock.now() + s.get("tz_offset"),
                 "shift_no": shift_no, "number": number, "seq": seq, "sign": sign, "code": code, "text": text}
-        lines = layout.aside_lines(info, lang or s.get("lang"))
+        lines = layout.aside_lines(info, lang or s.get("lang"), self.paper_width())
         if self.printer.status() == PRINTER_OK:
             try:
                 self.printer.print(lines)
@@ -856,7 +902,7 @@ class Register:
     def print_x(self, zx, source, lang=None):
         # source: "ofd" (the OFD's X) or "own"
         self.x_source = source
-        lines = layout.report_lines(zx, lang or self.settings.get("lang"))
+        lines = layout.report_lines(zx, lang or self.settings.get("lang"), self.paper_width())
         self.printer.print(lines)
         self.print_ofd_texts(lang)
         return zx
@@ -871,7 +917,7 @@ class Register:
         # KZ-31.2, KZ-31.3: a non-fiscal report of this shift's counters
         self.auth.require(A.MODE_SALES)
         self._require(L.OP_X)
-        lines = lines_of(rows(), lang or self.settings.get("lang"))
+        lines = lines_of(rows(), lang or self.settings.get("lang"), self.paper_width())
         self.printer.print(lines)
         return lines
 
@@ -906,7 +952,7 @@ class Register:
             self.z_source = "ofd"
         lang = iss.lang
         try:
-            self.printer.print(layout.report_lines(zx, lang or self.settings.get("lang")))
+            self.printer.print(layout.report_lines(zx, lang or self.settings.get("lang"), self.paper_width()))
         except Exception:
             self._printer()
             self._notice(L.N_REPRINT)
