@@ -514,6 +514,26 @@ def _named(g):
 KAZAKH_UDC = "ӘәҒғҚқҢңӨөҰұҮүҺһ"
 
 
+class Uart:
+    # the interpreter as the driver's UART (write, any, read), in one process
+    def __init__(self, printer):
+        self.printer = printer
+
+    def write(self, b):
+        self.printer.feed(bytes(b))
+        return len(b)
+
+    def any(self):
+        return len(self.printer.out)
+
+    def read(self, n=None):
+        out = self.printer.out
+        n = len(out) if n is None else min(n, len(out))
+        b = bytes(out[:n])
+        del out[:n]
+        return b
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("job", help="the bytes sent to the printer")
