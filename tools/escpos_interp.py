@@ -17,7 +17,9 @@ The ROM font is tools/printer_font.py (12 x 24 cells).
 
 import argparse
 import os
+import select
 import sys
+import threading
 
 sys.path[:0] = [os.path.dirname(os.path.abspath(__file__)),
                 os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "firmware"),
@@ -532,6 +534,69 @@ class Uart:
         b = bytes(out[:n])
         del out[:n]
         return b
+
+
+class Link(threading.Thread):
+    """The PC board's printer (boards/host/printer.py, LinkedPrinter): what the
+    app sends on VAR/printer.in is printed, the answers go back on
+    VAR/printer.out, the terminal's paper key arrives on VAR/printer.ctl
+    ("out" / "in"). Each document, up to its cut, is appended to
+    VAR/paper.txt and drawn as VAR/paper.png; errors go to the transcript."""
+
+    PIPES = ("printer.in", "printer.out", "printer.ctl")
+
+    def __init__(self, var, profile="epson80"):
+        threading.Thread.__init__(self, daemon=True)
+        self.var = var
+        self.printer = Printer(profile)
+        fds = []
+        for name in self.PIPES:
+            path = os.path.join(var, name)
+            if not os.path.exists(path):
+                os.mkfifo(path)
+            fds.append(os.open(path, os.O_RDWR | os.O_NONBLOCK))
+        self.fin, self.fout, self.fctl = fds
+        self.stopping = False
+        self.shown = 0  # transcript lines already in paper.txt
+        self.errors = 0
+
+    def run(self):
+        p = self.printer
+        while not self.stopping:
+            ready = select.select([self.fctl, self.fin], [], [], 0.1)[0]
+            # the paper key first: it came before the poll that asks about it
+            if self.fctl in ready:
+                for cmd in os.read(self.fctl, 4096).split():
+                    if cmd == b"out":
+                        p.take_paper()
+                    elif cmd == b"in":
+                        p.load_paper()
+            if self.fin in ready:
+                p.feed(os.read(self.fin, 65536))
+            out = p.read()
+            if out:
+                os.write(self.fout, out)
+            self._paper()
+
+    def _paper(self):
+        # a finished document to the transcript and the PNG
+        p = self.printer
+        new = p.transcript[self.shown:]
+        bad = p.errors[self.errors:]
+        if not new or not new[-1].endswith(" cut"):
+            if not bad:
+                return
+        with open(os.path.join(self.var, "paper.txt"), "a", encoding="utf-8") as f:
+            f.write("\n".join(new + ["printer error at byte %d: %s" % e for e in bad]) + "\n\n")
+        self.shown = len(p.transcript)
+        self.errors = len(p.errors)
+        if new:
+            p.save_png(os.path.join(self.var, "paper.png"))
+            p.rows = []
+
+    def stop(self):
+        self.stopping = True
+        self.join(1)
 
 
 def main(argv):
