@@ -80,7 +80,7 @@ class EscPosPrinter:
             for style, s in job.lines:
                 text = text or bool(s.strip())
                 if style & layout.QR:
-                    await d.send(d.qr(s.encode()))
+                    await d.print_qr(s.encode())
                 else:
                     await d.send(d.line(s, bool(style & layout.BOLD), bool(style & layout.DOUBLE)))
             if text:

@@ -12,6 +12,8 @@
 #           (ESC &), sent once per power-up; І і print as Latin I i
 #   RASTER  CP866 text, and a line with a Kazakh letter as a GS v 0 image
 #           drawn with the frozen font (drivers/escpos_raster.py)
+# The QR code: GS ( k where the profile has it, else drawn by drivers/qr.py
+# and sent as raster bands.
 # MicroPython has no codecs: the code tables below are the driver's own.
 #
 # A job counts as printed only when the printer answers the GS r 1 sent
@@ -256,6 +258,18 @@ def qr_bytes(data, dots):
             + b"\x1d(k" + bytes((k & 0xFF, k >> 8)) + b"1P0" + data + b"\x1d(k\x03\x001Q0\n\x1ba\x00")
 
 
+def qr_band(m, y, module):
+    # module row y of a drivers.qr Matrix as a GS v 0 image `module` dots high
+    n = m.size
+    xb = (n * module + 7) // 8
+    row = bytearray(xb)
+    for x in range(n):
+        if m.get(x, y):
+            for k in range(x * module, x * module + module):
+                row[k >> 3] |= 0x80 >> (k & 7)
+    return b"\x1dv0\x00" + bytes((xb & 0xFF, xb >> 8, module, 0)) + bytes(row) * module
+
+
 def cut_bytes(prof):
     # feed past the tear bar or the cutter, and cut where there is one
     if prof.cutter:
@@ -357,8 +371,22 @@ class EscPos:
             return raster_line(text, self.prof.dots, bold, tall)
         return text_line(text, self.strategy, bold, tall)
 
-    def qr(self, data):
-        return qr_bytes(data, self.prof.dots)
+    async def print_qr(self, data):
+        # GS ( k where the profile has it, else the symbol drawn here and
+        # sent as raster bands, one per module row
+        if self.prof.qr:
+            await self.send(qr_bytes(data, self.prof.dots))
+            return
+        from drivers import qr
+
+        module = qr_module(len(data), self.prof.dots)
+        if module is None:
+            raise ValueError("QR data too long")
+        m = await qr.matrix(data)
+        await self.send(b"\x1ba\x01")
+        for y in range(m.size):
+            await self.send(qr_band(m, y, module))
+        await self.send(b"\n\x1ba\x00")
 
     def cut(self):
         return cut_bytes(self.prof)

@@ -74,6 +74,41 @@ def test_kz_36_qr_command_and_module_size():
     assert E.qr_module(106, 384) == 4 and E.qr_module(213, 384) == 3 and E.qr_module(214, 576) is None
 
 
+def test_kz_36_qr_drawn_by_the_driver_error_correction_and_format():
+    from drivers import qr
+
+    # the format strings of level M in ISO/IEC 18004 (table C.1)
+    assert [qr.format_bits(k) for k in range(8)] == [
+        0b101010000010010, 0b101000100100101, 0b101111001111100, 0b101101101001011,
+        0b100010111111001, 0b100000011001110, 0b100111110010111, 0b100101010100000]
+    # every block with its EC codewords is a Reed-Solomon codeword: the
+    # polynomial is zero at the generator's roots
+    data = b"http://k.kz?i=1&f=2&s=3.00&t=20260101T000000" * 2
+    v = qr.version(len(data))
+    ecn, b1, d1, b2, d2 = qr._BLOCKS[v - 1]
+    cw = qr._codewords(data, v)
+    assert v == 6 and len(cw) == b1 * d1 + b2 * d2 + ecn * (b1 + b2)
+    block = bytes(cw[k] for k in range(0, b1 * d1, b1)) + bytes(cw[b1 * d1 + k] for k in range(0, ecn * b1, b1))
+    for i in range(ecn):
+        acc = 0
+        for c in block:
+            acc = qr._mul(acc, qr._EXP[i]) ^ c
+        assert acc == 0, i
+    m = run(qr.matrix(data))
+    assert m.size == 41 and m.get(0, 0) and not m.get(7, 7) and m.get(8, m.size - 8)  # finder, separator, dark module
+
+
+def test_qr_as_raster_bands_without_gs_k():
+    p = PrinterDouble()
+    d = E.EscPos(p, E.profile("panel58"), 0)
+    data = b"http://k.kz?i=1&f=2&s=3.00&t=20260101T000000"
+    run(d.print_qr(data))
+    out = bytes(p.printed)
+    assert b"\x1d(k" not in out and out.startswith(b"\x1ba\x01\x1dv0\x00") and out.endswith(b"\n\x1ba\x00")
+    band = 8 + 21 * 5  # 33 modules x 5 dots: 21 bytes a row, 5 rows a band
+    assert len(out) == 3 + 33 * band + 4 and out[3:11] == b"\x1dv0\x00\x15\x00\x05\x00"
+
+
 def test_status_bytes():
     assert E.decode_status(b"\x12\x12\x12\x12") == (E.OK, False)
     assert E.decode_status(b"\x12\x12\x12\x1e") == (E.OK, True)  # near end
