@@ -26,6 +26,7 @@ sys.path[:0] = [os.path.dirname(os.path.abspath(__file__)),
                 os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")]
 
 import printer_font as F  # noqa: E402
+from gen_printer_font import KAZAKH_UDC  # noqa: E402
 import segno  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -511,9 +512,6 @@ def _named(g):
         if F.glyph(ch) == g:
             return ch
     return "\ufffd"
-
-
-KAZAKH_UDC = "ӘәҒғҚқҢңӨөҰұҮүҺһ"
 
 
 class Uart:
