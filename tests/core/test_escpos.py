@@ -177,12 +177,17 @@ def test_board_printer_layout_lines_to_the_paper():
     assert E.qr_bytes(b"http://k.kz?i=1", 384) in out and out.endswith(b"\x1bd\x04")
 
 
-def test_kz_6_paper_end_mid_receipt_locks_then_a_copy_and_one_document():
-    b = fiscalised_bench()
-    r = b.reg
-    port, dbl = _printer("xprinter80")
+def _register(profile):
+    # a fiscalised register on the board printer of `profile`, its double ready
+    r = fiscalised_bench().reg
+    port, dbl = _printer(profile)
     r.printer = port
     run(port.poll())
+    return r, port, dbl
+
+
+def test_kz_6_paper_end_mid_receipt_locks_then_a_copy_and_one_document():
+    r, port, dbl = _register("xprinter80")
     assert r.paper_width() == 48
     first = sell(r)
     _settle(port)
@@ -217,11 +222,7 @@ def test_kz_6_paper_end_mid_receipt_locks_then_a_copy_and_one_document():
 
 
 def test_kz_6_paper_out_before_the_receipt_prints_it_whole_later():
-    b = fiscalised_bench()
-    r = b.reg
-    port, dbl = _printer("epson80")
-    r.printer = port
-    run(port.poll())
+    r, port, dbl = _register("epson80")
     res = sell(r)  # the paper runs out after the status check, before the job starts
     dbl.paper_out = True
     _settle(port)
