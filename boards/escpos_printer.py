@@ -61,7 +61,13 @@ class EscPosPrinter:
         self.wake = asyncio.Event()
         while True:
             if self.jobs:
-                await self.job(self.jobs[0])
+                try:
+                    await self.job(self.jobs[0])
+                except (OSError, ValueError):
+                    # the line or the data broke off (a pipe, a QR too long):
+                    # the job failed, the task goes on
+                    self.found = E.FAULT
+                    self._fail()
                 continue
             await self.poll()
             try:
@@ -92,6 +98,10 @@ class EscPosPrinter:
             st = await d.status()
             self.found = E.FAULT if st == E.OK else st  # no confirmation from a "ready" printer
             await d.clear()
+        self._fail()
+
+    def _fail(self):
+        # the job in hand and every one behind it
         for j in self.jobs:
             j.done = False
         self.jobs = []
