@@ -145,3 +145,13 @@ def test_unknown_and_malformed_commands_are_reported():
 
 def test_the_frozen_font_modules_are_up_to_date():
     assert gen_printer_font.main(["--check"]) == 0
+
+
+def test_command_line_prints_a_job_file_and_reports_errors(tmp_path, capsys):
+    job = tmp_path / "job.bin"
+    job.write_bytes(E.init_bytes(E.profile("xprinter58")) + E.text_line("Сәлем", E.UDC) + b"\x1b\x99")
+    png = tmp_path / "paper.png"
+    assert I.main([str(job), "--profile", "xprinter58", "--png", str(png)]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == "Сәлем" and "unknown command ESC 99" in err
+    assert png.stat().st_size > 0
