@@ -109,6 +109,12 @@ class Fiscalised:
         self.doc = doc
         self.printed = printed
         self.journalled = True
+        # the paper (kkm.register.paper_check): the printer's job while it
+        # prints, whether a part of a failed one reached the paper, and a
+        # failure waiting for the printer to be ready again
+        self.job = None
+        self.started = False
+        self.reprint = False
 
 
 # --- the checkpoint's state (journal CHECKPOINT payload) ---------------------

@@ -740,7 +740,7 @@ class Register:
         info = self._info(res.number, res.shift_no, res.ts, res.fiscal_sign, res.offline, res.doc)
         # a second paper, or one after a part reached (or may be reaching)
         # the paper, says it is a copy
-        info["copy"] = res.printed or getattr(res, "started", False) or getattr(res, "job", None) is not None
+        info["copy"] = res.printed or res.started or res.job is not None
         if isinstance(res.doc, D.Receipt):
             lines = layout.receipt_lines(res.doc, info, lang, self.paper_width())
         else:
@@ -775,7 +775,7 @@ class Register:
         res = self.last
         if res is None or res.printed:
             return None
-        job = getattr(res, "job", None)
+        job = res.job
         if job is not None:
             if job.done is None:
                 return None  # still printing
@@ -783,9 +783,9 @@ class Register:
             if job.done:
                 res.printed = True
                 return None
-            res.started = getattr(res, "started", False) or job.started
+            res.started = res.started or job.started
             self._print_failed(res)
-        if not getattr(res, "reprint", False):
+        if not res.reprint:
             return None
         self._printer()
         if self.printer.status() != PRINTER_OK:
