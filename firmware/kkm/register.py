@@ -87,6 +87,25 @@ class Accepted:
         self.report = report
 
 
+class ZPaper:
+    # the paper of a Z report (KZ-6, Register.paper_check): seq of its
+    # document, the report as printed, and the paper state Fiscalised has
+    def __init__(self, seq, report, lang):
+        self.seq = seq
+        self.report = report
+        self.lang = lang
+        self.printed = False
+        self.job = None
+        self.started = False
+        self.reprint = False
+
+
+def _copy(paper):
+    # a second paper, or one after a part reached (or may be reaching) the
+    # paper, says it is a copy
+    return paper.printed or paper.started or paper.job is not None
+
+
 class Register:
     def __init__(self, acc, printer, ofd, clock, firmware_ok=True, hw_test=None, sw_test=None, catalog=None):
         self.acc = acc
@@ -107,6 +126,7 @@ class Register:
         self.unsettled = None  # the Issued document until settle
         self.returnable = None  # kkm.returns.Returnable of the open return (open_return)
         self.last = None  # Fiscalised, for a copy
+        self.z_paper = None  # ZPaper: the last Z report's paper
         self.x_source = None  # the last X printed: "ofd" or "own" (x_report)
         self.z_source = None  # the last Z printed: "ofd" or "own" (close_shift)
         self.notices = []  # text codes for the cashier (KZ-29.2, recovery)
@@ -738,61 +758,77 @@ class Register:
             return res
         lang = lang or self.settings.get("lang")
         info = self._info(res.number, res.shift_no, res.ts, res.fiscal_sign, res.offline, res.doc)
-        # a second paper, or one after a part reached (or may be reaching)
-        # the paper, says it is a copy
-        info["copy"] = res.printed or res.started or res.job is not None
+        info["copy"] = _copy(res)
         if isinstance(res.doc, D.Receipt):
             lines = layout.receipt_lines(res.doc, info, lang, self.paper_width())
         else:
             lines = layout.placement_lines(res.doc, info, lang, self.paper_width())
         res.lines = lines
-        res.reprint = False
-        try:
-            res.job = self.printer.print(lines)
-        except Exception:
-            self._print_failed(res)
-            return res
-        if res.job is None:
-            res.printed = True
-        self.print_ofd_texts(lang)  # KZ-17: after the document, on its own slip
+        if self._send(res, lines):
+            self.print_ofd_texts(lang)  # KZ-17: after the document, on its own slip
         return res
 
-    def _print_failed(self, res):
+    def _print_z(self, z):
+        lines = layout.report_lines(z.report, z.lang or self.settings.get("lang"), self.paper_width(), _copy(z))
+        return self._send(z, lines)
+
+    def _send(self, paper, lines):
+        # a document's lines to the printer -> False when it refused them
+        paper.reprint = False
+        try:
+            paper.job = self.printer.print(lines)
+        except Exception:
+            self._print_failed(paper)
+            return False
+        if paper.job is None:
+            paper.printed = True
+        return True
+
+    def _print_failed(self, paper):
         # KZ-6: the printer's state locks new documents; the document is
         # printed again once the printer is ready (paper_check, or COPY)
         self._printer()
-        self._audit(EV_PRINT_FAIL, 0, struct.pack("<I", res.seq))
+        self._audit(EV_PRINT_FAIL, 0, struct.pack("<I", paper.seq))
         self._notice(L.N_REPRINT)
-        res.reprint = True
+        paper.reprint = True
 
     def paper_check(self, lang=None):
         # KZ-6, called by the app's printer task: the printer's word on the
-        # last document's job. Confirmed: printed. Failed (paper end, cover,
-        # fault): locked by the printer's state, and once it is ready again
-        # printed again, marked as a copy when part of it reached the paper.
-        # The same fiscalised document: never a second one. -> the reprinted
-        # document, or None
-        res = self.last
-        if res is None or res.printed:
-            return None
-        job = res.job
+        # jobs of the last document and the last Z. Confirmed: printed.
+        # Failed (paper end, cover, fault): locked by the printer's state,
+        # and once it is ready again printed again, marked as a copy when
+        # part of it reached the paper. The same fiscalised document: never
+        # a second one. -> what was printed again (Fiscalised, ZPaper), or None
+        for p in (self.last, self.z_paper):
+            if p is None or not self._failed(p):
+                continue
+            self._printer()
+            if self.printer.status() != PRINTER_OK:
+                return None
+            if L.N_REPRINT in self.notices:
+                self.notices.remove(L.N_REPRINT)
+            if p is self.z_paper:
+                self._print_z(p)
+            else:
+                self._print(p, lang)
+            return p
+        return None
+
+    def _failed(self, p):
+        # the job's outcome taken in -> True when p waits to be printed again
+        if p.printed:
+            return False
+        job = p.job
         if job is not None:
             if job.done is None:
-                return None  # still printing
-            res.job = None
+                return False  # still printing
+            p.job = None
             if job.done:
-                res.printed = True
-                return None
-            res.started = res.started or job.started
-            self._print_failed(res)
-        if not res.reprint:
-            return None
-        self._printer()
-        if self.printer.status() != PRINTER_OK:
-            return None
-        if L.N_REPRINT in self.notices:
-            self.notices.remove(L.N_REPRINT)
-        return self._print(res, lang)
+                p.printed = True
+                return False
+            p.started = p.started or job.started
+            self._print_failed(p)
+        return p.reprint
 
     def paper_width(self):
         # characters per line of the board's printer (58 mm: 32, 80 mm: 48)
@@ -950,14 +986,9 @@ class Register:
         if answer is not None and answer.report is not None:
             zx = answer.report
             self.z_source = "ofd"
-        lang = iss.lang
-        try:
-            self.printer.print(layout.report_lines(zx, lang or self.settings.get("lang"), self.paper_width()))
-        except Exception:
-            self._printer()
-            self._notice(L.N_REPRINT)
-            return zx
-        self.print_ofd_texts(lang)  # texts that came with the Z's answer
+        self.z_paper = ZPaper(iss.seq, zx, iss.lang)
+        if self._print_z(self.z_paper):
+            self.print_ofd_texts(iss.lang)  # texts that came with the Z's answer
         return zx
 
     def finish_z(self, shift_no, ts, write=True):

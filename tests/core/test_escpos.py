@@ -236,3 +236,27 @@ def test_kz_6_paper_out_before_the_receipt_prints_it_whole_later():
     out = bytes(dbl.printed)
     assert res.printed and E.encode("КӨШІРМЕ", E.RK1048) not in out  # nothing of it was on paper: no copy mark
     assert E.encode(res.fiscal_sign, E.RK1048) in out
+
+
+def test_kz_6_paper_end_in_the_z_report_prints_it_again_as_a_copy():
+    from kkm import auth as A
+
+    r, port, dbl = _register("xprinter58")
+    sell(r)
+    _settle(port)
+    r.paper_check()
+    r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+    dbl.lines_left = 5  # the paper ends in the Z report
+    zx = r.close_shift()
+    z = r.z_paper
+    _settle(port)
+    assert r.paper_check() is None and not z.printed and z.started
+    assert L.NO_PAPER in r.active_locks() and r.acc.z_count() == 1
+    cut = len(dbl.printed)
+    dbl.load_paper()
+    run(port.poll())
+    assert r.paper_check() is z
+    _settle(port)
+    assert r.paper_check() is None and z.printed and r.acc.z_count() == 1 and z.report is zx
+    again = bytes(dbl.printed[cut:])
+    assert again.index(E.encode("КӨШІРМЕ", E.UDC)) < again.index(E.encode("Z-", E.UDC))
