@@ -37,7 +37,7 @@ from kkm import records as RC
 from kkm import texts as T
 from kkm.records import (R_RECEIPT, R_PLACEMENT, R_ZDOC, R_SIGN, R_OPEN, R_AUDIT, R_SETTINGS, R_USERS, R_SESSION,
                          EV_SETTINGS, EV_CLOCK, EV_ABANDON, EV_OFD_ORDER, EV_FISCALISED, EV_PRINT_FAIL, EV_TOKEN,
-                         EV_SET_ASIDE, AUTH_RESERVED, ASIDE_ACK, SESSION_ROOM, SIGN_ROOM, KIND, Fiscalised,
+                         EV_SET_ASIDE, AUTH_RESERVED, ASIDE_ACK, SESSION_ROOM, SIGN_ROOM, KIND, Fiscalised, Paper,
                          autonomous_sign, doc_header, split_doc, z_body, sign_of, sign_payload)
 from kkm.settings import Settings, check_clock
 
@@ -87,17 +87,13 @@ class Accepted:
         self.report = report
 
 
-class ZPaper:
+class ZPaper(Paper):
     # the paper of a Z report (KZ-6, Register.paper_check): seq of its
-    # document, the report as printed, and the paper state Fiscalised has
+    # document and the report as printed
     def __init__(self, seq, report, lang):
-        self.seq = seq
+        Paper.__init__(self, seq, False)
         self.report = report
         self.lang = lang
-        self.printed = False
-        self.job = None
-        self.started = False
-        self.reprint = False
 
 
 def _copy(paper):
