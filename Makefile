@@ -10,6 +10,7 @@ export PATH := $(BIN):$(PATH)
 .PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy clean
 .PHONY: firmware journal-backup flash
 .PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy test-board vboard clean
+.PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy clean receipts
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -71,6 +72,12 @@ fuzz-journal: setup
 # the firmware's start (BOARD: a package under boards/, default esp32s3; FROZEN=1: the image
 # carries the code, only the manifest naming its digest is deployed).
 PORT_NEEDED = @test -n "$(PORT)" || { echo "PORT is required, e.g. make $@ PORT=/dev/ttyUSB0"; exit 2; }
+# The receipt pictures of docs/receipts: the register printing through the ESC/POS driver on the
+# interpreter (docs/printer.md).
+receipts: setup
+	$(PY) tools/receipts.py
+
+# Device build: .mpy files for the ESP32 in build/mpy, and a copy to a board's /lib.
 mpy: setup
 	$(PY) tools/deploy.py mpy
 

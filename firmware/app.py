@@ -6,7 +6,10 @@
 #   display   the frame, shown when it changed (at once after a key, and
 #             at least once a second)
 #   ofd       the sender task: connection test, replay, probes
-#   printer   the printer's status for the strip, once a second
+#   printer   the printer's status for the strip and its word on the last
+#             document's paper (Register.paper_check), once a second; a
+#             printer with a run() coroutine (an ESC/POS board printer) runs
+#             its jobs and status polls in a task of its own
 #   clock     the status strip and the locks in force, once a second
 #
 # The board (boards/host on the PC; a board package on the device):
@@ -18,6 +21,9 @@
 #   display    cols, rows, show(lines)
 #   printer    status() -> "ok" | "no_paper" | "fault", print(lines), width
 #   beeper     beep(), optional: a scan the UI refused (misread, check digit, marking code)
+#   printer    status() -> "ok" | "no_paper" | "fault", print(lines) -> None
+#              (printed) or a job (done: None while printing, True, False;
+#              started), width (characters per line), optional async run()
 #   channels   the OFD channels in priority order (net; one with a name,
 #              "wifi" or "gsm", is named on the strip); ofd_hosts [(host, port)]
 #   code       optional: the folder of the deployed code, checked against its
@@ -219,6 +225,8 @@ class App:
     async def _printer(self):
         while True:
             self.paper = self.board.printer.status()
+            if self.reg.paper_check() is not None:
+                self.dirty.set()
             await asyncio.sleep(STEP_S)
 
     async def _clock(self):
@@ -236,6 +244,8 @@ class App:
         self.refresh()
         tasks = [asyncio.create_task(c) for c in (self._keys(), self._scans(), self._display(), self._ofd(),
                                                    self._printer(), self._clock())]
+        if hasattr(self.board.printer, "run"):
+            tasks.append(asyncio.create_task(self.board.printer.run()))
         await self.stopped.wait()
         for t in tasks:
             t.cancel()

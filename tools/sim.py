@@ -11,6 +11,9 @@ factory-fresh register as the service centre does (the OFD's registration,
 fiscalisation, the first users), then runs firmware/app.py on boards/host in
 a child process on this terminal, in cbreak mode. The register's state (flash
 images, device key, paper transcript) lives in --var and survives restarts.
+The app's printer driver talks ESC/POS to an interpreter in this process
+over named pipes (VAR/printer.in, .out, .ctl): the paper is VAR/paper.txt,
+the last document VAR/paper.png.
 Scanned codes also come from the named pipe VAR/scanner:
 `echo 4870001000011 > var/sim/scanner`.
 """
@@ -176,8 +179,15 @@ def main(argv=None):
         fifo = os.path.join(a.var, "scanner")
         if not os.path.exists(fifo):
             os.mkfifo(fifo)
+        from tools.escpos_interp import Link
+
+        printer = Link(a.var)  # the ESC/POS printer the app's driver talks to
+        printer.start()
         sys.stdout.flush()
-        return run_app(app_command(a, ofd) + ["--info", info])
+        try:
+            return run_app(app_command(a, ofd) + ["--info", info])
+        finally:
+            printer.stop()
     finally:
         if sim is not None:
             sim.stop()

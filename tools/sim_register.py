@@ -114,6 +114,12 @@ class Sim:
         except OSError:
             return ""
 
+    def printed(self, text, timeout=10.0):
+        # the paper once it shows text: the printer confirms a job a moment
+        # after the display says the document is done
+        self.until(lambda: text in self.paper(), timeout)
+        return self.paper()
+
     # --- input -------------------------------------------------------------------
 
     def press(self, *names):

@@ -1,12 +1,14 @@
 # The PC as a register board (`make sim`): keypad, display and scanner on the
-# terminal (term.py), the printer to a transcript file (printer.py), the
-# journal and fiscal memory on NOR emulators in files (flash.py), the PC's
-# clock, one TCP channel. make() builds the board the app takes
+# terminal (term.py), the printer (printer.py: the ESC/POS driver to the
+# launcher's interpreter when it made the printer pipes, else text to a
+# transcript file), the journal and fiscal memory on NOR emulators in files
+# (flash.py), the PC's clock, one TCP channel. make() builds the board the app takes
 # (app.build(board)); the launcher tools/sim.py provisions the register and
 # starts the OFD simulator first.
 #
 # State in the folder var: journal.img, fiscal_memory.img, device.key,
-# paper.txt (the transcript), scanner (a named pipe, when the launcher made it).
+# paper.txt (the transcript), scanner (a named pipe, when the launcher made it),
+# printer.in, printer.out, printer.ctl (the printer's pipes, idem), paper.png.
 
 LOG_BLOCKS = 64  # 256 KB journal
 FM_BLOCKS = 4  # fiscal memory (Z summaries)
@@ -53,10 +55,20 @@ def channel(ofd):
     return ch
 
 
+def _exists(path):
+    import os
+
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
 def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None):
     from boards.host import term
     from boards.host.flash import FileFlash
-    from boards.host.printer import TranscriptPrinter
+    from boards.host.printer import LinkedPrinter, TranscriptPrinter
     from compat import ticks_ms
     from kkm.clock import Clock
     from ui import keys
@@ -78,6 +90,11 @@ def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None):
     else:
         b.display = term.Display(t)
     b.printer = TranscriptPrinter(var + "/paper.txt", t)
+    b.display = term.Display(t)
+    if _exists(var + "/printer.in"):
+        b.printer = LinkedPrinter(var, t)
+    else:
+        b.printer = TranscriptPrinter(var + "/paper.txt", t)
     t.printer = b.printer
     b.channels = [channel(ofd)]
     b.ofd_hosts = [OFD]

@@ -107,8 +107,8 @@ class _Out:
         for part in wrap(value, self.w):
             self.lines.append((style, pad(part, self.w, ">")))
 
-    def copy_mark(self, info):
-        if info.get("copy"):
+    def copy_mark(self, copy):
+        if copy:
             self.text(self.t(T.L_COPY), CENTRE | BOLD)
 
     def rule(self, ch="-"):
@@ -127,7 +127,7 @@ def receipt_lines(receipt, info, lang, width=WIDE):
     # dual_totals (exchange/scrap/glass/pawnshop, R-56), copy (a second
     # paper of a printed document: marked as a copy first)
     o = _Out(width, lang)
-    o.copy_mark(info)
+    o.copy_mark(info.get("copy"))
     sign = info.get("fiscal_sign")
     offline = bool(info.get("offline"))
     table = info.get("table")
@@ -285,7 +285,7 @@ def _plain(c):
 def placement_lines(placement, info, lang, width=WIDE):
     # KZ-27 money placement slip (header, kind, amount, cash, fiscal sign)
     o = _Out(width, lang)
-    o.copy_mark(info)
+    o.copy_mark(info.get("copy"))
     o.text(info["taxpayer"], CENTRE | BOLD)
     o.text(info["address"], CENTRE)
     o.lv(o.t(T.L_BIN), info["bin"])
@@ -365,10 +365,12 @@ def _dt(v):
     return "%02d.%02d.%04d %02d:%02d:%02d" % (d["day"], d["month"], d["year"], t["hour"], t["minute"], t["second"])
 
 
-def report_lines(zx, lang, width=WIDE):
+def report_lines(zx, lang, width=WIDE, copy=False):
     # X or Z report from a ZXReport dict (kkm.counters.ShiftCounters.zx_report
-    # or the server's answer converted to the same dict shape)
+    # or the server's answer converted to the same dict shape); copy: a
+    # second paper of a Z, marked as a copy first
     o = _Out(width, lang)
+    o.copy_mark(copy)
     z = "close_shift_time" in zx
     o.text(o.t(T.L_Z_REPORT if z else T.L_X_REPORT), CENTRE | BOLD)
     o.lv(o.t(T.L_SHIFT), str(zx["shift_number"]))

@@ -96,18 +96,29 @@ def sign_of(acc, doc_seq):
     return None
 
 
-class Fiscalised:
+class Paper:
+    # a fiscal document's paper (kkm.register.paper_check): printed, the
+    # printer's job while it prints, whether a part of a failed one reached
+    # the paper, and a failure waiting for the printer to be ready again
+    def __init__(self, seq, printed):
+        self.seq = seq
+        self.printed = printed
+        self.job = None
+        self.started = False
+        self.reprint = False
+
+
+class Fiscalised(Paper):
     # a settled fiscal document, for the UI: its sign is in the journal
     # unless journalled is False (counted; the sign is completed at a boot)
     def __init__(self, seq, number, shift_no, ts, sign, offline, doc, printed):
-        self.seq = seq
+        Paper.__init__(self, seq, printed)
         self.number = number
         self.shift_no = shift_no
         self.ts = ts
         self.fiscal_sign = sign
         self.offline = offline
         self.doc = doc
-        self.printed = printed
         self.journalled = True
 
 

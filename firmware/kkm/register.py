@@ -37,7 +37,7 @@ from kkm import records as RC
 from kkm import texts as T
 from kkm.records import (R_RECEIPT, R_PLACEMENT, R_ZDOC, R_SIGN, R_OPEN, R_AUDIT, R_SETTINGS, R_USERS, R_SESSION,
                          EV_SETTINGS, EV_CLOCK, EV_ABANDON, EV_OFD_ORDER, EV_FISCALISED, EV_PRINT_FAIL, EV_TOKEN,
-                         EV_SET_ASIDE, AUTH_RESERVED, ASIDE_ACK, SESSION_ROOM, SIGN_ROOM, KIND, Fiscalised,
+                         EV_SET_ASIDE, AUTH_RESERVED, ASIDE_ACK, SESSION_ROOM, SIGN_ROOM, KIND, Fiscalised, Paper,
                          autonomous_sign, doc_header, split_doc, z_body, sign_of, sign_payload)
 from kkm.settings import Settings, check_clock
 
@@ -87,6 +87,21 @@ class Accepted:
         self.report = report
 
 
+class ZPaper(Paper):
+    # the paper of a Z report (KZ-6, Register.paper_check): seq of its
+    # document and the report as printed
+    def __init__(self, seq, report, lang):
+        Paper.__init__(self, seq, False)
+        self.report = report
+        self.lang = lang
+
+
+def _copy(paper):
+    # a second paper, or one after a part reached (or may be reaching) the
+    # paper, says it is a copy
+    return paper.printed or paper.started or paper.job is not None
+
+
 class Register:
     def __init__(self, acc, printer, ofd, clock, firmware_ok=True, hw_test=None, sw_test=None, catalog=None):
         self.acc = acc
@@ -107,6 +122,7 @@ class Register:
         self.unsettled = None  # the Issued document until settle
         self.returnable = None  # kkm.returns.Returnable of the open return (open_return)
         self.last = None  # Fiscalised, for a copy
+        self.z_paper = None  # ZPaper: the last Z report's paper
         self.x_source = None  # the last X printed: "ofd" or "own" (x_report)
         self.z_source = None  # the last Z printed: "ofd" or "own" (close_shift)
         self.notices = []  # text codes for the cashier (KZ-29.2, recovery)
@@ -735,28 +751,90 @@ class Register:
             self.last_doc_ts = ts
 
     def _print(self, res, lang):
-        # 5. print: only a document whose sign is in the journal is printed
+        # 5. print: only a document whose sign is in the journal is printed.
+        # A printer that answers later (boards: an ESC/POS job) returns its
+        # job: the document counts as printed once the printer confirms it
+        # (paper_check)
         if not res.journalled:
             self._notice(L.N_REPRINT)
             return res
         lang = lang or self.settings.get("lang")
         info = self._info(res.number, res.shift_no, res.ts, res.fiscal_sign, res.offline, res.doc)
-        info["copy"] = res.printed  # a second paper says it is a copy
+        info["copy"] = _copy(res)
         if isinstance(res.doc, D.Receipt):
-            lines = layout.receipt_lines(res.doc, info, lang)
+            lines = layout.receipt_lines(res.doc, info, lang, self.paper_width())
         else:
-            lines = layout.placement_lines(res.doc, info, lang)
+            lines = layout.placement_lines(res.doc, info, lang, self.paper_width())
         res.lines = lines
-        try:
-            self.printer.print(lines)
-            res.printed = True
-        except Exception:
-            self._printer()
-            self._audit(EV_PRINT_FAIL, 0, struct.pack("<I", res.seq))
-            self._notice(L.N_REPRINT)
-            return res
-        self.print_ofd_texts(lang)  # KZ-17: after the document, on its own slip
+        if self._send(res, lines):
+            self.print_ofd_texts(lang)  # KZ-17: after the document, on its own slip
         return res
+
+    def _print_z(self, z):
+        lines = layout.report_lines(z.report, z.lang or self.settings.get("lang"), self.paper_width(), _copy(z))
+        return self._send(z, lines)
+
+    def _send(self, paper, lines):
+        # a document's lines to the printer -> False when it refused them
+        paper.reprint = False
+        try:
+            paper.job = self.printer.print(lines)
+        except Exception:
+            self._print_failed(paper)
+            return False
+        if paper.job is None:
+            paper.printed = True
+        return True
+
+    def _print_failed(self, paper):
+        # KZ-6: the printer's state locks new documents; the document is
+        # printed again once the printer is ready (paper_check, or COPY)
+        self._printer()
+        self._audit(EV_PRINT_FAIL, 0, struct.pack("<I", paper.seq))
+        self._notice(L.N_REPRINT)
+        paper.reprint = True
+
+    def paper_check(self, lang=None):
+        # KZ-6, called by the app's printer task: the printer's word on the
+        # jobs of the last document and the last Z. Confirmed: printed.
+        # Failed (paper end, cover, fault): locked by the printer's state,
+        # and once it is ready again printed again, marked as a copy when
+        # part of it reached the paper. The same fiscalised document: never
+        # a second one. -> what was printed again (Fiscalised, ZPaper), or None
+        for p in (self.last, self.z_paper):
+            if p is None or not self._failed(p):
+                continue
+            self._printer()
+            if self.printer.status() != PRINTER_OK:
+                return None
+            if L.N_REPRINT in self.notices:
+                self.notices.remove(L.N_REPRINT)
+            if p is self.z_paper:
+                self._print_z(p)
+            else:
+                self._print(p, lang)
+            return p
+        return None
+
+    def _failed(self, p):
+        # the job's outcome taken in -> True when p waits to be printed again
+        if p.printed:
+            return False
+        job = p.job
+        if job is not None:
+            if job.done is None:
+                return False  # still printing
+            p.job = None
+            if job.done:
+                p.printed = True
+                return False
+            p.started = p.started or job.started
+            self._print_failed(p)
+        return p.reprint
+
+    def paper_width(self):
+        # characters per line of the board's printer (58 mm: 32, 80 mm: 48)
+        return getattr(self.printer, "width", layout.WIDE)
 
     def copy_last(self, lang=None):
         # a copy of the last document (after a paper jam or a power cut)
@@ -834,7 +912,7 @@ class Register:
         shift_no, number = split_doc(payload)[:2]
         info = {"factory_no": s.get("factory_no"), "rnm": s.get("rnm"), "ts": self.clock.now() + s.get("tz_offset"),
                 "shift_no": shift_no, "number": number, "seq": seq, "sign": sign, "code": code, "text": text}
-        lines = layout.aside_lines(info, lang or s.get("lang"))
+        lines = layout.aside_lines(info, lang or s.get("lang"), self.paper_width())
         if self.printer.status() == PRINTER_OK:
             try:
                 self.printer.print(lines)
@@ -862,7 +940,7 @@ class Register:
     def print_x(self, zx, source, lang=None):
         # source: "ofd" (the OFD's X) or "own"
         self.x_source = source
-        lines = layout.report_lines(zx, lang or self.settings.get("lang"))
+        lines = layout.report_lines(zx, lang or self.settings.get("lang"), self.paper_width())
         self.printer.print(lines)
         self.print_ofd_texts(lang)
         return zx
@@ -877,7 +955,7 @@ class Register:
         # KZ-31.2, KZ-31.3: a non-fiscal report of this shift's counters
         self.auth.require(A.MODE_SALES)
         self._require(L.OP_X)
-        lines = lines_of(rows(), lang or self.settings.get("lang"))
+        lines = lines_of(rows(), lang or self.settings.get("lang"), self.paper_width())
         self.printer.print(lines)
         return lines
 
@@ -911,14 +989,9 @@ class Register:
         if answer is not None and answer.report is not None:
             zx = answer.report
             self.z_source = "ofd"
-        lang = iss.lang
-        try:
-            self.printer.print(layout.report_lines(zx, lang or self.settings.get("lang")))
-        except Exception:
-            self._printer()
-            self._notice(L.N_REPRINT)
-            return zx
-        self.print_ofd_texts(lang)  # texts that came with the Z's answer
+        self.z_paper = ZPaper(iss.seq, zx, iss.lang)
+        if self._print_z(self.z_paper):
+            self.print_ofd_texts(iss.lang)  # texts that came with the Z's answer
         return zx
 
     def finish_z(self, shift_no, ts, write=True):

@@ -115,7 +115,7 @@ class OfdTexts:
         s = reg.settings
         info = {"rnm": s.get("rnm"), "factory_no": s.get("factory_no"), "ts": reg.clock.now() + s.get("tz_offset")}
         slip = [(k == INFO, t) for k, v, t in todo]
-        lines = layout.ofd_text_lines(slip, info, lang or s.get("lang"))
+        lines = layout.ofd_text_lines(slip, info, lang or s.get("lang"), reg.paper_width())
         try:
             reg.printer.print(lines)
         except Exception:

@@ -49,7 +49,7 @@ def test_cpython_graphic_display_paper_key_and_copy_after_restart(tmp_path):
         sim.type("P")
         sim.press("ESC", "CASH")
         sim.shows("Чек выдан")
-        sign = re.findall(r"Фискальный признак:\s+(\d{10})", sim.paper())[-1]
+        sign = re.findall(r"Фискальный признак:\s+(\d{10})", sim.printed("Фискальный признак"))[-1]
     finally:
         sim.close()
     assert sim.proc.returncode == 0, sim.text()[-2000:]
