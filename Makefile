@@ -7,10 +7,8 @@ PY      := $(BIN)/python
 MPY_HEAP := -X heapsize=8M
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy clean
+.PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy test-board vboard clean receipts
 .PHONY: firmware journal-backup flash
-.PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy test-board vboard clean
-.PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy clean receipts
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -67,17 +65,16 @@ fuzz-journal: setup
 	$(PY) -u -c "$(JOURNAL_PATH); from test_journal_powercut import report; report((3,), 1, 0); report((3,), 11, 151)"
 	micropython $(MPY_HEAP) -c "$(JOURNAL_PATH); from test_journal_powercut import report; report((5,), 29, 211)"
 
-# Device build: each board's tree of .mpy files (ESP32, ESP32-S3) in build/mpy with its hash
-# manifest, sizes reported; deploy copies one to a board, verifies it there, resets, waits for
-# the firmware's start (BOARD: a package under boards/, default esp32s3; FROZEN=1: the image
-# carries the code, only the manifest naming its digest is deployed).
-PORT_NEEDED = @test -n "$(PORT)" || { echo "PORT is required, e.g. make $@ PORT=/dev/ttyUSB0"; exit 2; }
 # The receipt pictures of docs/receipts: the register printing through the ESC/POS driver on the
 # interpreter (docs/printer.md).
 receipts: setup
 	$(PY) tools/receipts.py
 
-# Device build: .mpy files for the ESP32 in build/mpy, and a copy to a board's /lib.
+# Device build: each board's tree of .mpy files (ESP32, ESP32-S3) in build/mpy with its hash
+# manifest, sizes reported; deploy copies one to a board, verifies it there, resets, waits for
+# the firmware's start (BOARD: a package under boards/, default esp32s3; FROZEN=1: the image
+# carries the code, only the manifest naming its digest is deployed).
+PORT_NEEDED = @test -n "$(PORT)" || { echo "PORT is required, e.g. make $@ PORT=/dev/ttyUSB0"; exit 2; }
 mpy: setup
 	$(PY) tools/deploy.py mpy
 

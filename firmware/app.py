@@ -19,7 +19,6 @@
 #   keypad     async get() -> key name (ui.keys)
 #   scanner    async get() -> code, or None (the board has no scanner)
 #   display    cols, rows, show(lines)
-#   printer    status() -> "ok" | "no_paper" | "fault", print(lines), width
 #   beeper     beep(), optional: a scan the UI refused (misread, check digit, marking code)
 #   printer    status() -> "ok" | "no_paper" | "fault", print(lines) -> None
 #              (printed) or a job (done: None while printing, True, False;

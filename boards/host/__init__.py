@@ -89,8 +89,6 @@ def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None):
         b.display = ChipDisplay(size, t)
     else:
         b.display = term.Display(t)
-    b.printer = TranscriptPrinter(var + "/paper.txt", t)
-    b.display = term.Display(t)
     if _exists(var + "/printer.in"):
         b.printer = LinkedPrinter(var, t)
     else:
