@@ -1,0 +1,165 @@
+# The OFD's channels in their configured priority as one channel (KZ-18,
+# KZ-40.5): open() connects through the first channel whose link is up and
+# that has not just failed; the session (OFD id, token, request number) is
+# above, in ofd.client, so the same id and token go over every channel.
+#
+#   m = ChannelManager(channels, ticks_ms=None)   channels: priority order
+#   reader, writer = await m.open(host, port, timeout_ms)
+#   m.name        the channel of the last connection made (None: none yet)
+#   m.states()    [(name, state)] for the status strip and the X report
+#   await m.run() the upkeep task: every channel's tend() (connect,
+#                 reconnect with backoff, health probe) on its own loop
+#   m.configure(hosts), m.refresh(): passed on to every channel
+#
+# Failover within the budget: a channel whose connect fails, or whose link
+# drops or stream breaks while an exchange uses it, is held back for
+# HOLD_MS (the others go first); while more than one channel is left to
+# try, one connect gets at most half of the time left. A connection's
+# reads watch the link (up()) every WATCH_MS, so a dead Wi-Fi ends the
+# attempt at once, not at the budget, and the client's next attempt goes
+# over the next channel with the same TOKEN and REQNUM.
+
+import asyncio
+import errno
+
+from aio import sleep_ms
+from compat import const, ticks_diff
+from compat import ticks_ms as now_ms
+from net import EHOSTUNREACH
+
+HOLD_MS = const(30000)
+WATCH_MS = const(20)
+TEND_MS = const(1000)
+
+
+class ChannelManager:
+    def __init__(self, channels, ticks_ms=None):
+        if not channels:
+            raise ValueError("channels")
+        self.channels = list(channels)
+        self.ticks_ms = ticks_ms or now_ms
+        self.failed = {}  # channel name -> ticks of its last failure
+        self.name = None
+        self.switches = 0  # connections made over another channel than the one before
+
+    def _up(self, ch):
+        f = getattr(ch, "up", None)
+        return f is None or f()
+
+    def _held(self, ch):
+        t = self.failed.get(ch.name)
+        if t is None:
+            return False
+        if ticks_diff(self.ticks_ms(), t) >= HOLD_MS:
+            del self.failed[ch.name]
+            return False
+        return True
+
+    def order(self):
+        # the channels to try now: up ones by priority, those held back last
+        up = [c for c in self.channels if self._up(c)]
+        return [c for c in up if not self._held(c)] + [c for c in up if self._held(c)]
+
+    def fail(self, ch):
+        self.failed[ch.name] = self.ticks_ms()
+
+    async def open(self, host, port, timeout_ms):
+        start = self.ticks_ms()
+        err = None
+        todo = self.order()
+        for i, ch in enumerate(todo):
+            left = timeout_ms - ticks_diff(self.ticks_ms(), start)
+            if left <= 0:
+                break
+            if i < len(todo) - 1:
+                left = max(left // 2, 1)
+            try:
+                r, w = await ch.open(host, port, left)
+            except OSError as e:
+                if not e.args or e.args[0] != EHOSTUNREACH:
+                    self.fail(ch)
+                    err = e
+                continue
+            if self.name is not None and ch.name != self.name:
+                self.switches += 1
+            self.name = ch.name
+            s = _Watched(self, ch, r, w)
+            return s, s
+        raise err or OSError(EHOSTUNREACH)
+
+    def states(self):
+        out = []
+        for c in self.channels:
+            f = getattr(c, "state", None)
+            out.append((c.name, f() if f is not None else "up"))
+        return out
+
+    def configure(self, hosts):
+        for c in self.channels:
+            f = getattr(c, "configure", None)
+            if f is not None:
+                f(hosts)
+
+    def refresh(self):
+        for c in self.channels:
+            f = getattr(c, "refresh", None)
+            if f is not None:
+                f()
+
+    async def _tend(self, ch):
+        while True:
+            try:
+                await ch.tend()
+            except OSError:
+                pass  # the channel's own state says what is wrong; tried again
+            await sleep_ms(TEND_MS)
+
+    async def run(self):
+        tasks = [asyncio.create_task(self._tend(c)) for c in self.channels if hasattr(c, "tend")]
+        try:
+            while True:
+                await sleep_ms(60000)
+        finally:
+            for t in tasks:
+                t.cancel()
+
+
+class _Watched:
+    # a connection's streams: a dropped link or a broken stream holds the
+    # channel back and ends the read or write with OSError
+    def __init__(self, m, ch, r, w):
+        self.m = m
+        self.ch = ch
+        self.r = r
+        self.w = w
+
+    async def readexactly(self, n):
+        t = asyncio.create_task(self.r.readexactly(n))
+        try:
+            while not t.done():
+                if not self.m._up(self.ch):
+                    raise OSError(errno.ECONNABORTED)
+                await sleep_ms(WATCH_MS)
+            return await t
+        except EOFError:  # CPython: the peer closed (IncompleteReadError)
+            self.m.fail(self.ch)
+            raise OSError(errno.ECONNRESET)
+        except OSError:
+            self.m.fail(self.ch)
+            raise
+        finally:
+            if not t.done():
+                t.cancel()  # also when the caller's deadline cancels us
+
+    def write(self, b):
+        self.w.write(b)
+
+    async def drain(self):
+        try:
+            await self.w.drain()
+        except OSError:
+            self.m.fail(self.ch)
+            raise
+
+    def close(self):
+        self.w.close()
