@@ -8,6 +8,7 @@
 #   ofd       the sender task: connection test, replay, probes
 #   printer   the printer's status for the strip, once a second
 #   clock     the status strip and the locks in force, once a second
+#   net       the channels' upkeep (net.manager: connect, reconnect, probe)
 #
 # The board (boards/host on the PC; a board package on the device):
 #   clock      kkm.clock.Clock            ticks_ms   () -> ms, monotonic
@@ -17,11 +18,14 @@
 #   scanner    async get() -> code, or None (the board has no scanner)
 #   display    cols, rows, show(lines)
 #   printer    status() -> "ok" | "no_paper" | "fault", print(lines), width
-#   channels   the OFD channels in priority order (net; one with a name,
-#              "wifi" or "gsm", is named on the strip); ofd_hosts [(host, port)]
+#   channels   the OFD channels in priority order (net; each with a name,
+#              "wifi", "gsm", ...: the one of the last exchange is named on
+#              the strip, the X report and each document's ACK in the
+#              journal); ofd_hosts [(host, port)]
 #
 # The OFD link lives in two places only: _link() builds it (session,
-# async client on the board's first channel, port, the sender task) and
+# async client over the board's channels through net.manager, port, the
+# sender task) and
 # Desk is what the UI and the loop see of it. The register issues a
 # document (journalled, never waiting); the sender sends it live and
 # settles it, or settles it at once with the autonomous sign when the
@@ -43,10 +47,11 @@ class Desk:
     # (pay: None while an amount is still due); fiscal(iss, on_tick) is the
     # awaitable of its result (kkm Fiscalised; the Z: its report dict), the
     # live sign with the countdown. x_report(), test() and lookup(code) are
-    # awaitables of the sender's exchanges.
-    def __init__(self, reg, sender):
+    # awaitables of the sender's exchanges; channels: the net.manager.
+    def __init__(self, reg, sender, channels=None):
         self.reg = reg
         self.sender = sender
+        self.channels = channels
 
     def pay(self, kind, amount, **card):
         return self.reg.pay(kind, amount, None, **card)
@@ -68,7 +73,18 @@ class Desk:
         return self.sender.live(iss, on_tick)
 
     def x_report(self):
-        return self.sender.x_report()
+        ch = self.channels
+        return self.sender.x_report(None, None if ch is None else (ch.states(), ch.name))
+
+    def channel(self):
+        # the channel of the last exchange, else the first one up
+        ch = self.channels
+        if ch is None:
+            return None
+        if ch.name is not None:
+            return ch.name
+        up = ch.order()
+        return up[0].name if up else None
 
     def lookup(self, code):
         # a GTIN/NTIN the catalogue cache lacks, asked of the OFD
@@ -94,18 +110,20 @@ class Desk:
 
 def _link(board, acc, printer, clock):
     # the register with its OFD session, client, port and sender
+    from net.manager import ChannelManager
     from ofd.client import OfdClient
     from ofd.port import OfdPort
     from ofd.sender import Sender
     from ofd.session import Session
 
     session = Session(0, 1)
-    client = OfdClient(session, board.channels[0], board.ofd_hosts, ticks_ms=board.ticks_ms)
+    channels = ChannelManager(board.channels, board.ticks_ms)
+    client = OfdClient(session, channels, board.ofd_hosts, ticks_ms=board.ticks_ms)
     port = OfdPort(client, acc, VERSION, "kkm-app")
     reg = Register(acc, printer, port, clock)
     session.kkm_id = int(reg.settings.get("kkm_id") or 0)  # set at fiscalisation: known after a boot
     port.bind(reg)
-    return reg, Desk(reg, Sender(reg, port, ticks_ms=board.ticks_ms))
+    return reg, Desk(reg, Sender(reg, port, ticks_ms=board.ticks_ms), channels)
 
 
 class App:
@@ -160,8 +178,7 @@ class App:
         # the strip's status and the locks in force
         st = self.desk.status()
         st["paper"] = self.paper
-        chs = self.board.channels
-        st["channel"] = getattr(chs[0], "name", None) if chs else None  # a channel may say "wifi", "gsm"
+        st["channel"] = self.desk.channel()
         locks = self.reg.active_locks()
         st["locked"] = L.OFFLINE_72H in locks or L.OFD_SUSPEND in locks
         self.ui.refresh(st, locks)
@@ -207,6 +224,10 @@ class App:
         # what it did within a second)
         await self.desk.sender.run()
 
+    async def _net(self):
+        if self.desk.channels is not None:
+            await self.desk.channels.run()
+
     async def _printer(self):
         while True:
             self.paper = self.board.printer.status()
@@ -226,7 +247,7 @@ class App:
         self.stopped = asyncio.Event()
         self.refresh()
         tasks = [asyncio.create_task(c) for c in (self._keys(), self._scans(), self._display(), self._ofd(),
-                                                   self._printer(), self._clock())]
+                                                   self._printer(), self._clock(), self._net())]
         await self.stopped.wait()
         for t in tasks:
             t.cancel()

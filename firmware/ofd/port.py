@@ -424,11 +424,12 @@ class OfdPort:
         # (kkm.register.Accepted), or None: not accepted
         if out is None or out.status != cl.OK:
             return None
+        ch = out.channel
         if kind == "receipt":
-            return Accepted(str(out.response["ticket"]["ticket_number"]))
+            return Accepted(str(out.response["ticket"]["ticket_number"]), None, ch)
         sign = "ack:%d" % out.reqnum
         if kind != "z":
-            return Accepted(sign)
+            return Accepted(sign, None, ch)
         # KZ-31.5: the OFD's Z with the figures where the register's own Z
         # (rebuilt from the record, as the request was) says otherwise
         zx = self._server_report(out, S.REPORT_Z)
@@ -436,7 +437,7 @@ class OfdPort:
             from ofd.xreport import differences
 
             zx["differs"] = differences(zx, self._z_report(doc_seq, payload)[0])
-        return Accepted(sign, zx)
+        return Accepted(sign, zx, ch)
 
     def owed(self):
         # does a document hold the session? Owed an answer, or answered but
