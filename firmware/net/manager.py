@@ -91,7 +91,7 @@ class ChannelManager:
         out = []
         for c in self.channels:
             f = getattr(c, "state", None)
-            out.append((c.name, f() if f is not None else "up"))
+            out.append((c.name, f() if f is not None else ("up" if self._up(c) else "down")))
         return out
 
     def configure(self, hosts):
