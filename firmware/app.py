@@ -9,6 +9,7 @@
 #   printer   the printer's status for the strip, once a second
 #   clock     the status strip and the locks in force, once a second
 #   net       the channels' upkeep (net.manager: connect, reconnect, probe)
+#             and the position a channel can tell (GEO_S), for the OFD
 #
 # The board (boards/host on the PC; a board package on the device):
 #   clock      kkm.clock.Clock            ticks_ms   () -> ms, monotonic
@@ -40,6 +41,8 @@ from ui.cashier import Ui
 
 VERSION = "0.1.0"
 STEP_S = 1  # the ofd, printer and clock tasks' period
+GEO_S = 3600  # how often a channel is asked for the position (a cell fix takes seconds)
+GEO_RETRY_S = 60  # again after no channel could tell
 
 
 class Desk:
@@ -225,8 +228,19 @@ class App:
         await self.desk.sender.run()
 
     async def _net(self):
-        if self.desk.channels is not None:
-            await self.desk.channels.run()
+        ch = self.desk.channels
+        if ch is None:
+            return
+        up = asyncio.create_task(ch.run())
+        try:
+            while True:
+                p = await ch.position()
+                if p is not None:
+                    # the modem's fix; without one the settings' position goes (S000-2)
+                    self.desk.sender.port.position = p
+                await asyncio.sleep(GEO_S if p is not None else GEO_RETRY_S)
+        finally:
+            up.cancel()
 
     async def _printer(self):
         while True:

@@ -10,6 +10,8 @@
 #   await m.run() the upkeep task: every channel's tend() (connect,
 #                 reconnect with backoff, health probe) on its own loop
 #   m.configure(hosts), m.refresh(): passed on to every channel
+#   await m.position() (latitude, longitude, source) from the first channel
+#                 that can tell (a modem's cell or GNSS fix), or None
 #
 # Failover within the budget: a channel whose connect fails, or whose link
 # drops or stream breaks while an exchange uses it, is held back for
@@ -105,6 +107,18 @@ class ChannelManager:
             f = getattr(c, "refresh", None)
             if f is not None:
                 f()
+
+    async def position(self):
+        for c in self.channels:
+            f = getattr(c, "position", None)
+            if f is not None:
+                try:
+                    p = await f()
+                except OSError:
+                    p = None
+                if p is not None:
+                    return p
+        return None
 
     async def _tend(self, ch):
         while True:

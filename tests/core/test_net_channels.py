@@ -363,3 +363,44 @@ def test_the_link_watch_ends_a_read_when_the_link_drops():
     ms = asyncio.run(main())
     assert ms is not None and ms < 500
     assert m.order() == []  # the link is down: nothing to try
+
+
+class Located(Radio):
+    # a channel that can tell the position (a modem's cell fix), or not yet
+    def __init__(self, name, link):
+        Radio.__init__(self, name, link)
+        self.fix = None
+
+    async def position(self):
+        return self.fix
+
+
+def test_s000_2_the_modem_position_with_its_source_else_the_configured_one():
+    from kkm import auth as A
+
+    b, app = provisioned()
+    wifi, gsm = Radio("wifi", b.link), Located("gsm", b.link)
+    b.channels = [wifi, gsm]
+    app = AP.build(b)
+    reg = app.reg
+    reg.login(2, "2222", A.MODE_PROGRAMMING)
+    reg.change_settings({"geo_position": [51128207, 71430411, "manual"]})
+    reg.logout()
+    login(app)
+
+    async def net_for(ms):
+        t = asyncio.create_task(app._net())
+        await asyncio.sleep(ms / 1000)
+        t.cancel()
+        await asyncio.sleep(0)
+
+    def sent_geo():
+        n = len(b.link.log)
+        assert asyncio.run(app.desk.test())
+        return b.link.log[n][1]["service"]["security_stats"]["geo_position"]
+
+    asyncio.run(net_for(20))  # the modem has no fix yet: the configured position
+    assert sent_geo() == {"latitude": 51128207, "longitude": 71430411, "source": "manual"}
+    gsm.fix = (43238949, 76945465, "cell")
+    asyncio.run(net_for(20))
+    assert sent_geo() == {"latitude": 43238949, "longitude": 76945465, "source": "cell"}
