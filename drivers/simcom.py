@@ -161,6 +161,7 @@ class Modem:
         self.reboots = 0
         self.garbage = 0
         self.task = None
+        self.reg_ms = REG_MS  # how long start() waits for the registration
 
     # --- the reader ---------------------------------------------------------------
 
@@ -361,7 +362,7 @@ class Modem:
             else:
                 self._fail("pin" if sim and "PIN" in sim else "no_sim", sim or "no SIM")
         self.state = "attaching"
-        if not await self._registered(REG_MS):
+        if not await self._registered(self.reg_ms):
             self._fail("no_network", "not registered")
         if not await self._signal():
             self._fail("weak", "CSQ %d" % self.csq)

@@ -33,7 +33,7 @@ import threading
 import time
 import tty
 
-URCS = ("+CSQ: 18,0", "RING", "+CREG: 1", "SMS Ready")  # harmless URCs for the middle of data
+URCS = ("+CSQ: 18,0", "RING", "+CREG: 1", '+CMTI: "SM",1')  # harmless URCs for the middle of data
 
 
 class ModemSim:
@@ -88,6 +88,11 @@ class ModemSim:
             self.loop.add_reader(self.master, self._readable)
             ready.set()
             self.loop.run_forever()
+            tasks = asyncio.all_tasks(self.loop)
+            for t in tasks:
+                t.cancel()
+            self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            self.loop.close()
 
         self.thread = threading.Thread(target=main, daemon=True)
         self.thread.start()
@@ -298,7 +303,10 @@ class ModemSim:
             n = int(u.split(",")[2])
             d, self.inbox = bytes(self.inbox[:n]), self.inbox[n:]
             head = "\r\n+CIPRXGET: 2,0,%d,%d\r\n" % (len(d), len(self.inbox))
-            return self._write(head.encode() + d + b"\r\nOK\r\n")
+            urc = b""
+            if self.urc_mid_data:
+                urc = b"\r\n" + self.rnd.choice(URCS).encode() + b"\r\n"  # between the data and its OK
+            return self._write(head.encode() + d + urc + b"\r\nOK\r\n")
         if u.startswith("AT+CIPCLOSE=0"):
             if not self.conn:
                 return self._out("+CIPCLOSE: 0,4", "ERROR")
@@ -337,7 +345,7 @@ class ModemSim:
         if self._close_next:
             self._close_next = False
             self._hang_up(True)
-            return self._out("SEND FAIL" if self.kind == "sim800" else "+CIPERROR: 4")
+            return self._out("SEND FAIL") if self.kind == "sim800" else self._out("+CIPERROR: 4", "ERROR")
         if self.kind == "sim800":
             self._out("SEND OK")
         else:
