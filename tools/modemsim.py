@@ -85,6 +85,7 @@ class ModemSim:
 
         def main():
             self.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self.loop)
             self.loop.add_reader(self.master, self._readable)
             ready.set()
             self.loop.run_forever()
