@@ -7,7 +7,7 @@ PY      := $(BIN)/python
 MPY_HEAP := -X heapsize=8M
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy clean
+.PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy clean chaos
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -63,6 +63,12 @@ fuzz-journal: setup
 	$(PY) -u -c "$(JOURNAL_PATH); from test_journal_powercut import sweep; [print('seed', s, 'cut points', sweep(310, 1, s, 50)[0]) for s in (11, 12, 13, 14)]"
 	$(PY) -u -c "$(JOURNAL_PATH); from test_journal_powercut import report; report((3,), 1, 0); report((3,), 11, 151)"
 	micropython $(MPY_HEAP) -c "$(JOURNAL_PATH); from test_journal_powercut import report; report((5,), 29, 211)"
+
+# Chaos run: three simulated days of sales over Wi-Fi and GSM (the modem simulator) against the
+# OFD simulator with outages, lost answers, restarts and power cuts, then 73 hours offline
+# (tools/chaos.py; docs/performance.md). A short slice runs in make test.
+chaos: setup
+	$(PY) tools/chaos.py --seed 1 2 --hours 72
 
 # Device build: .mpy files for the ESP32 in build/mpy, and a copy to a board's /lib.
 mpy: setup

@@ -166,8 +166,16 @@ class Modem:
     # --- the reader ---------------------------------------------------------------
 
     def _begin(self):
-        if self.task is None:
+        # the reader task on the running loop: at first use, and again when
+        # the loop that ran it ended (a host tool that runs one loop per step);
+        # CPython binds events and locks to their loop
+        t = self.task
+        if t is None or t.done():
             self.r, self.w = streams(self.uart)
+            self.done = asyncio.Event()
+            self.prompt = asyncio.Event()
+            self.rx_event = asyncio.Event()
+            self.lock = asyncio.Lock()
             self.task = asyncio.create_task(self._pump())
 
     async def _pump(self):
@@ -425,7 +433,8 @@ class Modem:
         if not self.ready:
             raise OSError(ECONNREFUSED)
         if self.closing is not None:
-            await self.closing
+            if not self.closing.done():
+                await self.closing
             self.closing = None
         if not self.closed:
             await self.hang_up()

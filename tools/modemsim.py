@@ -16,6 +16,7 @@ Faults on demand, by attribute or method, from any thread:
     garble = 3               the next 3 replies come with garbage bytes first
     urc_mid_data = True      a URC in the middle of each piece of data
     close_mid_send()         the connection closes when the next data goes
+    lose_network(), find_network()   the cell goes (context lost) and comes back
     reboot()                 the modem restarts: RDY, echo on, no bearer
     mute = True              nothing answers (a wedged modem); the power key
                              (power_key()) restarts it
@@ -127,6 +128,21 @@ class ModemSim:
 
     def close_mid_send(self):
         self._close_next = True
+
+    def lose_network(self):
+        # the cell is gone: no registration, the context and the connection drop
+        def go():
+            self.registered = False
+            self._hang_up(True)
+            if self.bearer:
+                self.bearer = False
+                self._out("+PDP: DEACT" if self.kind == "sim800" else "+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY",
+                          delay=False)
+
+        self._call(go)
+
+    def find_network(self):
+        self.registered = True
 
     def drop(self):
         # the network closes the connection now
