@@ -66,6 +66,13 @@ def _sleep(ms):
     return asyncio.sleep(ms / 1000)
 
 
+def _running_loop():
+    # CPython: the loop of this run (a task of an ended run stays pending
+    # for ever); MicroPython has one loop
+    f = getattr(asyncio, "get_running_loop", None)
+    return f() if f is not None else None
+
+
 def streams(uart):
     s = getattr(uart, "streams", None)
     if s is not None:
@@ -161,6 +168,7 @@ class Modem:
         self.reboots = 0
         self.garbage = 0
         self.task = None
+        self.loop = None
         self.reg_ms = REG_MS  # how long start() waits for the registration
 
     # --- the reader ---------------------------------------------------------------
@@ -170,12 +178,15 @@ class Modem:
         # the loop that ran it ended (a host tool that runs one loop per step);
         # CPython binds events and locks to their loop
         t = self.task
-        if t is None or t.done():
+        loop = _running_loop()
+        if t is None or t.done() or loop is not self.loop:
+            self.loop = loop
             self.r, self.w = streams(self.uart)
             self.done = asyncio.Event()
             self.prompt = asyncio.Event()
             self.rx_event = asyncio.Event()
             self.lock = asyncio.Lock()
+            self.closing = None  # a hang-up of the ended loop: open() hangs up again
             self.task = asyncio.create_task(self._pump())
 
     async def _pump(self):

@@ -99,6 +99,7 @@ class Rig:
         self.uart = UART(self.modem.path)
         modem = Sim800(self.uart, apn="internet", ticks_ms=self.ticks)
         modem.reg_ms = 0  # one look at the registration: no real-time wait
+        modem.BOOT_MS = 200  # the simulated modem restarts at once
         wifi = WifiChannel(network.WLAN(network.WLAN.IF_STA), network.AP.ssid, network.AP.key,
                            TcpChannel(resolver=self._resolve), self.ticks)
         self.channels = ChannelManager([wifi, GsmChannel(modem, self.ticks)], self.ticks)
