@@ -124,6 +124,7 @@ def _link(board, acc, printer, clock):
     client = OfdClient(session, channels, board.ofd_hosts, ticks_ms=board.ticks_ms)
     port = OfdPort(client, acc, VERSION, "kkm-app")
     reg = Register(acc, printer, port, clock)
+    channels.priority = lambda: reg.settings.get("channels")  # KZ-40.5: the configured order
     session.kkm_id = int(reg.settings.get("kkm_id") or 0)  # set at fiscalisation: known after a boot
     port.bind(reg)
     return reg, Desk(reg, Sender(reg, port, ticks_ms=board.ticks_ms), channels)

@@ -3,7 +3,10 @@
 # that has not just failed; the session (OFD id, token, request number) is
 # above, in ofd.client, so the same id and token go over every channel.
 #
-#   m = ChannelManager(channels, ticks_ms=None)   channels: priority order
+#   m = ChannelManager(channels, ticks_ms=None)   channels: the board's order
+#   m.priority    None, or () -> the configured order by name (the setting
+#                 "channels", KZ-40.5): those named go first in that order,
+#                 the others after them in the board's order
 #   reader, writer = await m.open(host, port, timeout_ms)
 #   m.name        the channel of the last connection made (None: none yet)
 #   m.states()    [(name, state)] for the status strip and the X report
@@ -42,6 +45,7 @@ class ChannelManager:
         self.ticks_ms = ticks_ms or now_ms
         self.failed = {}  # channel name -> ticks of its last failure
         self.name = None
+        self.priority = None
         self.switches = 0  # connections made over another channel than the one before
 
     def _up(self, ch):
@@ -59,8 +63,15 @@ class ChannelManager:
 
     def order(self):
         # the channels to try now: up ones by priority, those held back last
-        up = [c for c in self.channels if self._up(c)]
+        up = [c for c in self.ranked() if self._up(c)]
         return [c for c in up if not self._held(c)] + [c for c in up if self._held(c)]
+
+    def ranked(self):
+        names = self.priority() if self.priority is not None else None
+        if not names:
+            return self.channels
+        first = [c for n in names for c in self.channels if c.name == n]
+        return first + [c for c in self.channels if c not in first]
 
     def fail(self, ch):
         self.failed[ch.name] = self.ticks_ms()
@@ -91,7 +102,7 @@ class ChannelManager:
 
     def states(self):
         out = []
-        for c in self.channels:
+        for c in self.ranked():
             f = getattr(c, "state", None)
             out.append((c.name, f() if f is not None else ("up" if self._up(c) else "down")))
         return out

@@ -404,3 +404,17 @@ def test_s000_2_the_modem_position_with_its_source_else_the_configured_one():
     gsm.fix = (43238949, 76945465, "cell")
     asyncio.run(net_for(20))
     assert sent_geo() == {"latitude": 43238949, "longitude": 76945465, "source": "cell"}
+
+
+def test_kz_40_5_the_channels_setting_orders_the_board_channels():
+    b, app, wifi, gsm = _two_radio_app()
+    assert [c.name for c in app.desk.channels.order()] == ["wifi", "gsm"]
+    b, app = provisioned(channels=["gsm", "wifi"])  # the service engineer's priority
+    wifi, gsm = Radio("wifi", b.link), Radio("gsm", b.link)
+    b.channels = [wifi, gsm]  # the board's own order
+    app = AP.build(b)
+    login(app)
+    assert [c.name for c in app.desk.channels.order()] == ["gsm", "wifi"]
+    drive(app, BREAD, "PLU", "200", "ENT", "PAY", "CASH")
+    assert _ack_channel(app.reg.acc, app.reg.last.seq)[1] == "gsm"
+    assert [n for n, st in app.desk.channels.states()] == ["gsm", "wifi"]
