@@ -165,6 +165,7 @@ class Modem:
         self.csq = 99
         self.attach_ms = None
         self.connect_ms = None
+        self.bearer_apn = None  # the APN of the context that is up
         self.reboots = 0
         self.garbage = 0
         self.task = None
@@ -500,8 +501,9 @@ class Sim800(Modem):
 
     async def _bearer(self):
         st = await self._status()
-        if st in ("IP STATUS", "IP PROCESSING", "CONNECT OK", "TCP CLOSED", "TCP CONNECTING"):
-            return  # the context is up already
+        if self.bearer_apn == self.apn and st in ("IP STATUS", "IP PROCESSING", "CONNECT OK", "TCP CLOSED",
+                                                  "TCP CONNECTING"):
+            return  # the context is up already, on this APN
         await self.cmd("AT+CIPSHUT", 65000, ("SHUT OK", "ERROR"))
         await self.cmd("AT+CIPMUX=0")
         await self.cmd("AT+CIPHEAD=1")  # incoming data as +IPD,<n>:
@@ -510,6 +512,7 @@ class Sim800(Modem):
         await self.cmd('AT+CSTT="%s","%s","%s"' % (self.apn, self.user, self.pwd))
         await self.cmd("AT+CIICR", 85000)
         await self.cmd("AT+CIFSR;E0", 5000)
+        self.bearer_apn = self.apn
 
     async def _attached(self):
         s = await self.query("AT+CGATT?", "+CGATT:", 10000)
@@ -597,7 +600,9 @@ class Sim7600(Modem):
 
     async def _bearer(self):
         if await self._bearer_up():
-            return
+            if self.bearer_apn == self.apn:
+                return
+            await self.expect(("+NETCLOSE:",), 10000, "AT+NETCLOSE")  # another APN was set
         await self.cmd('AT+CGDCONT=1,"IP","%s"' % self.apn)
         if self.user:
             await self.cmd('AT+CGAUTH=1,1,"%s","%s"' % (self.pwd, self.user))
@@ -606,6 +611,7 @@ class Sim7600(Modem):
         s = await self.expect(("+NETOPEN:",), 75000, "AT+NETOPEN")
         if _ints(s)[0] != 0:
             self._fail("no_network", s)
+        self.bearer_apn = self.apn
 
     async def _bearer_up(self):
         s = await self.query("AT+NETOPEN?", "+NETOPEN:")

@@ -125,6 +125,7 @@ def _link(board, acc, printer, clock):
     port = OfdPort(client, acc, VERSION, "kkm-app")
     reg = Register(acc, printer, port, clock)
     channels.priority = lambda: reg.settings.get("channels")  # KZ-40.5: the configured order
+    channels.settings = lambda: reg.settings  # and the channels' parameters
     session.kkm_id = int(reg.settings.get("kkm_id") or 0)  # set at fiscalisation: known after a boot
     port.bind(reg)
     return reg, Desk(reg, Sender(reg, port, ticks_ms=board.ticks_ms), channels)

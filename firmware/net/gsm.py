@@ -10,6 +10,8 @@
 #                     the power-key/reset recovery after RECOVER_AFTER
 #                     failed bring-ups in a row
 #   reader, writer = await ch.open(host, port, timeout_ms)
+#   ch.params(settings)  the APN from the setting gsm_apn (empty: the
+#                     board's); a change brings the bearer up again
 #   await ch.position() -> (latitude, longitude, source) in millionths of
 #                     a degree, or None (the modem cannot tell)
 #
@@ -39,6 +41,14 @@ class GsmChannel:
         self.failures = 0  # failed bring-ups in a row
         self.starts = 0
         self.recoveries = 0
+
+    def params(self, s):
+        apn = s.get("gsm_apn") or self.modem.apn
+        if apn != self.modem.apn:
+            self.modem.apn = apn
+            self.modem.ready = False
+            self.failures = 0
+            self.last = None
 
     def up(self):
         return self.modem.ready

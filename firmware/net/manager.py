@@ -7,6 +7,9 @@
 #   m.priority    None, or () -> the configured order by name (the setting
 #                 "channels", KZ-40.5): those named go first in that order,
 #                 the others after them in the board's order
+#   m.settings    None, or () -> the register's settings: before each upkeep
+#                 a channel with params(settings) takes its parameters
+#                 (wifi_ssid, wifi_key, gsm_apn; KZ-40.5)
 #   reader, writer = await m.open(host, port, timeout_ms)
 #   m.name        the channel of the last connection made (None: none yet)
 #   m.states()    [(name, state)] for the status strip and the X report
@@ -46,6 +49,7 @@ class ChannelManager:
         self.failed = {}  # channel name -> ticks of its last failure
         self.name = None
         self.priority = None
+        self.settings = None
         self.switches = 0  # connections made over another channel than the one before
 
     def _up(self, ch):
@@ -133,6 +137,9 @@ class ChannelManager:
 
     async def _tend(self, ch):
         while True:
+            f = getattr(ch, "params", None)
+            if f is not None and self.settings is not None:
+                f(self.settings())
             try:
                 await ch.tend()
             except OSError:

@@ -6,6 +6,8 @@
 #   ch.up() -> the link state (the station is connected)
 #   ch.state() -> "up" | "connecting" | "down" | "off" (no network configured)
 #   await ch.tend()   connect, or reconnect with backoff (the manager's upkeep)
+#   ch.params(settings)  the network from the settings wifi_ssid, wifi_key
+#                     (empty: the board's); a change connects again at once
 #   reader, writer = await ch.open(host, port, timeout_ms); configure, refresh: net.tcp
 #
 # wlan.connect() returns at once and the station associates in the
@@ -35,6 +37,16 @@ class WifiChannel:
         self.backoff = BACKOFF_MS
         self.tried = None  # ticks of the last connect() call, None: none since the link was up
         self.connects = 0  # connect() calls made (reconnections included)
+
+    def params(self, s):
+        ssid = s.get("wifi_ssid") or self.ssid
+        key = s.get("wifi_key") or self.key
+        if ssid != self.ssid or key != self.key:
+            self.ssid = ssid
+            self.key = key
+            self.tried = None
+            self.backoff = BACKOFF_MS
+            self.wlan.disconnect()
 
     def up(self):
         return bool(self.ssid) and self.wlan.isconnected()

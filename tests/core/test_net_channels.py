@@ -189,6 +189,10 @@ class Station:
     def connect(self, ssid, key):
         self.calls += 1
         self.joined = self.ap
+        self.creds = (ssid, key)
+
+    def disconnect(self):
+        self.joined = False
 
     def isconnected(self):
         return self.joined and self.ap
@@ -418,3 +422,28 @@ def test_kz_40_5_the_channels_setting_orders_the_board_channels():
     drive(app, BREAD, "PLU", "200", "ENT", "PAY", "CASH")
     assert _ack_channel(app.reg.acc, app.reg.last.seq)[1] == "gsm"
     assert [n for n, st in app.desk.channels.states()] == ["gsm", "wifi"]
+
+
+def test_kz_40_5_channel_parameters_from_the_settings():
+    sta = Station()
+    sta.ap = True
+    wifi = WifiChannel(sta, "board-ssid", "board-key")
+    wifi.tcp.configure = lambda hosts: None
+    m = FakeModem()
+    m.apn = "board.apn"
+    gsm = GsmChannel(m)
+    asyncio.run(wifi.tend())
+    asyncio.run(gsm.tend())
+    assert wifi.up() and sta.creds == ("board-ssid", "board-key") and gsm.up()
+    empty = {"wifi_ssid": "", "wifi_key": "", "gsm_apn": ""}
+    wifi.params(empty)  # nothing entered: the board's stay
+    gsm.params(empty)
+    assert wifi.up() and gsm.up() and m.starts == 1
+    entered = {"wifi_ssid": "shop", "wifi_key": "secret", "gsm_apn": "internet.beeline.kz"}
+    wifi.params(entered)
+    gsm.params(entered)
+    assert not wifi.up() and not gsm.up()  # connected again with the new parameters
+    asyncio.run(wifi.tend())
+    asyncio.run(gsm.tend())
+    assert wifi.up() and sta.creds == ("shop", "secret")
+    assert gsm.up() and m.apn == "internet.beeline.kz" and m.starts == 2

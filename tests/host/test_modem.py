@@ -263,3 +263,22 @@ def test_both_modem_classes_under_the_micropython_unix_port(kind, ofd):
     assert p.returncode == 0, p.stderr + p.stdout
     assert p.stdout.count("exchange ok 0") == 2, p.stdout
     assert "position (43238949, 76945465" in p.stdout
+
+
+def test_kz_40_5_a_new_apn_brings_the_bearer_up_again(kind, ofd):
+    async def go(sim):
+        m = _modem(kind, sim)
+        ch = GsmChannel(m)
+        await ch.tend()
+        ch.params({"gsm_apn": "internet.beeline.kz"})
+        assert not ch.up()
+        await ch.tend()
+        out = await _client(ofd, ch).exchange(*_probe())
+        return sim, ch, out
+
+    sim, ch, out = _with(kind, ofd, go)
+    assert ch.up() and out.status == cl.OK
+    if kind == "sim800":
+        assert sim.apn == "internet.beeline.kz" and sim.commands.count("AT+CIICR") == 2
+    else:
+        assert 'AT+CGDCONT=1,"IP","internet.beeline.kz"' in sim.commands and "AT+NETCLOSE" in sim.commands
