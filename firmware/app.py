@@ -87,7 +87,7 @@ class Desk:
         if ch.name is not None:
             return ch.name
         up = ch.order()
-        return up[0].name if up else None
+        return getattr(up[0], "name", None) if up else None
 
     def lookup(self, code):
         # a GTIN/NTIN the catalogue cache lacks, asked of the OFD

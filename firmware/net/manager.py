@@ -12,7 +12,7 @@
 #                 (wifi_ssid, wifi_key, gsm_apn; KZ-40.5)
 #   reader, writer = await m.open(host, port, timeout_ms)
 #   m.name        the channel of the last connection made (None: none yet)
-#   m.states()    [(name, state)] for the status strip and the X report
+#   m.states()    [(name, state)] of the named channels, for the X report
 #   await m.run() the upkeep task: every channel's tend() (connect,
 #                 reconnect with backoff, health probe) on its own loop
 #   m.configure(hosts), m.refresh(): passed on to every channel
@@ -46,7 +46,7 @@ class ChannelManager:
             raise ValueError("channels")
         self.channels = list(channels)
         self.ticks_ms = ticks_ms or now_ms
-        self.failed = {}  # channel name -> ticks of its last failure
+        self.failed = {}  # channel -> ticks of its last failure
         self.name = None
         self.priority = None
         self.settings = None
@@ -57,11 +57,11 @@ class ChannelManager:
         return f is None or f()
 
     def _held(self, ch):
-        t = self.failed.get(ch.name)
+        t = self.failed.get(ch)
         if t is None:
             return False
         if ticks_diff(self.ticks_ms(), t) >= HOLD_MS:
-            del self.failed[ch.name]
+            del self.failed[ch]
             return False
         return True
 
@@ -74,11 +74,11 @@ class ChannelManager:
         names = self.priority() if self.priority is not None else None
         if not names:
             return self.channels
-        first = [c for n in names for c in self.channels if c.name == n]
+        first = [c for n in names for c in self.channels if _name(c) == n]
         return first + [c for c in self.channels if c not in first]
 
     def fail(self, ch):
-        self.failed[ch.name] = self.ticks_ms()
+        self.failed[ch] = self.ticks_ms()
 
     async def open(self, host, port, timeout_ms):
         start = self.ticks_ms()
@@ -97,9 +97,9 @@ class ChannelManager:
                     self.fail(ch)
                     err = e
                 continue
-            if self.name is not None and ch.name != self.name:
+            if self.name is not None and _name(ch) != self.name:
                 self.switches += 1
-            self.name = ch.name
+            self.name = _name(ch)
             s = _Watched(self, ch, r, w)
             return s, s
         raise err or OSError(EHOSTUNREACH)
@@ -107,8 +107,10 @@ class ChannelManager:
     def states(self):
         out = []
         for c in self.ranked():
+            if _name(c) is None:
+                continue  # nothing to show it by
             f = getattr(c, "state", None)
-            out.append((c.name, f() if f is not None else ("up" if self._up(c) else "down")))
+            out.append((_name(c), f() if f is not None else ("up" if self._up(c) else "down")))
         return out
 
     def configure(self, hosts):
@@ -154,6 +156,10 @@ class ChannelManager:
         finally:
             for t in tasks:
                 t.cancel()
+
+
+def _name(ch):
+    return getattr(ch, "name", None)
 
 
 class _Watched:
