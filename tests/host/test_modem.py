@@ -6,6 +6,7 @@
 # Requirements: KZ-18, KZ-25, KZ-29, S000-2.
 
 import asyncio
+import io
 import os
 import subprocess
 import sys
@@ -232,6 +233,7 @@ MP_SCRIPT = r"""
 import sys
 sys.path[:0] = [%(root)r + "/firmware", %(root)r, %(root)r + "/boards/host/hw"]
 import asyncio
+import io
 from drivers.simcom import Sim800, Sim7600
 from net.gsm import GsmChannel
 from ofd import client as cl, codec, schema as S
@@ -282,3 +284,24 @@ def test_kz_40_5_a_new_apn_brings_the_bearer_up_again(kind, ofd):
         assert sim.apn == "internet.beeline.kz" and sim.commands.count("AT+CIICR") == 2
     else:
         assert 'AT+CGDCONT=1,"IP","internet.beeline.kz"' in sim.commands and "AT+NETCLOSE" in sim.commands
+
+
+def test_the_host_board_takes_a_modem_terminal_as_its_gsm_channel(ofd, tmp_path):
+    import boards.host as host
+
+    sim = ModemSim("sim7600", ("127.0.0.1", ofd.port), attach_ms=50).start()
+    try:
+        with open(os.devnull) as inp:
+            b = host.make(str(tmp_path), ofd=("127.0.0.1", ofd.port), inp=inp, out=io.StringIO(),
+                          modem=("sim7600", sim.path))
+        assert [c.name for c in b.channels] == ["lan", "gsm"]
+        gsm = b.channels[1]
+
+        async def go():
+            await gsm.tend()
+            return await _client(ofd, ChannelManager([gsm])).exchange(*_probe())
+
+        out = asyncio.run(go())
+    finally:
+        sim.stop()
+    assert out.status == cl.OK and out.channel == "gsm"
