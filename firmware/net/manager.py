@@ -30,7 +30,7 @@
 import asyncio
 import errno
 
-from aio import sleep_ms
+from aio import Timeout, sleep_ms, wait_for_ms
 from compat import const, ticks_diff
 from compat import ticks_ms as now_ms
 from net import EHOSTUNREACH
@@ -172,22 +172,46 @@ class _Watched:
         self.w = w
 
     async def readexactly(self, n):
-        t = asyncio.create_task(self.r.readexactly(n))
         try:
-            while not t.done():
-                if not self.m._up(self.ch):
-                    raise OSError(errno.ECONNABORTED)
-                await sleep_ms(WATCH_MS)
-            return await t
+            if not hasattr(self.ch, "up"):
+                return await self.r.readexactly(n)  # no link state to watch
+            return await self._watched(n)
         except EOFError:  # CPython: the peer closed (IncompleteReadError)
             self.m.fail(self.ch)
             raise OSError(errno.ECONNRESET)
         except OSError:
             self.m.fail(self.ch)
             raise
+
+    async def _watched(self, n):
+        # the read in a task of its own; the link is looked at every
+        # WATCH_MS while it waits, and the bytes are taken the moment they
+        # are there
+        done = asyncio.Event()
+        box = []
+
+        async def read():
+            try:
+                box.append(await self.r.readexactly(n))
+            except Exception as e:  # handed to the reader below
+                box.append(e)
+            done.set()
+
+        t = asyncio.create_task(read())
+        try:
+            while not done.is_set():
+                if not self.m._up(self.ch):
+                    raise OSError(errno.ECONNABORTED)
+                try:
+                    await wait_for_ms(done.wait(), WATCH_MS)
+                except Timeout:
+                    pass
         finally:
-            if not t.done():
+            if not done.is_set():
                 t.cancel()  # also when the caller's deadline cancels us
+        if isinstance(box[0], Exception):
+            raise box[0]
+        return box[0]
 
     def write(self, b):
         self.w.write(b)
