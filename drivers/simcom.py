@@ -30,10 +30,11 @@ import asyncio
 import time
 
 try:
-    from time import ticks_diff, ticks_ms
+    from time import ticks_diff
+    from time import ticks_ms as _ticks_ms
 except ImportError:  # CPython
 
-    def ticks_ms():
+    def _ticks_ms():
         return int(time.monotonic() * 1000)
 
     def ticks_diff(a, b):
@@ -144,7 +145,7 @@ class Modem:
         self.pin = pin
         self.pwrkey = pwrkey
         self.reset = reset
-        self.ticks_ms = ticks_ms or globals()["ticks_ms"]
+        self.ticks_ms = ticks_ms or _ticks_ms
         self.r = self.w = None
         self.buf = bytearray()
         self.lines = None  # the answer of the command in progress
