@@ -26,8 +26,7 @@
 #
 # The OFD link lives in two places only: _link() builds it (session,
 # async client over the board's channels through net.manager, port, the
-# sender task) and
-# Desk is what the UI and the loop see of it. The register issues a
+# sender task) and Desk is what the UI and the loop see of it. The register issues a
 # document (journalled, never waiting); the sender sends it live and
 # settles it, or settles it at once with the autonomous sign when the
 # queue was not empty or the budget ran out.
