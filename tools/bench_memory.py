@@ -487,15 +487,23 @@ def run_app(measure=True, upto=len(APP_STEPS)):
 def run_steps(day, steps, measure, upto):
     rows = []
     for name, fn in steps[:upto]:
-        if measure:
-            before = live()
-            gc.disable()
-            fn(day)
-            churn = gc.mem_alloc() - before
-            gc.enable()
-            rows.append((name, live(), churn))
-        else:
-            fn(day)
+        try:
+            if measure:
+                before = live()
+                gc.disable()
+                fn(day)
+                churn = gc.mem_alloc() - before
+                gc.enable()
+                rows.append((name, live(), churn))
+            else:
+                fn(day)
+        except AssertionError:
+            # the UI turns an exception into a refusal on the screen: show
+            # where it came from (a MemoryError on a small heap)
+            fault = getattr(getattr(getattr(day, "app", None), "ui", None), "fault", None)
+            if fault is not None:
+                sys.print_exception(fault)
+            raise
     return rows, day
 
 
@@ -515,12 +523,30 @@ def receipt_churn(day, n=5):
     return churn // n, live() - before
 
 
+def check_origin(args):
+    # every firmware module came from where the run says (frozen, .mpy or
+    # firmware/): a module found elsewhere on the path would falsify the figures
+    fw = _here + "/../firmware/"
+    for name in MODULES + APP_MODULES:
+        f = sys.modules[name].__file__ if name in sys.modules else ""
+        if "--frozen" in args:
+            ok = not f.startswith(fw) and not f.endswith(".mpy")
+        elif "--mpy" in args:
+            ok = f.endswith(".mpy") or name == "asyncio"
+        else:
+            ok = f.startswith(fw) or name == "asyncio"
+        assert ok or not f, "%s loaded from %s" % (name, f)
+
+
 def mp_main(args):
     if "--mpy" in args:
         sys.path.insert(0, args[args.index("--mpy") + 1])
     if "--frozen" in args:
-        # the core is frozen into this micropython binary: not from firmware/
+        # the core is frozen into this micropython binary: ".frozen" comes
+        # before firmware/, which stays on the path (last) so that the
+        # harness (bench_receipt) does not put it in front again
         sys.path.remove(_here + "/../firmware")
+        sys.path.append(_here + "/../firmware")
     if "--imports" in args:
         for m, delta, total in import_costs():
             print("import %s %d %d" % (m, delta, total))
@@ -529,6 +555,7 @@ def mp_main(args):
         upto = int(args[args.index("--upto") + 1]) if "--upto" in args else len(APP_STEPS)
         if "--quiet" in args:
             run_app(False, upto)
+            check_origin(args)
             print("app ok")
             return
         start = live()
@@ -551,6 +578,7 @@ def mp_main(args):
         if "--quiet" in args:
             upto = int(args[args.index("--upto") + 1]) if "--upto" in args else len(STEPS)
             run_flow(False, upto)
+            check_origin(args)
             print("flow ok")
             return
         start = live()  # the interpreter and this script
