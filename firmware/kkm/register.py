@@ -897,13 +897,12 @@ class Register:
         return self._issue(R_ZDOC, None, body, now, lang, True)
 
     def _settle_z(self, iss, answer):
-        zx = self.finish_z(iss.shift_no, iss.ts)  # Z area, reset, checkpoint
         # KZ-31.5: online, the Z the OFD formed and returned is printed (with
         # what the register's own says otherwise); offline the register's
-        self.z_source = "own"
-        if answer is not None and answer.report is not None:
-            zx = answer.report
-            self.z_source = "ofd"
+        ofd_zx = answer.report if answer is not None else None
+        own = self.finish_z(iss.shift_no, iss.ts, True, ofd_zx is None)  # Z area, reset, checkpoint
+        zx = own if ofd_zx is None else ofd_zx
+        self.z_source = "own" if ofd_zx is None else "ofd"
         lang = iss.lang
         try:
             self.printer.print(layout.report_lines(zx, lang or self.settings.get("lang")))
@@ -914,11 +913,14 @@ class Register:
         self.print_ofd_texts(lang)  # texts that came with the Z's answer
         return zx
 
-    def finish_z(self, shift_no, ts, write=True):
+    def finish_z(self, shift_no, ts, write=True, report=False):
         # after the Z document: Z area, then reset, then checkpoint; recovery
-        # calls it too when a power cut fell between these steps
-        off = self.settings.get("tz_offset")
-        zx = self.counters.zx_report(C.REPORT_Z, shift_no, ts + off, (self.shift_open_ts or ts) + off, ts + off)
+        # calls it too when a power cut fell between these steps. -> the
+        # register's Z report (report: built before the reset) or None
+        zx = None
+        if report:
+            off = self.settings.get("tz_offset")
+            zx = self.counters.zx_report(C.REPORT_Z, shift_no, ts + off, (self.shift_open_ts or ts) + off, ts + off)
         if self.acc.z_count() < shift_no:
             self.acc.close_shift(self.counters.z_summary(shift_no, ts), ts)
         self.counters = self.counters.next_shift()
