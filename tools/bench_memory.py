@@ -205,7 +205,7 @@ class Day:
 
         from bench_receipt import NullPrinter
 
-        self.reg = self.port = None
+        self.reg = self.port = self.sender = None  # the old register is gone at a reboot
         gc.collect()
         # the session comes back from the journal (port.bind), the token
         # only seeds a fresh register
