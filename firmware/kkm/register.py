@@ -900,7 +900,7 @@ class Register:
         # KZ-31.5: online, the Z the OFD formed and returned is printed (with
         # what the register's own says otherwise); offline the register's
         ofd_zx = answer.report if answer is not None else None
-        own = self.finish_z(iss.shift_no, iss.ts, True, ofd_zx is None)  # Z area, reset, checkpoint
+        own = self.finish_z(iss.shift_no, iss.ts, report=ofd_zx is None)  # Z area, reset, checkpoint
         zx = own if ofd_zx is None else ofd_zx
         self.z_source = "own" if ofd_zx is None else "ofd"
         lang = iss.lang
