@@ -36,8 +36,9 @@
 #     the smallest heap as in (c) (--quiet prints "app ok").
 # --mpy DIR puts a tree of compiled .mpy modules (tools/deploy.py) in front
 # of firmware/, which is how the modules reach the device's file system.
-# --frozen leaves firmware/ off the path: the modules frozen into the binary
-# (manifest.py) are used, which is how a release image carries them.
+# --frozen puts the modules frozen into the binary (manifest.py;
+# tools/manifest_unix.py for make bench-mem32) before firmware/, which is how
+# a release image carries them. Each run checks where its modules came from.
 #
 # The emulated flash (LOG_BLOCKS + FM_BLOCKS blocks of 4 KB) is a bytearray
 # on the heap here; on the device the accumulator is in flash, so the host
