@@ -16,7 +16,7 @@ for name in REQUIRE:
 
 freeze("firmware")  # journal, kkm, ofd, net, ui, app, compat, aio as top-level modules
 package("drivers")
-package("boards", files=["__init__.py", "target.py", "esp32/__init__.py", "esp32/chip.py", "esp32/wiring.py",
+package("boards", files=["__init__.py", "target.py", "escpos_printer.py", "esp32/__init__.py", "esp32/chip.py", "esp32/wiring.py",
                          "esp32s3/__init__.py"])
 module("boot.py", base_path="boards/start")
 module("main.py", base_path="boards/start")
