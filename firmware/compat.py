@@ -158,3 +158,14 @@ def unix_from_civil(y, m, d, hh=0, mm=0, ss=0):
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
     days = era * 146097 + doe - 719468
     return days * 86400 + hh * 3600 + mm * 60 + ss
+
+
+def exists(path):
+    # os.path is missing on MicroPython
+    import os
+
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False

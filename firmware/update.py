@@ -11,7 +11,7 @@
 import os
 
 import integrity
-from compat import print_exception
+from compat import exists, print_exception
 
 LIB = "lib"
 NEW = "lib.new"
@@ -31,16 +31,8 @@ class Refused(Exception):
     pass
 
 
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
-
-
 def remove_tree(path):
-    if not _exists(path):
+    if not exists(path):
         return
     for name, sub in integrity.listing(path):
         p = path + "/" + name
@@ -58,7 +50,7 @@ def accept(reg, root=""):
     if reg.acc.unacked_count():
         raise Refused(UNACKED)
     new = root + NEW
-    if not _exists(new):
+    if not exists(new):
         raise Refused(NOTHING_STAGED)
     bad = integrity.check(new)
     if bad:
@@ -72,16 +64,16 @@ def accept(reg, root=""):
 
 def resume(root=""):
     # a power cut between the two renames of accept() or settle()
-    if _exists(root + LIB):
+    if exists(root + LIB):
         return
-    if _exists(root + TRIAL) and _exists(root + NEW):
+    if exists(root + TRIAL) and exists(root + NEW):
         os.rename(root + NEW, root + LIB)
-    elif _exists(root + OLD):
+    elif exists(root + OLD):
         os.rename(root + OLD, root + LIB)
 
 
 def on_trial(root=""):
-    return _exists(root + TRIAL)
+    return exists(root + TRIAL)
 
 
 def settle(passed, root=""):

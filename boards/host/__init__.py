@@ -55,21 +55,11 @@ def channel(ofd):
     return ch
 
 
-def _exists(path):
-    import os
-
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
-
-
 def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None):
     from boards.host import term
     from boards.host.flash import FileFlash
     from boards.host.printer import LinkedPrinter, TranscriptPrinter
-    from compat import ticks_ms
+    from compat import exists, ticks_ms
     from kkm.clock import Clock
     from ui import keys
 
@@ -89,7 +79,7 @@ def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None):
         b.display = ChipDisplay(size, t)
     else:
         b.display = term.Display(t)
-    if _exists(var + "/printer.in"):
+    if exists(var + "/printer.in"):
         b.printer = LinkedPrinter(var, t)
     else:
         b.printer = TranscriptPrinter(var + "/paper.txt", t)
