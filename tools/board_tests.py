@@ -3,10 +3,13 @@
     python tools/board_tests.py --port PORT [FILTER ...]
 
 compiles the core tests (tests/core), the runner (tests/run_core.py) and what they
-import (firmware/, boards/sim/) for the ESP32 (in a temporary folder), copies them to
+import (firmware/, drivers/, boards/ but the PC's) for the ESP32 (in a temporary folder),
+copies them to
 ``/kkmtest`` on the board (a file the board already holds unchanged is skipped), has the
 board hash each (other files there are removed), runs
-the runner there and reports each test by name as the board prints it. The exit status
+the runner there and reports each test by name as the board prints it. The driver
+tests that run against the PC's chip doubles (they import tests/core/hwkit.py) are left
+out and named: on a chip, ``machine`` is the real one. The exit status
 is 1 when a test fails or the run does not finish. FILTER as for tests/run_core.py:
 only files or tests whose name contains it (a board's heap may not hold every module
 of the suite at once: run it in parts).
@@ -26,18 +29,34 @@ HOME = "kkmtest"  # the folder on the board
 SUMMARY = "core ("  # the runner's last line: "core (<runtime>): N passed, M failed"
 
 
+PC_ONLY = ("host", "vboard")  # boards/ folders of the PC's doubles, not for a chip
+DOUBLES = "hwkit"  # a test importing it drives the PC's chip doubles
+
+
+def on_doubles(path):
+    with open(path) as f:
+        return DOUBLES in f.read()
+
+
+def left_out(core):
+    # the core tests that need the PC's chip doubles
+    return [f[:-3] for f in sorted(os.listdir(core))
+            if f.startswith("test_") and f.endswith(".py") and on_doubles(os.path.join(core, f))]
+
+
 def sources(core):
     # (source, path on the board of the .py) of the runner, the tests (folder core) and what they import
     out = [(os.path.join(ROOT, "tests", "run_core.py"), HOME + "/tests/run_core.py")]
-    out += [(os.path.join(core, f), HOME + "/tests/core/" + f) for f in sorted(os.listdir(core)) if f.endswith(".py")]
-    for folder, keep in (("firmware", None), ("boards", ("__init__.py", "sim"))):
+    skip = set(t + ".py" for t in left_out(core)) | {DOUBLES + ".py"}
+    out += [(os.path.join(core, f), HOME + "/tests/core/" + f) for f in sorted(os.listdir(core))
+            if f.endswith(".py") and f not in skip]
+    for folder in ("firmware", "drivers", "boards"):
         top = os.path.join(ROOT, folder)
         for base, dirs, files in os.walk(top):
             rel = os.path.relpath(base, top)
-            first = rel.split(os.sep)[0]
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not (rel == "." and d in PC_ONLY))
             for f in sorted(files):
-                if f.endswith(".py") and (keep is None or (first if rel != "." else f) in keep):
+                if f.endswith(".py"):
                     out.append((os.path.join(base, f), os.path.normpath(os.path.join(HOME, folder, rel, f))))
     return out
 
@@ -75,12 +94,13 @@ def main(argv):
     ap.add_argument("filters", nargs="*", help="only tests whose file or name contains one of these")
     a = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="kkm-test-board-") as tree:
-        return run_on_board(a.port, build(a.core, tree), a.filters)
+        return run_on_board(a.port, build(a.core, tree), a.filters, a.core)
 
 
-def run_on_board(port, tree, filters):
+def run_on_board(port, tree, filters, core):
     n, size = deploy.size_report(tree)
     print("core tests for the board: %d files, %d bytes" % (n, size))
+    print("left out (they drive the PC's chip doubles): " + (" ".join(left_out(core)) or "none"))
     copied, skipped = deploy.copy(port, tree)
     print("copied %d files (%d already up to date)" % (copied - skipped, skipped))
     home = os.path.join(tree, HOME)
