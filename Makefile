@@ -8,7 +8,7 @@ MPY_HEAP := -X heapsize=8M
 export PATH := $(BIN):$(PATH)
 
 .PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy test-board vboard clean receipts
-.PHONY: firmware journal-backup flash
+.PHONY: firmware journal-backup flash chaos
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -70,11 +70,18 @@ fuzz-journal: setup
 receipts: setup
 	$(PY) tools/receipts.py
 
+# Chaos run: three simulated days of sales over Wi-Fi and GSM (the modem simulator) against the
+# OFD simulator with outages, lost answers, restarts and power cuts, then 73 hours offline
+# (tools/chaos.py; docs/performance.md). A short slice runs in make test.
+chaos: setup
+	$(PY) tools/chaos.py --seed 1 2 --hours 72
+
 # Device build: each board's tree of .mpy files (ESP32, ESP32-S3) in build/mpy with its hash
 # manifest, sizes reported; deploy copies one to a board, verifies it there, resets, waits for
 # the firmware's start (BOARD: a package under boards/, default esp32s3; FROZEN=1: the image
 # carries the code, only the manifest naming its digest is deployed).
 PORT_NEEDED = @test -n "$(PORT)" || { echo "PORT is required, e.g. make $@ PORT=/dev/ttyUSB0"; exit 2; }
+
 mpy: setup
 	$(PY) tools/deploy.py mpy
 

@@ -11,6 +11,8 @@
 #             printer with a run() coroutine (an ESC/POS board printer) runs
 #             its jobs and status polls in a task of its own
 #   clock     the status strip and the locks in force, once a second
+#   net       the channels' upkeep (net.manager: connect, reconnect, probe)
+#             and the position a channel can tell (GEO_S), for the OFD
 #
 # The board (boards/host on the PC; a board package on the device):
 #   clock      kkm.clock.Clock            ticks_ms   () -> ms, monotonic
@@ -23,14 +25,16 @@
 #   printer    status() -> "ok" | "no_paper" | "fault", print(lines) -> None
 #              (printed) or a job (done: None while printing, True, False;
 #              started), width (characters per line), optional async run()
-#   channels   the OFD channels in priority order (net; one with a name,
-#              "wifi" or "gsm", is named on the strip); ofd_hosts [(host, port)]
+#   channels   the OFD channels in priority order (net; each with a name,
+#              "wifi", "gsm", ...: the one of the last exchange is named on
+#              the strip, the X report and each document's ACK in the
+#              journal); ofd_hosts [(host, port)]
 #   code       optional: the folder of the deployed code, checked against its
 #              hash manifest at power-on (firmware/integrity.py; KZ-2.2)
 #
 # The OFD link lives in two places only: _link() builds it (session,
-# async client on the board's first channel, port, the sender task) and
-# Desk is what the UI and the loop see of it. The register issues a
+# async client over the board's channels through net.manager, port, the
+# sender task) and Desk is what the UI and the loop see of it. The register issues a
 # document (journalled, never waiting); the sender sends it live and
 # settles it, or settles it at once with the autonomous sign when the
 # queue was not empty or the budget ran out.
@@ -45,6 +49,8 @@ from ui.cashier import Ui
 VERSION = "0.1.0"
 SELF_TEST = (L.SELFTEST_HW, L.SELFTEST_SW, L.ACC_INTEGRITY, L.FIRMWARE)  # KZ-3: what a failed power-on self-test locks
 STEP_S = 1  # the ofd, printer and clock tasks' period
+GEO_S = 3600  # how often a channel is asked for the position (a cell fix takes seconds)
+GEO_RETRY_S = 60  # again after no channel could tell
 
 
 class Desk:
@@ -52,10 +58,11 @@ class Desk:
     # (pay: None while an amount is still due); fiscal(iss, on_tick) is the
     # awaitable of its result (kkm Fiscalised; the Z: its report dict), the
     # live sign with the countdown. x_report(), test() and lookup(code) are
-    # awaitables of the sender's exchanges.
-    def __init__(self, reg, sender):
+    # awaitables of the sender's exchanges; channels: the net.manager.
+    def __init__(self, reg, sender, channels=None):
         self.reg = reg
         self.sender = sender
+        self.channels = channels
 
     def pay(self, kind, amount, **card):
         return self.reg.pay(kind, amount, None, **card)
@@ -77,7 +84,18 @@ class Desk:
         return self.sender.live(iss, on_tick)
 
     def x_report(self):
-        return self.sender.x_report()
+        ch = self.channels
+        return self.sender.x_report(None, None if ch is None else (ch.states(), ch.name))
+
+    def channel(self):
+        # the channel of the last exchange, else the first one up
+        ch = self.channels
+        if ch is None:
+            return None
+        if ch.name is not None:
+            return ch.name
+        up = ch.order()
+        return getattr(up[0], "name", None) if up else None
 
     def lookup(self, code):
         # a GTIN/NTIN the catalogue cache lacks, asked of the OFD
@@ -103,18 +121,22 @@ class Desk:
 
 def _link(board, acc, printer, clock, sw_test=None):
     # the register with its OFD session, client, port and sender
+    from net.manager import ChannelManager
     from ofd.client import OfdClient
     from ofd.port import OfdPort
     from ofd.sender import Sender
     from ofd.session import Session
 
     session = Session(0, 1)
-    client = OfdClient(session, board.channels[0], board.ofd_hosts, ticks_ms=board.ticks_ms)
+    channels = ChannelManager(board.channels, board.ticks_ms)
+    client = OfdClient(session, channels, board.ofd_hosts, ticks_ms=board.ticks_ms)
     port = OfdPort(client, acc, VERSION, "kkm-app")
     reg = Register(acc, printer, port, clock, sw_test=sw_test)
+    channels.priority = lambda: reg.settings.get("channels")  # KZ-40.5: the configured order
+    channels.settings = lambda: reg.settings  # and the channels' parameters
     session.kkm_id = int(reg.settings.get("kkm_id") or 0)  # set at fiscalisation: known after a boot
     port.bind(reg)
-    return reg, Desk(reg, Sender(reg, port, ticks_ms=board.ticks_ms))
+    return reg, Desk(reg, Sender(reg, port, ticks_ms=board.ticks_ms), channels)
 
 
 class App:
@@ -174,8 +196,7 @@ class App:
         # the strip's status and the locks in force
         st = self.desk.status()
         st["paper"] = self.paper
-        chs = self.board.channels
-        st["channel"] = getattr(chs[0], "name", None) if chs else None  # a channel may say "wifi", "gsm"
+        st["channel"] = self.desk.channel()
         locks = self.reg.active_locks()
         st["locked"] = L.OFFLINE_72H in locks or L.OFD_SUSPEND in locks
         self.ui.refresh(st, locks)
@@ -221,6 +242,21 @@ class App:
         # what it did within a second)
         await self.desk.sender.run()
 
+    async def _net(self):
+        ch = self.desk.channels
+        if ch is None:
+            return
+        up = asyncio.create_task(ch.run())
+        try:
+            while True:
+                p = await ch.position()
+                if p is not None:
+                    # the modem's fix; without one the settings' position goes (S000-2)
+                    self.desk.sender.port.position = p
+                await asyncio.sleep(GEO_S if p is not None else GEO_RETRY_S)
+        finally:
+            up.cancel()
+
     async def _printer(self):
         while True:
             self.paper = self.board.printer.status()
@@ -242,7 +278,7 @@ class App:
         self.stopped = asyncio.Event()
         self.refresh()
         tasks = [asyncio.create_task(c) for c in (self._keys(), self._scans(), self._display(), self._ofd(),
-                                                   self._printer(), self._clock())]
+                                                   self._printer(), self._clock(), self._net())]
         if hasattr(self.board.printer, "run"):
             tasks.append(asyncio.create_task(self.board.printer.run()))
         await self.stopped.wait()

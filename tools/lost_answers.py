@@ -40,6 +40,19 @@ def _qr(lines):
     return q[0] if q else None
 
 
+def cut_at_ack(sr, doc):
+    """Run the commands doc with the power failing when the OFD's answer is
+    to be journalled (the register is dead after it: restart it)."""
+    def cut(seq, payload, ts):
+        raise PowerCut("off")
+
+    sr.reg.acc.ack = cut
+    try:
+        S.run(sr, doc)
+    except PowerCut:
+        pass
+
+
 def campaign(seed, docs, var):
     rnd = random.Random(seed)
     shutil.rmtree(var, ignore_errors=True)
@@ -59,14 +72,7 @@ def campaign(seed, docs, var):
             if fault in ("garbage", "refuse"):
                 S.run(sr, ["fault garbage bytes=64" if fault == "garbage" else "fault refuse"])
             if fault == "cut":
-                def cut(seq, payload, ts):
-                    raise PowerCut("off")
-
-                sr.reg.acc.ack = cut  # the power fails when the answer is to be journalled
-                try:
-                    S.run(sr, doc)
-                except PowerCut:
-                    pass
+                cut_at_ack(sr, doc)
                 sr.close()
                 sr = S.SimRegister(var, out)
                 S.run(sr, ["login 1 1234"])

@@ -181,12 +181,13 @@ def parse_qty(s):
 
 class SimRegister:
     def __init__(self, var, out=sys.stdout, ofd=None, kkm_id=DEFAULT_KKM_ID, token=DEFAULT_TOKEN, print_file=None,
-                 http_port=0, ofd_port=0, lang="ru", retry=None, clock=None, catalogue="soft"):
+                 http_port=0, ofd_port=0, lang="ru", retry=None, clock=None, catalogue="soft", channel=None):
         # clock: the register's (kkm.clock); None: the real time. A test
         # gives a ManualClock: then only `skip` moves the scheduler's time
         # and a slow machine changes nothing it sees. catalogue: the rule set
         # up at first start for goods without a National Catalogue element
-        # ("strict" or "soft"; the command line's default is the register's, strict)
+        # ("strict" or "soft"; the command line's default is the register's, strict).
+        # channel: the OFD's channel (net); None: TCP to the simulator
         self.var = var
         self.out = out
         self.lang = lang
@@ -211,7 +212,7 @@ class SimRegister:
         self.acc = Accumulator(self.log, self.fm, device_key(self.var))
         # the OFD session lives in the journal as on the device (R_SESSION
         # records, restored by port.bind); `token` only seeds a fresh register
-        self.client = cl.OfdClient(Session(kkm_id, token), TcpChannel(resolver=self._resolve), [SIM_OFD])
+        self.client = cl.OfdClient(Session(kkm_id, token), channel or TcpChannel(resolver=self._resolve), [SIM_OFD])
         self.port = OfdPort(self.client, self.acc, VERSION, "sim-register")
         self.printer = TermPrinter(out, print_file)
         # the National Catalogue cache in a file, as on the device's flash

@@ -5,6 +5,7 @@
     python tools/sim.py --display 128x64     # the graphic display (21x8 characters)
     python tools/sim.py --display hd44780    # the device's display driver on its chip double (also ssd1306, sh1106)
     python tools/sim.py --ofd 127.0.0.1:7777 # a simulator started elsewhere (make ofd)
+    python tools/sim.py --modem sim800       # a GSM channel too: the SIM800 driver on a simulated modem
 
 Starts the OFD simulator in this process (unless --ofd), provisions a
 factory-fresh register as the service centre does (the OFD's registration,
@@ -158,6 +159,9 @@ def main(argv=None):
     ap.add_argument("--http-port", type=int, default=0, help="web port of the in-process OFD (0: any)")
     ap.add_argument("--kkm-id", type=int, default=DEFAULT_KKM_ID)
     ap.add_argument("--token", type=int, default=DEFAULT_TOKEN, help="initial token (first start only)")
+    ap.add_argument("--modem", choices=("sim800", "sim7600"), default=None,
+                    help="a GSM channel too: this modem class on a simulated modem (tools/modemsim.py)")
+    ap.add_argument("--rtt", type=int, default=600, help="the simulated modem's round trip, ms")
     ap.add_argument("--catalogue", choices=("strict", "soft"), default="soft",
                     help="goods without a National Catalogue element: refused or sold and said (first start)")
     a = ap.parse_args(argv)
@@ -183,9 +187,16 @@ def main(argv=None):
 
         printer = Link(a.var)  # the ESC/POS printer the app's driver talks to
         printer.start()
+        cmd = app_command(a, ofd)
+        if a.modem:
+            from tools.modemsim import ModemSim
+
+            modem = ModemSim(a.modem, ofd, rtt_ms=a.rtt, attach_ms=2000).start()
+            cmd += ["--modem", "%s:%s" % (a.modem, modem.path)]
+            print("GSM: a simulated %s at %d ms RTT on %s" % (a.modem, a.rtt, modem.path))
         sys.stdout.flush()
         try:
-            return run_app(app_command(a, ofd) + ["--info", info])
+            return run_app(cmd + ["--info", info])
         finally:
             printer.stop()
     finally:

@@ -2,7 +2,9 @@
 # terminal (term.py), the printer (printer.py: the ESC/POS driver to the
 # launcher's interpreter when it made the printer pipes, else text to a
 # transcript file), the journal and fiscal memory on NOR emulators in files
-# (flash.py), the PC's clock, one TCP channel. make() builds the board the app takes
+# (flash.py), the PC's clock, one TCP channel ("lan"), and a GSM channel when
+# a modem simulator's terminal is given (tools/modemsim.py; "gsm", named first
+# by the channels setting). make() builds the board the app takes
 # (app.build(board)); the launcher tools/sim.py provisions the register and
 # starts the OFD simulator first.
 #
@@ -55,7 +57,20 @@ def channel(ofd):
     return ch
 
 
-def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None):
+def modem_channel(kind, path):
+    # the GSM channel over a SIMCom driver on a modem (simulator) terminal
+    import sys
+
+    sys.path.append(__file__.rsplit("/", 1)[0] + "/hw")  # the PC's machine.UART stand-in
+    from uart import UART
+
+    from drivers.simcom import Sim800, Sim7600
+    from net.gsm import GsmChannel
+
+    return GsmChannel((Sim800 if kind == "sim800" else Sim7600)(UART(path), apn="internet"))
+
+
+def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None, modem=None):
     from boards.host import term
     from boards.host.flash import FileFlash
     from boards.host.printer import LinkedPrinter, TranscriptPrinter
@@ -85,5 +100,7 @@ def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None):
         b.printer = TranscriptPrinter(var + "/paper.txt", t)
     t.printer = b.printer
     b.channels = [channel(ofd)]
+    if modem is not None:
+        b.channels.append(modem_channel(modem[0], modem[1]))  # modem: (kind, terminal path)
     b.ofd_hosts = [OFD]
     return b

@@ -1,6 +1,7 @@
 # The register app on the PC board (the launcher tools/sim.py starts this
 # under the MicroPython unix port, or CPython):
 #   main.py VAR [--display 20x4|128x64|hd44780|ssd1306|sh1106] [--ofd HOST:PORT] [--scanner FIFO] [--lang kk|ru] [--info TEXT]
+#               [--modem sim800|sim7600:PATH]
 # (--info: lines the launcher has to say, shown under the legend)
 
 import sys
@@ -14,7 +15,7 @@ import boards.host as host  # noqa: E402
 
 
 def _args(argv):
-    opts = {"display": "20x4", "ofd": None, "scanner": None, "lang": "ru", "info": None}
+    opts = {"display": "20x4", "ofd": None, "scanner": None, "lang": "ru", "info": None, "modem": None}
     var = None
     i = 0
     while i < len(argv):
@@ -38,7 +39,11 @@ def main(argv):
     if o["ofd"]:
         h, _, p = o["ofd"].rpartition(":")
         ofd = (h, int(p))
-    board = host.make(var, o["display"], ofd, o["scanner"])
+    modem = None
+    if o["modem"]:
+        kind, _, path = o["modem"].partition(":")
+        modem = (kind, path)
+    board = host.make(var, o["display"], ofd, o["scanner"], modem=modem)
     t = board.term
     t.lang = o["lang"]
     t.start("KKM on the PC: %s display, paper in %s/paper.txt   ? keys  s scan  P paper  Ctrl-C quit"

@@ -365,6 +365,20 @@ def _dt(v):
     return "%02d.%02d.%04d %02d:%02d:%02d" % (d["day"], d["month"], d["year"], t["hour"], t["minute"], t["second"])
 
 
+def channel_lines(states, last, lang, width=WIDE):
+    # the X report's channels block: [(name, "up" | other)] in priority
+    # order; last: the name of the channel of the last exchange
+    o = _Out(width, lang)
+    o.rule()
+    o.text(o.t(T.L_CHANNELS), BOLD)
+    for name, st in states:
+        v = o.t(T.L_CH_UP if st == "up" else T.L_CH_DOWN)
+        if name == last:
+            v = "%s, %s" % (v, o.t(T.L_CH_LAST))
+        o.lv(name, v)
+    return o.lines
+
+
 def report_lines(zx, lang, width=WIDE, copy=False):
     # X or Z report from a ZXReport dict (kkm.counters.ShiftCounters.zx_report
     # or the server's answer converted to the same dict shape); copy: a

@@ -5,7 +5,7 @@
 import struct
 
 from compat import const
-from journal import LAST_SEQ
+from journal import ACK_ROOM, LAST_SEQ
 
 # record types of the register (the journal owns 0..15)
 R_RECEIPT = const(16)  # need_ack: doc_header + doccodec.encode_receipt()
@@ -35,6 +35,7 @@ AUTH_RESERVED = const(0x80)
 
 # a set-aside document's ACK payload: ASIDE_ACK + b"<code>:<user>" (no fiscal sign)
 ASIDE_ACK = b"refused:"
+ACK_CHANNEL = b"\x1e"  # separates the sign and the channel in an ACK (never in a sign)
 
 SESSION_ROOM = const(36)  # payload of an R_SESSION record, at most
 SIGN_ROOM = const(18)  # payload of an R_SIGN record
@@ -72,6 +73,25 @@ def split_z(body):
     if len(body) < 5 or body[0] != Z_OPENED:
         raise ValueError("z record")
     return struct.unpack_from("<I", body, 1)[0], bytes(body[5:])
+
+
+def ack_payload(sign, channel=None):
+    # an ACK's payload after its document's seq: the OFD's fiscal sign, then
+    # ACK_CHANNEL and the name of the channel that carried it (KZ-18) when
+    # both fit in the ACK's room (the sign always does)
+    s = sign.encode()
+    if not channel or len(s) + 1 + len(channel) > ACK_ROOM - 4:
+        return s
+    return s + ACK_CHANNEL + channel.encode()
+
+
+def split_ack(p):
+    # an ACK payload after the seq -> (sign, channel or None)
+    p = bytes(p)
+    i = p.find(ACK_CHANNEL)
+    if i < 0:
+        return p.decode(), None
+    return p[:i].decode(), p[i + 1:].decode()
 
 
 def sign_payload(doc_seq, sign):

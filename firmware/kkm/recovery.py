@@ -261,5 +261,5 @@ def ack_sign(acc, doc_seq):
     for seq in range(doc_seq + 1, min(doc_seq + R.SIGN_SCAN, acc.last_seq) + 1):
         rtype, ts, p = acc.read(seq)
         if rtype == ACK and struct.unpack_from("<I", p, 0)[0] == doc_seq:
-            return bytes(p[4:]).decode()
+            return R.split_ack(p[4:])[0]
     return None

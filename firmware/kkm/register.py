@@ -38,7 +38,7 @@ from kkm import texts as T
 from kkm.records import (R_RECEIPT, R_PLACEMENT, R_ZDOC, R_SIGN, R_OPEN, R_AUDIT, R_SETTINGS, R_USERS, R_SESSION,
                          EV_SETTINGS, EV_CLOCK, EV_ABANDON, EV_OFD_ORDER, EV_FISCALISED, EV_PRINT_FAIL, EV_TOKEN,
                          EV_SET_ASIDE, AUTH_RESERVED, ASIDE_ACK, SESSION_ROOM, SIGN_ROOM, KIND, Fiscalised, Paper,
-                         autonomous_sign, doc_header, split_doc, z_body, sign_of, sign_payload)
+                         autonomous_sign, doc_header, split_doc, z_body, sign_of, sign_payload, ack_payload)
 from kkm.settings import Settings, check_clock
 
 PRINTER_OK = "ok"
@@ -81,10 +81,12 @@ class Issued:
 class Accepted:
     # the OFD's answer to a document as settle needs it: its fiscal sign
     # (placements and Z: "ack:<request number>") and, for a Z, the OFD's Z
-    # report in the shape kkm.layout prints (or None)
-    def __init__(self, sign, report=None):
+    # report in the shape kkm.layout prints (or None); channel: the name of
+    # the channel that carried it (journalled with the ACK), or None
+    def __init__(self, sign, report=None, channel=None):
         self.sign = sign
         self.report = report
+        self.channel = channel
 
 
 class ZPaper(Paper):
@@ -678,7 +680,7 @@ class Register:
         sign = None
         if answer is not None:
             try:
-                self.acc.ack(iss.seq, answer.sign.encode(), self.clock.now())
+                self.acc.ack(iss.seq, ack_payload(answer.sign, answer.channel), self.clock.now())
                 sign = answer.sign
             except JournalError:  # JournalFull included
                 pass
@@ -714,7 +716,7 @@ class Register:
         # a queued document the OFD accepted: its ACK (the counters took it
         # at settle). -> False when the ACK did not fit (resent later)
         try:
-            self.acc.ack(seq, answer.sign.encode(), self.clock.now())
+            self.acc.ack(seq, ack_payload(answer.sign, answer.channel), self.clock.now())
         except JournalError:
             return False
         if not self.acc.unacked_count() and L.N_OFFLINE in self.notices:
@@ -937,10 +939,14 @@ class Register:
         return self.counters.zx_report(C.REPORT_X, self.acc.z_count() + 1, now + off,
                                        (self.shift_open_ts or now) + off)
 
-    def print_x(self, zx, source, lang=None):
-        # source: "ofd" (the OFD's X) or "own"
+    def print_x(self, zx, source, lang=None, channels=None):
+        # source: "ofd" (the OFD's X) or "own"; channels: (states, last) of
+        # the OFD's channels (net.manager), printed after the counters
         self.x_source = source
-        lines = layout.report_lines(zx, lang or self.settings.get("lang"), self.paper_width())
+        lang = lang or self.settings.get("lang")
+        lines = layout.report_lines(zx, lang, self.paper_width())
+        if channels is not None:
+            lines += layout.channel_lines(channels[0], channels[1], lang, self.paper_width())
         self.printer.print(lines)
         self.print_ofd_texts(lang)
         return zx

@@ -224,7 +224,8 @@ def find_original(reg, key, number=None):
                 return seq
         elif rtype == ACK or rtype == R.R_SIGN:
             dseq = struct.unpack_from("<I", p, 0)[0]
-            if p[4:] == want or (n is not None and rtype == R.R_SIGN and n == int(p[4:].decode())):
+            got = p[4:] if rtype == R.R_SIGN else R.split_ack(p[4:])[0].encode()
+            if got == want or (n is not None and rtype == R.R_SIGN and n == int(got.decode())):
                 return dseq
     raise L.Refused(E_NO_ORIGINAL, key)
 
@@ -268,7 +269,7 @@ def _parent(reg, seq, ts, doc, asign, ofd):
     if asign is not None:
         number = asign.decode()
     elif ofd is not None:
-        number = bytes(ofd).decode()
+        number = R.split_ack(ofd)[0]
     else:
         raise L.Refused(E_NO_ORIGINAL, seq)  # no sign yet
     return D.Parent(number, ts, doc.total(), asign is not None, reg.settings.get("rnm"))

@@ -118,6 +118,12 @@ L_DOC_NO = const(270)
 L_JOURNAL_NO = const(271)
 # KZ-31.5: the OFD's Z printed, where the register's own Z says otherwise
 L_Z_DIFFERS = const(290)
+# the OFD's channels on the X report (KZ-18, KZ-40.5): their link and the
+# one that carried the last exchange
+L_CHANNELS = const(291)
+L_CH_UP = const(292)
+L_CH_DOWN = const(293)
+L_CH_LAST = const(294)
 
 # kkm.register refusals (kkm.locks holds the others)
 E_NOT_REFUSED = const(620)  # set_aside: no document the OFD refused heads the queue
@@ -192,6 +198,10 @@ _T = (
     L_OFD_INFO, "АҚПАРАТТЫҚ ХАБАРЛАМА", "ИНФОРМАЦИОННОЕ СООБЩЕНИЕ",
     L_REFUSED, "ФДО ҚАБЫЛДАМАҒАН ҚҰЖАТ", "ДОКУМЕНТ НЕ ПРИНЯТ ОФД",
     L_Z_DIFFERS, "БКМ ЕСЕБІНЕН АЙЫРМАШЫЛЫҚ (ФДО / БКМ)", "РАСХОЖДЕНИЕ С ОТЧЁТОМ ККМ (ОФД / ККМ)",
+    L_CHANNELS, "БАЙЛАНЫС АРНАЛАРЫ", "КАНАЛЫ СВЯЗИ",
+    L_CH_UP, "бар", "есть",
+    L_CH_DOWN, "жоқ", "нет",
+    L_CH_LAST, "соңғы алмасу", "последний обмен",
     L_SET_ASIDE, "Талдаудан кейін кезектен алынды", "Снят с очереди после анализа",
     L_RESULT_CODE, "ФДО жауабының коды", "Код ответа ОФД",
     L_DOC_NO, "Құжат №", "Документ №",

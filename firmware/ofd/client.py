@@ -115,6 +115,7 @@ class OfdClient:
         out.reqnum = reqnum
         out.token = token
         out.resent = resent
+        out.channel = getattr(self.channel, "name", None)  # a channel manager: the one used
         return out
 
     async def _attempt(self, data, left_ms):

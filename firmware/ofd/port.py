@@ -36,6 +36,9 @@
 #   port.owed()                True while a document holds the session: no
 #                              probe or X report goes before it
 #   port.last                  the last Outcome
+#   port.position              (latitude, longitude, source) a channel found
+#                              (the modem's cell or GNSS fix, S000-2), or
+#                              None: the settings' geo_position is sent
 #   port.refusal               (doc seq, result code, text or None) of the
 #                              last document the OFD refused, or None
 #
@@ -130,6 +133,7 @@ class OfdPort:
         # while idle too)
         self.offline_since = None
         self._hosts = None  # the settings' addresses the client has
+        self.position = None
 
     def bind(self, reg):
         self.reg = reg
@@ -319,7 +323,7 @@ class OfdPort:
                               s.get("address"), s.get("bin"))
         t = self.reg.ofd_texts
         ads = None if t is None else t.infos()  # the texts' versions held (KZ-17)
-        geo = s.get("geo_position")  # S000-2: every service block
+        geo = self.position or s.get("geo_position")  # S000-2: every service block
         if not offline and since is None:
             return M.service(reg_info, ad_infos=ads, geo=geo)
         off = s.get("tz_offset")
@@ -424,11 +428,12 @@ class OfdPort:
         # (kkm.register.Accepted), or None: not accepted
         if out is None or out.status != cl.OK:
             return None
+        ch = out.channel
         if kind == "receipt":
-            return Accepted(str(out.response["ticket"]["ticket_number"]))
+            return Accepted(str(out.response["ticket"]["ticket_number"]), None, ch)
         sign = "ack:%d" % out.reqnum
         if kind != "z":
-            return Accepted(sign)
+            return Accepted(sign, None, ch)
         # KZ-31.5: the OFD's Z with the figures where the register's own Z
         # (rebuilt from the record, as the request was) says otherwise
         zx = self._server_report(out, S.REPORT_Z)
@@ -436,7 +441,7 @@ class OfdPort:
             from ofd.xreport import differences
 
             zx["differs"] = differences(zx, self._z_report(doc_seq, payload)[0])
-        return Accepted(sign, zx)
+        return Accepted(sign, zx, ch)
 
     def owed(self):
         # does a document hold the session? Owed an answer, or answered but

@@ -239,9 +239,10 @@ class Sender:
 
     # --- the X report (KZ-31.4) ---------------------------------------------------
 
-    async def x_report(self, lang=None):
+    async def x_report(self, lang=None, channels=None):
         # the register's X goes to the OFD when nothing is queued; the OFD's
-        # X is printed when it answers with one, else the register's own
+        # X is printed when it answers with one, else the register's own;
+        # channels: see Register.print_x
         reg = self.reg
         zx = reg.x_counters()
         srv = None
@@ -250,8 +251,8 @@ class Sender:
             self._observe(out, self.now(), False, False)
             srv = self.port.server_x(out)
         if srv is not None:
-            return reg.print_x(srv, "ofd", lang)
-        return reg.print_x(zx, "own", lang)
+            return reg.print_x(srv, "ofd", lang, channels)
+        return reg.print_x(zx, "own", lang, channels)
 
     # --- the queue ---------------------------------------------------------------
 

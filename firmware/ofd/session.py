@@ -81,7 +81,8 @@ class Outcome:
     # valid answer came; response: the decoded Response dict (or None);
     # reqnum and token the request was sent with; text: the OFD's
     # result_text; new_token: the answer's TOKEN; resent: the pending
-    # request went again; attempts, elapsed_ms: filled in by ofd.client
+    # request went again; attempts, elapsed_ms, channel (the name of the
+    # channel that carried the last attempt): filled in by ofd.client
     def __init__(self, status, reason, code=None, response=None):
         self.status = status
         self.reason = reason
@@ -94,6 +95,7 @@ class Outcome:
         self.text = None
         self.resent = False
         self.new_token = None
+        self.channel = None
 
     def ok(self):
         return self.status == OK

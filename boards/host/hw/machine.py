@@ -13,6 +13,7 @@ import errno
 import time
 
 from compat import civil_from_unix, unix_from_civil, unix_time
+from uart import UART  # noqa: F401  (machine.UART: a pseudo-terminal on the PC)
 
 levels = {}  # pin id -> level the driver puts on it (0, 1) or None (released)
 _wired = {}  # pin id -> fn(pin id) giving the level the outside world puts on it
