@@ -92,7 +92,7 @@ def iso(ts):
 def _doc(seq, rtype, ts, payload):
     shift, number, body = R.split_doc(payload)
     d = {"seq": seq, "kind": R.KIND[rtype], "shift": shift, "number": number, "ts": ts, "time": iso(ts),
-         "fiscal_sign": None, "autonomous_sign": None, "acknowledged": True}
+         "fiscal_sign": None, "channel": None, "autonomous_sign": None, "acknowledged": True}
     try:
         if rtype == R.R_RECEIPT:
             rc = doccodec.decode_receipt(body)
@@ -202,7 +202,7 @@ def read_journal(log_image, fm_image, key):
         elif rtype == ACK and len(payload) >= 4:
             d = docs.get(struct.unpack_from("<I", payload, 0)[0])
             if d is not None:
-                d["fiscal_sign"] = bytes(payload[4:]).decode("utf-8", "replace")
+                d["fiscal_sign"], d["channel"] = R.split_ack(payload[4:])
         elif rtype == R.R_SIGN and len(payload) >= 4:
             d = docs.get(struct.unpack_from("<I", payload, 0)[0])
             if d is not None:
@@ -243,7 +243,7 @@ def read_journal(log_image, fm_image, key):
 
 
 DOC_COLUMNS = ("seq", "kind", "shift", "number", "time", "operation", "total", "payments", "cashier", "operator",
-               "fiscal_sign", "autonomous_sign", "acknowledged", "error")
+               "fiscal_sign", "channel", "autonomous_sign", "acknowledged", "error")
 Z_COLUMNS = ("z", "time", "shift", "sell_count", "sell_total", "sell_return_count", "sell_return_total", "buy_count",
              "buy_total", "buy_return_count", "buy_return_total", "deposit_count", "deposit_total",
              "withdrawal_count", "withdrawal_total", "cash", "revenue", "offline", "chain", "error")

@@ -59,6 +59,7 @@ class FakeOfd:
         self.raise_next = False
         self.refusal = None
         self.last = None
+        self.channel = "wifi"  # the channel named in each ACK (KZ-18)
 
     def bind(self, reg):
         pass
@@ -81,7 +82,7 @@ class FakeOfd:
         return out
 
     def accepted(self, out, kind, seq, payload):
-        return Accepted(out.sign) if out is not None and out.status == OK else None
+        return Accepted(out.sign, channel=self.channel) if out is not None and out.status == OK else None
 
     async def probe(self, get_reg_info=True):
         return None

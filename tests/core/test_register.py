@@ -21,7 +21,7 @@ def _sign_in_journal(acc, seq):
     while s <= acc.last_seq:
         rtype, ts, payload = acc.read(s)
         if rtype == 1 and struct.unpack_from("<I", payload, 0)[0] == seq:
-            return bytes(payload[4:]).decode()
+            return RC.split_ack(payload[4:])[0]
         s += 1
     return None
 

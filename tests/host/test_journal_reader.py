@@ -70,6 +70,7 @@ def test_kz_9_reader_verifies_a_register_day_and_exports_json_and_csv(tmp_path):
     first = receipts[0]
     assert first["operation"] == "sell" and first["total"] == 50000 and first["payments"] == [["cash", 50000]]
     assert first["shift"] == 1 and first["number"] == 1 and first["fiscal_sign"].startswith("77")
+    assert first["channel"] == "wifi"  # KZ-18: the channel that carried it, from its ACK
     # the offline receipt: its autonomous sign, and it waits in the queue
     last = receipts[-1]
     assert last["autonomous_sign"] == str(last["seq"]) and not last["acknowledged"]
