@@ -7,7 +7,7 @@ PY      := $(BIN)/python
 MPY_HEAP := -X heapsize=8M
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup test check-device test-mpy test-host bench ofd sim fuzz fuzz-journal mpy deploy test-board vboard clean receipts
+.PHONY: setup test check-device test-mpy test-host bench bench-mem32 ofd sim fuzz fuzz-journal mpy deploy test-board vboard clean receipts
 .PHONY: firmware journal-backup flash chaos
 
 $(VENV)/.installed: requirements.txt
@@ -40,6 +40,23 @@ test-host: setup
 # Benchmarks: figures go to docs/performance.md by hand, with the command.
 bench: setup
 	@for b in tools/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# Heap figures on a 32-bit unix MicroPython (objects sized as on the ESP32) with the firmware
+# frozen into it (tools/manifest_unix.py) and from .mpy: built from MicroPython's source in MPY_DIR
+# (release v1.28.0 with its micropython-lib submodule), into build/mpy32.
+MPY_DIR ?= build/micropython
+MPY32   := build/mpy32
+bench-mem32: setup
+	@test -f $(MPY_DIR)/ports/unix/Makefile || { echo "bench-mem32 needs MicroPython's source in MPY_DIR (now $(MPY_DIR)):"; \
+	  echo "  git clone --branch v1.28.0 https://github.com/micropython/micropython $(MPY_DIR)"; exit 2; }
+	@test -f $(MPY_DIR)/lib/micropython-lib/README.md || { echo "bench-mem32 needs the micropython-lib submodule of $(MPY_DIR):"; \
+	  echo "  git -C $(MPY_DIR) submodule update --init lib/micropython-lib"; exit 2; }
+	@echo 'int main(void) { return 0; }' | $${CC:-cc} -m32 -x c - -o /dev/null 2>/dev/null || { \
+	  echo "bench-mem32 needs a 32-bit C toolchain: apt-get install gcc-multilib"; exit 2; }
+	$(MAKE) -C $(MPY_DIR)/mpy-cross
+	$(MAKE) -C $(MPY_DIR)/ports/unix MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 \
+	  BUILD=$(abspath $(MPY32)) FROZEN_MANIFEST=$(abspath tools/manifest_unix.py)
+	$(PY) tools/bench_memory.py --micropython $(MPY32)/micropython --variants frozen,mpy
 
 # Simulated OFD: protocol on 7777, check page and admin API on 8080 (OFD_ARGS for more options).
 ofd: setup

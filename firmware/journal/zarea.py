@@ -4,7 +4,7 @@
 # previous slot's MAC (docs/journal.md, "Fiscal memory").
 
 import struct
-from compat import const, crc32
+from compat import CRC32_RESIDUE, const, crc32
 from journal.ring import ZCLOSE, JournalError, JournalFull, JournalCorrupt, all_ff
 
 MAX_SUMMARY = 256
@@ -37,8 +37,7 @@ class ZArea:
     def _zvalid(self, b):
         if b[0:2] != _ZMAGIC:
             return False
-        (crc,) = struct.unpack_from("<I", b, Z_CRC_AT)
-        return crc32(memoryview(b)[0:Z_CRC_AT]) == crc
+        return crc32(memoryview(b)[0 : Z_CRC_AT + 4]) == CRC32_RESIDUE
 
     def _open_fm(self):
         lo, hi = 0, self.z_total

@@ -36,9 +36,23 @@ _VERSION = const(1)
 _MAX_KEYS = const(1000)
 
 
+_ZERO = {"bills": 0, "coins": 0}  # shared, read only: most of a shift's report is zero
+
+
 def _money(tiyn):
-    b, c = split(tiyn if tiyn > 0 else 0)
+    if tiyn <= 0:
+        return _ZERO
+    b, c = split(tiyn)
     return {"bills": b, "coins": c}
+
+
+_ZERO_OPS = tuple({"operation": op, "count": 0, "sum": _ZERO} for op in range(4))  # shared as _ZERO
+
+
+def _op_entry(op, count, tiyn):
+    if not count and tiyn <= 0:
+        return _ZERO_OPS[op]
+    return {"operation": op, "count": count, "sum": _money(tiyn)}
 
 
 def date_time(ts):
@@ -269,7 +283,7 @@ class ShiftCounters:
         return r
 
     def _oplist(self, pairs):
-        return [{"operation": op, "count": pairs[op][0], "sum": _money(pairs[op][1])} for op in range(4)]
+        return [_op_entry(op, pairs[op][0], pairs[op][1]) for op in range(4)]
 
     # --- persistence ----------------------------------------------------
 

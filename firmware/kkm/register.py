@@ -803,6 +803,7 @@ class Register:
         # and once it is ready again printed again, marked as a copy when
         # part of it reached the paper. The same fiscalised document: never
         # a second one. -> what was printed again (Fiscalised, ZPaper), or None
+        self._z_printed()
         for p in (self.last, self.z_paper):
             if p is None or not self._failed(p):
                 continue
@@ -988,23 +989,34 @@ class Register:
         return self._issue(R_ZDOC, None, body, now, lang, True)
 
     def _settle_z(self, iss, answer):
-        zx = self.finish_z(iss.shift_no, iss.ts)  # Z area, reset, checkpoint
         # KZ-31.5: online, the Z the OFD formed and returned is printed (with
         # what the register's own says otherwise); offline the register's
+        # own (built only then: the OFD's makes it needless)
+        ofd_zx = answer.report if answer is not None else None
+        zx = self.finish_z(iss.shift_no, iss.ts, report=ofd_zx is None)  # Z area, reset, checkpoint
         self.z_source = "own"
-        if answer is not None and answer.report is not None:
-            zx = answer.report
+        if ofd_zx is not None:
+            zx = ofd_zx
             self.z_source = "ofd"
         self.z_paper = ZPaper(iss.seq, zx, iss.lang)
         if self._print_z(self.z_paper):
             self.print_ofd_texts(iss.lang)  # texts that came with the Z's answer
+        self._z_printed()
         return zx
 
-    def finish_z(self, shift_no, ts, write=True):
+    def _z_printed(self):
+        # a Z on paper needs its report no more (a few KB of heap)
+        if self.z_paper is not None and self.z_paper.printed:
+            self.z_paper = None
+
+    def finish_z(self, shift_no, ts, write=True, report=False):
         # after the Z document: Z area, then reset, then checkpoint; recovery
-        # calls it too when a power cut fell between these steps
-        off = self.settings.get("tz_offset")
-        zx = self.counters.zx_report(C.REPORT_Z, shift_no, ts + off, (self.shift_open_ts or ts) + off, ts + off)
+        # calls it too when a power cut fell between these steps. -> the
+        # register's Z report (report: built before the reset) or None
+        zx = None
+        if report:
+            off = self.settings.get("tz_offset")
+            zx = self.counters.zx_report(C.REPORT_Z, shift_no, ts + off, (self.shift_open_ts or ts) + off, ts + off)
         if self.acc.z_count() < shift_no:
             self.acc.close_shift(self.counters.z_summary(shift_no, ts), ts)
         self.counters = self.counters.next_shift()

@@ -115,6 +115,12 @@ from ofd import schema as S
 MAX_TEXT = const(160)  # characters of the OFD's result text kept with a refusal
 KINDS = {"receipt": R.R_RECEIPT, "placement": R.R_PLACEMENT, "z": R.R_ZDOC}
 
+
+def _encoded(req):
+    # a Request dict -> (its bytes, its command)
+    return codec.encode(S.Request, req), req["command"]
+
+
 class OfdPort:
     def __init__(self, client, acc, version="0.1", model=None):
         # client: await client.exchange(payload, command, key, budget_ms)
@@ -247,10 +253,15 @@ class OfdPort:
             if out.token == self.session.token and not lk.is_set(L.INVALID_TOKEN):
                 reg.ofd_order(bad_token=True)
 
-    async def _exchange(self, req, key=None, doc=True):
+    def _document(self, kind, doc_seq, payload, live):
+        # a document's request, encoded in a plain call: no coroutine frame
+        # keeps its dicts (a Z's report, a ticket's lines) through the exchange
+        return _encoded(self.build(kind, doc_seq, payload, live))
+
+    async def _exchange(self, data, command, key=None, doc=True):
         t = self.reg.clock.now()
         self.apply_hosts()
-        out = await self.client.exchange(codec.encode(S.Request, req), req["command"], key, self.budget_ms())
+        out = await self.client.exchange(data, command, key, self.budget_ms())
         if doc or out.status != cl.BLOCKED:
             # a catalogue refusal (18: no such code) is no news about the
             # queue's head, which ofd.sender would take it for
@@ -409,7 +420,8 @@ class OfdPort:
             # answered before, but the answer never reached the journal (its
             # ACK failed): the same request again, answered as a duplicate
             c.pending = (d[0], b"", d[1], d[2], d[3])
-        out = await self._exchange(self.build(kind, doc_seq, payload, live), doc_seq)
+        data, command = self._document(kind, doc_seq, payload, live)
+        out = await self._exchange(data, command, doc_seq)
         r = self.refusal
         if out.status == cl.BLOCKED:
             t = out.text
@@ -463,7 +475,8 @@ class OfdPort:
             return None
         off = self.reg.settings.get("tz_offset")
         rr = M.report(S.REPORT_X, zx, self.reg.clock.now() + off)
-        return await self._exchange(M.report_request(rr, self._service(False)))
+        data, command = _encoded(M.report_request(rr, self._service(False)))
+        return await self._exchange(data, command)
 
     def server_x(self, out):
         # KZ-31.4: the OFD's X of an answered X report in the shape
@@ -487,7 +500,8 @@ class OfdPort:
         # the National Catalogue (S000-1): see the header
         if self.offline_since is not None or self.owed() or not self._room() or not self._ready():
             return None
-        return await self._exchange(M.nomenclature_request(barcode, version), None, False)
+        data, command = _encoded(M.nomenclature_request(barcode, version))
+        return await self._exchange(data, command, None, False)
 
     async def probe(self, get_reg_info=True):
         # COMMAND_SYSTEM: connection check, registration data and, while
@@ -500,4 +514,5 @@ class OfdPort:
         svc = self._service(queued)
         svc["get_reg_info"] = bool(get_reg_info)
         svc["software_information"] = M.software(self.version, model=self.model)
-        return await self._exchange(M.system_request(svc))
+        data, command = _encoded(M.system_request(svc))
+        return await self._exchange(data, command)
