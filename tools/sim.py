@@ -6,6 +6,7 @@
     python tools/sim.py --display hd44780    # the device's display driver on its chip double (also ssd1306, sh1106)
     python tools/sim.py --ofd 127.0.0.1:7777 # a simulator started elsewhere (make ofd)
     python tools/sim.py --modem sim800       # a GSM channel too: the SIM800 driver on a simulated modem
+    python tools/sim.py --wifi               # the channel is Wi-Fi (the PC's WLAN stand-in), cut while VAR/wifi.off exists
 
 Starts the OFD simulator in this process (unless --ofd), provisions a
 factory-fresh register as the service centre does (the OFD's registration,
@@ -161,6 +162,9 @@ def main(argv=None):
     ap.add_argument("--token", type=int, default=DEFAULT_TOKEN, help="initial token (first start only)")
     ap.add_argument("--modem", choices=("sim800", "sim7600"), default=None,
                     help="a GSM channel too: this modem class on a simulated modem (tools/modemsim.py)")
+    ap.add_argument("--wifi", action="store_true",
+                    help="the first channel is Wi-Fi on the PC's WLAN stand-in, off the air while VAR/wifi.off exists")
+    ap.add_argument("--stats", default=None, help="the app writes the day's figures (heap, flash) to this JSON file")
     ap.add_argument("--rtt", type=int, default=600, help="the simulated modem's round trip, ms")
     ap.add_argument("--catalogue", choices=("strict", "soft"), default="soft",
                     help="goods without a National Catalogue element: refused or sold and said (first start)")
@@ -188,6 +192,10 @@ def main(argv=None):
         printer = Link(a.var)  # the ESC/POS printer the app's driver talks to
         printer.start()
         cmd = app_command(a, ofd)
+        if a.wifi:
+            cmd += ["--wifi", os.path.join(a.var, "wifi.off")]
+        if a.stats:
+            cmd += ["--stats", os.path.abspath(a.stats)]
         if a.modem:
             from tools.modemsim import ModemSim
 

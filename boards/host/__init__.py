@@ -2,7 +2,8 @@
 # terminal (term.py), the printer (printer.py: the ESC/POS driver to the
 # launcher's interpreter when it made the printer pipes, else text to a
 # transcript file), the journal and fiscal memory on NOR emulators in files
-# (flash.py), the PC's clock, one TCP channel ("lan"), and a GSM channel when
+# (flash.py), the PC's clock, one TCP channel ("lan", or "wifi" on the PC's
+# WLAN stand-in when a switch file is given), and a GSM channel when
 # a modem simulator's terminal is given (tools/modemsim.py; "gsm", named first
 # by the channels setting). make() builds the board the app takes
 # (app.build(board)); the launcher tools/sim.py provisions the register and
@@ -57,11 +58,37 @@ def channel(ofd):
     return ch
 
 
-def modem_channel(kind, path):
-    # the GSM channel over a SIMCom driver on a modem (simulator) terminal
+def _hw():
+    # the PC's stand-ins of the device's modules (machine.UART, network.WLAN)
     import sys
 
-    sys.path.append(__file__.rsplit("/", 1)[0] + "/hw")  # the PC's machine.UART stand-in
+    sys.path.append(__file__.rsplit("/", 1)[0] + "/hw")
+
+
+def wifi_channel(ofd, off_file):
+    # Wi-Fi on the WLAN stand-in (hw/network.py), its access point this
+    # machine's loopback, off the air while the file off_file exists
+    _hw()
+    import network
+
+    from net.wifi import WifiChannel
+
+    network.AP.off_file = off_file
+    from compat import sleep_ms
+
+    sta = network.WLAN(network.WLAN.IF_STA)
+    sta.active(True)
+    sta.connect(network.AP.ssid, network.AP.key)
+    for _ in range(50):  # as a board's boot does: associated (or not) before the app's first test
+        if sta.isconnected():
+            break
+        sleep_ms(10)
+    return WifiChannel(sta, network.AP.ssid, network.AP.key, channel(ofd))
+
+
+def modem_channel(kind, path):
+    # the GSM channel over a SIMCom driver on a modem (simulator) terminal
+    _hw()
     from uart import UART
 
     from drivers.simcom import Sim800, Sim7600
@@ -70,7 +97,7 @@ def modem_channel(kind, path):
     return GsmChannel((Sim800 if kind == "sim800" else Sim7600)(UART(path), apn="internet"))
 
 
-def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None, modem=None):
+def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None, modem=None, wifi=None):
     from boards.host import term
     from boards.host.flash import FileFlash
     from boards.host.printer import LinkedPrinter, TranscriptPrinter
@@ -99,7 +126,7 @@ def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None, modem=None):
     else:
         b.printer = TranscriptPrinter(var + "/paper.txt", t)
     t.printer = b.printer
-    b.channels = [channel(ofd)]
+    b.channels = [channel(ofd) if wifi is None else wifi_channel(ofd, wifi)]  # wifi: the switch file
     if modem is not None:
         b.channels.append(modem_channel(modem[0], modem[1]))  # modem: (kind, terminal path)
     b.ofd_hosts = [OFD]

@@ -1,8 +1,10 @@
 # The register app on the PC board (the launcher tools/sim.py starts this
 # under the MicroPython unix port, or CPython):
 #   main.py VAR [--display 20x4|128x64|hd44780|ssd1306|sh1106] [--ofd HOST:PORT] [--scanner FIFO] [--lang kk|ru] [--info TEXT]
-#               [--modem sim800|sim7600:PATH]
-# (--info: lines the launcher has to say, shown under the legend)
+#               [--modem sim800|sim7600:PATH] [--wifi SWITCH] [--stats FILE]
+# (--info: lines the launcher has to say, shown under the legend; --wifi: the
+# channel is Wi-Fi, off the air while the file SWITCH exists; --stats: the
+# day's figures to FILE as JSON, once a second)
 
 import sys
 
@@ -15,7 +17,8 @@ import boards.host as host  # noqa: E402
 
 
 def _args(argv):
-    opts = {"display": "20x4", "ofd": None, "scanner": None, "lang": "ru", "info": None, "modem": None}
+    opts = {"display": "20x4", "ofd": None, "scanner": None, "lang": "ru", "info": None, "modem": None, "wifi": None,
+            "stats": None}
     var = None
     i = 0
     while i < len(argv):
@@ -31,6 +34,45 @@ def _args(argv):
     return var, opts
 
 
+class Stats:
+    # the day's figures for a script (tools/demo.py): the live heap after a
+    # collection at every frame shown (its peak), and what the journal and
+    # the fiscal memory programmed and erased, saved once a second (Ctrl-C
+    # may land inside a collection and leave the heap locked: nothing can be
+    # saved after it)
+    def __init__(self, board, path):
+        import gc
+
+        from compat import ticks_diff, ticks_ms
+
+        self.board = board
+        self.path = path
+        self.peak = 0
+        self.frames = 0
+        show = board.display.show
+        saved = [ticks_ms()]
+
+        def watched(lines):
+            show(lines)
+            gc.collect()
+            self.peak = max(self.peak, gc.mem_alloc())
+            self.frames += 1
+            if ticks_diff(ticks_ms(), saved[0]) >= 1000:
+                saved[0] = ticks_ms()
+                self.save()
+
+        board.display.show = watched
+
+    def save(self):
+        import json
+
+        log, fm = self.board.flash
+        with open(self.path, "w") as f:
+            json.dump({"heap_peak": self.peak, "frames": self.frames, "flash_images": log.size + fm.size,
+                       "log_programmed": log.bytes_programmed, "log_erased": sum(log.erase_counts),
+                       "fm_programmed": fm.bytes_programmed, "fm_erased": sum(fm.erase_counts)}, f)
+
+
 def main(argv):
     import app
 
@@ -43,7 +85,9 @@ def main(argv):
     if o["modem"]:
         kind, _, path = o["modem"].partition(":")
         modem = (kind, path)
-    board = host.make(var, o["display"], ofd, o["scanner"], modem=modem)
+    board = host.make(var, o["display"], ofd, o["scanner"], modem=modem, wifi=o["wifi"])
+    if o["stats"]:
+        Stats(board, o["stats"])
     t = board.term
     t.lang = o["lang"]
     t.start("KKM on the PC: %s display, paper in %s/paper.txt   ? keys  s scan  P paper  Ctrl-C quit"

@@ -6,7 +6,10 @@
 #   sta = WLAN(WLAN.IF_STA); sta.active(True); sta.connect(ssid, key)
 #   sta.isconnected(), sta.status(), sta.ipconfig("addr4"), sta.disconnect()
 #   AP.ssid, AP.key, AP.up: the access point the stand-in joins
+#   AP.off_file: a file whose presence takes the access point off the air
+#                (another process cuts the Wi-Fi: tools/demo.py)
 
+import os
 import time
 
 STAT_IDLE = 1000
@@ -22,6 +25,16 @@ class _AccessPoint:
         self.ssid = "kkm-shop"
         self.key = "kkm-shop-key"
         self.up = True
+        self.off_file = None
+
+    def on_air(self):
+        if self.off_file is not None:
+            try:
+                os.stat(self.off_file)
+                return False
+            except OSError:
+                pass
+        return self.up
 
 
 AP = _AccessPoint()
@@ -59,7 +72,7 @@ class WLAN:
         j = self._joined
         if j is None:
             return STAT_IDLE
-        if not AP.up or j[0] != AP.ssid:
+        if not AP.on_air() or j[0] != AP.ssid:
             return STAT_NO_AP_FOUND
         if j[1] != AP.key:
             return STAT_WRONG_PASSWORD
