@@ -8,7 +8,7 @@ MPY_HEAP := -X heapsize=8M
 export PATH := $(BIN):$(PATH)
 
 .PHONY: setup test check-device test-mpy test-host bench bench-mem32 ofd sim fuzz fuzz-journal mpy deploy test-board vboard clean receipts
-.PHONY: firmware journal-backup flash chaos
+.PHONY: firmware journal-backup flash chaos demo
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -92,6 +92,13 @@ receipts: setup
 # (tools/chaos.py; docs/performance.md). A short slice runs in make test.
 chaos: setup
 	$(PY) tools/chaos.py --seed 1 2 --hours 72
+
+# A scripted day at the register: the app under the MicroPython unix port through its keys and
+# scanner, Wi-Fi and GSM, 200 sales, a return, money in and out, a Wi-Fi outage, an OFD outage and
+# the replay, X and Z; the summary and the check that the OFD holds exactly the journal
+# (tools/demo.py; state in var/demo; docs/performance.md). A short slice runs in make test.
+demo: setup
+	$(PY) tools/demo.py --sales 200
 
 # Device build: each board's tree of .mpy files (ESP32, ESP32-S3) in build/mpy with its hash
 # manifest, sizes reported; deploy copies one to a board, verifies it there, resets, waits for

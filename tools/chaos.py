@@ -15,7 +15,8 @@ must fire exactly when due. After the days, both channels go down for 73
 hours with sales in the first hour: the 72 h lock must fire exactly when due.
 Then everything comes back, the queue drains, and the OFD's database must
 hold exactly the register's documents: none missing, none twice, in
-journal order, the same totals, and every Z equal to the register's.
+journal order, the same kind, number, total and signs (tools/reconcile.py),
+and every Z equal to the register's.
 
     python tools/chaos.py [--seed 1] [--hours 72] [--var /tmp/chaos]
 
@@ -30,14 +31,15 @@ import random
 import shutil
 import socket
 import sqlite3
-import struct
 import sys
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, ROOT)
 
+from tools import journal_reader as JR  # noqa: E402
 from tools import lost_answers as LA  # noqa: E402
+from tools import reconcile  # noqa: E402
 from tools import regshell as S  # noqa: E402  (puts the firmware on the path)
 
 sys.path.insert(0, os.path.join(ROOT, "boards", "host", "hw"))
@@ -45,9 +47,7 @@ import network  # noqa: E402  (the PC's WLAN stand-in)
 from uart import UART  # noqa: E402
 
 from drivers.simcom import Sim800  # noqa: E402
-from kkm import doccodec as DC  # noqa: E402
 from kkm import locks as L  # noqa: E402
-from kkm import records as R  # noqa: E402
 from kkm.clock import ManualClock  # noqa: E402
 from net.gsm import GsmChannel  # noqa: E402
 from net.manager import ChannelManager  # noqa: E402
@@ -268,39 +268,6 @@ class Outages:
             self.set(what, True)
 
 
-def _journal_docs(acc, carried):
-    # the register's documents in journal order: ("t", shift, total),
-    # ("m", shift, amount) or ("z", shift); carried: channel name -> the
-    # documents whose ACK names it
-    out = []
-    for seq, rtype, ts, p in acc.records(acc.oldest_seq, True):
-        if rtype == 1:  # the journal's ACK
-            ch = R.split_ack(p[4:])[1]
-            carried[ch] = carried.get(ch, 0) + 1
-        elif rtype == R.R_RECEIPT:
-            shift, number, body = R.split_doc(p)
-            out.append(("t", shift, DC.decode_receipt(body).total()))
-        elif rtype == R.R_PLACEMENT:
-            shift, number, body = R.split_doc(p)
-            out.append(("m", shift, DC.decode_placement(body).amount))
-        elif rtype == R.R_ZDOC:
-            shift, number, body = R.split_doc(p)
-            out.append(("z", shift))
-    return out
-
-
-def _ofd_docs(db):
-    # the OFD's documents in the order it accepted them
-    rows = []
-    for exid, shift, total in db.execute("SELECT exchange_id, shift_number, total FROM tickets"):
-        rows.append((exid, ("t", shift, total)))
-    for exid, shift, amount in db.execute("SELECT exchange_id, shift_number, amount FROM money_placements"):
-        rows.append((exid, ("m", shift, amount)))
-    for exid, shift in db.execute("SELECT exchange_id, shift_number FROM z_reports"):
-        rows.append((exid, ("z", shift)))
-    return [d for _, d in sorted(rows)]
-
-
 def campaign(seed, hours, var):
     t_start = time.monotonic()
     rig = Rig(seed, var)
@@ -347,20 +314,27 @@ def campaign(seed, hours, var):
         rig.run("z")
         rig.counts["z"] += 1
         rig.advance(300)
-        mine = _journal_docs(rig.sr.acc, rig.carried)
         db = sqlite3.connect(os.path.join(var, "ofd.sqlite"))
-        theirs = _ofd_docs(db)
+        theirs = reconcile.ofd_documents(db)
         zs = [r[0] for r in db.execute("SELECT zcheck_status FROM z_reports ORDER BY shift_number")]
+        db.close()
         waiting = rig.sr.acc.unacked_count()
         locks = rig.sr.reg.active_locks()
     finally:
         rig.sr.close()
         rig.modem.stop()
         network.AP.up = True
-    if mine != theirs:
-        k = next((j for j, (a, b) in enumerate(zip(mine, theirs)) if a != b), min(len(mine), len(theirs)))
-        problems.append("the OFD's documents differ from the journal's at %d: %s vs %s (%d vs %d documents)" % (
-            k, mine[k:k + 2], theirs[k:k + 2], len(mine), len(theirs)))
+    # the journal as the reader finds it in the register's flash files
+    report = JR.read_journal(JR.read_image(os.path.join(var, "journal.img")),
+                             JR.read_image(os.path.join(var, "fiscal_memory.img")),
+                             JR.read_key(os.path.join(var, "device.key")))
+    mine = reconcile.journal_documents(report)
+    for d in report["documents"]:
+        if d["acknowledged"]:
+            rig.carried[d["channel"]] = rig.carried.get(d["channel"], 0) + 1
+    problems.extend(reconcile.compare(mine, theirs))
+    if not report["ok"]:
+        problems.append("the journal does not verify: %s" % "; ".join(report["problems"]))
     bad = [z for z in zs if z != "matches"]
     if bad:
         problems.append("%d Z differ from the register's" % len(bad))
@@ -373,8 +347,9 @@ def campaign(seed, hours, var):
     c = rig.counts
     print("seed %d, %d h + the 73 h outage (%.0f s): %d documents (%d receipts, %d placements), %d Z; "
           "OFD holds %d, all in journal order: %s; Z equal: %d/%d; waiting %d" % (
-              seed, hours, time.monotonic() - t_start, len(mine), sum(1 for d in mine if d[0] == "t"),
-              sum(1 for d in mine if d[0] == "m"), len(zs), len(theirs), "yes" if mine == theirs else "NO",
+              seed, hours, time.monotonic() - t_start, len(mine), sum(1 for d in mine if d[0] in JR.OPS.values()),
+              sum(1 for d in mine if d[0] in JR.PLACEMENTS.values()), len(zs), len(theirs),
+              "yes" if mine == theirs else "NO",
               len(zs) - len(bad), len(zs), waiting))
     print("  outages: Wi-Fi %d, GSM %d, OFD %d; answers lost %d, late %d, 254/255 %d, refused %d; "
           "OFD restarts %d, register power cuts %d" % (c["wifi_out"], c["gsm_out"], c["ofd_out"], c["garbage"],

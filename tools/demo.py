@@ -133,7 +133,8 @@ class Day:
     # --- the cashier's steps ----------------------------------------------------------
 
     def signed(self, seconds, frame, kind, amount):
-        way = "autonomous" if any("Автономный режим" in s for s in frame) else frame[0].split()[-1]
+        # the strip after it: autonomous, or online over the channel named
+        way = "autonomous" if frame[0].startswith("Автон") else frame[0].split()[-1]
         self.times.setdefault(way, []).append(seconds)
         self.expect[kind][0] += 1
         self.expect[kind][1] += amount
@@ -141,7 +142,7 @@ class Day:
 
     def login(self):
         s = self.sim
-        s.wait(lambda: (s.frame() or [""])[0].startswith("Онлайн [0] wifi"))  # the power-on connection test
+        s.wait(lambda: (s.frame() or [""])[0].startswith("Онлайн [0]"))  # the power-on connection test
         s.press("1", "ENT", "1234", "ENT")
         s.sees("Готов")
 
