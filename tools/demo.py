@@ -53,6 +53,7 @@ HEAP = "1M"
 RTT_MS = 600  # the simulated GSM link's round trip
 OPENING_FLOAT = 5000000  # tiyn: the cash put in when the shift opens
 WAIT_S = 30  # the longest a step may take (a document over GSM)
+PRINTER_FAULT = "Неисправность принтера"
 RETRY_S = 60  # the register's retry interval after a failed exchange (PROTOCOL.md section 13)
 
 
@@ -77,6 +78,8 @@ def percentile(xs, p):
 class Cashier(Sim):
     """The app on its terminal, read without delay while a document is awaited."""
 
+    printer_faults = 0
+
     def wait(self, cond, timeout=WAIT_S):
         # -> the time cond() came true (checked at every piece of output)
         end = time.monotonic() + timeout
@@ -93,12 +96,20 @@ class Cashier(Sim):
         return self.frame()
 
     def finish(self, key, done):
-        # the key that issues a document -> (seconds to the screen saying done, that frame)
-        self.forget()
-        t0 = time.monotonic()
-        os.write(self.fd, K.terminal_char(key).encode())
-        t1 = self.wait(lambda: done in self.screen())
-        return t1 - t0, self.frame()
+        # the key that issues a document -> (seconds to the screen saying done,
+        # that frame). A printer that did not confirm the last job in time is
+        # a fault until its next status poll: the document is refused at the
+        # key, the cashier waits for the printer and presses it again
+        while True:
+            self.forget()
+            t0 = time.monotonic()
+            os.write(self.fd, K.terminal_char(key).encode())
+            t1 = self.wait(lambda: done in self.screen() or PRINTER_FAULT in self.screen())
+            if done in self.screen():
+                return t1 - t0, self.frame()
+            self.printer_faults += 1
+            self.press("ESC")
+            self.wait(lambda: "Принтер!" not in self.frame()[0] and PRINTER_FAULT not in self.screen())
 
     def close(self):
         if self.fd is not None:
@@ -338,7 +349,7 @@ class Day:
         return {
             "sales": self.n, "wall_s": round(self.wall_s, 1), "heap": self.heap, "events": self.events,
             "documents": {k or "?": {"count": c, "total": t} for k, (c, t) in sorted(kinds.items(), key=str)},
-            "marked_lines": self.marks, "autonomous": sum(1 for d in docs if d["autonomous_sign"]),
+            "marked_lines": self.marks, "printer_faults": self.sim.printer_faults, "autonomous": sum(1 for d in docs if d["autonomous_sign"]),
             "acknowledged_over": channels, "ofd_documents": len(theirs),
             "sign_s": {w: {"n": len(xs), "p50": percentile(xs, 50), "p90": percentile(xs, 90),
                            "p99": percentile(xs, 99), "max": max(xs)} for w, xs in sorted(self.times.items())},
@@ -360,6 +371,9 @@ def summary(r):
         out.append("  %-12s %4d  %14s" % (k, d["count"], money.fmt(d["total"]) if k != "z report" else ""))
     out.append("  marked lines %d, signed autonomously %d, acknowledged over %s" % (
         r["marked_lines"], r["autonomous"], ", ".join("%s %d" % kv for kv in sorted(r["acknowledged_over"].items()))))
+    if r["printer_faults"]:
+        out.append("  the printer confirmed a job late %d times: the next document refused at the key, pressed "
+                   "again" % r["printer_faults"])
     out.append("time to the fiscal sign (key to the done screen), ms:")
     for w, t in r["sign_s"].items():
         out.append("  %-10s n=%-4d p50 %5.0f  p90 %5.0f  p99 %5.0f  max %5.0f" % (

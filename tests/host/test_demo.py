@@ -7,7 +7,8 @@
 # autonomous receipts and their replay (KZ-29, KZ-30), X and Z (KZ-31).
 # Checked: the summary's figures and checks, the journal verified, the
 # register's sums equal to the script's, the OFD's database equal to the
-# journal.
+# journal. The register's own retry interval (60 s, PROTOCOL.md section 13)
+# after the OFD outage sets the slice's length: about 80 s.
 
 import json
 import os
@@ -55,8 +56,12 @@ def test_demo_day_figures_and_checks(day):
         assert c["ok"], c
 
 
-@pytest.mark.xfail(strict=True, reason="the first receipt of an OFD outage, its live attempt out of time, is printed "
-                                       "with an autonomous sign but reaches the OFD without offline_ticket_number")
+# Intermittent: the first receipt of an OFD outage, its live attempt out of
+# time, is printed with an autonomous sign, and in some runs it reaches the
+# OFD without its offline_ticket_number: the OFD stores it as an online
+# ticket and its Z counts one offline sale less than the register's.
+@pytest.mark.xfail(strict=False, reason="intermittent: an outage's first receipt reaches the OFD without its "
+                                        "offline_ticket_number")
 def test_demo_ofd_database_equals_the_journal(day):
     r, p = day
     assert _check(r, "the OFD's database equals the journal")["ok"], p.stdout
