@@ -244,7 +244,10 @@ class Day:
 
     def stop(self):
         s = self.sim
-        s.read(1.2)  # the app saves its figures once a second
+        n = len(s.frames())
+        s.press("ESC")  # a last frame: the app saves its figures at every frame
+        s.wait(lambda: len(s.frames()) > n)
+        s.read(0.2)
         s.close()
         # Ctrl-C inside one of the figures' collections leaves the heap locked: the app's way out fails
         if s.proc.returncode != 0 and "heap is locked" not in s.text():

@@ -4,7 +4,7 @@
 #               [--modem sim800|sim7600:PATH] [--wifi SWITCH] [--stats FILE]
 # (--info: lines the launcher has to say, shown under the legend; --wifi: the
 # channel is Wi-Fi, off the air while the file SWITCH exists; --stats: the
-# day's figures to FILE as JSON, once a second)
+# day's figures to FILE as JSON, at every frame)
 
 import sys
 
@@ -37,29 +37,24 @@ def _args(argv):
 class Stats:
     # the day's figures for a script (tools/demo.py): the live heap after a
     # collection at every frame shown (its peak), and what the journal and
-    # the fiscal memory programmed and erased, saved once a second (Ctrl-C
+    # the fiscal memory programmed and erased, saved at every frame (Ctrl-C
     # may land inside a collection and leave the heap locked: nothing can be
-    # saved after it)
+    # saved on the way out)
     def __init__(self, board, path):
         import gc
-
-        from compat import ticks_diff, ticks_ms
 
         self.board = board
         self.path = path
         self.peak = 0
         self.frames = 0
         show = board.display.show
-        saved = [ticks_ms()]
 
         def watched(lines):
             show(lines)
             gc.collect()
             self.peak = max(self.peak, gc.mem_alloc())
             self.frames += 1
-            if ticks_diff(ticks_ms(), saved[0]) >= 1000:
-                saved[0] = ticks_ms()
-                self.save()
+            self.save()
 
         board.display.show = watched
 

@@ -306,6 +306,8 @@ class Sender:
     async def step(self):
         if self.busy:
             return None  # a live document or an X report is under way
+        if self.reg.unsettled is not None:
+            return None  # issued, not settled yet: its sign (live) decides the form it is sent in
         t = self.now()
         self._period()
         if self.test is None:
