@@ -153,6 +153,27 @@ def test_kz_30_2_a_live_document_never_overtakes_a_queue():
     assert r.acc.unacked() == seqs + [iss.seq]
 
 
+def test_kz_30_3_no_replay_between_issue_and_settle_the_document_goes_with_its_autonomous_sign():
+    # the sender's step between a queued document's issue and its settle
+    # (the UI awaits live() a turn later) would send it in its online form,
+    # before its autonomous sign is journalled: the OFD would keep it online
+    b, s = _bench()
+    r = b.reg
+    assert run(s.step()) == "test"
+    seqs = queue_offline(b, 1)
+    b.link.restore()
+    b.clock.advance(60)  # the retry is due
+    n = len(b.link.log)
+    iss = _issue(r)
+    assert iss.queued
+    assert run(s.step()) is None and len(b.link.log) == n  # nothing sent before its settle
+    res = run(s.live(iss))
+    assert res.offline
+    assert run(s.step()) == "replay" and r.acc.unacked() == []
+    sent = [q["ticket"] for c, q in b.link.log[n:] if c == S.COMMAND_TICKET]
+    assert len(sent) == len(seqs) + 1 and sent[-1]["offline_ticket_number"] == int(res.fiscal_sign)
+
+
 def test_kz_30_2_replay_in_journal_order_every_retry_interval_and_the_72_h_lock():
     b, s = _bench()
     r = b.reg
