@@ -29,6 +29,7 @@ Exit status 1 when a check fails.
 
 import argparse
 import json
+import math
 import os
 import random
 import re
@@ -71,8 +72,9 @@ def mark_code(gtin, serial):
 
 
 def percentile(xs, p):
+    # nearest rank
     s = sorted(xs)
-    return s[min(len(s) - 1, max(0, int(round(p / 100.0 * len(s) + 0.5)) - 1))]
+    return s[max(1, math.ceil(p / 100.0 * len(s))) - 1]
 
 
 class Cashier(Sim):
@@ -165,7 +167,7 @@ class Day:
         s.sees("Сумма:")
         s.press(money.fmt(amount, False))
         self.signed(*s.finish("ENT", "Чек выдан"), "deposit" if item == "1" else "withdrawal", amount)
-        self.events.append("%s %s" % (title, money.fmt(amount)))
+        self.events.append("cash %s %s" % ("in" if item == "1" else "out", money.fmt(amount)))
 
     def line(self, total, offline):
         # one good into the open receipt -> the receipt's total
