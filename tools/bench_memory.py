@@ -419,6 +419,7 @@ def _app_provision(day):
     r.login(9, "9999", A.MODE_PROGRAMMING)
     r.set_user(1, "Кассир 1", A.ROLE_CASHIER, "1111")
     r.logout()
+    r = None  # the reboot: the old register is gone with the power
     r = day.boot().reg
     # the catalogue cache as the version check leaves it
     r.catalog = C.Catalog()
