@@ -102,10 +102,10 @@ def _lines(path):
             yield line.rstrip("\n")
 
 
-def header(path):
-    # the Header of a received body, or Refused
+def header(lines):
+    # the Header of a body's lines (up to the empty one), or Refused
     f = {}
-    for line in _lines(path):
+    for line in lines:
         if not line:
             break
         k, _, v = line.partition(" ")
@@ -198,7 +198,7 @@ async def receive(read, board, running, key, root=""):
             raise Refused(BAD_SIGNATURE, T_BAD_SIGNATURE)
         if not await sign.verify_async(key, digest, await read(n)):
             raise Refused(BAD_SIGNATURE, T_BAD_SIGNATURE)
-        h = header(body)
+        h = header(_lines(body))
         check(h, board, running)
         os.mkdir(stage)
         await _files(read, body, stage)
