@@ -3,7 +3,7 @@
 # idle (giving way whenever it starts an exchange), verified and staged as
 # it streams (fleet.package), and applied through firmware/update.py only
 # with the shift closed and every document acknowledged. The restart
-# that follows runs the self-test and the hash check (update.start), which
+# that follows runs the self-test and the hash check (power_on.start), which
 # confirm the new version or roll it back.
 #
 #   u = Updater(reg, sender, channels, key, board, version, root="", restart=None)
@@ -139,7 +139,7 @@ class Updater:
             self.restart()
 
     def settled(self):
-        # after the boot that followed an update: did it stay (update.start)?
+        # after the boot that followed an update: did it stay (power_on.start)?
         path = self.root + APPLIED
         if update.on_trial(self.root) or not exists(path):
             return

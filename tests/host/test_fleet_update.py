@@ -2,7 +2,7 @@
 update server (tools/update_server.py) over real sockets through its channels, refuses a
 tampered, unsigned or older one, waits while a shift is open or documents are queued,
 applies it through firmware/update.py, and the power-on after the restart confirms it or
-rolls it back (update.start with a fake reset, on the PC's filesystem).
+rolls it back (power_on.start with a fake reset, on the PC's filesystem).
 """
 
 import asyncio
@@ -15,6 +15,7 @@ import urllib.request
 import pytest
 
 import app as AP
+import power_on
 import update
 from fleet import package as P
 from fleet import updater as U
@@ -115,8 +116,8 @@ class Fleet:
             asyncio.run(s.step())
         assert self.reg.acc.unacked_count() == 0
 
-    def power_on(self):
-        # the device's main.py: update.start runs the code folder's app (the PC's
+    def boot(self):
+        # the device's main.py: power_on.start runs the code folder's app (the PC's
         # modules below it), settles a version on trial, serves the app
         served = []
         saved = sys.modules.pop("app")
@@ -128,7 +129,7 @@ class Fleet:
                 new.serve = served.append
             except RuntimeError:
                 sys.modules.pop("app", None)  # a version that does not start: start() finds out
-            update.start(lambda: self.board, self.board.reset, self.root)
+            power_on.start(lambda: self.board, self.board.reset, self.root)
             return served
         finally:
             sys.dont_write_bytecode = False
@@ -164,7 +165,7 @@ def test_kz_43_1_an_update_from_the_update_server_is_applied_and_confirmed_by_it
     fleet.step()  # shift closed, everything acknowledged: downloaded, staged, applied
     assert u.state == U.APPLYING and fleet.resets == [1]
     assert fleet.lib() == V2[0][1] and update.on_trial(fleet.root)
-    served = fleet.power_on()
+    served = fleet.boot()
     out = capsys.readouterr().out
     assert "update confirmed" in out and "KKM 0.2.0 ready: self-test passed" in out
     assert len(served) == 1 and served[0].updater is not None
@@ -181,7 +182,7 @@ def test_kz_43_1_an_update_failing_its_self_test_after_the_restart_is_rolled_bac
     u.announce(fleet.url("0.2.0"), "0.2.0")
     fleet.step()
     assert u.state == U.APPLYING and fleet.lib() == BROKEN[0][1]
-    served = fleet.power_on()
+    served = fleet.boot()
     cap = capsys.readouterr()
     out = cap.out + cap.err  # the traceback goes to stderr on the PC
     assert "this version does not start" in out and "update rolled back" in out
