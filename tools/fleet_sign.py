@@ -19,7 +19,7 @@ import hashlib
 import os
 import sys
 
-_ROOT = __file__.rsplit("/", 2)[0] if __file__.count("/") >= 2 else ".."
+_ROOT = (__file__.rsplit("/", 1)[0] if "/" in __file__ else ".") + "/.."  # the project
 if _ROOT + "/firmware" not in sys.path:
     sys.path.append(_ROOT + "/firmware")
 

@@ -16,6 +16,11 @@
 #   u.state                    IDLE, DOWNLOADING, WAITING, APPLYING
 #   u.log                      the last event in English (the service log)
 #   u.tell                     None, or (text code) -> shows it to the cashier
+#   u.settled()                after the boot that followed an update (run()
+#                              calls it): confirmed, or rolled back and that
+#                              version not taken again
+#   provisioned_key(code)      the public key the deploy put in the code
+#                              folder (tools/deploy.py --update-key), or None
 
 import os
 
@@ -24,6 +29,7 @@ from aio import Timeout, sleep_ms, wait_for_ms
 from compat import const, exists
 from fleet import http
 from fleet import package as P
+from fleet import sign
 
 IDLE = "idle"
 DOWNLOADING = "downloading"
@@ -35,6 +41,18 @@ STEP_MS = const(5000)  # how often a staged update looks at the shift and the qu
 RETRY_MS = const(60000)  # after a failed download
 IO_MS = const(15000)  # a connect or one read of the download
 GIVE_WAY_MS = const(100)
+
+
+KEY_FILE = "update.pub"
+
+
+def provisioned_key(code):
+    try:
+        with open(code + "/" + KEY_FILE, "rb") as f:
+            key = f.read()
+    except OSError:
+        return None
+    return key if len(key) == sign.PUB_SIZE else None
 
 
 class Updater:
