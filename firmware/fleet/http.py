@@ -59,7 +59,7 @@ async def _head(r, timeout_ms):
     buf = b""
     while not buf.endswith(b"\r\n\r\n"):
         if len(buf) >= MAX_HEAD:
-            raise OSError(errno.EMSGSIZE)
+            raise OSError("HTTP head over %d bytes" % MAX_HEAD)
         try:
             buf += await wait_for_ms(r.readexactly(1), timeout_ms)
         except Timeout:
