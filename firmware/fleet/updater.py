@@ -41,9 +41,7 @@ STEP_MS = const(5000)  # how often a staged update looks at the shift and the qu
 RETRY_MS = const(60000)  # after a failed download
 IO_MS = const(15000)  # a connect or one read of the download
 GIVE_WAY_MS = const(100)
-
-
-KEY_FILE = "update.pub"
+KEY_FILE = "update.pub"  # in the code folder (tools/deploy.py UPDATE_KEY)
 
 
 def provisioned_key(code):
