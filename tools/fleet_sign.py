@@ -6,7 +6,8 @@ beside it (``update.key.pub``, 56 bytes, which ``tools/deploy.py`` provisions on
 
 ``python tools/fleet_sign.py sign --key K --tree build/mpy/esp32s3/lib --board esp32s3
 --version 0.2.0 --minimum 0.1.0 --out pkg.kkm`` builds the package of a code tree
-(firmware/fleet/package.py) and signs it.
+(firmware/fleet/package.py; without --tree it builds the board's tree) and signs it. A tree
+without ``update.pub`` gets the signer's public key, so the new version takes updates too.
 
 An LMS key is a set of one-time keys: each signature uses the next one, and a one-time
 key used twice leaks enough to forge. The key file's counter is therefore advanced and
@@ -207,6 +208,10 @@ def main(argv):
         return 0
     tree = a.tree or os.path.join(deploy.build(a.board), deploy.LIB)
     files = tree_files(tree)
+    if deploy.UPDATE_KEY not in [p for p, _d in files]:
+        # the new version keeps taking updates: the signer's public key goes with it
+        with open(a.key + ".pub", "rb") as f:
+            files.append((deploy.UPDATE_KEY, f.read()))
     b = body(files, a.board, a.version, a.minimum)
     data = pack(b, sign_file(a.key, message(b)), files)
     with open(a.out, "wb") as f:

@@ -86,3 +86,34 @@ def test_kz_43_1_deploy_provisions_the_public_key_in_the_code_folder_under_its_m
     from fleet.updater import provisioned_key
 
     assert provisioned_key(lib) is not None and provisioned_key(str(tmp_path)) is None
+
+
+def test_kz_43_1_a_package_keeps_the_signers_public_key_so_the_new_version_takes_updates(tmp_path):
+    import asyncio
+
+    from fleet import package as P
+
+    key = _keygen(tmp_path)
+    tree = tmp_path / "lib"
+    tree.mkdir()
+    (tree / "app.mpy").write_bytes(b"M\x06app")
+    out = str(tmp_path / "p.kkm")
+    r = subprocess.run([sys.executable, os.path.join(TOOLS, "fleet_sign.py"), "sign", "--key", key, "--tree", str(tree),
+                        "--board", "esp32s3", "--version", "0.2.0", "--out", out], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    with open(out, "rb") as f:
+        data = f.read()
+    pos = [0]
+
+    async def read(n):
+        pos[0] += n
+        return data[pos[0] - n:pos[0]]
+
+    with open(key + ".pub", "rb") as f:
+        pub = f.read()
+    root = str(tmp_path / "flash") + "/"
+    os.mkdir(root)
+    asyncio.run(P.receive(read, "esp32s3", "0.1.0", pub, root))
+    with open(root + "lib.new/" + deploy.UPDATE_KEY, "rb") as f:
+        assert f.read() == pub
