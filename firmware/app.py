@@ -31,6 +31,11 @@
 #              journal); ofd_hosts [(host, port)]
 #   code       optional: the folder of the deployed code, checked against its
 #              hash manifest at power-on (firmware/integrity.py; KZ-2.2)
+#   update_key optional: the service centre's public key (fleet.sign) the
+#              deploy provisioned; with it the app runs app.updater
+#              (fleet.updater: signed updates, KZ-43.1), for the packages of
+#              the board's name, staged below update_root (default: the
+#              filesystem's top); reset() restarts into an applied update
 #
 # The OFD link lives in two places only: _link() builds it (session,
 # async client over the board's channels through net.manager, port, the
@@ -153,6 +158,7 @@ class App:
         self.done = asyncio.Event()  # set when no document is being fiscalised
         self.done.set()
         self.sw_fault = None  # why the power-on software test failed (build)
+        self.updater = None  # fleet.updater.Updater when the board has an update key
 
     # --- what the tasks do (also called by tests, step by step) --------------
 
@@ -294,6 +300,8 @@ class App:
                                                    self._printer(), self._clock(), self._net())]
         if hasattr(self.board.printer, "run"):
             tasks.append(asyncio.create_task(self.board.printer.run()))
+        if self.updater is not None:
+            tasks.append(asyncio.create_task(self.updater.run()))
         await self.stopped.wait()
         for t in tasks:
             t.cancel()
@@ -323,8 +331,21 @@ def build(board):
     if fault:
         # the display says which module is not the deployed one
         app.ui.tell([reg.lock_message(L.SELFTEST_SW) + ": " + fault.split(": ")[-1]], L.SELFTEST_SW)
+    if getattr(board, "update_key", None) is not None:
+        _updater(app)
     app.refresh()
     return app
+
+
+def _updater(app):
+    from fleet.updater import Updater
+    from kkm import texts as T
+
+    b = app.board
+    u = Updater(app.reg, app.desk.sender, app.desk.channels, b.update_key, b.name, VERSION,
+                getattr(b, "update_root", ""), getattr(b, "reset", None))
+    u.tell = lambda code: app.ui.tell([T.text(code, app.ui.lang)])
+    app.updater = u
 
 
 def self_test_failed(reg):
