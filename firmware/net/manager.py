@@ -10,7 +10,11 @@
 #   m.settings    None, or () -> the register's settings: before each upkeep
 #                 a channel with params(settings) takes its parameters
 #                 (wifi_ssid, wifi_key, gsm_apn; KZ-40.5)
-#   reader, writer = await m.open(host, port, timeout_ms)
+#   reader, writer = await m.open(host, port, timeout_ms, tls=None)
+#                 tls: None, True or an SSLContext; only a channel with
+#                 tls = True is tried then
+#   m.add_host((host, port))  a host besides the OFD's (the fleet's
+#                 broker): given to the channels with every configure()
 #   m.name        the channel of the last connection made (None: none yet)
 #   m.states()    [(name, state)] of the named channels, for the X report
 #   await m.run() the upkeep task: every channel's tend() (connect,
@@ -51,6 +55,8 @@ class ChannelManager:
         self.priority = None
         self.settings = None
         self.switches = 0  # connections made over another channel than the one before
+        self.hosts = []  # the OFD's, as configure() gave them
+        self.extra = []  # add_host()
 
     def _up(self, ch):
         f = getattr(ch, "up", None)
@@ -80,10 +86,12 @@ class ChannelManager:
     def fail(self, ch):
         self.failed[ch] = self.ticks_ms()
 
-    async def open(self, host, port, timeout_ms):
+    async def open(self, host, port, timeout_ms, tls=None):
         start = self.ticks_ms()
         err = None
         todo = self.order()
+        if tls is not None:
+            todo = [c for c in todo if getattr(c, "tls", False)]
         for i, ch in enumerate(todo):
             left = timeout_ms - ticks_diff(self.ticks_ms(), start)
             if left <= 0:
@@ -91,7 +99,7 @@ class ChannelManager:
             if i < len(todo) - 1:
                 left = max(left // 2, 1)
             try:
-                r, w = await ch.open(host, port, left)
+                r, w = await (ch.open(host, port, left) if tls is None else ch.open(host, port, left, tls))
             except OSError as e:
                 if not e.args or e.args[0] != EHOSTUNREACH:
                     self.fail(ch)
@@ -114,10 +122,17 @@ class ChannelManager:
         return out
 
     def configure(self, hosts):
+        self.hosts = [(h, p) for h, p in hosts]
+        every = self.hosts + [hp for hp in self.extra if hp not in self.hosts]
         for c in self.channels:
             f = getattr(c, "configure", None)
             if f is not None:
-                f(hosts)
+                f(every)
+
+    def add_host(self, hp):
+        if hp not in self.extra:
+            self.extra.append(hp)
+            self.configure(self.hosts)
 
     def refresh(self):
         for c in self.channels:

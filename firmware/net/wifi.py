@@ -26,6 +26,7 @@ BACKOFF_MAX_MS = const(60000)
 
 
 class WifiChannel:
+    tls = True  # over its TCP channel
     name = "wifi"
 
     def __init__(self, wlan, ssid, key, tcp=None, ticks_ms=None):
@@ -86,7 +87,7 @@ class WifiChannel:
     def refresh(self):
         return self.tcp.refresh() if self.up() else 0
 
-    async def open(self, host, port, timeout_ms):
+    async def open(self, host, port, timeout_ms, tls=None):
         if not self.up():
             raise OSError(EHOSTUNREACH)
-        return await self.tcp.open(host, port, timeout_ms)
+        return await self.tcp.open(host, port, timeout_ms, tls)
