@@ -276,9 +276,9 @@ def for_app(app, f, version, failed=()):
     tls = f.get("tls")
     host = f["host"]
     port = f.get("port") or (8883 if tls else 1883)
-    ch.add_host((host, port))
 
     def opener(timeout_ms):
+        ch.reach(host, port)  # again after the OFD's hosts were configured anew
         return ch.open(host, port, timeout_ms, tls)
 
     def idle():

@@ -10,16 +10,13 @@
 #   m.settings    None, or () -> the register's settings: before each upkeep
 #                 a channel with params(settings) takes its parameters
 #                 (wifi_ssid, wifi_key, gsm_apn; KZ-40.5)
-#   reader, writer = await m.open(host, port, timeout_ms, tls=None)
-#                 tls: None, True or an SSLContext; only a channel with
-#                 tls = True is tried then
-#   m.add_host((host, port))  a host besides the OFD's (the fleet's
-#                 broker): given to the channels with every configure()
+#   reader, writer = await m.open(host, port, timeout_ms)
 #   m.name        the channel of the last connection made (None: none yet)
 #   m.states()    [(name, state)] of the named channels, for the X report
 #   await m.run() the upkeep task: every channel's tend() (connect,
 #                 reconnect with backoff, health probe) on its own loop
-#   m.configure(hosts), m.refresh(): passed on to every channel
+#   m.configure(hosts), m.refresh(), m.reach(host, port): passed on to
+#                 every channel that has them
 #   await m.position() (latitude, longitude, source) from the first channel
 #                 that can tell (a modem's cell or GNSS fix), or None
 #
@@ -55,8 +52,6 @@ class ChannelManager:
         self.priority = None
         self.settings = None
         self.switches = 0  # connections made over another channel than the one before
-        self.hosts = []  # the OFD's, as configure() gave them
-        self.extra = []  # add_host()
 
     def _up(self, ch):
         f = getattr(ch, "up", None)
@@ -87,6 +82,7 @@ class ChannelManager:
         self.failed[ch] = self.ticks_ms()
 
     async def open(self, host, port, timeout_ms, tls=None):
+        # tls: None, True or an SSLContext: only channels with tls = True
         start = self.ticks_ms()
         err = None
         todo = self.order()
@@ -122,23 +118,22 @@ class ChannelManager:
         return out
 
     def configure(self, hosts):
-        self.hosts = [(h, p) for h, p in hosts]
-        every = self.hosts + [hp for hp in self.extra if hp not in self.hosts]
         for c in self.channels:
             f = getattr(c, "configure", None)
             if f is not None:
-                f(every)
-
-    def add_host(self, hp):
-        if hp not in self.extra:
-            self.extra.append(hp)
-            self.configure(self.hosts)
+                f(hosts)
 
     def refresh(self):
         for c in self.channels:
             f = getattr(c, "refresh", None)
             if f is not None:
                 f()
+
+    def reach(self, host, port):
+        for c in self.channels:
+            f = getattr(c, "reach", None)
+            if f is not None:
+                f(host, port)
 
     async def position(self):
         for c in self.channels:

@@ -2,9 +2,9 @@
 #
 #   ch = TcpChannel(resolver=None, ticks_ms=None)
 #   ch.configure(hosts); ch.refresh() -> hosts with an address
-#   reader, writer = await ch.open(host, port, timeout_ms, tls=None)
-#       tls: True (the default client context) or an SSLContext: the
-#       stream is TLS, the certificate checked against host
+#   ch.reach(host, port)   one more host (a service-centre server beside the
+#                          OFD), looked up now unless it is known already
+#   reader, writer = await ch.open(host, port, timeout_ms)
 #
 # Names are looked up once per configuration and the address is kept;
 # open() only uses the kept address, so a connection never waits on DNS (a
@@ -35,7 +35,7 @@ _RAW = asyncio.StreamReader is asyncio.StreamWriter
 
 
 class TcpChannel:
-    tls = True  # open() can make a TLS stream
+    tls = True  # open(host, port, timeout_ms, tls): True or an SSLContext makes a TLS stream
 
     def __init__(self, resolver=None, ticks_ms=None):
         self.resolver = resolver
@@ -50,6 +50,11 @@ class TcpChannel:
         self.addrs = {}
         self.failed = {}
         self.refresh()
+
+    def reach(self, host, port):
+        if (host, port) not in self.hosts:
+            self.hosts.append((host, port))
+            self.refresh()
 
     def refresh(self):
         # look up the hosts without an address whose pause is over; returns
@@ -91,7 +96,8 @@ class TcpChannel:
         try:
             await _connect(s, a[1], timeout_ms)
             if tls is not None:
-                # the handshake runs in the stream's first reads and writes
+                # the certificate is checked against host; the handshake
+                # runs in the stream's first reads and writes
                 s = tls.wrap_socket(s, server_hostname=host, do_handshake_on_connect=False)
                 s.setblocking(False)
         except BaseException:

@@ -26,8 +26,8 @@ BACKOFF_MAX_MS = const(60000)
 
 
 class WifiChannel:
-    tls = True  # over its TCP channel
     name = "wifi"
+    tls = True  # over its TCP channel
 
     def __init__(self, wlan, ssid, key, tcp=None, ticks_ms=None):
         self.wlan = wlan
@@ -83,6 +83,9 @@ class WifiChannel:
 
     def configure(self, hosts):
         self.tcp.configure(hosts)
+
+    def reach(self, host, port):
+        self.tcp.reach(host, port)
 
     def refresh(self):
         return self.tcp.refresh() if self.up() else 0
