@@ -70,7 +70,16 @@ def modem_channel(kind, path):
     return GsmChannel((Sim800 if kind == "sim800" else Sim7600)(UART(path), apn="internet"))
 
 
-def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None, modem=None):
+def fleet_settings(spec, user=None, password=None):
+    # "HOST:PORT" of the service centre's MQTT broker -> the board's fleet
+    # settings (firmware/app.py), or None
+    if not spec:
+        return None
+    h, _, p = spec.rpartition(":")
+    return {"host": h or "127.0.0.1", "port": int(p), "user": user or None, "password": password or None}
+
+
+def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None, modem=None, fleet=None):
     from boards.host import term
     from boards.host.flash import FileFlash
     from boards.host.printer import LinkedPrinter, TranscriptPrinter
@@ -103,4 +112,6 @@ def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None, modem=None):
     if modem is not None:
         b.channels.append(modem_channel(modem[0], modem[1]))  # modem: (kind, terminal path)
     b.ofd_hosts = [OFD]
+    if fleet is not None:
+        b.fleet = fleet  # telemetry to the service centre's broker (docs/fleet.md)
     return b
