@@ -278,7 +278,6 @@ class Client:
             raise MqttError("refused", body[1])
         self.refused = None
         self.rx = self.tx = self.ticks_ms()
-        self.connected = True
         self.connects += 1
         if not body[0] & 1:
             self.inflight = {}  # the broker kept no session: nothing of ours is owed (3.1.1, 3.2.2.2)
@@ -287,6 +286,7 @@ class Client:
             await self._send(publish_packet(topic, payload, 1, retain, pid, True))
         if self.subs:
             await self._send(subscribe_packet(self._next_pid(), self.subs))
+        self.connected = True  # the session is whole again: publish() may go
         return r
 
     async def _read(self, r):
