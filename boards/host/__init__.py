@@ -9,7 +9,8 @@
 # starts the OFD simulator first.
 #
 # State in the folder var: journal.img, fiscal_memory.img, device.key,
-# paper.txt (the transcript), scanner (a named pipe, when the launcher made it),
+# clock_skew (seconds the clock runs ahead, when present), paper.txt (the
+# transcript), scanner (a named pipe, when the launcher made it),
 # printer.in, printer.out, printer.ctl (the printer's pipes, idem), paper.png.
 
 LOG_BLOCKS = 64  # 256 KB journal
@@ -70,6 +71,23 @@ def modem_channel(kind, path):
     return GsmChannel((Sim800 if kind == "sim800" else Sim7600)(UART(path), apn="internet"))
 
 
+def skewed(var):
+    # the PC's time, moved on by the seconds written to VAR/clock_skew (make
+    # fleet's simulated hours offline); without the file, the PC's time
+    from compat import unix_time
+
+    path = var + "/clock_skew"
+
+    def now():
+        try:
+            with open(path) as f:
+                return unix_time() + int(f.read())
+        except (OSError, ValueError):
+            return unix_time()
+
+    return now
+
+
 def fleet_settings(spec, user=None, password=None):
     # "HOST:PORT" of the service centre's MQTT broker -> the board's fleet
     # settings (firmware/app.py), or None
@@ -91,7 +109,7 @@ def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None, modem=None, 
     t = term.Terminal(keys, cols, rows, inp, out, fifo)
     b = Board()
     b.term = t
-    b.clock = Clock()
+    b.clock = Clock(skewed(var))
     b.ticks_ms = ticks_ms
     b.flash = (FileFlash(var + "/journal.img", LOG_BLOCKS), FileFlash(var + "/fiscal_memory.img", FM_BLOCKS))
     b.key = device_key(var)

@@ -10,6 +10,9 @@ pseudo-terminals of this process (their screens go to VAR/kkmN/screen.log);
 at the prompt:
 
     paper N       take the paper out of register N (again: put it back)
+    offline N H   cut register N from the OFD, sell a loaf there (it waits in the queue) and
+                  move its clock H hours on: the 72 h lock comes near (H=70) or engages (H=73)
+    online N      the OFD answers register N again and its clock comes back
     refresh       ask every register for its status now
     update URL V  announce version V at URL to every register (its updater takes it)
     quit
@@ -22,6 +25,7 @@ import pty
 import subprocess
 import sys
 import threading
+import time
 import tty
 import urllib.request
 
@@ -31,9 +35,12 @@ for _p in (os.path.join(ROOT, "firmware"), ROOT):
         sys.path.insert(0, _p)
 
 from tools import sim  # noqa: E402
+from tools.sim_register import Sim  # noqa: E402
 from tools.fleet.broker import Broker, free_port, wait_port  # noqa: E402
 
 FIRST_KKM_ID = 310001
+BREAD = "4870001000011"  # in the simulator's catalogue: the register asks only its price
+STEP_S = 0.5  # between the keys of one step: the screen follows
 
 
 def factory_no(i):
@@ -58,6 +65,9 @@ class RegisterProc:
         os.close(s)
         self.fd = m
         self.log = open(os.path.join(var, "screen.log"), "ab")
+        self.logged_in = False
+        self.screen = b""  # what the register's terminal showed
+        self.skew(0)
         threading.Thread(target=self._drain, daemon=True).start()
 
     def _drain(self):
@@ -70,9 +80,48 @@ class RegisterProc:
                 return
             self.log.write(b)
             self.log.flush()
+            self.screen += b
 
     def keys(self, text):
         os.write(self.fd, text.encode())
+
+    def type(self, chars):
+        self.keys(chars)
+        time.sleep(0.06 if chars == "\x1b" else 0.01)  # a lone ESC is told by the pause after it
+
+    press = Sim.press  # key names, or numbers typed digit by digit
+
+    def shows(self, text, since, timeout=10.0):
+        # wait until the screen shows text after the byte offset since
+        end = time.monotonic() + timeout
+        while text.encode() not in self.screen[since:]:
+            if time.monotonic() > end:
+                raise RuntimeError("register %s: %r did not show" % (self.var, text))
+            time.sleep(0.05)
+
+    def sell(self, cut):
+        # the cashier logs in (once) and rings up a loaf (its price asked of
+        # the OFD's catalogue); cut() runs before the payment, so the receipt
+        # is fiscalised offline and waits in the queue
+        if not self.logged_in:
+            at = len(self.screen)
+            self.press("1", "ENT", "1234", "ENT")
+            self.shows("Готов", at)
+            self.logged_in = True
+        at = len(self.screen)
+        self.type("s" + BREAD + "\r")
+        self.shows("Цена:", at)
+        at = len(self.screen)
+        self.press("180", "ENT")
+        self.shows("180.00", at)
+        cut()
+        at = len(self.screen)
+        self.press("PAY", "CASH")
+        self.shows("Автон", at, 30)
+
+    def skew(self, seconds):
+        with open(os.path.join(self.var, "clock_skew"), "w") as f:
+            f.write(str(seconds))
 
     def stop(self):
         if self.proc.poll() is None:
@@ -122,6 +171,7 @@ class Fleet:
         self.dash = None
         self.url = None
         self.registers = []
+        self.faults = {}  # register -> the OFD simulator's fault id
 
     def start(self):
         self.broker = Broker(os.path.join(self.var, "broker"), self.mqtt_port, persistence=True).start()
@@ -145,6 +195,23 @@ class Fleet:
         for i, kkm_id in enumerate(ids, 1):
             if store.kkm(kkm_id) is None:
                 register_sample(store, kkm_id, sim.DEFAULT_TOKEN, rnm=rnm(i), serial=factory_no(i), bin=sim.BIN)
+
+    def offline(self, i, hours):
+        # register i (from 1) loses the OFD, sells, and its clock runs hours ahead
+        r = self.registers[i - 1]
+        kkm_id = FIRST_KKM_ID + i - 1
+
+        def cut():
+            self.faults[i] = self.ofd.call(self.ofd.server.add_fault, {"kind": "refuse", "kkm_id": kkm_id}).id
+
+        r.sell(cut)
+        r.skew(int(hours * 3600))
+
+    def online(self, i):
+        fid = self.faults.pop(i, None)
+        if fid is not None:
+            self.ofd.call(self.ofd.server.faults.remove, fid)
+        self.registers[i - 1].skew(0)
 
     def command(self, register, body):
         body = dict(body, register=register)
@@ -197,14 +264,19 @@ def main(argv=None):
                 continue
             if line[0] == "quit":
                 break
-            if line[0] == "paper" and len(line) == 2 and line[1].isdigit() and 1 <= int(line[1]) <= f.n:
-                f.registers[int(line[1]) - 1].keys("P")
+            n = int(line[1]) if len(line) > 1 and line[1].isdigit() and 1 <= int(line[1]) <= f.n else None
+            if line[0] == "paper" and n:
+                f.registers[n - 1].keys("P")
+            elif line[0] == "offline" and n and len(line) == 3:
+                f.offline(n, float(line[2]))
+            elif line[0] == "online" and n:
+                f.online(n)
             elif line[0] == "refresh":
                 print(f.command("*", {"cmd": "refresh"}))
             elif line[0] == "update" and len(line) == 3:
                 print(f.command("*", {"cmd": "update", "url": line[1], "version": line[2]}))
             else:
-                print("paper N | refresh | update URL VERSION | quit")
+                print("paper N | offline N HOURS | online N | refresh | update URL VERSION | quit")
     except KeyboardInterrupt:
         pass
     finally:
