@@ -248,3 +248,12 @@ def test_the_sender_says_when_the_channel_is_free():
     s.busy = False
     _sale_with_buyer(app.reg)  # queued while online: the replay is due
     assert not s.idle()
+
+
+def test_a_self_test_failure_and_an_applied_update_are_reported_at_start():
+    _, app = provisioned()
+    t = _telemetry(app, Broker(), failed=[L.SELFTEST_SW], updated="rolled back")
+    ev = [json.loads(p) for p in t.outbox.items]
+    assert [(e["kind"], e["detail"]) for e in ev] == [
+        (TM.SELFTEST_FAILED, [L.SELFTEST_SW]), (TM.UPDATE_APPLIED, {"version": AP.VERSION, "result": "rolled back"})]
+    assert [e["n"] for e in ev] == [1, 2]

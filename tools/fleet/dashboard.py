@@ -219,8 +219,11 @@ class Dashboard:
         except (ValueError, KeyError, AttributeError):
             return web.json_response({"error": "register and cmd are required"}, status=400)
         targets = sorted(self.fleet.registers) if who == "*" else [who]
-        for fn in targets:
-            await self.client.publish("kkm/%s/cmd" % fn, json.dumps(body), False, 1)
+        try:
+            for fn in targets:
+                await self.client.publish("kkm/%s/cmd" % fn, json.dumps(body), False, 1)
+        except OSError as e:
+            return web.json_response({"error": "the broker is not reachable: %s" % e}, status=503)
         return web.json_response({"sent": targets})
 
     def app(self):
