@@ -25,7 +25,8 @@
 # The session is kept (clean session 0) so the broker queues QoS 1 commands
 # while the register is away. Every buffer is bounded: at most WINDOW QoS 1
 # messages in flight, packets in of at most MAX_IN bytes (a longer one is
-# read in pieces and dropped), packets out of at most MAX_OUT bytes.
+# read in pieces and dropped, unacknowledged: nothing of ours is that long),
+# packets out of at most MAX_OUT bytes.
 
 import asyncio
 import random
@@ -217,6 +218,8 @@ class Client:
         while True:
             self.pid = self.pid % 0xFFFF + 1
             if self.pid not in self.inflight:
+                if self.pid in self.acked:
+                    self.acked.remove(self.pid)  # an id used again says nothing of the old message
                 return self.pid
 
     def state(self, pid):
@@ -347,6 +350,12 @@ class Client:
                 pass
 
     async def run(self):
+        try:
+            await self._run()
+        finally:
+            self._close()  # also when the task is cancelled mid-connect
+
+    async def _run(self):
         wait = self.backoff_ms
         while True:
             if self.gate is not None and not self.gate():

@@ -186,9 +186,13 @@ class Telemetry:
             url = m.get("url")
             ver = m.get("version")
             if isinstance(url, str) and isinstance(ver, str):
-                self.updater.announce(url, ver)
-                self.event(UPDATE_ANNOUNCED, ver)
-                return True
+                try:
+                    self.updater.announce(url, ver)
+                except Exception as e:  # the updater's refusal must not end the connection
+                    print("telemetry: update not taken: %r" % (e,))
+                else:
+                    self.event(UPDATE_ANNOUNCED, ver)
+                    return True
         self.ignored += 1
         print("telemetry: command ignored: %r" % (bytes(payload[:40]),))
         self.want = True  # the count shows on the dashboard
