@@ -112,6 +112,5 @@ def start(make_board, reset, root=""):
         return
     if out:
         print("update " + out)
-        a.updated = out  # the telemetry reports it
     print(app.ready_line(a))
     app.serve(a)
