@@ -55,6 +55,7 @@ from ui.cashier import Ui
 VERSION = "0.1.0"
 SELF_TEST = (L.SELFTEST_HW, L.SELFTEST_SW, L.ACC_INTEGRITY, L.FIRMWARE)  # KZ-3: what a failed power-on self-test locks
 STEP_S = 1  # the ofd, printer and clock tasks' period
+ROWS_PER_DRAW = 1  # display rows sent before the loop runs the other tasks
 GEO_S = 3600  # how often a channel is asked for the position (a cell fix takes seconds)
 GEO_RETRY_S = 60  # again after no channel could tell
 
@@ -191,14 +192,25 @@ class App:
             self.done.set()
             self.dirty.set()
 
-    def draw(self):
-        # the frame to the display when it changed -> True if drawn
+    def draw(self, rows=None):
+        # the frame to the display where it changed -> True when the display
+        # shows all of it; rows: at most so many changed rows in this call
+        # (an I2C display's row holds the loop about 2 ms, a whole screen 10)
         f = self.ui.frame()
         if f == self.shown:
-            return False
-        self.board.display.show(f)
-        self.shown = f
-        return True
+            return True
+        show = f
+        if rows is not None and self.shown is not None and len(self.shown) == len(f):
+            show = list(self.shown)
+            for r in range(len(f)):
+                if f[r] != show[r]:
+                    if rows == 0:
+                        break
+                    show[r] = f[r]
+                    rows -= 1
+        self.board.display.show(show)
+        self.shown = show
+        return show == f
 
     def refresh(self):
         # the strip's status and the locks in force
@@ -241,8 +253,9 @@ class App:
         # woken by a key, a scan, a step done, and the clock task every
         # second (the countdown, the time)
         while True:
-            self.draw()
             self.dirty.clear()
+            while not self.draw(ROWS_PER_DRAW):
+                await asyncio.sleep(0)  # a key or a sale between two rows
             await self.dirty.wait()
 
     async def _ofd(self):
