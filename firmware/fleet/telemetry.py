@@ -187,10 +187,11 @@ class Telemetry:
             ver = m.get("version")
             if isinstance(url, str) and isinstance(ver, str):
                 try:
-                    self.updater.announce(url, ver)
-                except Exception as e:  # the updater's refusal must not end the connection
-                    print("telemetry: update not taken: %r" % (e,))
-                else:
+                    taken = self.updater.announce(url, ver)  # False: not newer than what it has
+                except Exception as e:  # the updater's fault must not end the connection
+                    print("telemetry: update %s: %r" % (ver, e))
+                    taken = False
+                if taken is not False:
                     self.event(UPDATE_ANNOUNCED, ver)
                     return True
         self.ignored += 1

@@ -135,9 +135,13 @@ class _Updater:
         self.announced = []
 
     def announce(self, url, version):
+        # as fleet.updater: False for a version not newer than the running one
         if version == "0.0.1":
-            raise ValueError("older than the running version")
+            return False
+        if version == "bad":
+            raise ValueError("version", version)
         self.announced.append((url, version))
+        return True
 
 
 def _fiscal_state(reg):
@@ -156,11 +160,12 @@ def test_commands_only_refresh_and_announce_and_never_touch_fiscal_state():
     cmds = [b'{"cmd": "close_shift"}', b'{"cmd": "set_settings", "token": 1}', b'{"cmd": "set_aside", "seq": 3}',
             b"\xff\x00not json", b'["cmd", "refresh"]', b'{"cmd": "update", "url": 5}',
             b'{"cmd": "update", "url": "http://u/p.bin", "version": "0.2.0"}', b'{"cmd": "refresh"}',
-            b'{"cmd": "update", "url": "http://u/old.bin", "version": "0.0.1"}']
+            b'{"cmd": "update", "url": "http://u/old.bin", "version": "0.0.1"}',
+            b'{"cmd": "update", "url": "http://u/x.bin", "version": "bad"}']
     for c in cmds:
         t.command("kkm/x/cmd", c)
     assert up.announced == [("http://u/p.bin", "0.2.0")]
-    assert t.ignored == 7 and t.want
+    assert t.ignored == 8 and t.want
     assert _fiscal_state(reg) == before
     # over the broker too: a command published to the register's topic
     t.want = False
@@ -175,7 +180,7 @@ def test_commands_only_refresh_and_announce_and_never_touch_fiscal_state():
         task.cancel()
 
     asyncio.run(go())
-    assert t.ignored == 8
+    assert t.ignored == 9
     assert _fiscal_state(reg) == before
 
 
