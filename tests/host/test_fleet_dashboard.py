@@ -129,3 +129,18 @@ def test_alerts_from_a_status():
     # a DUP of the same event is listed once
     v.on_message("kkm/R2/event", json.dumps({"n": 1, "t": 5, "kind": "selftest_failed", "detail": [303]}).encode())
     assert len(v.events) == 1
+
+
+def test_make_sim_passes_the_broker_to_the_register():
+    # make sim SIM_ARGS="--fleet HOST:PORT": the host board gets fleet settings
+    import argparse
+
+    from boards import host
+    from tools import sim
+
+    a = argparse.Namespace(cpython=True, var="v", display="20x4", lang="ru", heap="4M", fleet="127.0.0.1:1883")
+    cmd = sim.app_command(a, ("127.0.0.1", 7777))
+    assert cmd[cmd.index("--fleet") + 1] == "127.0.0.1:1883"
+    assert host.fleet_settings("10.0.0.5:8883", "kkm-1", "pw") == {
+        "host": "10.0.0.5", "port": 8883, "user": "kkm-1", "password": "pw"}
+    assert host.fleet_settings(None) is None
