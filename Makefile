@@ -9,6 +9,7 @@ export PATH := $(BIN):$(PATH)
 
 .PHONY: setup test check-device test-mpy test-host bench bench-mem32 ofd sim fuzz fuzz-journal mpy deploy test-board vboard clean receipts
 .PHONY: firmware journal-backup flash chaos demo
+.PHONY: fleet
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -100,6 +101,12 @@ chaos: setup
 demo: setup
 	$(PY) tools/demo.py --sales 200
 
+# The service centre's fleet (docs/fleet.md): the MQTT broker (mosquitto), the fleet dashboard on
+# http://127.0.0.1:8090/, the OFD simulator and three host-board registers publishing their
+# telemetry; a prompt takes a register's paper out (state in var/fleet; FLEET_ARGS for more options).
+fleet: setup
+	$(PY) -m tools.fleet.run $(FLEET_ARGS)
+
 # Device build: each board's tree of .mpy files (ESP32, ESP32-S3) in build/mpy with its hash
 # manifest, sizes reported; deploy copies one to a board, verifies it there, resets, waits for
 # the firmware's start (BOARD: a package under boards/, default esp32s3; FROZEN=1: the image
@@ -111,7 +118,7 @@ mpy: setup
 
 deploy: setup
 	$(PORT_NEEDED)
-	$(PY) tools/deploy.py deploy --port $(PORT) $(if $(BOARD),--board $(BOARD)) $(if $(FROZEN),--frozen)
+	$(PY) tools/deploy.py deploy --port $(PORT) $(if $(BOARD),--board $(BOARD)) $(if $(FROZEN),--frozen) $(if $(UPDATE_KEY),--update-key $(UPDATE_KEY))
 
 # The core tests on a board through mpremote, each reported by name (TESTS: name filters).
 test-board: setup

@@ -13,6 +13,9 @@
 #   clock     the status strip and the locks in force, once a second
 #   net       the channels' upkeep (net.manager: connect, reconnect, probe)
 #             and the position a channel can tell (GEO_S), for the OFD
+#   telemetry the service centre's status and events over MQTT when the
+#             board names a broker (firmware/fleet/telemetry.py), only while
+#             the sender leaves the channel free
 #
 # The board (boards/host on the PC; a board package on the device):
 #   clock      kkm.clock.Clock            ticks_ms   () -> ms, monotonic
@@ -31,6 +34,14 @@
 #              journal); ofd_hosts [(host, port)]
 #   code       optional: the folder of the deployed code, checked against its
 #              hash manifest at power-on (firmware/integrity.py; KZ-2.2)
+#   update_key optional: the service centre's public key (fleet.sign) the
+#              deploy provisioned; with it the app runs app.updater
+#              (fleet.updater: signed updates, KZ-43.1), for the packages of
+#              the board's name, staged below update_root (default: the
+#              filesystem's top); reset() restarts into an applied update
+#   fleet      optional: the service centre's MQTT broker, a dict: host, port,
+#              client_id, user, password, tls (None, True or an SSLContext),
+#              keepalive, period_s (docs/fleet.md)
 #
 # The OFD link lives in two places only: _link() builds it (session,
 # async client over the board's channels through net.manager, port, the
@@ -49,6 +60,7 @@ from ui.cashier import Ui
 VERSION = "0.1.0"
 SELF_TEST = (L.SELFTEST_HW, L.SELFTEST_SW, L.ACC_INTEGRITY, L.FIRMWARE)  # KZ-3: what a failed power-on self-test locks
 STEP_S = 1  # the ofd, printer and clock tasks' period
+ROWS_PER_DRAW = 1  # display rows sent before the loop runs the other tasks
 GEO_S = 3600  # how often a channel is asked for the position (a cell fix takes seconds)
 GEO_RETRY_S = 60  # again after no channel could tell
 
@@ -152,6 +164,9 @@ class App:
         self.done = asyncio.Event()  # set when no document is being fiscalised
         self.done.set()
         self.sw_fault = None  # why the power-on software test failed (build)
+        self.updater = None  # fleet.updater.Updater when the board has an update key
+        self.telemetry = None  # fleet.telemetry.Telemetry while it runs
+        self.updated = None  # what this boot did with an update on trial (power_on.start)
 
     # --- what the tasks do (also called by tests, step by step) --------------
 
@@ -183,14 +198,25 @@ class App:
             self.done.set()
             self.dirty.set()
 
-    def draw(self):
-        # the frame to the display when it changed -> True if drawn
+    def draw(self, rows=None):
+        # the frame to the display where it changed -> True when the display
+        # shows all of it; rows: at most so many changed rows in this call
+        # (an I2C display's row holds the loop about 2 ms, a whole screen 10)
         f = self.ui.frame()
         if f == self.shown:
-            return False
-        self.board.display.show(f)
-        self.shown = f
-        return True
+            return True
+        show = f
+        if rows is not None and self.shown is not None and len(self.shown) == len(f):
+            show = list(self.shown)
+            for r in range(len(f)):
+                if f[r] != show[r]:
+                    if rows == 0:
+                        break
+                    show[r] = f[r]
+                    rows -= 1
+        self.board.display.show(show)
+        self.shown = show
+        return show == f
 
     def refresh(self):
         # the strip's status and the locks in force
@@ -233,8 +259,9 @@ class App:
         # woken by a key, a scan, a step done, and the clock task every
         # second (the countdown, the time)
         while True:
-            self.draw()
             self.dirty.clear()
+            while not self.draw(ROWS_PER_DRAW):
+                await asyncio.sleep(0)  # a key or a sale between two rows
             await self.dirty.wait()
 
     async def _ofd(self):
@@ -270,6 +297,15 @@ class App:
             self.dirty.set()
             await asyncio.sleep(STEP_S)
 
+    async def _telemetry(self):
+        f = getattr(self.board, "fleet", None)
+        if f is None:
+            return
+        from fleet import telemetry
+
+        self.telemetry = telemetry.for_app(self, f, VERSION, self_test_failed(self.reg))
+        await self.telemetry.run()
+
     async def run(self):
         # the loop until stop(); its events belong to this loop
         self.dirty = asyncio.Event()
@@ -278,9 +314,12 @@ class App:
         self.stopped = asyncio.Event()
         self.refresh()
         tasks = [asyncio.create_task(c) for c in (self._keys(), self._scans(), self._display(), self._ofd(),
-                                                   self._printer(), self._clock(), self._net())]
+                                                   self._printer(), self._clock(), self._net(),
+                                                   self._telemetry())]
         if hasattr(self.board.printer, "run"):
             tasks.append(asyncio.create_task(self.board.printer.run()))
+        if self.updater is not None:
+            tasks.append(asyncio.create_task(self.updater.run()))
         await self.stopped.wait()
         for t in tasks:
             t.cancel()
@@ -310,8 +349,21 @@ def build(board):
     if fault:
         # the display says which module is not the deployed one
         app.ui.tell([reg.lock_message(L.SELFTEST_SW) + ": " + fault.split(": ")[-1]], L.SELFTEST_SW)
+    if getattr(board, "update_key", None) is not None:
+        _updater(app)
     app.refresh()
     return app
+
+
+def _updater(app):
+    from fleet.updater import Updater
+    from kkm import texts as T
+
+    b = app.board
+    u = Updater(app.reg, app.desk.sender, app.desk.channels, b.update_key, b.name, VERSION,
+                getattr(b, "update_root", ""), getattr(b, "reset", None))
+    u.tell = lambda code: app.ui.tell([T.text(code, app.ui.lang)])
+    app.updater = u
 
 
 def self_test_failed(reg):

@@ -1,7 +1,9 @@
 # The register app on the PC board (the launcher tools/sim.py starts this
 # under the MicroPython unix port, or CPython):
 #   main.py VAR [--display 20x4|128x64|hd44780|ssd1306|sh1106] [--ofd HOST:PORT] [--scanner FIFO] [--lang kk|ru] [--info TEXT]
-#               [--modem sim800|sim7600:PATH] [--wifi SWITCH] [--stats FILE]
+#               [--modem sim800|sim7600:PATH] [--fleet HOST:PORT] [--wifi SWITCH] [--stats FILE]
+# (--fleet, else the environment's KKM_FLEET: the MQTT broker the telemetry
+# goes to, with KKM_FLEET_USER and KKM_FLEET_PASSWORD when it asks for them)
 # (--info: lines the launcher has to say, shown under the legend; --wifi: the
 # channel is Wi-Fi, off the air while the file SWITCH exists; --stats: the
 # day's figures to FILE as JSON, at every frame)
@@ -17,8 +19,8 @@ import boards.host as host  # noqa: E402
 
 
 def _args(argv):
-    opts = {"display": "20x4", "ofd": None, "scanner": None, "lang": "ru", "info": None, "modem": None, "wifi": None,
-            "stats": None}
+    opts = {"display": "20x4", "ofd": None, "scanner": None, "lang": "ru", "info": None, "modem": None,
+            "fleet": None, "wifi": None, "stats": None}
     var = None
     i = 0
     while i < len(argv):
@@ -80,7 +82,11 @@ def main(argv):
     if o["modem"]:
         kind, _, path = o["modem"].partition(":")
         modem = (kind, path)
-    board = host.make(var, o["display"], ofd, o["scanner"], modem=modem, wifi=o["wifi"])
+    import os
+
+    fleet = host.fleet_settings(o["fleet"] or os.getenv("KKM_FLEET"), os.getenv("KKM_FLEET_USER"),
+                                os.getenv("KKM_FLEET_PASSWORD"))
+    board = host.make(var, o["display"], ofd, o["scanner"], modem=modem, fleet=fleet, wifi=o["wifi"])
     if o["stats"]:
         Stats(board, o["stats"])
     t = board.term

@@ -15,7 +15,8 @@
 #   m.states()    [(name, state)] of the named channels, for the X report
 #   await m.run() the upkeep task: every channel's tend() (connect,
 #                 reconnect with backoff, health probe) on its own loop
-#   m.configure(hosts), m.refresh(): passed on to every channel
+#   m.configure(hosts), m.refresh(), m.reach(host, port): passed on to
+#                 every channel that has them
 #   await m.position() (latitude, longitude, source) from the first channel
 #                 that can tell (a modem's cell or GNSS fix), or None
 #
@@ -80,10 +81,13 @@ class ChannelManager:
     def fail(self, ch):
         self.failed[ch] = self.ticks_ms()
 
-    async def open(self, host, port, timeout_ms):
+    async def open(self, host, port, timeout_ms, tls=None):
+        # tls: None, True or an SSLContext: only channels with tls = True
         start = self.ticks_ms()
         err = None
         todo = self.order()
+        if tls is not None:
+            todo = [c for c in todo if getattr(c, "tls", False)]
         for i, ch in enumerate(todo):
             left = timeout_ms - ticks_diff(self.ticks_ms(), start)
             if left <= 0:
@@ -91,7 +95,7 @@ class ChannelManager:
             if i < len(todo) - 1:
                 left = max(left // 2, 1)
             try:
-                r, w = await ch.open(host, port, left)
+                r, w = await (ch.open(host, port, left) if tls is None else ch.open(host, port, left, tls))
             except OSError as e:
                 if not e.args or e.args[0] != EHOSTUNREACH:
                     self.fail(ch)
@@ -124,6 +128,12 @@ class ChannelManager:
             f = getattr(c, "refresh", None)
             if f is not None:
                 f()
+
+    def reach(self, host, port):
+        for c in self.channels:
+            f = getattr(c, "reach", None)
+            if f is not None:
+                f(host, port)
 
     async def position(self):
         for c in self.channels:
