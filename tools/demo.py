@@ -55,6 +55,7 @@ RTT_MS = 600  # the simulated GSM link's round trip
 OPENING_FLOAT = 5000000  # tiyn: the cash put in when the shift opens
 WAIT_S = 30  # the longest a step may take (a document over GSM)
 PRINTER_FAULT = "Неисправность принтера"
+DOC_NO = "Документ №"  # the done screen's line after the change
 RETRY_S = 60  # the register's retry interval after a failed exchange (PROTOCOL.md section 13)
 
 
@@ -97,9 +98,10 @@ class Cashier(Sim):
         self.wait(lambda: text in self.screen(), timeout)
         return self.frame()
 
-    def finish(self, key, done):
+    def finish(self, key, done, whole=DOC_NO):
         # the key that issues a document -> (seconds to the screen saying done,
-        # that frame). A printer that did not confirm the last job in time is
+        # its frame once it shows whole: the app draws a row per loop turn,
+        # whole is on its last line). A printer that did not confirm the last job in time is
         # a fault until its next status poll: the document is refused at the
         # key, the cashier waits for the printer and presses it again
         while True:
@@ -108,6 +110,7 @@ class Cashier(Sim):
             os.write(self.fd, K.terminal_char(key).encode())
             t1 = self.wait(lambda: done in self.screen() or PRINTER_FAULT in self.screen())
             if done in self.screen():
+                self.wait(lambda: whole in self.screen())
                 return t1 - t0, self.frame()
             self.printer_faults += 1
             self.press("ESC")
@@ -139,6 +142,7 @@ class Day:
         self.times = {}  # the way a document was signed -> seconds to the done screen
         self.expect = {"sell": [0, 0], "sell return": [0, 0], "deposit": [0, 0], "withdrawal": [0, 0]}
         self.events = []
+        self.issued = 0  # documents of the shift
         self.ofd_back = None  # when the OFD came back
         self.replay_s = None  # from then until the queue was empty
         self.sim = None
@@ -149,6 +153,7 @@ class Day:
         # the strip after it: autonomous, or online over the channel named
         way = "autonomous" if frame[0].startswith("Автон") else frame[0].split()[-1]
         self.times.setdefault(way, []).append(seconds)
+        self.issued += 1  # the document's number in the shift
         self.expect[kind][0] += 1
         self.expect[kind][1] += amount
         return way
@@ -220,8 +225,7 @@ class Day:
         else:
             seconds, frame = s.finish("CARD" if r < 0.9 else "MOBILE", "Чек выдан")
         self.signed(seconds, frame, "sell", total)
-        number = next(int(x.split("№")[1]) for x in frame if x.startswith("Документ №"))
-        return number, total
+        return self.issued, total
 
     def refund(self, number, total):
         # the return of a sale, found by the fiscal sign on its paper
@@ -306,7 +310,7 @@ class Day:
             s.sees("X-отчёт")
             s.press("ESC", "Z")
             s.sees("Закрыть смену?")
-            self.z_s = s.finish("ENT", "Смена закрыта")[0]
+            self.z_s = s.finish("ENT", "Смена закрыта", "Смена №")[0]
             s.wait(lambda: s.frame()[0].startswith("Онлайн [0]"))
             self.stop()
         finally:
