@@ -6,7 +6,8 @@
 # DS3231's chip doubles, the keypad a key matrix on the pins, the journal on
 # the raw partitions of the board's partition table (boards.sim.partition).
 # boards/esp32/wiring.py puts the real drivers on these buses; app.build()
-# boots the register and its loop runs them. Requirements: KZ-2, KZ-18, KZ-28.
+# boots the register and its loop runs them; boards/start/main.py starts it
+# through firmware/update.py. Requirements: KZ-2, KZ-18, KZ-28, KZ-43.1.
 import asyncio
 import os
 import select
@@ -180,3 +181,60 @@ def test_no_display_on_i2c_is_said(hw):
     machine.attach(0, 0x68, DS3231Chip(time.time, ts=T0))
     with pytest.raises(OSError, match="no display on I2C"):
         esp32s3.make(machine, _chip("esp32s3/partitions.csv"))
+
+
+def _start(monkeypatch, root):
+    # boards/start/main.py as the device runs it at power-on, in a folder
+    # standing for the filesystem's root; the app's loop not entered
+    import runpy
+
+    from boards import target
+
+    machine.attach(0, 0x27, HD44780Chip(20, 4))
+    machine.attach(0, 0x68, DS3231Chip(time.time, ts=T0))
+
+    def make():
+        b = esp32s3.make(machine, _chip("esp32s3/partitions.csv"))
+        assert b.code == "/lib"
+        b.code = "lib"  # the root's lib, relative as the update's folders are
+        return b
+
+    resets = []
+    served = []
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(target, "make", make)
+    monkeypatch.setattr(machine, "reset", lambda: resets.append(1))
+    monkeypatch.setattr(AP, "serve", served.append)
+    runpy.run_path(os.path.join(ROOT, "boards", "start", "main.py"))
+    return resets, served
+
+
+def _version(root, name, text):
+    d = root / name
+    d.mkdir()
+    (d / "app.py").write_text(text)
+    deploy.write_manifest(str(d), [])
+
+
+def test_kz_43_1_start_script_confirms_an_update_that_passes_its_self_test(hw, monkeypatch, tmp_path, capsys):
+    root = tmp_path / "root"
+    root.mkdir()
+    _version(root, "lib", "new")
+    _version(root, "lib.old", "old")
+    (root / "update.trial").write_text("trial")
+    resets, served = _start(monkeypatch, root)
+    out = capsys.readouterr().out
+    assert "update confirmed" in out and "KKM 0.1.0 ready: self-test passed" in out
+    assert sorted(os.listdir(root)) == ["lib"] and len(served) == 1 and not resets
+
+
+def test_kz_43_1_start_script_rolls_back_an_update_that_fails_its_self_test(hw, monkeypatch, tmp_path, capsys):
+    root = tmp_path / "root"
+    root.mkdir()
+    _version(root, "lib", "new")
+    _version(root, "lib.old", "old")
+    (root / "lib" / "app.py").write_text("changed after its manifest")
+    (root / "update.trial").write_text("trial")
+    resets, served = _start(monkeypatch, root)
+    assert "update rolled back" in capsys.readouterr().out
+    assert (root / "lib" / "app.py").read_text() == "old" and resets == [1] and not served
