@@ -9,7 +9,8 @@ firmware at every boot: firmware/integrity.py), ``main.py`` and ``boot.py`` of t
 at the top. It prints the size of each board's tree.
 
 ``python tools/deploy.py deploy --port PORT [--board esp32s3]`` builds that board's tree
-(in a temporary folder), copies it with mpremote (a file the board already holds unchanged
+(in a temporary folder), refuses while the register running on the board has its shift open or
+documents the OFD has not acknowledged (KZ-43.1), copies it with mpremote (a file the board already holds unchanged
 is skipped), has the board hash every file under ``lib/`` with its own hashlib and compares
 each with the manifest, removes files the manifest does not list, resets the board and waits for the
 firmware's ready line on the console ("KKM ... ready: self-test passed"). With ``--frozen``
@@ -61,6 +62,16 @@ def walk(d):
                     h.update(b)
             print(binascii.hexlify(h.digest()).decode(), p)
 walk(%r)
+"""
+
+
+# run on the board before new code goes over a running version (KZ-43.1):
+# the register's shift and the documents the OFD has not acknowledged
+STATE_ON_BOARD = """
+import app
+from boards import %s as board
+r = app.build(board.make()).reg
+print("REGISTER", int(r.shift_open), r.acc.unacked_count())
 """
 
 
@@ -288,6 +299,26 @@ def verify(port, folder, want):
     return len(want), stale
 
 
+def register_state(port, board):
+    # (shift open, documents not acknowledged) of the register on the board,
+    # or None when none runs there (a new board, code that does not start)
+    r = mpremote(port, "exec", STATE_ON_BOARD % board, capture_output=True, timeout=120)
+    for line in r.stdout.splitlines():
+        if line.startswith("REGISTER "):
+            _, shift, unacked = line.split()
+            return shift == "1", int(unacked)
+    return None
+
+
+def refusal(state):
+    # why new code may not go over the register now, or None
+    if state is None or not (state[0] or state[1]):
+        return None
+    why = (["the shift is open"] if state[0] else []) + \
+        (["%d documents not acknowledged by the OFD" % state[1]] if state[1] else [])
+    return "refused: %s; close the shift (Z) and let the queue go out first (KZ-43.1)" % " and ".join(why)
+
+
 def reset_and_wait(port, timeout):
     # a hard reset through mpremote's own transport, then the console on the
     # same connection until the firmware says it is ready
@@ -331,6 +362,10 @@ def _deploy(port, tree, timeout):
     board = os.path.basename(tree)
     n, size = size_report(tree)
     print("built %s: %d files, %d bytes" % (board, n, size))
+    why = refusal(register_state(port, board))
+    if why:
+        print(why)
+        return 1
     copied, skipped = copy(port, tree)
     print("copied %d files (%d already up to date)" % (copied - skipped, skipped))
     checked, stale = verify(port, LIB, manifest(os.path.join(tree, LIB)))

@@ -212,8 +212,8 @@ def test_test_board_fails_when_a_test_fails_on_the_board(board, tmp_path):
 
 
 # run on the board: the register fiscalised by its service engineer, a
-# cashier's shift (money in, a sale, money out) and its Z, each document
-# fiscalised offline (no OFD: the autonomous sign); "DOC seq number" of each
+# cashier's shift (money in, a sale, money out), each document fiscalised
+# offline (no OFD: the autonomous sign); "DOC seq number" of each
 JOURNAL = """
 import asyncio, app
 from boards import vboard
@@ -221,6 +221,13 @@ from kkm import auth as A
 from kkm import document as D
 a = app.build(vboard.make())
 r = a.reg
+
+def fiscal(iss):
+    out = asyncio.run(a.desk.fiscal(iss, None))
+    print("DOC", iss.seq, getattr(out, "number", None))
+
+"""
+SHIFT = JOURNAL + """
 r.set_user(9, "Сервис", A.ROLE_SERVICE, "9999")
 r.login(9, "9999", A.MODE_SERVICE)
 r.fiscalise_kkm({"factory_no": "KKM000000123", "rnm": "010101234567", "kkm_id": "39051",
@@ -230,31 +237,38 @@ r.fiscalise_kkm({"factory_no": "KKM000000123", "rnm": "010101234567", "kkm_id": 
 r.login(9, "9999", A.MODE_PROGRAMMING)
 r.set_user(1, "Кассир 1", A.ROLE_CASHIER, "1111")
 r.login(1, "1111", A.MODE_SALES)
-
-def fiscal(iss):
-    out = asyncio.run(a.desk.fiscal(iss, None))
-    print("DOC", iss.seq, getattr(out, "number", None))
-
 fiscal(a.desk.deposit(50000))
 rc = r.open_receipt(D.OP_SELL)
 rc.add_line(D.Line("Нан", 18000, 2000, "796", 1, 1))
 rc.add_payment(D.Payment(D.PAY_CASH, rc.total(), 40000))
 fiscal(r.fiscalise())
 fiscal(a.desk.withdraw(10000))
+"""
+Z = JOURNAL + """
 r.login(1, "1111", A.MODE_SHIFT_CLOSE)
 fiscal(a.desk.close_shift())
 """
+
+
+def _run(board, tmp_path, code):
+    script = tmp_path / "on_board.py"
+    script.write_text(code)
+    out = mpr(board, "run", str(script), timeout=120)
+    return [line.split()[1:] for line in out.splitlines() if line.startswith("DOC ")]
 
 
 def test_kz_28_make_journal_backup_through_mpremote_round_trips_through_the_journal_reader(board, tmp_path):
     # issue 11 §4: the register on the virtual board journals a shift; the service centre's
     # backup reads both partitions through the running MicroPython and the reader verifies them
     assert make("deploy", "PORT=" + board.port, "BOARD=vboard").returncode == 0
-    script = tmp_path / "journal.py"
-    script.write_text(JOURNAL)
-    out = mpr(board, "run", str(script), timeout=120)
-    issued = [line.split()[1:] for line in out.splitlines() if line.startswith("DOC ")]
-    assert len(issued) == 4, out
+    issued = _run(board, tmp_path, SHIFT)
+    assert len(issued) == 3
+    # KZ-43.1: no new code over a register with its shift open or documents not acknowledged
+    r = make("deploy", "PORT=" + board.port, "BOARD=vboard")
+    assert r.returncode != 0 and "refused: the shift is open and 3 documents not acknowledged" in r.stdout
+    issued += _run(board, tmp_path, Z)
+    r = make("deploy", "PORT=" + board.port, "BOARD=vboard")
+    assert r.returncode != 0 and "refused: 4 documents not acknowledged by the OFD" in r.stdout
     backups = tmp_path / "backups"
     r = make("-o", ".venv/.installed", "journal-backup", "PORT=" + board.port, "VIA=mpremote",
              "KEY=" + str(tmp_path / "board" / "device.key"), "BACKUPS=" + str(backups))
