@@ -31,6 +31,11 @@
 #              journal); ofd_hosts [(host, port)]
 #   code       optional: the folder of the deployed code, checked against its
 #              hash manifest at power-on (firmware/integrity.py; KZ-2.2)
+#   update_key optional: the service centre's public key (fleet.sign) the
+#              deploy provisioned; with it the app runs app.updater
+#              (fleet.updater: signed updates, KZ-43.1), for the packages of
+#              the board's name, staged below update_root (default: the
+#              filesystem's top); reset() restarts into an applied update
 #
 # The OFD link lives in two places only: _link() builds it (session,
 # async client over the board's channels through net.manager, port, the
@@ -49,6 +54,7 @@ from ui.cashier import Ui
 VERSION = "0.1.0"
 SELF_TEST = (L.SELFTEST_HW, L.SELFTEST_SW, L.ACC_INTEGRITY, L.FIRMWARE)  # KZ-3: what a failed power-on self-test locks
 STEP_S = 1  # the ofd, printer and clock tasks' period
+ROWS_PER_DRAW = 1  # display rows sent before the loop runs the other tasks
 GEO_S = 3600  # how often a channel is asked for the position (a cell fix takes seconds)
 GEO_RETRY_S = 60  # again after no channel could tell
 
@@ -152,6 +158,7 @@ class App:
         self.done = asyncio.Event()  # set when no document is being fiscalised
         self.done.set()
         self.sw_fault = None  # why the power-on software test failed (build)
+        self.updater = None  # fleet.updater.Updater when the board has an update key
 
     # --- what the tasks do (also called by tests, step by step) --------------
 
@@ -183,14 +190,25 @@ class App:
             self.done.set()
             self.dirty.set()
 
-    def draw(self):
-        # the frame to the display when it changed -> True if drawn
+    def draw(self, rows=None):
+        # the frame to the display where it changed -> True when the display
+        # shows all of it; rows: at most so many changed rows in this call
+        # (an I2C display's row holds the loop about 2 ms, a whole screen 10)
         f = self.ui.frame()
         if f == self.shown:
-            return False
-        self.board.display.show(f)
-        self.shown = f
-        return True
+            return True
+        show = f
+        if rows is not None and self.shown is not None and len(self.shown) == len(f):
+            show = list(self.shown)
+            for r in range(len(f)):
+                if f[r] != show[r]:
+                    if rows == 0:
+                        break
+                    show[r] = f[r]
+                    rows -= 1
+        self.board.display.show(show)
+        self.shown = show
+        return show == f
 
     def refresh(self):
         # the strip's status and the locks in force
@@ -233,8 +251,9 @@ class App:
         # woken by a key, a scan, a step done, and the clock task every
         # second (the countdown, the time)
         while True:
-            self.draw()
             self.dirty.clear()
+            while not self.draw(ROWS_PER_DRAW):
+                await asyncio.sleep(0)  # a key or a sale between two rows
             await self.dirty.wait()
 
     async def _ofd(self):
@@ -281,6 +300,8 @@ class App:
                                                    self._printer(), self._clock(), self._net())]
         if hasattr(self.board.printer, "run"):
             tasks.append(asyncio.create_task(self.board.printer.run()))
+        if self.updater is not None:
+            tasks.append(asyncio.create_task(self.updater.run()))
         await self.stopped.wait()
         for t in tasks:
             t.cancel()
@@ -310,8 +331,21 @@ def build(board):
     if fault:
         # the display says which module is not the deployed one
         app.ui.tell([reg.lock_message(L.SELFTEST_SW) + ": " + fault.split(": ")[-1]], L.SELFTEST_SW)
+    if getattr(board, "update_key", None) is not None:
+        _updater(app)
     app.refresh()
     return app
+
+
+def _updater(app):
+    from fleet.updater import Updater
+    from kkm import texts as T
+
+    b = app.board
+    u = Updater(app.reg, app.desk.sender, app.desk.channels, b.update_key, b.name, VERSION,
+                getattr(b, "update_root", ""), getattr(b, "reset", None))
+    u.tell = lambda code: app.ui.tell([T.text(code, app.ui.lang)])
+    app.updater = u
 
 
 def self_test_failed(reg):

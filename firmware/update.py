@@ -6,12 +6,12 @@
 # boot runs the self-test on the new version: settle(True) confirms it,
 # settle(False) puts OLD back (the caller resets into it). Each step is a
 # rename, and a boot after a power cut between two of them finishes the
-# switch (resume()).
+# switch (resume()). power_on.start runs these at a device's power-on.
 
 import os
 
 import integrity
-from compat import exists, print_exception
+from compat import exists
 
 LIB = "lib"
 NEW = "lib.new"
@@ -88,29 +88,3 @@ def settle(passed, root=""):
     os.rename(root + OLD, root + LIB)
     os.remove(root + TRIAL)
     return ROLLED_BACK
-
-
-def start(make_board, reset, root=""):
-    # a device's power-on (its main.py): finish a switch a power cut
-    # interrupted, build the app (the register's self-test), settle a
-    # version on trial, say so on the console, run the app
-    resume(root)
-    try:
-        import app
-
-        a = app.build(make_board())
-        failed = app.self_test_failed(a.reg)
-    except Exception as e:
-        if not on_trial(root):
-            raise
-        print_exception(e)  # the new version does not even start
-        failed = True
-    out = settle(not failed, root)
-    if out == ROLLED_BACK:
-        print("update rolled back: the new version failed its self-test")
-        reset()
-        return
-    if out:
-        print("update " + out)
-    print(app.ready_line(a))
-    app.serve(a)

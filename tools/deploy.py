@@ -6,7 +6,9 @@ LX7 both run the windowed Xtensa code, so both chips take the same .mpy files) i
 ``build/mpy/<board>/``, the tree the board's filesystem gets: ``lib/`` with the modules
 and the hash manifest ``lib/firmware.sha256`` (SHA-256 of each file, checked by the
 firmware at every boot: firmware/integrity.py), ``main.py`` and ``boot.py`` of the board
-at the top. It prints the size of each board's tree.
+at the top. It prints the size of each board's tree. With ``--update-key KEY.pub`` (made by
+``tools/fleet_sign.py keygen``) the service centre's public key goes into ``lib/update.pub``
+(listed in the manifest): the board gives it to the app, which then takes signed updates.
 
 ``python tools/deploy.py deploy --port PORT [--board esp32s3]`` builds that board's tree
 (in a temporary folder), refuses while the register running on the board has its shift open or
@@ -43,6 +45,7 @@ IMAGE_MANIFEST = os.path.join(ROOT, "manifest.py")
 FROZEN_DIR = os.path.join(ROOT, "build", "frozen")  # manifest.py freezes the digest module from here
 DIGEST_MODULE = "frozen_digest.py"
 READY = "KKM "  # the firmware's ready line starts so (firmware/app.py ready_line)
+UPDATE_KEY = "update.pub"  # the update signer's public key, in lib/ (firmware/fleet/updater.py)
 
 # run on the board: "<sha-256 hex> <path>" for every file below lib/
 HASH_ON_BOARD = """
@@ -111,7 +114,7 @@ def compile_into(pairs, folder):
         subprocess.run([mpy_cross, "-march=" + MARCH, "-s", dest, "-o", target, src], check=True)
 
 
-def build(board, out=BUILD, frozen=False):
+def build(board, out=BUILD, frozen=False, update_key=None):
     """Compile the board's tree into out/<board>; return its folder.
 
     frozen: the image carries the modules (make firmware); the tree then holds only the
@@ -122,6 +125,8 @@ def build(board, out=BUILD, frozen=False):
     os.makedirs(lib)
     if not frozen:
         compile_into(modules(board), lib)
+    if update_key:
+        shutil.copy(update_key, os.path.join(lib, UPDATE_KEY))
     for f in BOOT_FILES:
         # the board's own, else the start scripts every chip shares
         for src in (os.path.join(ROOT, "boards", board, f), os.path.join(ROOT, "boards", "start", f)):
@@ -353,9 +358,9 @@ def wait_ready(ser, timeout):
     return None, seen
 
 
-def deploy(port, board, timeout, frozen=False):
+def deploy(port, board, timeout, frozen=False, update_key=None):
     with tempfile.TemporaryDirectory(prefix="kkm-deploy-") as out:
-        return _deploy(port, build(board, out, frozen), timeout)
+        return _deploy(port, build(board, out, frozen, update_key), timeout)
 
 
 def _deploy(port, tree, timeout):
@@ -386,11 +391,13 @@ def main(argv):
     sub = ap.add_subparsers(dest="cmd", required=True)
     m = sub.add_parser("mpy", help="compile each board's tree into build/mpy/<board>/ and report sizes")
     m.add_argument("--board", action="append", help="a board (default: %s)" % ", ".join(BOARDS))
+    m.add_argument("--update-key", help="the update signer's public key to provision (tools/fleet_sign.py)")
     dep = sub.add_parser("deploy", help="build, copy, verify on the board, reset, wait for the firmware")
     dep.add_argument("--port", required=True, help="serial port of the board, e.g. /dev/ttyUSB0")
     dep.add_argument("--board", default="esp32s3", help="board package under boards/ (default esp32s3)")
     dep.add_argument("--timeout", type=int, default=60, help="seconds to wait for the ready line")
     dep.add_argument("--frozen", action="store_true", help="the image carries the code: copy only the manifest")
+    dep.add_argument("--update-key", help="the update signer's public key to provision (tools/fleet_sign.py)")
     fz = sub.add_parser("frozen", help="write frozen_digest.py for the image to freeze")
     fz.add_argument("--out", default=FROZEN_DIR, help="its folder (default build/frozen: manifest.py's)")
     a = ap.parse_args(argv)
@@ -401,7 +408,7 @@ def main(argv):
     if a.cmd == "mpy":
         total = 0
         for board in a.board or BOARDS:
-            tree = build(board, BUILD)
+            tree = build(board, BUILD, update_key=a.update_key)
             n, size = size_report(tree)
             total += size
             print("%-8s -march=%s  %3d files  %7d bytes  %s" % (board, MARCH, n, size, os.path.relpath(tree, ROOT)))
@@ -409,7 +416,7 @@ def main(argv):
         return 0
     if not os.path.isdir(os.path.join(ROOT, "boards", a.board)):
         raise SystemExit("no board package boards/%s" % a.board)
-    return deploy(a.port, a.board, a.timeout, a.frozen)
+    return deploy(a.port, a.board, a.timeout, a.frozen, a.update_key)
 
 
 if __name__ == "__main__":

@@ -47,4 +47,4 @@ def wire(board, bus):
 
 
 def make(machine=None, esp32=None):
-    return chip.make(PINS, wire, machine, esp32)
+    return chip.make(PINS, wire, machine, esp32, "esp32")

@@ -107,16 +107,19 @@ def device_key(esp32):
     return key
 
 
-def make(pins, wire, machine=None, esp32=None):
+def make(pins, wire, machine=None, esp32=None, name=None):
     # The board: journal partitions, key, clock and the buses; then wire()
     # puts the drivers on the buses (keypad, scanner, display, printer,
-    # channels, the RTC behind the clock).
+    # channels, the RTC behind the clock). name: the board package's, which
+    # signed update packages name (fleet.updater); their key is the one the
+    # deploy provisioned into the code folder.
     if machine is None:
         import machine
     if esp32 is None:
         import esp32
     from compat import ticks_ms
     from drivers.partition import journal_devices
+    from fleet.updater import provisioned_key
     from kkm.clock import Clock
 
     b = Board()
@@ -126,6 +129,9 @@ def make(pins, wire, machine=None, esp32=None):
     b.clock = Clock()
     b.ticks_ms = ticks_ms
     b.ofd_hosts = [UNSET_OFD]
+    b.name = name
+    b.update_key = provisioned_key(CODE)
+    b.reset = machine.reset
     b.bus = buses(pins, machine)
     wire(b, b.bus)
     return b

@@ -50,7 +50,10 @@ class ConsolePrinter:
 
 
 def make():
+    import machine
+
     from compat import ticks_ms
+    from fleet.updater import provisioned_key
     from kkm import layout
     from kkm.clock import Clock
     from net.tcp import TcpChannel
@@ -69,4 +72,8 @@ def make():
     ch.name = "lan"
     b.channels = [ch]
     b.ofd_hosts = [OFD]
+    # signed updates when the deploy provisioned the service centre's key (fleet.updater)
+    b.update_key = provisioned_key(CODE)
+    b.name = "vboard"
+    b.reset = machine.reset
     return b

@@ -1,7 +1,7 @@
 # main.py of the virtual board: the register app, its power-on self-test
-# settling an update on trial (firmware/update.py)
+# settling an update on trial (firmware/power_on.py)
 import machine
-import update
+import power_on
 from boards import vboard
 
-update.start(vboard.make, machine.reset)
+power_on.start(vboard.make, machine.reset)

@@ -15,7 +15,8 @@
 #   m.states()    [(name, state)] of the named channels, for the X report
 #   await m.run() the upkeep task: every channel's tend() (connect,
 #                 reconnect with backoff, health probe) on its own loop
-#   m.configure(hosts), m.refresh(): passed on to every channel
+#   m.configure(hosts), m.refresh(), m.reach(host, port): passed on to
+#                 every channel that has them
 #   await m.position() (latitude, longitude, source) from the first channel
 #                 that can tell (a modem's cell or GNSS fix), or None
 #
@@ -124,6 +125,12 @@ class ChannelManager:
             f = getattr(c, "refresh", None)
             if f is not None:
                 f()
+
+    def reach(self, host, port):
+        for c in self.channels:
+            f = getattr(c, "reach", None)
+            if f is not None:
+                f(host, port)
 
     async def position(self):
         for c in self.channels:

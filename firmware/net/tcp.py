@@ -2,6 +2,8 @@
 #
 #   ch = TcpChannel(resolver=None, ticks_ms=None)
 #   ch.configure(hosts); ch.refresh() -> hosts with an address
+#   ch.reach(host, port)   one more host (a service-centre server beside the
+#                          OFD), looked up now unless it is known already
 #   reader, writer = await ch.open(host, port, timeout_ms)
 #
 # Names are looked up once per configuration and the address is kept;
@@ -46,6 +48,11 @@ class TcpChannel:
         self.addrs = {}
         self.failed = {}
         self.refresh()
+
+    def reach(self, host, port):
+        if (host, port) not in self.hosts:
+            self.hosts.append((host, port))
+            self.refresh()
 
     def refresh(self):
         # look up the hosts without an address whose pause is over; returns

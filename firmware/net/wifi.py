@@ -83,6 +83,9 @@ class WifiChannel:
     def configure(self, hosts):
         self.tcp.configure(hosts)
 
+    def reach(self, host, port):
+        self.tcp.reach(host, port)
+
     def refresh(self):
         return self.tcp.refresh() if self.up() else 0
 

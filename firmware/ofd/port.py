@@ -473,10 +473,14 @@ class OfdPort:
         # sender prints the OFD's X when it answers with one (server_x)
         if self.owed() or not self._room() or not self._ready():
             return None
-        off = self.reg.settings.get("tz_offset")
-        rr = M.report(S.REPORT_X, zx, self.reg.clock.now() + off)
-        data, command = _encoded(M.report_request(rr, self._service(False)))
+        data, command = self._x_request(zx)
         return await self._exchange(data, command)
+
+    def _x_request(self, zx):
+        # built in a plain call, so no coroutine frame keeps the request's
+        # dicts while the answer is awaited
+        off = self.reg.settings.get("tz_offset")
+        return _encoded(M.report_request(M.report(S.REPORT_X, zx, self.reg.clock.now() + off), self._service(False)))
 
     def server_x(self, out):
         # KZ-31.4: the OFD's X of an answered X report in the shape
@@ -510,9 +514,12 @@ class OfdPort:
         self.client.refresh()  # retry due lookups of the OFD's name (never in an exchange)
         if self.owed() or not self._room() or not self._ready():
             return None
-        queued = self.acc.unacked_count() > 0
-        svc = self._service(queued)
+        data, command = self._probe_request(get_reg_info)
+        return await self._exchange(data, command)
+
+    def _probe_request(self, get_reg_info):
+        # a plain call, as _x_request
+        svc = self._service(self.acc.unacked_count() > 0)
         svc["get_reg_info"] = bool(get_reg_info)
         svc["software_information"] = M.software(self.version, model=self.model)
-        data, command = _encoded(M.system_request(svc))
-        return await self._exchange(data, command)
+        return _encoded(M.system_request(svc))

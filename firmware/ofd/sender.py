@@ -250,7 +250,9 @@ class Sender:
             out = await self._exchange(self.port.report_x, zx)
             self._observe(out, self.now(), False, False)
             srv = self.port.server_x(out)
+            out = None  # the rest of the answer, before the paper is laid out
         if srv is not None:
+            zx = None
             return reg.print_x(srv, "ofd", lang, channels)
         return reg.print_x(zx, "own", lang, channels)
 

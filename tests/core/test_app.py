@@ -74,6 +74,21 @@ def test_loop_takes_keys_and_scans_and_draws_each_change():
         assert b.display.frames[i] != b.display.frames[i - 1]
 
 
+def test_the_display_task_sends_one_changed_row_at_a_time():
+    # a whole new screen on an I2C display holds the loop about 10 ms: the
+    # task sends it row by row, letting the other tasks run in between
+    b, app = provisioned()
+    _catalogue(app)
+    _run(app, b, ["1", "ENT", "1", "1", "1", "1", "ENT"])
+    _run(app, b, [], [BREAD])
+    frames = b.display.frames
+    assert len(frames) > 3
+    for i in range(1, len(frames)):
+        changed = [r for r in range(len(frames[i])) if frames[i][r] != frames[i - 1][r]]
+        assert len(changed) == 1, (frames[i - 1], frames[i])
+    assert frames[-1] == app.ui.frame()  # and it ends showing the whole frame
+
+
 def test_key_to_display_latency_is_small():
     # each key's frame is drawn at once (the display task wakes on the key),
     # not at the next periodic redraw

@@ -35,6 +35,10 @@ class _RTC:
 class _Machine:
     Pin, UART, I2C, RTC = _Pin, _UART, _I2C, _RTC
 
+    @staticmethod
+    def reset():
+        pass
+
 
 def pins_used(pins):
     # every GPIO the map names, with what it is for

@@ -20,6 +20,7 @@ FORBIDDEN = {
     "net": ("kkm", "ofd", "journal", "ui", "app"),
     "ofd": ("ui", "app"),
     "ui": ("ofd", "net", "journal", "app"),
+    "fleet": ("ui", "app", "power_on"),
 }
 # the cashier reads the OFD's texts for the cashier (KZ-17) from their store
 ALLOWED = (("ui.cashier", "ofd.texts"), ("ui.menus", "ofd.texts"))
