@@ -9,6 +9,7 @@ export PATH := $(BIN):$(PATH)
 
 .PHONY: setup test check-device test-mpy test-host bench bench-mem32 ofd sim fuzz fuzz-journal mpy deploy test-board vboard clean receipts
 .PHONY: firmware journal-backup flash chaos
+.PHONY: fleet
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -92,6 +93,12 @@ receipts: setup
 # (tools/chaos.py; docs/performance.md). A short slice runs in make test.
 chaos: setup
 	$(PY) tools/chaos.py --seed 1 2 --hours 72
+
+# The service centre's fleet (docs/fleet.md): the MQTT broker (mosquitto), the fleet dashboard on
+# http://127.0.0.1:8090/, the OFD simulator and three host-board registers publishing their
+# telemetry; a prompt takes a register's paper out (state in var/fleet; FLEET_ARGS for more options).
+fleet: setup
+	$(PY) -m tools.fleet.run $(FLEET_ARGS)
 
 # Device build: each board's tree of .mpy files (ESP32, ESP32-S3) in build/mpy with its hash
 # manifest, sizes reported; deploy copies one to a board, verifies it there, resets, waits for

@@ -13,6 +13,9 @@
 #   clock     the status strip and the locks in force, once a second
 #   net       the channels' upkeep (net.manager: connect, reconnect, probe)
 #             and the position a channel can tell (GEO_S), for the OFD
+#   telemetry the service centre's status and events over MQTT when the
+#             board names a broker (firmware/fleet/telemetry.py), only while
+#             the sender leaves the channel free
 #
 # The board (boards/host on the PC; a board package on the device):
 #   clock      kkm.clock.Clock            ticks_ms   () -> ms, monotonic
@@ -36,6 +39,9 @@
 #              (fleet.updater: signed updates, KZ-43.1), for the packages of
 #              the board's name, staged below update_root (default: the
 #              filesystem's top); reset() restarts into an applied update
+#   fleet      optional: the service centre's MQTT broker, a dict: host, port,
+#              client_id, user, password, tls (None, True or an SSLContext),
+#              keepalive, period_s (docs/fleet.md)
 #
 # The OFD link lives in two places only: _link() builds it (session,
 # async client over the board's channels through net.manager, port, the
@@ -159,6 +165,8 @@ class App:
         self.done.set()
         self.sw_fault = None  # why the power-on software test failed (build)
         self.updater = None  # fleet.updater.Updater when the board has an update key
+        self.telemetry = None  # fleet.telemetry.Telemetry while it runs
+        self.updated = None  # what this boot did with an update on trial (power_on.start)
 
     # --- what the tasks do (also called by tests, step by step) --------------
 
@@ -289,6 +297,15 @@ class App:
             self.dirty.set()
             await asyncio.sleep(STEP_S)
 
+    async def _telemetry(self):
+        f = getattr(self.board, "fleet", None)
+        if f is None:
+            return
+        from fleet import telemetry
+
+        self.telemetry = telemetry.for_app(self, f, VERSION, self_test_failed(self.reg))
+        await self.telemetry.run()
+
     async def run(self):
         # the loop until stop(); its events belong to this loop
         self.dirty = asyncio.Event()
@@ -297,7 +314,8 @@ class App:
         self.stopped = asyncio.Event()
         self.refresh()
         tasks = [asyncio.create_task(c) for c in (self._keys(), self._scans(), self._display(), self._ofd(),
-                                                   self._printer(), self._clock(), self._net())]
+                                                   self._printer(), self._clock(), self._net(),
+                                                   self._telemetry())]
         if hasattr(self.board.printer, "run"):
             tasks.append(asyncio.create_task(self.board.printer.run()))
         if self.updater is not None:

@@ -27,5 +27,6 @@ def start(make_board, reset, root=""):
         return
     if out:
         print("update " + out)
+        a.updated = out  # the telemetry reports it (update applied)
     print(app.ready_line(a))
     app.serve(a)

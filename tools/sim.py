@@ -6,6 +6,7 @@
     python tools/sim.py --display hd44780    # the device's display driver on its chip double (also ssd1306, sh1106)
     python tools/sim.py --ofd 127.0.0.1:7777 # a simulator started elsewhere (make ofd)
     python tools/sim.py --modem sim800       # a GSM channel too: the SIM800 driver on a simulated modem
+    python tools/sim.py --fleet 127.0.0.1:1883  # telemetry to a service centre's MQTT broker (make fleet)
 
 Starts the OFD simulator in this process (unless --ofd), provisions a
 factory-fresh register as the service centre does (the OFD's registration,
@@ -59,7 +60,7 @@ class Paper:
         self.p.print(lines)
 
 
-def provision(var, kkm_id, token, check_url, lang="ru", catalogue="soft"):
+def provision(var, kkm_id, token, check_url, lang="ru", catalogue="soft", factory_no=FACTORY_NO, rnm=RNM):
     """The service centre's step: a factory-fresh register is fiscalised for
     the simulated OFD with its first users; a fiscalised one gets the check
     page address of this run. -> what was done, for the terminal"""
@@ -85,7 +86,7 @@ def provision(var, kkm_id, token, check_url, lang="ru", catalogue="soft"):
         r.set_user(SERVICE_USER[0], "Сервис", A.ROLE_SERVICE, SERVICE_USER[1])
         r.login(SERVICE_USER[0], SERVICE_USER[1], A.MODE_SERVICE)
         r.fiscalise_kkm({
-            "factory_no": FACTORY_NO, "rnm": RNM, "kkm_id": str(kkm_id), "taxpayer": "ЖШС «Алма-Сауда»",
+            "factory_no": factory_no, "rnm": rnm, "kkm_id": str(kkm_id), "taxpayer": "ЖШС «Алма-Сауда»",
             "bin": BIN, "address": "Алматы қ., Абай даңғылы, 10", "geo_position": list(GEO),
             "ofd_hosts": [list(host.OFD)], "token": token,
             "ofd_name": "OFD simulator", "check_url": check_url, "lang": lang, "catalogue": catalogue,
@@ -95,7 +96,7 @@ def provision(var, kkm_id, token, check_url, lang="ru", catalogue="soft"):
         r.set_user(CASHIER_USER[0], "Кассир 1", A.ROLE_CASHIER, CASHIER_USER[1])
         r.logout()
         return "registered: KKM id %d, RNM %s; cashier %d/%s, admin %d/%s, service %d/%s" % (
-            kkm_id, RNM, CASHIER_USER[0], CASHIER_USER[1], ADMIN_USER[0], ADMIN_USER[1], SERVICE_USER[0],
+            kkm_id, rnm, CASHIER_USER[0], CASHIER_USER[1], ADMIN_USER[0], ADMIN_USER[1], SERVICE_USER[0],
             SERVICE_USER[1])
     finally:
         log.close()
@@ -124,7 +125,8 @@ def app_command(a, ofd):
         mpy = os.path.join(os.path.dirname(sys.executable), "micropython")
         run = [mpy if os.path.exists(mpy) else "micropython", "-X", "heapsize=" + a.heap]
     return run + [os.path.join(ROOT, "boards", "host", "main.py"), a.var, "--display", a.display,
-                  "--ofd", "%s:%d" % ofd, "--scanner", os.path.join(a.var, "scanner"), "--lang", a.lang]
+                  "--ofd", "%s:%d" % ofd, "--scanner", os.path.join(a.var, "scanner"), "--lang", a.lang] + (
+                  ["--fleet", a.fleet] if getattr(a, "fleet", None) else [])
 
 
 def run_app(cmd):
@@ -164,6 +166,7 @@ def main(argv=None):
     ap.add_argument("--rtt", type=int, default=600, help="the simulated modem's round trip, ms")
     ap.add_argument("--catalogue", choices=("strict", "soft"), default="soft",
                     help="goods without a National Catalogue element: refused or sold and said (first start)")
+    ap.add_argument("--fleet", default=None, help="host:port of the service centre's MQTT broker (docs/fleet.md)")
     a = ap.parse_args(argv)
     a.var = os.path.abspath(a.var)
     os.makedirs(a.var, exist_ok=True)

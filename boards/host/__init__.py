@@ -9,7 +9,8 @@
 # starts the OFD simulator first.
 #
 # State in the folder var: journal.img, fiscal_memory.img, device.key,
-# paper.txt (the transcript), scanner (a named pipe, when the launcher made it),
+# clock_skew (seconds the clock runs ahead, when present), paper.txt (the
+# transcript), scanner (a named pipe, when the launcher made it),
 # printer.in, printer.out, printer.ctl (the printer's pipes, idem), paper.png.
 
 LOG_BLOCKS = 64  # 256 KB journal
@@ -70,7 +71,33 @@ def modem_channel(kind, path):
     return GsmChannel((Sim800 if kind == "sim800" else Sim7600)(UART(path), apn="internet"))
 
 
-def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None, modem=None):
+def skewed(var):
+    # the PC's time, moved on by the seconds written to VAR/clock_skew (make
+    # fleet's simulated hours offline); without the file, the PC's time
+    from compat import unix_time
+
+    path = var + "/clock_skew"
+
+    def now():
+        try:
+            with open(path) as f:
+                return unix_time() + int(f.read())
+        except (OSError, ValueError):
+            return unix_time()
+
+    return now
+
+
+def fleet_settings(spec, user=None, password=None):
+    # "HOST:PORT" of the service centre's MQTT broker -> the board's fleet
+    # settings (firmware/app.py), or None
+    if not spec:
+        return None
+    h, _, p = spec.rpartition(":")
+    return {"host": h or "127.0.0.1", "port": int(p), "user": user or None, "password": password or None}
+
+
+def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None, modem=None, fleet=None):
     from boards.host import term
     from boards.host.flash import FileFlash
     from boards.host.printer import LinkedPrinter, TranscriptPrinter
@@ -82,7 +109,7 @@ def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None, modem=None):
     t = term.Terminal(keys, cols, rows, inp, out, fifo)
     b = Board()
     b.term = t
-    b.clock = Clock()
+    b.clock = Clock(skewed(var))
     b.ticks_ms = ticks_ms
     b.flash = (FileFlash(var + "/journal.img", LOG_BLOCKS), FileFlash(var + "/fiscal_memory.img", FM_BLOCKS))
     b.key = device_key(var)
@@ -103,4 +130,6 @@ def make(var, size="20x4", ofd=None, fifo=None, inp=None, out=None, modem=None):
     if modem is not None:
         b.channels.append(modem_channel(modem[0], modem[1]))  # modem: (kind, terminal path)
     b.ofd_hosts = [OFD]
+    if fleet is not None:
+        b.fleet = fleet  # telemetry to the service centre's broker (docs/fleet.md)
     return b

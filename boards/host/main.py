@@ -1,7 +1,9 @@
 # The register app on the PC board (the launcher tools/sim.py starts this
 # under the MicroPython unix port, or CPython):
 #   main.py VAR [--display 20x4|128x64|hd44780|ssd1306|sh1106] [--ofd HOST:PORT] [--scanner FIFO] [--lang kk|ru] [--info TEXT]
-#               [--modem sim800|sim7600:PATH]
+#               [--modem sim800|sim7600:PATH] [--fleet HOST:PORT]
+# (--fleet, else the environment's KKM_FLEET: the MQTT broker the telemetry
+# goes to, with KKM_FLEET_USER and KKM_FLEET_PASSWORD when it asks for them)
 # (--info: lines the launcher has to say, shown under the legend)
 
 import sys
@@ -15,7 +17,8 @@ import boards.host as host  # noqa: E402
 
 
 def _args(argv):
-    opts = {"display": "20x4", "ofd": None, "scanner": None, "lang": "ru", "info": None, "modem": None}
+    opts = {"display": "20x4", "ofd": None, "scanner": None, "lang": "ru", "info": None, "modem": None,
+            "fleet": None}
     var = None
     i = 0
     while i < len(argv):
@@ -43,7 +46,11 @@ def main(argv):
     if o["modem"]:
         kind, _, path = o["modem"].partition(":")
         modem = (kind, path)
-    board = host.make(var, o["display"], ofd, o["scanner"], modem=modem)
+    import os
+
+    fleet = host.fleet_settings(o["fleet"] or os.getenv("KKM_FLEET"), os.getenv("KKM_FLEET_USER"),
+                                os.getenv("KKM_FLEET_PASSWORD"))
+    board = host.make(var, o["display"], ofd, o["scanner"], modem=modem, fleet=fleet)
     t = board.term
     t.lang = o["lang"]
     t.start("KKM on the PC: %s display, paper in %s/paper.txt   ? keys  s scan  P paper  Ctrl-C quit"

@@ -81,10 +81,13 @@ class ChannelManager:
     def fail(self, ch):
         self.failed[ch] = self.ticks_ms()
 
-    async def open(self, host, port, timeout_ms):
+    async def open(self, host, port, timeout_ms, tls=None):
+        # tls: None, True or an SSLContext: only channels with tls = True
         start = self.ticks_ms()
         err = None
         todo = self.order()
+        if tls is not None:
+            todo = [c for c in todo if getattr(c, "tls", False)]
         for i, ch in enumerate(todo):
             left = timeout_ms - ticks_diff(self.ticks_ms(), start)
             if left <= 0:
@@ -92,7 +95,7 @@ class ChannelManager:
             if i < len(todo) - 1:
                 left = max(left // 2, 1)
             try:
-                r, w = await ch.open(host, port, left)
+                r, w = await (ch.open(host, port, left) if tls is None else ch.open(host, port, left, tls))
             except OSError as e:
                 if not e.args or e.args[0] != EHOSTUNREACH:
                     self.fail(ch)

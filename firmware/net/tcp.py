@@ -35,6 +35,8 @@ _RAW = asyncio.StreamReader is asyncio.StreamWriter
 
 
 class TcpChannel:
+    tls = True  # open(host, port, timeout_ms, tls): True or an SSLContext makes a TLS stream
+
     def __init__(self, resolver=None, ticks_ms=None):
         self.resolver = resolver
         self.ticks_ms = ticks_ms or now_ms
@@ -75,18 +77,29 @@ class TcpChannel:
                 self.failed[hp] = self.ticks_ms()
         return len(self.addrs)
 
-    async def open(self, host, port, timeout_ms):
+    async def open(self, host, port, timeout_ms, tls=None):
         a = self.addrs.get((host, port))
         if a is None:
             raise OSError(EHOSTUNREACH)  # no lookup here (see above)
+        if tls is True:
+            import ssl
+
+            tls = ssl.create_default_context() if hasattr(ssl, "create_default_context") else \
+                ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         if not _RAW:
+            kw = {} if tls is None else {"ssl": tls, "server_hostname": host}
             try:
-                return await wait_for_ms(asyncio.open_connection(a[1][0], a[1][1]), timeout_ms)
+                return await wait_for_ms(asyncio.open_connection(a[1][0], a[1][1], **kw), timeout_ms)
             except Timeout:
                 raise OSError(errno.ETIMEDOUT)
         s = socket.socket(a[0], socket.SOCK_STREAM)
         try:
             await _connect(s, a[1], timeout_ms)
+            if tls is not None:
+                # the certificate is checked against host; the handshake
+                # runs in the stream's first reads and writes
+                s = tls.wrap_socket(s, server_hostname=host, do_handshake_on_connect=False)
+                s.setblocking(False)
         except BaseException:
             s.close()  # also when the caller's deadline cancels us
             raise

@@ -27,6 +27,7 @@ BACKOFF_MAX_MS = const(60000)
 
 class WifiChannel:
     name = "wifi"
+    tls = True  # over its TCP channel
 
     def __init__(self, wlan, ssid, key, tcp=None, ticks_ms=None):
         self.wlan = wlan
@@ -89,7 +90,7 @@ class WifiChannel:
     def refresh(self):
         return self.tcp.refresh() if self.up() else 0
 
-    async def open(self, host, port, timeout_ms):
+    async def open(self, host, port, timeout_ms, tls=None):
         if not self.up():
             raise OSError(EHOSTUNREACH)
-        return await self.tcp.open(host, port, timeout_ms)
+        return await self.tcp.open(host, port, timeout_ms, tls)

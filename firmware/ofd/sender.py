@@ -20,6 +20,8 @@
 #                            else the OFD by barcode; Refused E_NKT_...
 #   s.set_aside(seq, lang=None)      a refused head leaves the queue
 #   s.kick(), s.retest(), s.status(), s.test, s.test_code
+#   s.idle()                 no exchange under way or due now: other
+#                            traffic (the fleet's telemetry) may use the channel
 #
 # Rules:
 # - a live document goes at once only when the queue was empty before it
@@ -298,6 +300,13 @@ class Sender:
     def kick(self):
         self.stuck = None
         self.due = None
+
+    def idle(self):
+        if self.busy or self.test is None:
+            return False
+        if self.due is not None:
+            return self.now() < self.due  # waiting out the retry interval
+        return self.mode() == BLOCKED or not self._queued()
 
     async def run(self):
         while True:
