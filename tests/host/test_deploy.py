@@ -10,8 +10,7 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
-import deploy  # noqa: E402
+from tools import deploy
 
 pytestmark = pytest.mark.skipif(shutil.which("mpy-cross") is None or shutil.which("micropython") is None,
                                 reason="mpy-cross and micropython are installed by make setup")

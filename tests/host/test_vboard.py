@@ -13,10 +13,10 @@ import time
 
 import pytest
 
+from tools import deploy
+from tools.vboard import VirtualBoard
+
 TOOLS = os.path.join(os.path.dirname(__file__), "..", "..", "tools")
-sys.path.insert(0, TOOLS)
-import deploy  # noqa: E402
-from vboard import VirtualBoard  # noqa: E402
 
 ROOT = deploy.ROOT
 BIN = os.path.dirname(sys.executable)
