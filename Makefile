@@ -105,7 +105,7 @@ demo: setup
 # http://127.0.0.1:8090/, the OFD simulator and three host-board registers publishing their
 # telemetry; a prompt takes a register's paper out (state in var/fleet; FLEET_ARGS for more options).
 fleet: setup
-	$(PY) -m tools.fleet.run $(FLEET_ARGS)
+	$(PY) -m tools.fleetwatch.run $(FLEET_ARGS)
 
 # Device build: each board's tree of .mpy files (ESP32, ESP32-S3) in build/mpy with its hash
 # manifest, sizes reported; deploy copies one to a board, verifies it there, resets, waits for

@@ -13,7 +13,7 @@ import time
 _ROOT = (__file__.rsplit("/", 1)[0] if "/" in __file__ else ".") + "/.."  # the project
 for p in (_ROOT + "/firmware", _ROOT + "/tests/core", _ROOT):
     if p not in sys.path:
-        sys.path.append(p)
+        sys.path.insert(0, p)
 
 import binascii  # noqa: E402
 import hashlib  # noqa: E402

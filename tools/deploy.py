@@ -11,13 +11,15 @@ at the top. It prints the size of each board's tree. With ``--update-key KEY.pub
 (listed in the manifest): the board gives it to the app, which then takes signed updates.
 
 ``python tools/deploy.py deploy --port PORT [--board esp32s3]`` builds that board's tree
-(in a temporary folder), copies it with mpremote (a file the board already holds unchanged
+(in a temporary folder), refuses while the register running on the board has its shift open or
+documents the OFD has not acknowledged (KZ-43.1), copies it with mpremote (a file the board already holds unchanged
 is skipped), has the board hash every file under ``lib/`` with its own hashlib and compares
 each with the manifest, removes files the manifest does not list, resets the board and waits for the
 firmware's ready line on the console ("KKM ... ready: self-test passed"). With ``--frozen``
 the image carries the code (make firmware): only the manifest is deployed, its one line the
-digest of the frozen code, which ``python tools/deploy.py frozen --board B`` also writes as
-the module ``frozen_digest`` for the image's manifest.py to freeze.
+digest of the code manifest.py freezes, which ``python tools/deploy.py frozen`` (run by
+``make firmware``) also writes as the module ``build/frozen/frozen_digest.py`` that the image
+freezes with it.
 """
 
 import argparse
@@ -33,11 +35,15 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.path.join(ROOT, "build", "mpy")
 SOURCES = ("firmware", "drivers")  # their modules go to lib/ on the board
 BOARDS = ("esp32", "esp32s3")  # the chips `make mpy` builds for
+USES = {"esp32s3": ("esp32",)}  # other board packages a board's package imports (chip, wiring)
 MARCH = "xtensawin"  # ESP32 and ESP32-S3
 LIB = "lib"
 MANIFEST = "firmware.sha256"  # firmware/integrity.py reads it
 FROZEN = "frozen:"  # the manifest's name for the code frozen into the image
 BOOT_FILES = ("boot.py", "main.py")  # at the top of the filesystem: boards/<board>/ or boards/start/
+IMAGE_MANIFEST = os.path.join(ROOT, "manifest.py")
+FROZEN_DIR = os.path.join(ROOT, "build", "frozen")  # manifest.py freezes the digest module from here
+DIGEST_MODULE = "frozen_digest.py"
 READY = "KKM "  # the firmware's ready line starts so (firmware/app.py ready_line)
 UPDATE_KEY = "update.pub"  # the update signer's public key, in lib/ (firmware/fleet/updater.py)
 
@@ -62,6 +68,16 @@ walk(%r)
 """
 
 
+# run on the board before new code goes over a running version (KZ-43.1):
+# the register's shift and the documents the OFD has not acknowledged
+STATE_ON_BOARD = """
+import app
+from boards import %s as board
+r = app.build(board.make()).reg
+print("REGISTER", int(r.shift_open), r.acc.unacked_count())
+"""
+
+
 def tool(name):
     exe = shutil.which(name) or os.path.join(os.path.dirname(sys.executable), name)
     if not os.path.exists(exe):
@@ -78,8 +94,8 @@ def modules(board):
         for base, dirs, files in os.walk(src):
             dirs[:] = sorted(d for d in dirs if d != "__pycache__")
             rel = os.path.relpath(base, src)
-            if prefix == "boards" and rel != "." and rel.split(os.sep)[0] != board:
-                continue  # only this board's package
+            if prefix == "boards" and rel != "." and rel.split(os.sep)[0] not in (board,) + USES.get(board, ()):
+                continue  # only this board's package and the ones it uses
             for f in sorted(files):
                 if not f.endswith(".py") or (prefix == "boards" and f in BOOT_FILES):
                     continue
@@ -117,26 +133,63 @@ def build(board, out=BUILD, frozen=False, update_key=None):
             if os.path.exists(src):
                 shutil.copy(src, os.path.join(tree, f))
                 break
-    write_manifest(lib, ["%s %s\n" % (frozen_digest(board), FROZEN)] if frozen else [])
+    write_manifest(lib, ["%s %s\n" % (frozen_digest(), FROZEN)] if frozen else [])
     return tree
 
 
-def frozen_digest(board):
-    # one SHA-256 over every module the board's image freezes: its path and its source
+def image_modules():
+    """What manifest.py freezes from this project: ({path in the image: source path}, the
+    micropython-lib packages it requires). The port's own modules and asyncio aside."""
+    out = {}
+    required = []
+
+    def walk(base, sub=""):
+        top = os.path.join(ROOT, base, sub)
+        for d, _dirs, files in os.walk(top):
+            for f in files:
+                if f.endswith(".py"):
+                    path = os.path.join(d, f)
+                    out[os.path.relpath(path, os.path.join(ROOT, base))] = os.path.normpath(path)
+
+    def freeze(path, script=None, opt=None):
+        if not path.startswith("$("):
+            walk(path)
+
+    def package(path, files=None, base_path=".", opt=None):
+        if files is None:
+            walk(base_path, path)
+        for f in files or ():
+            out[os.path.join(path, f)] = os.path.normpath(os.path.join(ROOT, base_path, path, f))
+
+    def module(path, base_path=".", opt=None):
+        out[path] = os.path.normpath(os.path.join(ROOT, base_path, path))
+
+    env = {"metadata": lambda **kw: None, "include": lambda *a, **kw: None, "freeze": freeze,
+           "package": package, "module": module, "require": lambda name, **kw: required.append(name)}
+    with open(IMAGE_MANIFEST, encoding="utf-8") as f:
+        exec(compile(f.read(), "manifest.py", "exec"), env)
+    return out, required
+
+
+def frozen_digest():
+    # one SHA-256 over every module of this project the image freezes (the
+    # digest module aside): its path in the image and its source
     h = hashlib.sha256()
-    for src, dest in modules(board):
-        with open(src, "rb") as f:
-            h.update(dest.encode() + b"\0" + f.read() + b"\0")
+    out, _ = image_modules()
+    for dest in sorted(out):
+        if dest != DIGEST_MODULE:
+            with open(out[dest], "rb") as f:
+                h.update(dest.encode() + b"\0" + f.read() + b"\0")
     return h.hexdigest()
 
 
-def write_frozen_module(board, out):
-    # frozen_digest.py for the image's manifest.py to freeze (firmware/integrity.py reads it)
+def write_frozen_module(out=FROZEN_DIR):
+    # frozen_digest.py for manifest.py to freeze (firmware/integrity.py reads it)
     os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, "frozen_digest.py")
+    path = os.path.join(out, DIGEST_MODULE)
     with open(path, "w") as f:
         f.write("# the digest of the code frozen into this image (tools/deploy.py frozen)\n")
-        f.write("DIGEST = %r\n" % frozen_digest(board))
+        f.write("DIGEST = %r\n" % frozen_digest())
     return path
 
 
@@ -251,6 +304,26 @@ def verify(port, folder, want):
     return len(want), stale
 
 
+def register_state(port, board):
+    # (shift open, documents not acknowledged) of the register on the board,
+    # or None when none runs there (a new board, code that does not start)
+    r = mpremote(port, "exec", STATE_ON_BOARD % board, capture_output=True, timeout=120)
+    for line in r.stdout.splitlines():
+        if line.startswith("REGISTER "):
+            _, shift, unacked = line.split()
+            return shift == "1", int(unacked)
+    return None
+
+
+def refusal(state):
+    # why new code may not go over the register now, or None
+    if state is None or not (state[0] or state[1]):
+        return None
+    why = (["the shift is open"] if state[0] else []) + \
+        (["%d documents not acknowledged by the OFD" % state[1]] if state[1] else [])
+    return "refused: %s; close the shift (Z) and let the queue go out first (KZ-43.1)" % " and ".join(why)
+
+
 def reset_and_wait(port, timeout):
     # a hard reset through mpremote's own transport, then the console on the
     # same connection until the firmware says it is ready
@@ -294,6 +367,10 @@ def _deploy(port, tree, timeout):
     board = os.path.basename(tree)
     n, size = size_report(tree)
     print("built %s: %d files, %d bytes" % (board, n, size))
+    why = refusal(register_state(port, board))
+    if why:
+        print(why)
+        return 1
     copied, skipped = copy(port, tree)
     print("copied %d files (%d already up to date)" % (copied - skipped, skipped))
     checked, stale = verify(port, LIB, manifest(os.path.join(tree, LIB)))
@@ -321,13 +398,12 @@ def main(argv):
     dep.add_argument("--timeout", type=int, default=60, help="seconds to wait for the ready line")
     dep.add_argument("--frozen", action="store_true", help="the image carries the code: copy only the manifest")
     dep.add_argument("--update-key", help="the update signer's public key to provision (tools/fleet_sign.py)")
-    fz = sub.add_parser("frozen", help="write frozen_digest.py for the board's image to freeze")
-    fz.add_argument("--board", default="esp32s3", help="board package under boards/ (default esp32s3)")
-    fz.add_argument("--out", default=os.path.join(ROOT, "build", "frozen"), help="its folder (default build/frozen)")
+    fz = sub.add_parser("frozen", help="write frozen_digest.py for the image to freeze")
+    fz.add_argument("--out", default=FROZEN_DIR, help="its folder (default build/frozen: manifest.py's)")
     a = ap.parse_args(argv)
     if a.cmd == "frozen":
-        path = write_frozen_module(a.board, a.out)
-        print("%s: DIGEST %s" % (os.path.relpath(path, ROOT), frozen_digest(a.board)))
+        path = write_frozen_module(a.out)
+        print("%s: DIGEST %s" % (os.path.relpath(path, ROOT), frozen_digest()))
         return 0
     if a.cmd == "mpy":
         total = 0

@@ -22,7 +22,7 @@ import sys
 
 _ROOT = (__file__.rsplit("/", 1)[0] if "/" in __file__ else ".") + "/.."  # the project
 if _ROOT + "/firmware" not in sys.path:
-    sys.path.append(_ROOT + "/firmware")
+    sys.path.insert(0, _ROOT + "/firmware")
 
 from compat import hexdigest  # noqa: E402
 from fleet import package as P  # noqa: E402

@@ -33,7 +33,7 @@ for _p in (os.path.join(ROOT, "firmware"), ROOT):
         sys.path.insert(0, _p)
 
 from boards.sim.nor_flash import NorFlash  # noqa: E402
-from journal import ACK, ZCLOSE, Accumulator, JournalError, SelfTestResult  # noqa: E402
+from journal import ACK, Accumulator, JournalError  # noqa: E402
 from kkm import counters, doccodec  # noqa: E402
 from kkm import document as D  # noqa: E402
 from kkm import records as R  # noqa: E402
@@ -129,46 +129,22 @@ def _z(acc, n):
     return z
 
 
-def _verify_shift(acc, n, first, last, prev_chain, chain):
-    # Shift n (records first..last, closed by Z n) under the key against
-    # the chain value of its Z: None when it verifies, else the problem.
-    # A shift whose start was reused is chained from its oldest record's
-    # own stored value.
-    zmark = n - 1
-    if first < acc.oldest_seq:
-        try:
-            prev_chain = acc._stored_chain(acc.oldest_seq)
-        except JournalError:
-            return "shift %d: its oldest record %d is damaged" % (n, acc.oldest_seq)
-        first, zmark = acc.oldest_seq + 1, -1
-    bad = acc._verify(SelfTestResult(True), n, zmark, first, last, prev_chain, chain)
-    if bad is not None:
-        return "shift %d: %s at record %s (chain of Z %d)" % (n, bad.reason, bad.seq, n)
-    return None
-
-
-def _verify_shifts(acc, markers, problems):
-    # Every closed shift still in the log (the device re-reads only the
-    # last closed one). markers: {z number: seq of its ZCLOSE marker}.
-    # -> the number of shifts verified
-    prev_last, prev_chain = 0, acc.genesis
+def _verify_shifts(acc, problems):
+    # Every closed shift the log still keeps, through the chain value of its
+    # Z (the device re-reads only the last closed one) -> the number verified
     checked = 0
     for n in range(1, acc.z_count() + 1):
         try:
-            chain = acc.read_z(n)[2]
+            r = acc.verify_shift(n)
         except JournalError as e:
             problems.append("Z %d unreadable: %r" % (n, e.args))
             continue
-        last = markers[n] - 1 if n in markers else None
-        if last is not None and last > acc.oldest_seq and last > prev_last:
-            problem = _verify_shift(acc, n, prev_last + 1, last, prev_chain, chain)
-            if problem is None:
-                checked += 1
-            else:
-                problems.append(problem)
-        if last is not None:
-            prev_last = last
-        prev_chain = chain
+        if r is None:
+            continue  # the ring reused all of its records
+        if r.ok:
+            checked += 1
+        else:
+            problems.append("shift %d: %s at record %s (chain of Z %d)" % (n, r.reason, r.seq, n))
     return checked
 
 
@@ -188,7 +164,6 @@ def read_journal(log_image, fm_image, key):
         problems.append("self-test: %s at record %s (shift %s)" % (st.reason, st.seq, st.shift))
     docs = {}
     order = []
-    markers = {}
     intact = 0
     prev = acc.oldest_seq - 1
     for seq, rtype, ts, payload in acc.readout(acc.oldest_seq):
@@ -207,14 +182,12 @@ def read_journal(log_image, fm_image, key):
             d = docs.get(struct.unpack_from("<I", payload, 0)[0])
             if d is not None:
                 d["autonomous_sign"] = bytes(payload[4:]).decode("utf-8", "replace")
-        elif rtype == ZCLOSE and len(payload) >= 4:
-            markers[struct.unpack_from("<I", payload, 0)[0]] = seq
     expected = acc.last_seq - acc.oldest_seq + 1 if acc.last_seq else 0
     if intact != expected:
         problems.append("records: %d of %d intact (CRC or sequence)" % (intact, expected))
     if "damaged" in acc.recovery:
         problems.append("log damaged from record %d" % acc.recovery["damaged"])
-    shifts = _verify_shifts(acc, markers, problems)
+    shifts = _verify_shifts(acc, problems)
     queue = []
     for seq in acc.unacked():
         d = docs.get(seq)

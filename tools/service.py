@@ -6,7 +6,8 @@ fiscal journal, flash (README, "Service centre").
     python tools/service.py flash --port /dev/ttyACM0 [--image FILE] [--erase] [--board ...]
 
 ``firmware`` builds MicroPython with the board definition of boards/<board>/KKM_*
-(partition table, frozen manifest.py) from a MicroPython checkout ($MPY_DIR)
+(partition table, frozen manifest.py, the frozen code's digest written first by
+tools/deploy.py) from a MicroPython checkout ($MPY_DIR)
 with ESP-IDF ($IDF_PATH, idf.py on PATH) and copies the combined image to
 build/firmware-<board>.bin; without them it says exactly what is missing.
 
@@ -39,6 +40,7 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, ROOT)
 
+from tools import deploy  # noqa: E402
 from tools import journal_reader  # noqa: E402
 from tools import partition_table as PT  # noqa: E402
 
@@ -414,6 +416,8 @@ def firmware(board, variant=None):
     # the port's make must not inherit this make's variables (BOARD=esp32s3
     # would override the board the definition folder names)
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "BOARD")}
+    # the frozen code's digest, frozen with it (manifest.py): the boot checks it against the deployed manifest
+    print("frozen code digest: %s" % os.path.relpath(deploy.write_frozen_module(), ROOT))
     for cmd in firmware_commands(board, variant, mpy_dir):
         print("+ " + " ".join(cmd))
         if subprocess.run(cmd, env=env).returncode != 0:

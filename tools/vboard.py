@@ -30,6 +30,9 @@ PARTITIONS = (("fjournal", 64), ("fmemory", 4))  # as boards/host: 256 KB journa
 EXIT_MODE = {10: "raw", 11: "soft", 12: "hard"}  # vboard_rom's exit status -> how the next one starts
 
 
+OUT_MAX = 1 << 20  # output held for a host that reads slowly
+
+
 def micropython():
     exe = shutil.which("micropython") or os.path.join(os.path.dirname(sys.executable), "micropython")
     if not os.path.exists(exe):
@@ -49,6 +52,7 @@ class VirtualBoard:
         self._busy = True
         self._stop = False
         self._thread = None
+        self._out = bytearray()  # bytes for the port the host has not read yet
 
     def start(self):
         os.makedirs(self.flash, exist_ok=True)
@@ -104,11 +108,15 @@ class VirtualBoard:
             c = self._child
             rd = [self._master, c.stdout, c.stderr]
             wr = [c.stdin] if self._pending else []
+            if self._out:
+                wr.append(self._master)
             r, w, _ = select.select(rd, wr, [], 0.1)
             if self._master in r:
                 self._from_host()
-            if w:
+            if c.stdin in w:
                 self._to_child()
+            if self._master in w:
+                self._flush()
             if c.stderr in r:
                 self._state(c.stderr.read() or b"")
             if c.stdout in r:
@@ -162,11 +170,18 @@ class VirtualBoard:
                 out.append(13)
             out.append(b)
             cr = b == 13
-        try:
-            os.write(self._master, out)
-        except BlockingIOError:
-            pass  # nobody reads the port and its buffer is full
+        if len(self._out) < OUT_MAX:
+            self._out += out  # past OUT_MAX nobody reads the port: dropped, as a chip's USB buffer does
+        self._flush()
         return cr
+
+    def _flush(self):
+        # as much of the output as the port takes now; the rest when it is writable
+        try:
+            n = os.write(self._master, self._out)
+        except BlockingIOError:
+            return
+        del self._out[:n]
 
     def _restart(self, code):
         how = EXIT_MODE.get(code)

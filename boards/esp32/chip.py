@@ -8,7 +8,9 @@
 #   "printer_cts": the printer's BUSY line (UART.CTS flow control) or None
 #   "modem_power": (pwrkey, reset) or None
 #   "i2c": (id, sda, scl, freq): display, DS3231
-#   "rows", "cols": the keypad matrix (rows open-drain, columns pulled up)
+#   "rows", "cols": the keypad matrix (rows open-drain, columns pulled up;
+#   ui.keys PAD: 6 rows of 5 keys)
+#   "beeper": the buzzer's GPIO (high = sound) or None
 
 
 class Board:
@@ -25,6 +27,7 @@ UNSET_OFD = ("ofd.unset", 7777)
 NVS_SPACE = "kkm"
 NVS_KEY = "jkey"  # the journal's MAC key, 32 bytes
 KEY_LEN = 32
+CODE = "/lib"  # the deployed code, checked against its hash manifest at power-on (firmware/integrity.py)
 
 
 def buses(pins, machine):
@@ -42,12 +45,16 @@ def buses(pins, machine):
             # timeout 0: read by asyncio streams, never blocking the loop
             uart = machine.UART(uid, baudrate=baud, tx=tx, rx=rx, rxbuf=rxbuf, timeout=0, **kw)
         setattr(b, name + "_uart", uart)
+    b.printer_baud = pins["printer"][3] if pins.get("printer") else 0
     i2c = pins.get("i2c")
     b.i2c = None
     if i2c:
         b.i2c = machine.I2C(i2c[0], sda=machine.Pin(i2c[1]), scl=machine.Pin(i2c[2]), freq=i2c[3])
     b.rows = [machine.Pin(p, machine.Pin.OPEN_DRAIN, value=1) for p in pins.get("rows", ())]
     b.cols = [machine.Pin(p, machine.Pin.IN, machine.Pin.PULL_UP) for p in pins.get("cols", ())]
+    b.rtc = machine.RTC()
+    bp = pins.get("beeper")
+    b.beeper = None if bp is None else machine.Pin(bp, machine.Pin.OUT, value=0)
     mp = pins.get("modem_power")
     b.modem_pwrkey = b.modem_reset = None
     if mp:
@@ -100,24 +107,31 @@ def device_key(esp32):
     return key
 
 
-def make(pins, wire, machine=None, esp32=None):
+def make(pins, wire, machine=None, esp32=None, name=None):
     # The board: journal partitions, key, clock and the buses; then wire()
     # puts the drivers on the buses (keypad, scanner, display, printer,
-    # channels, the RTC behind the clock).
+    # channels, the RTC behind the clock). name: the board package's, which
+    # signed update packages name (fleet.updater); their key is the one the
+    # deploy provisioned into the code folder.
     if machine is None:
         import machine
     if esp32 is None:
         import esp32
     from compat import ticks_ms
     from drivers.partition import journal_devices
+    from fleet.updater import provisioned_key
     from kkm.clock import Clock
 
     b = Board()
+    b.code = CODE
     b.flash = journal_devices(esp32)
     b.key = device_key(esp32)
     b.clock = Clock()
     b.ticks_ms = ticks_ms
     b.ofd_hosts = [UNSET_OFD]
+    b.name = name
+    b.update_key = provisioned_key(CODE)
+    b.reset = machine.reset
     b.bus = buses(pins, machine)
     wire(b, b.bus)
     return b

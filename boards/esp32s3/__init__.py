@@ -17,8 +17,9 @@ PINS = {
     "modem": (0, 11, 12, 115200, 4096),  # UART0 remapped (no UART REPL)
     "modem_power": (13, 14),  # PWRKEY, RESET
     "i2c": (0, 8, 9, 400000),  # HD44780 backpack or SSD1306, DS3231
-    "rows": (38, 39, 40, 41),
-    "cols": (1, 2, 6, 7, 15),  # 4 x 5 keypad
+    "rows": (38, 39, 40, 41, 42, 47),
+    "cols": (1, 2, 6, 7, 15),  # 6 x 5 keypad (ui.keys PAD)
+    "beeper": 21,
 }
 FORBIDDEN = {
     26: "flash", 27: "flash", 28: "flash", 29: "flash", 30: "flash", 31: "flash", 32: "flash",
@@ -28,17 +29,18 @@ FORBIDDEN = {
 }
 VALID = tuple(range(0, 22)) + tuple(range(26, 49))  # GPIO numbers the S3 has
 INPUT_ONLY = ()
+STRAPPING = {}  # strapping pins the map uses: none, the S3 has GPIOs to spare
+PRINTER = "epson80"  # drivers.escpos profile
 CHANNELS = ("wifi", "gsm")
+MODEM = "sim7600"  # LTE Cat-1 (HARDWARE.md 4.7: 3G goes by 2027, prefer LTE)
 
 
 def wire(board, bus):
-    # The drivers on the buses and the channels, in the app's board
-    # interface (firmware/app.py); completed at merge from drivers/ and
-    # net/ (their constructors take these buses).
+    # the drivers on the buses and the channels (firmware/app.py's board interface)
     from boards.esp32.wiring import wire_all
 
-    wire_all(board, bus, CHANNELS)
+    wire_all(board, bus, PRINTER, CHANNELS, MODEM)
 
 
 def make(machine=None, esp32=None):
-    return chip.make(PINS, wire, machine, esp32)
+    return chip.make(PINS, wire, machine, esp32, "esp32s3")

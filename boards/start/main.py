@@ -1,7 +1,10 @@
 # Starts the register: the board package for this chip builds the board
-# (boards.target), firmware/app.py runs the app on it. Ctrl-C on the USB
+# (boards.target); firmware/power_on.py finishes an update switch a power
+# cut interrupted, runs the power-on self-test, settles an update on trial
+# (a failed one rolls back and resets) and runs the app. Ctrl-C on the USB
 # REPL stops it for service.
-import app
+import machine
+import power_on
 from boards import target
 
-app.run(target.make())
+power_on.start(target.make, machine.reset)

@@ -109,6 +109,28 @@ class SelfTest:
             return self._fail(res, None, d, "damaged")
         return res
 
+    def verify_shift(self, n):
+        # KZ-2.3(1) for any closed shift (a journal reader checks them all;
+        # the power-on test the last one): its records re-chained under the
+        # key from the chain value of Z n-1 must end on that of Z n. A shift
+        # whose start the ring reused is chained from its oldest kept
+        # record's own stored value. -> SelfTestResult, or None when the
+        # ring keeps none of its records.
+        res = SelfTestResult(True)
+        last = self._zlast(n)
+        if last < self.oldest_seq:
+            return None
+        first, zmark = self._zlast(n - 1) + 1, n - 1
+        start = self.read_z(n - 1)[2] if n > 1 else self.genesis
+        if first < self.oldest_seq:
+            try:
+                start = self._stored_chain(self.oldest_seq)
+            except JournalCorrupt as e:
+                return self._fail(res, n, e.args[1] if len(e.args) > 1 else self.oldest_seq, "record lost")
+            first, zmark = self.oldest_seq + 1, -1
+        r = self._verify(res, n, zmark, first, last, start, self.read_z(n)[2])
+        return res if r is None else r
+
     def _stored_chain(self, seq):
         for r in self._walk(seq, seq):
             buf, off, ln = r[4], r[5], r[6]

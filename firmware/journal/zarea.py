@@ -76,25 +76,33 @@ class ZArea:
 
     def read_z(self, n):
         # Z number n -> (ts, summary, chain)
+        b = self._zfind(n)
+        _m, _z, ts, _last, sl = struct.unpack_from(Z_HEAD_FMT, b, 0)
+        return (ts, bytes(b[_ZH : _ZH + sl]), bytes(b[Z_CHAIN_AT:Z_MAC_AT]))
+
+    def _zlast(self, n):
+        # the last record of the shift Z number n closed; 0 before Z 1
+        return struct.unpack_from(Z_HEAD_FMT, self._zfind(n), 0)[3] if n else 0
+
+    def _zfind(self, n):
+        # the slot of Z number n
         if n < 1 or n > self.z_n:
             raise JournalError("z", n)
         i = n - 1 if n - 1 < self.z_next else self.z_next - 1
         while i >= 0:  # torn slots shift later Z numbers; walk back
             b = self._zslot(i)
             if self._zvalid(b):
-                m, z, ts, last, sl = struct.unpack_from(Z_HEAD_FMT, b, 0)
+                z = struct.unpack_from(Z_HEAD_FMT, b, 0)[1]
                 if z == n:
-                    return (ts, bytes(b[_ZH : _ZH + sl]), bytes(b[Z_CHAIN_AT:Z_MAC_AT]))
+                    return b
                 if z < n:
                     break
             i -= 1
         i = n
         while i < self.z_next:
             b = self._zslot(i)
-            if self._zvalid(b):
-                m, z, ts, last, sl = struct.unpack_from(Z_HEAD_FMT, b, 0)
-                if z == n:
-                    return (ts, bytes(b[_ZH : _ZH + sl]), bytes(b[Z_CHAIN_AT:Z_MAC_AT]))
+            if self._zvalid(b) and struct.unpack_from(Z_HEAD_FMT, b, 0)[1] == n:
+                return b
             i += 1
         raise JournalCorrupt("z", n)
 

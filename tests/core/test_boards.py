@@ -28,8 +28,16 @@ class _I2C:
         self.id, self.sda, self.scl, self.freq = iid, sda.n, scl.n, freq
 
 
+class _RTC:
+    pass
+
+
 class _Machine:
-    Pin, UART, I2C = _Pin, _UART, _I2C
+    Pin, UART, I2C, RTC = _Pin, _UART, _I2C, _RTC
+
+    @staticmethod
+    def reset():
+        pass
 
 
 def pins_used(pins):
@@ -53,6 +61,8 @@ def pins_used(pins):
         out.append((p, "keypad row %d" % i))
     for i, p in enumerate(pins.get("cols", ())):
         out.append((p, "keypad col %d" % i))
+    if pins.get("beeper") is not None:
+        out.append((pins["beeper"], "beeper"))
     return out
 
 
@@ -63,6 +73,8 @@ def _check_map(board):
     for p, what in used:
         assert p in board.VALID, (p, what)
         assert p not in board.FORBIDDEN, (p, what, board.FORBIDDEN.get(p))
+        if p in board.STRAPPING:
+            assert what.startswith(board.STRAPPING[p][1]), (p, what, board.STRAPPING[p])
         if p in board.INPUT_ONLY:
             assert what.endswith(" rx"), (p, what)  # no output, no pull-up there
     uarts = [board.PINS[n][0] for n in ("printer", "scanner", "modem") if board.PINS[n]]
@@ -74,16 +86,39 @@ def test_s3_pin_map_keeps_off_flash_psram_usb_and_strapping_pins():
     used = _check_map(esp32s3)
     # three UARTs: printer, scanner and modem (the REPL is on USB)
     assert [esp32s3.PINS[n][0] for n in ("printer", "scanner", "modem")] == [1, 2, 0]
-    assert len(used) == 3 * 2 + 1 + 2 + 2 + 4 + 5  # UARTs, CTS, modem power, I2C, keypad
+    assert len(used) == 3 * 2 + 1 + 2 + 2 + 6 + 5 + 1  # UARTs, CTS, modem power, I2C, keypad, beeper
+
+
+def test_keypad_pins_match_the_key_map():
+    from ui import keys
+
+    for board in (esp32, esp32s3):
+        assert len(board.PINS["rows"]) == len(keys.PAD)
+        assert all(len(board.PINS["cols"]) == len(row) for row in keys.PAD)
 
 
 def test_esp32_pin_map_leaves_uart0_to_the_repl():
     _check_map(esp32)
     assert esp32.PINS["modem"] is None and esp32.CHANNELS == ("wifi",)
+    # a strapping pin only for the use that keeps its level at reset
+    for beeper, rows in ((5, (13, 14, 27, 26, 15, 4)), (None, (13, 14, 27, 26, 5, 2))):
+        bad = dict(esp32.PINS)
+        bad["printer_cts"] = None
+        bad["beeper"] = beeper  # on a pulled-up strapping pin
+        bad["rows"] = rows  # the last one on a pulled-down strapping pin
+        old = esp32.PINS
+        try:
+            esp32.PINS = bad
+            _check_map(esp32)
+            refused = False
+        except AssertionError:
+            refused = True
+        esp32.PINS = old
+        assert refused, (beeper, rows)
     assert 0 not in [esp32.PINS[n][0] for n in ("printer", "scanner")]
     # the chip's own checks: a keypad row on an input-only pin is refused
     bad = dict(esp32.PINS)
-    bad["rows"] = (34, 14, 27, 26)
+    bad["rows"] = (34, 14, 27, 26, 5, 15)
     old = esp32.PINS
     try:
         esp32.PINS = bad
@@ -103,7 +138,9 @@ def test_buses_follow_the_pin_map():
     assert b.scanner_uart.kw["rxbuf"] >= 1024 and "flow" not in b.scanner_uart.kw
     assert b.modem_uart.id == 0 and b.modem_uart.kw["rxbuf"] >= 4096
     assert (b.i2c.sda, b.i2c.scl) == (8, 9)
-    assert [r.n for r in b.rows] == [38, 39, 40, 41]
+    assert [r.n for r in b.rows] == [38, 39, 40, 41, 42, 47]
+    assert b.beeper.n == 21 and b.beeper.mode == _Pin.OUT and b.beeper.value == 0
+    assert b.printer_baud == 19200
     assert all(r.mode == _Pin.OPEN_DRAIN and r.value == 1 for r in b.rows)
     assert all(c.mode == _Pin.IN and c.pull == _Pin.PULL_UP for c in b.cols) and len(b.cols) == 5
     assert b.modem_pwrkey.n == 13 and b.modem_reset.n == 14

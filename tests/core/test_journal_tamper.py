@@ -663,3 +663,32 @@ def test_kz_43_2_forged_checkpoint_does_not_move_the_keep_line():
     assert a.last_checkpoint() == a.last_seq
     r = a.self_test()
     assert not r.ok and r.reason == "record mac" and a.last_checkpoint() == c
+
+
+def test_kz_2_3_every_closed_shift_verifies_against_its_z_chain():
+    # The power-on test re-reads the last closed shift; verify_shift checks
+    # any of them (the journal reader checks all): an acknowledged receipt
+    # edited two shifts back is found there, in its shift, by its record.
+    log, fm, acc = _new()
+    _fill(acc, 4)
+    d = acc.append(16, b"SOLD amount=1000", T0 + 10)
+    acc.close_shift(b"Z1", T0 + 20)
+    _fill(acc, 3, T0 + 30)
+    acc.close_shift(b"Z2", T0 + 40)
+    _fill(acc, 2, T0 + 50)
+    acc.close_shift(b"Z3", T0 + 60)
+    rs = [acc.verify_shift(n) for n in (1, 2, 3)]
+    assert [r.ok for r in rs] == [True] * 3
+    assert [r.records for r in rs] == [5, 4, 3]  # shifts 2 and 3 open with the ZCLOSE marker
+    _edit(log, b"SOLD amount=1000", b"SOLD amount=0001")
+    acc2 = _reopen(log, fm)
+    assert acc2.self_test().ok  # the last closed shift is intact
+    r = acc2.verify_shift(1)
+    assert not r.ok and r.reason == "record mac" and r.seq == d and r.shift == 1
+    assert acc2.verify_shift(2).ok and acc2.verify_shift(3).ok
+    try:
+        acc2.verify_shift(4)
+        refused = False
+    except JournalError:
+        refused = True
+    assert refused  # no Z 4 yet

@@ -42,6 +42,8 @@ def _expected(board):
     out["I2C: display"] = ("-", [p["i2c"][1], p["i2c"][2]], None)
     out["keypad rows"] = ("-", list(p["rows"]), None)
     out["keypad columns"] = ("-", list(p["cols"]), None)
+    if p.get("beeper") is not None:
+        out["beeper"] = ("-", [p["beeper"]], None)
     return out
 
 

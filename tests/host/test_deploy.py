@@ -3,14 +3,14 @@ manifest (KZ-43.1), and the compiled firmware still importing and running."""
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
-import deploy  # noqa: E402
+from tools import deploy
 
 pytestmark = pytest.mark.skipif(shutil.which("mpy-cross") is None or shutil.which("micropython") is None,
                                 reason="mpy-cross and micropython are installed by make setup")
@@ -70,20 +70,48 @@ def test_kz_43_1_a_frozen_image_is_deployed_as_the_digest_of_its_code(tmp_path):
     lib = os.path.join(tree, deploy.LIB)
     assert deploy.files_below(lib) == [deploy.MANIFEST]
     with open(os.path.join(lib, deploy.MANIFEST)) as f:
-        assert f.read() == "%s frozen:\n" % deploy.frozen_digest("esp32")
+        assert f.read() == "%s frozen:\n" % deploy.frozen_digest()
     firmware = os.path.join(deploy.ROOT, "firmware")
 
-    def check(board):
-        # the firmware's check with the digest module an image for `board` freezes
-        frozen = deploy.write_frozen_module(board, str(tmp_path / board))
+    def check(folder):
+        # the firmware's check with the digest module of an image
         code = "import sys; sys.path[:0] = [%r, %r]\nimport integrity\nprint(integrity.check(%r))" % (
-            os.path.dirname(frozen), firmware, lib)
+            folder, firmware, lib)
         r = subprocess.run(["micropython", "-c", code], capture_output=True, text=True, timeout=60)
         return r.stdout.strip() or r.stderr
 
-    assert check("esp32") == "None"
-    # an image built from other code (here: another board's) is not the deployed one
-    assert check("vboard") == "frozen code changed"
+    made = deploy.write_frozen_module(str(tmp_path / "image"))
+    assert check(os.path.dirname(made)) == "None"
+    # an image built from other code (one module changed) is not the deployed one
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / deploy.DIGEST_MODULE).write_text("DIGEST = %r\n" % hashlib.sha256(b"other code").hexdigest())
+    assert check(str(other)) == "frozen code changed"
+
+
+def test_the_digest_covers_the_frozen_code(tmp_path, monkeypatch):
+    # a module of the image changed: another digest
+    before = deploy.frozen_digest()
+    out, _ = deploy.image_modules()
+    changed = dict(out)
+    copy = tmp_path / "app.py"
+    copy.write_bytes(open(out["app.py"], "rb").read() + b"\n")
+    changed["app.py"] = str(copy)
+    monkeypatch.setattr(deploy, "image_modules", lambda: (changed, []))
+    assert deploy.frozen_digest() != before
+
+
+def test_each_board_tree_holds_the_board_packages_it_imports():
+    # the S3's package builds on boards.esp32 (chip, wiring): both go to its tree
+    for board in deploy.BOARDS:
+        dests = {d for _s, d in deploy.modules(board)}
+        for src, dest in deploy.modules(board):
+            with open(src, encoding="utf-8") as f:
+                text = f.read()
+            for pkg in set(re.findall(r"^\s*from (boards\.[\w.]+) import", text, re.M)):
+                path = pkg.replace(".", "/")
+                assert path + ".py" in dests or path + "/__init__.py" in dests, (board, dest, pkg)
+        assert "boards/esp32/chip.py" in dests and "boards/esp32/wiring.py" in dests
 
 
 def test_the_boot_software_test_fits_a_small_heap(tmp_path):

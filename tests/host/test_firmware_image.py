@@ -13,6 +13,9 @@ import sys
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, ROOT)
+
+from tools import deploy  # noqa: E402
 
 # modules of the esp32 port's firmware (C modules, and asyncio from the
 # manifest's include of extmod/asyncio)
@@ -23,37 +26,10 @@ ESP32_BUILTINS = {"array", "asyncio", "binascii", "bluetooth", "builtins", "cmat
 
 
 def frozen():
-    # run manifest.py with the manifest functions recording what it freezes:
-    # {module name as imported on the device: source path}
-    out = {}
-    required = []
-
-    def walk(base, sub=""):
-        top = os.path.join(ROOT, base, sub)
-        for d, _dirs, files in os.walk(top):
-            for f in files:
-                if f.endswith(".py"):
-                    path = os.path.join(d, f)
-                    out[os.path.relpath(path, os.path.join(ROOT, base))] = os.path.normpath(path)
-
-    def freeze(path, script=None, opt=None):
-        if not path.startswith("$("):
-            walk(path)
-
-    def package(path, files=None, base_path=".", opt=None):
-        if files is None:
-            walk(base_path, path)
-        for f in files or ():
-            out[os.path.join(path, f)] = os.path.normpath(os.path.join(ROOT, base_path, path, f))
-
-    def module(path, base_path=".", opt=None):
-        out[path] = os.path.normpath(os.path.join(ROOT, base_path, path))
-
-    env = {"metadata": lambda **kw: None, "include": lambda *a, **kw: None, "freeze": freeze,
-           "package": package, "module": module, "require": lambda name, **kw: required.append(name)}
-    with open(os.path.join(ROOT, "manifest.py"), encoding="utf-8") as f:
-        exec(compile(f.read(), "manifest.py", "exec"), env)
-    return out, required
+    # {module name as imported on the device: source path}, the required
+    # packages; the digest module written first, as make firmware does
+    deploy.write_frozen_module()
+    return deploy.image_modules()
 
 
 def _device_sources():
@@ -66,6 +42,7 @@ def _device_sources():
         if rel.split(os.sep)[0] in ("host", "sim", "vboard"):
             continue
         want.update(os.path.join(d, f) for f in files if f.endswith(".py"))
+    want.add(os.path.join(deploy.FROZEN_DIR, deploy.DIGEST_MODULE))
     return want
 
 
@@ -75,7 +52,7 @@ def test_manifest_freezes_exactly_the_device_code():
     assert all(os.path.exists(p) for p in out.values())
     names = set(out)
     assert {"main.py", "boot.py", "app.py", "journal/ring.py", "drivers/partition.py",
-            "boards/esp32s3/__init__.py", "boards/esp32/chip.py"} <= names
+            "boards/esp32s3/__init__.py", "boards/esp32/chip.py", "frozen_digest.py"} <= names
 
 
 def _imports(path):
@@ -105,13 +82,6 @@ def _imports(path):
             yield node.module.split(".")[0], node.module
 
 
-# the drivers boards/esp32/wiring.py names, merged with their own files
-PENDING = {"drivers.ds3231", "drivers.escpos", "drivers.hd44780", "drivers.keypad", "drivers.scanner",
-           "drivers.ssd1306", "net.wifi", "net.gsm",
-           # written at image build time by tools/deploy.py frozen (the frozen code's digest)
-           "frozen_digest"}
-
-
 def test_every_import_of_the_image_is_frozen_builtin_or_required():
     out, required = frozen()
     modules = set()
@@ -124,7 +94,7 @@ def test_every_import_of_the_image_is_frozen_builtin_or_required():
             if full in modules or top in ESP32_BUILTINS or top in required:
                 continue
             missing.append((name, full))
-    assert [m for m in missing if m[1] not in PENDING] == [], missing
+    assert missing == []
 
 
 # The board definitions configured by the esp32 port's own CMakeLists.txt (a

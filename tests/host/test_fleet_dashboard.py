@@ -1,5 +1,5 @@
-"""The service centre's dashboard (tools/fleet/dashboard.py) on a real broker,
-seen in headless Chromium: `make fleet`'s pieces (tools/fleet/run.py) with a
+"""The service centre's dashboard (tools/fleetwatch/dashboard.py) on a real broker,
+seen in headless Chromium: `make fleet`'s pieces (tools/fleetwatch/run.py) with a
 host-board register under MicroPython whose paper is pulled shows the alert
 within seconds, and so does one cut from the OFD for 70 simulated hours;
 statuses near the 72 h lock, low on Z slots, after a failed
@@ -12,10 +12,10 @@ import time
 import pytest
 
 from fleet import mqtt
-from tools.fleet.broker import mosquitto
-from tools.fleet.dashboard import Fleet as FleetView
-from tools.fleet.dashboard import Register
-from tools.fleet.run import Fleet, factory_no
+from tools.fleetwatch.broker import mosquitto
+from tools.fleetwatch.dashboard import Fleet as FleetView
+from tools.fleetwatch.dashboard import Register
+from tools.fleetwatch.run import Fleet, factory_no
 from tools.ofdsim import browser
 
 pytestmark = [pytest.mark.skipif(mosquitto() is None, reason="mosquitto not installed (tools/setup_system.sh)"),

@@ -252,3 +252,31 @@ def test_readout_transfer_errors_are_caught(tmp_path):
         S.parse_readout("M f412fa000001\nP fjournal 7340032 4096\nF\n", str(tmp_path))
     with pytest.raises(S.ServiceError, match="no fmemory partition"):
         S.parse_readout("M f412fa000001\nX fmemory\n", str(tmp_path))
+
+
+def test_kz_43_1_firmware_build_freezes_the_digest_of_its_code(tmp_path, monkeypatch):
+    # the digest module is written before the port's build reads manifest.py
+    from tools import deploy
+
+    digest = os.path.join(deploy.FROZEN_DIR, deploy.DIGEST_MODULE)
+    if os.path.exists(digest):
+        os.remove(digest)
+    seen = []
+
+    class Done:
+        returncode = 0
+
+    def run(cmd, env=None):
+        with open(digest) as f:
+            seen.append(f.read())
+        out = tmp_path / "ports" / "esp32" / S.build_dir("esp32", None) / "firmware.bin"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(b"image")
+        return Done()
+
+    monkeypatch.setenv("MPY_DIR", str(tmp_path))
+    monkeypatch.setattr(S, "missing_for_build", lambda mpy, idf: [])
+    monkeypatch.setattr(S.subprocess, "run", run)
+    monkeypatch.setattr(S, "default_image", lambda board, variant=None: str(tmp_path / "out.bin"))
+    S.firmware("esp32")
+    assert len(seen) == 3 and all("DIGEST = %r" % deploy.frozen_digest() in s for s in seen)

@@ -4,6 +4,7 @@ by a failing self-test, make test-board.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -12,10 +13,10 @@ import time
 
 import pytest
 
+from tools import deploy
+from tools.vboard import VirtualBoard
+
 TOOLS = os.path.join(os.path.dirname(__file__), "..", "..", "tools")
-sys.path.insert(0, TOOLS)
-import deploy  # noqa: E402
-from vboard import VirtualBoard  # noqa: E402
 
 ROOT = deploy.ROOT
 BIN = os.path.dirname(sys.executable)
@@ -208,3 +209,80 @@ def test_test_board_fails_when_a_test_fails_on_the_board(board, tmp_path):
     assert "PASS test_probe::test_runs_on_the_board" in r.stdout
     assert "FAIL test_probe::test_that_fails" in r.stdout
     assert "board: 1 passed, 1 failed" in r.stdout
+
+
+# run on the board: the register fiscalised by its service engineer, a
+# cashier's shift (money in, a sale, money out), each document fiscalised
+# offline (no OFD: the autonomous sign); "DOC seq number" of each
+JOURNAL = """
+import asyncio, app
+from boards import vboard
+from kkm import auth as A
+from kkm import document as D
+a = app.build(vboard.make())
+r = a.reg
+
+def fiscal(iss):
+    out = asyncio.run(a.desk.fiscal(iss, None))
+    print("DOC", iss.seq, getattr(out, "number", None))
+
+"""
+SHIFT = JOURNAL + """
+r.set_user(9, "Сервис", A.ROLE_SERVICE, "9999")
+r.login(9, "9999", A.MODE_SERVICE)
+r.fiscalise_kkm({"factory_no": "KKM000000123", "rnm": "010101234567", "kkm_id": "39051",
+                 "taxpayer": "ЖШС «Алма-Сауда»", "bin": "990511400009", "address": "Алматы",
+                 "ofd_hosts": [["ofd.sim", 7777]], "token": 1000, "ofd_name": "OFD",
+                 "check_url": "https://check.example.kz", "lang": "kk", "catalogue": "soft"})
+r.login(9, "9999", A.MODE_PROGRAMMING)
+r.set_user(1, "Кассир 1", A.ROLE_CASHIER, "1111")
+r.login(1, "1111", A.MODE_SALES)
+fiscal(a.desk.deposit(50000))
+rc = r.open_receipt(D.OP_SELL)
+rc.add_line(D.Line("Нан", 18000, 2000, "796", 1, 1))
+rc.add_payment(D.Payment(D.PAY_CASH, rc.total(), 40000))
+fiscal(r.fiscalise())
+fiscal(a.desk.withdraw(10000))
+"""
+Z = JOURNAL + """
+r.login(1, "1111", A.MODE_SHIFT_CLOSE)
+fiscal(a.desk.close_shift())
+"""
+
+
+def _run(board, tmp_path, code):
+    script = tmp_path / "on_board.py"
+    script.write_text(code)
+    out = mpr(board, "run", str(script), timeout=120)
+    return [line.split()[1:] for line in out.splitlines() if line.startswith("DOC ")]
+
+
+def test_kz_28_make_journal_backup_through_mpremote_round_trips_through_the_journal_reader(board, tmp_path):
+    # issue 11 §4: the register on the virtual board journals a shift; the service centre's
+    # backup reads both partitions through the running MicroPython and the reader verifies them
+    assert make("deploy", "PORT=" + board.port, "BOARD=vboard").returncode == 0
+    issued = _run(board, tmp_path, SHIFT)
+    assert len(issued) == 3
+    # KZ-43.1: no new code over a register with its shift open or documents not acknowledged
+    r = make("deploy", "PORT=" + board.port, "BOARD=vboard")
+    assert r.returncode != 0 and "refused: the shift is open and 3 documents not acknowledged" in r.stdout
+    issued += _run(board, tmp_path, Z)
+    r = make("deploy", "PORT=" + board.port, "BOARD=vboard")
+    assert r.returncode != 0 and "refused: 4 documents not acknowledged by the OFD" in r.stdout
+    backups = tmp_path / "backups"
+    r = make("-o", ".venv/.installed", "journal-backup", "PORT=" + board.port, "VIA=mpremote",
+             "KEY=" + str(tmp_path / "board" / "device.key"), "BACKUPS=" + str(backups))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "VERIFIED" in r.stdout and "closed shifts verified against their Z: 1" in r.stdout
+    mac = os.listdir(backups)[0]
+    folder = backups / mac / (backups / mac / "latest").read_text().strip()
+    # the readout is the board's flash, byte for byte
+    for name, img in (("fjournal.bin", "fjournal.img"), ("fmemory.bin", "fmemory.img")):
+        assert (folder / name).read_bytes() == (tmp_path / "board" / img).read_bytes()
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    assert report["ok"] and report["problems"] == []
+    docs = {str(d["seq"]): d for d in report["documents"]}
+    assert [(seq, str(docs[seq]["number"])) for seq, _ in issued[:3]] == [tuple(i) for i in issued[:3]]
+    assert [docs[seq]["operation"] for seq, _ in issued] == ["deposit", "sell", "withdrawal", "z report"]
+    assert docs[issued[1][0]]["total"] == 36000 and docs[issued[1][0]]["autonomous_sign"]
+    assert len(report["z"]) == 1 and report["z"][0]["shift"] == 1

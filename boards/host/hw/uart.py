@@ -7,8 +7,20 @@
 #   CPython: u.streams() -> (reader, writer) on the running loop
 #
 # The other end sets the terminal raw (no echo, no line editing).
+# A board's UART by number, as a device board opens it (UART(1, tx=..,
+# rx=.., flow=UART.CTS, ..)): the terminal PORTS names for that number.
 
 import sys
+
+PORTS = {}  # UART number -> terminal path
+
+
+def _path(port):
+    if isinstance(port, int):
+        if port not in PORTS:
+            raise ValueError("UART(%d): no terminal for it in uart.PORTS" % port)
+        return PORTS[port]
+    return port
 
 if sys.implementation.name == "micropython":
     import io
@@ -18,8 +30,11 @@ if sys.implementation.name == "micropython":
     _POLL = 3
 
     class UART(io.IOBase):
+        RTS = 1  # flow control: accepted, a terminal has no such lines
+        CTS = 2
+
         def __init__(self, path, baudrate=115200, timeout=0, **kw):
-            self.f = open(path, "r+b")
+            self.f = open(_path(path), "r+b")
             self.p = select.poll()
             self.p.register(self.f, select.POLLIN)
 
@@ -62,8 +77,11 @@ else:
     import tty
 
     class UART:
+        RTS = 1  # flow control: accepted, a terminal has no such lines
+        CTS = 2
+
         def __init__(self, path, baudrate=115200, timeout=0, **kw):
-            self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+            self.fd = os.open(_path(path), os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
             tty.setraw(self.fd)
 
         def any(self):

@@ -3,7 +3,7 @@ telemetry (kkm/+/status, kkm/+/event, kkm/+/online; firmware/fleet/telemetry.py)
 and shows each register with its version, status and alerts on a web page
 that refreshes itself every second (docs/fleet.md).
 
-    python -m tools.fleet.dashboard --broker 127.0.0.1:1883 --http 8090 [--latest 0.2.0]
+    python -m tools.fleetwatch.dashboard --broker 127.0.0.1:1883 --http 8090 [--latest 0.2.0]
                                     [--user U --password P]
 
     GET  /            the page          GET /rows   its table (what the page reloads)

@@ -6,7 +6,7 @@
         (certfile, keyfile) for a TLS listener instead of plain TCP
     b.port, b.stop(), b.restart(), b.running()
 
-    python -m tools.fleet.broker FOLDER [--port 1883]   runs one until Ctrl-C
+    python -m tools.fleetwatch.broker FOLDER [--port 1883]   runs one until Ctrl-C
 """
 
 import getpass

@@ -1,6 +1,6 @@
 """`make fleet`: a service centre's fleet on one PC (docs/fleet.md).
 
-    python -m tools.fleet.run [--registers 3] [--mqtt 1883] [--http 8090] [--var var/fleet] [--cpython]
+    python -m tools.fleetwatch.run [--registers 3] [--mqtt 1883] [--http 8090] [--var var/fleet] [--cpython]
 
 Starts the MQTT broker (mosquitto), the fleet dashboard, the OFD simulator
 and several host-board registers (boards/host under the MicroPython unix
@@ -36,7 +36,7 @@ for _p in (os.path.join(ROOT, "firmware"), ROOT):
 
 from tools import sim  # noqa: E402
 from tools.sim_register import Sim  # noqa: E402
-from tools.fleet.broker import Broker, free_port, wait_port  # noqa: E402
+from tools.fleetwatch.broker import Broker, free_port, wait_port  # noqa: E402
 
 FIRST_KKM_ID = 310001
 BREAD = "4870001000011"  # in the simulator's catalogue: the register asks only its price
@@ -144,7 +144,7 @@ def _micropython():
 
 
 def start_dashboard(broker_port, http_port, latest=None):
-    cmd = [sys.executable, "-m", "tools.fleet.dashboard", "--broker", "127.0.0.1:%d" % broker_port,
+    cmd = [sys.executable, "-m", "tools.fleetwatch.dashboard", "--broker", "127.0.0.1:%d" % broker_port,
            "--http", str(http_port)] + (["--latest", latest] if latest else [])
     p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     line = p.stdout.readline().decode()  # "fleet dashboard on http://127.0.0.1:PORT/"
