@@ -36,40 +36,6 @@ def _args(argv):
     return var, opts
 
 
-class Stats:
-    # the day's figures for a script (tools/demo.py): the live heap after a
-    # collection at every frame shown (its peak), and what the journal and
-    # the fiscal memory programmed and erased, saved at every frame (Ctrl-C
-    # may land inside a collection and leave the heap locked: nothing can be
-    # saved on the way out)
-    def __init__(self, board, path):
-        import gc
-
-        self.board = board
-        self.path = path
-        self.peak = 0
-        self.frames = 0
-        show = board.display.show
-
-        def watched(lines):
-            show(lines)
-            gc.collect()
-            self.peak = max(self.peak, gc.mem_alloc())
-            self.frames += 1
-            self.save()
-
-        board.display.show = watched
-
-    def save(self):
-        import json
-
-        log, fm = self.board.flash
-        with open(self.path, "w") as f:
-            json.dump({"heap_peak": self.peak, "frames": self.frames, "flash_images": log.size + fm.size,
-                       "log_programmed": log.bytes_programmed, "log_erased": sum(log.erase_counts),
-                       "fm_programmed": fm.bytes_programmed, "fm_erased": sum(fm.erase_counts)}, f)
-
-
 def main(argv):
     import app
 
@@ -88,6 +54,8 @@ def main(argv):
                                 os.getenv("KKM_FLEET_PASSWORD"))
     board = host.make(var, o["display"], ofd, o["scanner"], modem=modem, fleet=fleet, wifi=o["wifi"])
     if o["stats"]:
+        from boards.host.stats import Stats  # only then: the day's heap holds nothing of it otherwise
+
         Stats(board, o["stats"])
     t = board.term
     t.lang = o["lang"]
