@@ -23,8 +23,11 @@ BREAD = "4870001000011"
 CIGARETTES = "4870001000141"  # marked
 MARK = "010487000100014121abc123"
 # the app's MicroPython heap for the whole day; on the PC it also holds the
-# flash images (272 KB): the day ran in 768K and not in 640K
-HEAP = "896K"
+# flash images (272 KB) and compiles the modules from source, and the smallest
+# heap jumps with the layout (a host-board change that adds only an unused
+# function moved it from under 896K to over 1M); the device's heap is guarded
+# by tests/host/test_memory_budget.py
+HEAP = "1536K"
 
 
 def _tickets(var):
