@@ -118,7 +118,7 @@ mpy: setup
 
 deploy: setup
 	$(PORT_NEEDED)
-	$(PY) tools/deploy.py deploy --port $(PORT) $(if $(BOARD),--board $(BOARD)) $(if $(FROZEN),--frozen) $(if $(UPDATE_KEY),--update-key $(UPDATE_KEY))
+	$(PY) tools/deploy.py deploy --port $(PORT) $(if $(BOARD),--board $(BOARD)) $(if $(FROZEN),--frozen) $(if $(UPDATE_KEY),--update-key $(UPDATE_KEY)) $(if $(FLEET),--fleet $(FLEET))
 
 # The core tests on a board through mpremote, each reported by name (TESTS: name filters).
 test-board: setup

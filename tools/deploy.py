@@ -24,6 +24,7 @@ freezes with it.
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -45,6 +46,7 @@ IMAGE_MANIFEST = os.path.join(ROOT, "manifest.py")
 FROZEN_DIR = os.path.join(ROOT, "build", "frozen")  # manifest.py freezes the digest module from here
 DIGEST_MODULE = "frozen_digest.py"
 READY = "KKM "  # the firmware's ready line starts so (firmware/app.py ready_line)
+FLEET = "fleet.json"  # the service centre's MQTT broker for the telemetry, in lib/ (boards/esp32/chip.py)
 UPDATE_KEY = "update.pub"  # the update signer's public key, in lib/ (firmware/fleet/updater.py)
 
 # run on the board: "<sha-256 hex> <path>" for every file below lib/
@@ -114,7 +116,20 @@ def compile_into(pairs, folder):
         subprocess.run([mpy_cross, "-march=" + MARCH, "-s", dest, "-o", target, src], check=True)
 
 
-def build(board, out=BUILD, frozen=False, update_key=None):
+def fleet_file(path):
+    # the broker settings a register is provisioned with (boards/esp32/chip.py
+    # fleet_settings): refused here when the board would ignore them
+    with open(path, encoding="utf-8") as f:
+        try:
+            s = json.load(f)
+        except ValueError as e:
+            raise SystemExit("%s is not JSON: %s" % (path, e))
+    if not isinstance(s, dict) or not isinstance(s.get("host"), str) or not isinstance(s.get("port"), int):
+        raise SystemExit('%s needs at least {"host": "...", "port": 1883} (docs/fleet.md)' % path)
+    return path
+
+
+def build(board, out=BUILD, frozen=False, update_key=None, fleet=None):
     """Compile the board's tree into out/<board>; return its folder.
 
     frozen: the image carries the modules (make firmware); the tree then holds only the
@@ -127,6 +142,8 @@ def build(board, out=BUILD, frozen=False, update_key=None):
         compile_into(modules(board), lib)
     if update_key:
         shutil.copy(update_key, os.path.join(lib, UPDATE_KEY))
+    if fleet:
+        shutil.copy(fleet_file(fleet), os.path.join(lib, FLEET))
     for f in BOOT_FILES:
         # the board's own, else the start scripts every chip shares
         for src in (os.path.join(ROOT, "boards", board, f), os.path.join(ROOT, "boards", "start", f)):
@@ -358,9 +375,9 @@ def wait_ready(ser, timeout):
     return None, seen
 
 
-def deploy(port, board, timeout, frozen=False, update_key=None):
+def deploy(port, board, timeout, frozen=False, update_key=None, fleet=None):
     with tempfile.TemporaryDirectory(prefix="kkm-deploy-") as out:
-        return _deploy(port, build(board, out, frozen, update_key), timeout)
+        return _deploy(port, build(board, out, frozen, update_key, fleet), timeout)
 
 
 def _deploy(port, tree, timeout):
@@ -398,6 +415,8 @@ def main(argv):
     dep.add_argument("--timeout", type=int, default=60, help="seconds to wait for the ready line")
     dep.add_argument("--frozen", action="store_true", help="the image carries the code: copy only the manifest")
     dep.add_argument("--update-key", help="the update signer's public key to provision (tools/fleet_sign.py)")
+    dep.add_argument("--fleet", help='the register\'s MQTT broker settings, a JSON file: {"host", "port", "client_id", '
+                     '"user", "password", "tls"} (docs/fleet.md)')
     fz = sub.add_parser("frozen", help="write frozen_digest.py for the image to freeze")
     fz.add_argument("--out", default=FROZEN_DIR, help="its folder (default build/frozen: manifest.py's)")
     a = ap.parse_args(argv)
@@ -416,7 +435,7 @@ def main(argv):
         return 0
     if not os.path.isdir(os.path.join(ROOT, "boards", a.board)):
         raise SystemExit("no board package boards/%s" % a.board)
-    return deploy(a.port, a.board, a.timeout, a.frozen, a.update_key)
+    return deploy(a.port, a.board, a.timeout, a.frozen, a.update_key, a.fleet)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ NVS_SPACE = "kkm"
 NVS_KEY = "jkey"  # the journal's MAC key, 32 bytes
 KEY_LEN = 32
 CODE = "/lib"  # the deployed code, checked against its hash manifest at power-on (firmware/integrity.py)
+FLEET_FILE = "fleet.json"  # the service centre's MQTT broker, in CODE (tools/deploy.py --fleet)
 
 
 def buses(pins, machine):
@@ -107,6 +108,19 @@ def device_key(esp32):
     return key
 
 
+def fleet_settings(code):
+    # the broker the deploy provisioned (host, port, client_id, user,
+    # password, tls: firmware/app.py "fleet"), or None: no telemetry
+    import json
+
+    try:
+        with open(code + "/" + FLEET_FILE) as f:
+            s = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return s if isinstance(s, dict) and "host" in s else None
+
+
 def make(pins, wire, machine=None, esp32=None, name=None):
     # The board: journal partitions, key, clock and the buses; then wire()
     # puts the drivers on the buses (keypad, scanner, display, printer,
@@ -131,6 +145,7 @@ def make(pins, wire, machine=None, esp32=None, name=None):
     b.ofd_hosts = [UNSET_OFD]
     b.name = name
     b.update_key = provisioned_key(CODE)
+    b.fleet = fleet_settings(CODE)
     b.reset = machine.reset
     b.bus = buses(pins, machine)
     wire(b, b.bus)

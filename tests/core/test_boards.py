@@ -199,3 +199,26 @@ def test_a_stored_key_of_another_size_is_never_replaced():
         except OSError:
             raised = True
         assert raised and dev.nvs[(chip.NVS_SPACE, chip.NVS_KEY)] == stored
+
+
+def test_the_board_takes_the_broker_the_deploy_provisioned():
+    # lib/fleet.json (tools/deploy.py --fleet) -> board.fleet, the telemetry's
+    # broker; a missing or malformed file: no telemetry, and the register starts
+    import os
+
+    base = "/tmp" if "tmp" in os.listdir("/") else ""
+    d = base + "/kkm-fleet-%d" % os.getpid() if hasattr(os, "getpid") else base + "/kkm-fleet"
+    try:
+        os.mkdir(d)
+    except OSError:
+        pass
+    path = d + "/" + chip.FLEET_FILE
+    for text, want in (('{"host": "mqtt.centre.kz", "port": 1883, "user": "kkm1"}',
+                        {"host": "mqtt.centre.kz", "port": 1883, "user": "kkm1"}),
+                       ('{"host": ', None), ('[1883]', None)):
+        with open(path, "w") as f:
+            f.write(text)
+        assert chip.fleet_settings(d) == want, text
+    os.remove(path)
+    assert chip.fleet_settings(d) is None
+    os.rmdir(d)

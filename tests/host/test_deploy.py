@@ -2,6 +2,7 @@
 manifest (KZ-43.1), and the compiled firmware still importing and running."""
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -138,3 +139,24 @@ def test_deploy_waits_for_the_ready_line_and_otherwise_shows_the_console():
     assert line == "KKM 0.1.0 ready: self-test passed"
     line, seen = deploy.wait_ready(_Console(b"Traceback (most recent call last):\r\nImportError: no module named 'app'\r\n"), 0.2)
     assert line is None and seen == ["Traceback (most recent call last):", "ImportError: no module named 'app'"]
+
+
+def test_a_register_is_provisioned_with_its_broker_and_the_board_reads_it(tmp_path):
+    # make deploy FLEET=file: the telemetry's broker in lib/fleet.json, under the
+    # manifest; boards/esp32/chip.py gives it to the app as board.fleet
+    from boards.esp32 import chip
+
+    settings = {"host": "mqtt.centre.kz", "port": 8883, "client_id": "KKM000000123", "user": "kkm123",
+                "password": "s3cret", "tls": True}
+    good = tmp_path / "fleet.json"
+    good.write_text(json.dumps(settings))
+    tree = deploy.build("esp32s3", out=str(tmp_path / "out"), fleet=str(good))
+    lib = os.path.join(tree, deploy.LIB)
+    assert deploy.FLEET in deploy.manifest(lib)
+    assert chip.fleet_settings(lib) == settings
+    assert chip.fleet_settings(str(tmp_path)) == settings and chip.fleet_settings(str(tmp_path / "none")) is None
+    bad = tmp_path / "bad.json"
+    for text in ("{host: 1}", '{"host": "mqtt.centre.kz"}', '["mqtt.centre.kz", 1883]'):
+        bad.write_text(text)
+        with pytest.raises(SystemExit):
+            deploy.build("esp32s3", out=str(tmp_path / "out2"), fleet=str(bad))
