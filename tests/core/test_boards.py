@@ -97,37 +97,31 @@ def test_keypad_pins_match_the_key_map():
         assert all(len(board.PINS["cols"]) == len(row) for row in keys.PAD)
 
 
-def test_esp32_pin_map_leaves_uart0_to_the_repl():
-    _check_map(esp32)
-    assert esp32.PINS["modem"] is None and esp32.CHANNELS == ("wifi",)
-    # a strapping pin only for the use that keeps its level at reset
-    for beeper, rows in ((5, (13, 14, 27, 26, 15, 4)), (None, (13, 14, 27, 26, 5, 2))):
-        bad = dict(esp32.PINS)
-        bad["printer_cts"] = None
-        bad["beeper"] = beeper  # on a pulled-up strapping pin
-        bad["rows"] = rows  # the last one on a pulled-down strapping pin
-        old = esp32.PINS
-        try:
-            esp32.PINS = bad
-            _check_map(esp32)
-            refused = False
-        except AssertionError:
-            refused = True
-        esp32.PINS = old
-        assert refused, (beeper, rows)
-    assert 0 not in [esp32.PINS[n][0] for n in ("printer", "scanner")]
-    # the chip's own checks: a keypad row on an input-only pin is refused
+def _refused(changes):
+    # the ESP32 pin map with these changes fails its checks
     bad = dict(esp32.PINS)
-    bad["rows"] = (34, 14, 27, 26, 5, 15)
+    bad.update(changes)
     old = esp32.PINS
     try:
         esp32.PINS = bad
         _check_map(esp32)
-        refused = False
+        return False
     except AssertionError:
-        refused = True
-    esp32.PINS = old
-    assert refused
+        return True
+    finally:
+        esp32.PINS = old
+
+
+def test_esp32_pin_map_leaves_uart0_to_the_repl():
+    _check_map(esp32)
+    assert esp32.PINS["modem"] is None and esp32.CHANNELS == ("wifi",)
+    # a strapping pin only for the use that keeps its level at reset: the
+    # beeper on a pulled-up one, the last row on a pulled-down one
+    for beeper, rows in ((5, (13, 14, 27, 26, 15, 4)), (None, (13, 14, 27, 26, 5, 2))):
+        assert _refused({"printer_cts": None, "beeper": beeper, "rows": rows}), (beeper, rows)
+    assert 0 not in [esp32.PINS[n][0] for n in ("printer", "scanner")]
+    # the chip's own checks: a keypad row on an input-only pin is refused
+    assert _refused({"rows": (34, 14, 27, 26, 5, 15)})
 
 
 def test_buses_follow_the_pin_map():
