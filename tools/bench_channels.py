@@ -30,6 +30,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, ROOT)
 
 from tools import regshell as S  # noqa: E402  (puts the firmware on the path)
+from tools.localport import free_port  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "boards", "host", "hw"))
 import network  # noqa: E402
@@ -47,14 +48,6 @@ from ofd.session import Session  # noqa: E402
 from tools.modemsim import ModemSim  # noqa: E402
 
 MODEMS = {"sim800": Sim800, "sim7600": Sim7600}
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def _pct(xs, p):
@@ -91,7 +84,7 @@ def bench_sign(docs, rtt):
     print("time to the fiscal sign of a sale, %d sales per channel (GSM at %d ms RTT, bearer up):" % (docs, rtt))
     for what in ("wifi", "sim800", "sim7600"):
         var = tempfile.mkdtemp()
-        port = _free_port()
+        port = free_port()
         sim = None
         if what == "wifi":
             ch = _wifi(port)
@@ -226,7 +219,7 @@ def bench_failover(n, rtt):
 
 def bench_replay(n):
     var = tempfile.mkdtemp()
-    port = _free_port()
+    port = free_port()
     blocks = S.LOG_BLOCKS
     S.LOG_BLOCKS = max(blocks, n // 3)  # 4 KB blocks: room for n receipts and their ACKs
     try:

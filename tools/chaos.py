@@ -41,6 +41,7 @@ from tools import journal_reader as JR  # noqa: E402
 from tools import lost_answers as LA  # noqa: E402
 from tools import reconcile  # noqa: E402
 from tools import regshell as S  # noqa: E402  (puts the firmware on the path)
+from tools.localport import free_port  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "boards", "host", "hw"))
 import network  # noqa: E402  (the PC's WLAN stand-in)
@@ -63,14 +64,6 @@ STEP = (300, 1500)  # seconds between events
 DOC_FAULTS = (("none", 70), ("garbage", 8), ("late", 2), ("result", 6), ("refuse", 6), ("cut", 3), ("restart", 5))
 
 
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 class Rig:
     """The register, its two channels, the modem simulator and the OFD."""
 
@@ -78,7 +71,7 @@ class Rig:
         self.rnd = random.Random(seed)
         self.var = var
         shutil.rmtree(var, ignore_errors=True)
-        self.port = _free_port()
+        self.port = free_port()
         self.clock = ManualClock(T0)
         self.out = io.StringIO()
         self.modem = ModemSim("sim800", lambda h, p: ("127.0.0.1", self.port), seed=seed).start()

@@ -12,6 +12,7 @@ import sys
 import time
 
 from test_vboard import BIN, board, console_after_reset, make, mpr  # noqa: F401  (board: a fixture)
+from tools.localport import free_port
 
 TOOLS = os.path.join(os.path.dirname(__file__), "..", "..", "tools")
 ROOT = os.path.abspath(os.path.join(TOOLS, ".."))
@@ -26,12 +27,6 @@ def _tool(*args, check=True):
     if check:
         assert r.returncode == 0, r.stdout + r.stderr
     return r
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _serve(folder, port):
@@ -70,7 +65,7 @@ def test_kz_43_1_the_virtual_board_downloads_verifies_applies_and_confirms_a_sig
           "--version", "0.2.0", "--minimum", "0.1.0", "--out", pkg)
     served = str(tmp_path / "updates")
     _tool(os.path.join(TOOLS, "update_server.py"), "publish", "--dir", served, pkg)
-    port = _free_port()
+    port = free_port()
     server = _serve(served, port)
     try:
         out = mpr(board, "exec", STEP % ("http://127.0.0.1:%d/vboard/0.2.0.kkm" % port), timeout=120)

@@ -17,18 +17,14 @@ import subprocess
 import sys
 import time
 
+from tools.localport import free_port
+
 
 def mosquitto():
     for p in (shutil.which("mosquitto"), "/usr/sbin/mosquitto"):
         if p and os.path.exists(p):
             return p
     return None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port, up=True, timeout=10.0):

@@ -36,7 +36,8 @@ for _p in (os.path.join(ROOT, "firmware"), ROOT):
 
 from tools import sim  # noqa: E402
 from tools.sim_register import Sim  # noqa: E402
-from tools.fleetwatch.broker import Broker, free_port, wait_port  # noqa: E402
+from tools.fleetwatch.broker import Broker, wait_port  # noqa: E402
+from tools.localport import free_port  # noqa: E402
 
 FIRST_KKM_ID = 310001
 BREAD = "4870001000011"  # in the simulator's catalogue: the register asks only its price
